@@ -1,0 +1,313 @@
+//! Diagnostics: every problem the engine finds, with its place in the source.
+
+use std::fmt;
+
+use crate::document::Document;
+use crate::span::{NamedSource, Path, Span};
+
+/// One problem found in a template, pointing at its place.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    /// A stable kebab-case code naming the kind of problem, e.g. `unknown-reference`.
+    pub code: &'static str,
+    /// What is wrong.
+    pub message: String,
+    /// Where in the document (by path), when known.
+    pub path: Option<Path>,
+    /// Where in the source, when known.
+    pub span: Option<Span>,
+    /// Short text shown at the span.
+    pub label: String,
+    /// What was expected, or how to fix it.
+    pub help: Option<String>,
+    /// The file, for rendering.
+    pub src: Option<NamedSource>,
+    /// Errors make a template invalid; warnings do not.
+    pub severity: Severity,
+}
+
+/// How serious a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Severity {
+    /// The template is invalid.
+    #[default]
+    Error,
+    /// Worth knowing; the template is still usable.
+    Warning,
+}
+
+impl Diagnostic {
+    /// A diagnostic with no position.
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            message: message.into(),
+            path: None,
+            span: None,
+            label: label_for(code).into(),
+            help: None,
+            src: None,
+            severity: Severity::Error,
+        }
+    }
+
+    /// Makes it a warning.
+    pub fn warning(mut self) -> Self {
+        self.severity = Severity::Warning;
+        self
+    }
+
+    /// Narrows the span to the only occurrence of `needle` inside it, if there is exactly one.
+    pub fn narrow_to(mut self, needle: &str) -> Self {
+        if let (Some(span), Some(src)) = (self.span, &self.src) {
+            let text: &str = src.inner();
+            if let Some(region) = text.get(span.offset..span.offset + span.len) {
+                let mut hits = region.match_indices(needle);
+                if let (Some((i, _)), None) = (hits.next(), hits.next()) {
+                    let file = crate::span::SourceFile {
+                        name: std::sync::Arc::from(src.name()),
+                        text: src.inner().clone(),
+                        named: src.clone(),
+                    };
+                    self.span = Some(file.span_at(span.offset + i, needle.len()));
+                }
+            }
+        }
+        self
+    }
+
+    /// Adds a help line.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Sets the label shown at the span.
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
+    }
+
+    /// Points the diagnostic at `path` in `doc` (at the key for map entries,
+    /// or at the nearest existing parent when the path is missing).
+    pub fn at(mut self, doc: &Document, path: Path) -> Self {
+        self.span = Some(doc.nearest_span(&path));
+        self.src = Some(doc.source().named_source());
+        self.path = Some(path);
+        self
+    }
+
+    /// Points the diagnostic at the value (not the key) at `path`.
+    pub fn at_value(mut self, doc: &Document, path: Path) -> Self {
+        self.span = Some(
+            doc.span_of(&path)
+                .unwrap_or_else(|| doc.nearest_span(&path)),
+        );
+        self.src = Some(doc.source().named_source());
+        self.path = Some(path);
+        self
+    }
+
+    /// The file name, when the diagnostic has a source.
+    pub fn file(&self) -> Option<&str> {
+        self.src.as_ref().map(|s| s.name())
+    }
+
+    /// `file:line:col`, when known.
+    pub fn location(&self) -> Option<String> {
+        let span = self.span?;
+        Some(format!(
+            "{}:{}:{}",
+            self.file().unwrap_or("-"),
+            span.line,
+            span.column
+        ))
+    }
+
+    /// As a JSON object (for `--output json`).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "code": self.code,
+            "message": self.message,
+            "file": self.file(),
+            "line": self.span.map(|s| s.line),
+            "column": self.span.map(|s| s.column),
+            "path": self.path.as_ref().map(|p| p.to_string()),
+            "help": self.help,
+            "severity": match self.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            },
+        })
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+impl miette::Diagnostic for Diagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        match (&self.src, self.span) {
+            (Some(src), Some(_)) => Some(src as &dyn miette::SourceCode),
+            _ => None,
+        }
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        let span = self.span?;
+        self.src.as_ref()?;
+        Some(Box::new(std::iter::once(
+            miette::LabeledSpan::new_with_span(Some(self.label.clone()), span),
+        )))
+    }
+}
+
+impl From<crate::document::ParseError> for Diagnostic {
+    fn from(e: crate::document::ParseError) -> Self {
+        Diagnostic {
+            code: "syntax",
+            label: e.label.to_string(),
+            span: Some(e.span),
+            message: e.message,
+            path: None,
+            help: e.help,
+            src: Some(e.src),
+            severity: Severity::Error,
+        }
+    }
+}
+
+/// The text shown at the span for each kind of problem.
+fn label_for(code: &str) -> &'static str {
+    match code {
+        "unknown-reference" | "unknown-dependency" => "not defined in this template",
+        "unknown-condition" => "no such condition",
+        "unknown-section" | "unknown-attribute" | "unknown-parameter" => "not known",
+        "missing-type" | "missing-value" => "declared here",
+        "invalid-parameter" | "invalid-parameter-value" | "missing-parameter-value" => {
+            "this parameter"
+        }
+        "dependency-cycle" | "condition-cycle" => "part of the cycle",
+        "sam-transform" => "while transforming this",
+        "invalid-argument" | "invalid-intrinsic" => "malformed here",
+        _ => "here",
+    }
+}
+
+/// Every problem found, in the order found.
+#[derive(Debug, Clone, Default)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    /// Whether nothing was found.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// How many problems.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Adds one.
+    pub fn push(&mut self, d: Diagnostic) {
+        self.0.push(d);
+    }
+
+    /// The problems.
+    pub fn iter(&self) -> std::slice::Iter<'_, Diagnostic> {
+        self.0.iter()
+    }
+
+    /// Renders every diagnostic with source snippets, without colors, at `width` columns.
+    pub fn render_plain(&self, width: usize) -> String {
+        let handler =
+            miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+                .with_width(width)
+                .with_links(false);
+        let mut out = String::new();
+        for d in &self.0 {
+            // Rendering into a String cannot fail.
+            let _ = handler.render_report(&mut out, d);
+        }
+        out
+    }
+
+    /// Renders for a terminal: colors when `color`, else plain.
+    pub fn render(&self, color: bool, width: usize) -> String {
+        if !color {
+            return self.render_plain(width);
+        }
+        let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode())
+            .with_width(width);
+        let mut out = String::new();
+        for d in &self.0 {
+            let _ = handler.render_report(&mut out, d);
+        }
+        out
+    }
+
+    /// As a JSON array.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::Value::Array(self.0.iter().map(Diagnostic::to_json).collect())
+    }
+}
+
+impl From<Diagnostic> for Diagnostics {
+    fn from(d: Diagnostic) -> Self {
+        Diagnostics(vec![d])
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the template has {} problem(s)", self.0.len())?;
+        for d in &self.0 {
+            match d.location() {
+                Some(loc) => write!(f, "\n  {loc}: {}", d.message)?,
+                None => write!(f, "\n  {}", d.message)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+impl miette::Diagnostic for Diagnostics {
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        Some(Box::new(
+            self.0.iter().map(|d| d as &dyn miette::Diagnostic),
+        ))
+    }
+}

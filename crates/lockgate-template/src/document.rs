@@ -1,0 +1,186 @@
+//! Parsed documents: the JSON value, its source and the span of every node.
+
+use serde_json::Value;
+
+use crate::span::{NamedSource, PathSeg, SourceFile, Span, SpanNode};
+use crate::yaml::parse_yaml;
+
+/// A parsed template document (YAML or JSON) with source positions.
+#[derive(Debug, Clone)]
+pub struct Document {
+    source: SourceFile,
+    value: Value,
+    spans: SpanNode,
+    json: bool,
+}
+
+impl Document {
+    /// The document as JSON, intrinsics in their long form (`Fn::GetAtt`, …).
+    /// Clones; see [`Document::value`] and [`Document::into_json`].
+    pub fn to_json(&self) -> Value {
+        self.value.clone()
+    }
+
+    /// The document as JSON, borrowed.
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+
+    /// The document as JSON, taking it.
+    pub fn into_json(self) -> Value {
+        self.value
+    }
+
+    /// The source file (name and text).
+    pub fn source(&self) -> &SourceFile {
+        &self.source
+    }
+
+    /// Whether the text was sniffed as JSON (first non-space character `{`).
+    pub fn is_json(&self) -> bool {
+        self.json
+    }
+
+    /// The span of the node at `path` (e.g. `Resources/MyFn/Properties/Runtime`),
+    /// or `None` when the path does not exist in the document.
+    pub fn span_of(&self, path: &[PathSeg]) -> Option<Span> {
+        let (node, found) = self.spans.lookup(&self.value, path);
+        found.then_some(node.span)
+    }
+
+    /// The span of the key of the map entry at `path`, when the path ends in a map key.
+    pub fn key_span_of(&self, path: &[PathSeg]) -> Option<Span> {
+        let (node, found) = self.spans.lookup(&self.value, path);
+        if found { node.key } else { None }
+    }
+
+    /// The best span for `path`: the node itself, or else its deepest existing
+    /// ancestor (for "missing property" errors), or the document start.
+    pub fn nearest_span(&self, path: &[PathSeg]) -> Span {
+        let (node, _) = self.spans.lookup(&self.value, path);
+        node.key.unwrap_or(node.span)
+    }
+
+    /// The span to point at for an entry: its key when it has one, else the node.
+    pub fn entry_span(&self, path: &[PathSeg]) -> Option<Span> {
+        let (node, found) = self.spans.lookup(&self.value, path);
+        found.then(|| node.key.unwrap_or(node.span))
+    }
+
+    /// The root span tree.
+    pub fn spans(&self) -> &SpanNode {
+        &self.spans
+    }
+}
+
+/// A document that could not be read.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{file}:{}:{}: {message}", span.line, span.column)]
+pub struct ParseError {
+    /// The file name as given.
+    pub file: String,
+    /// What went wrong.
+    pub message: String,
+    /// Where (`span.line`, `span.column` are 1-based).
+    #[label("{label}")]
+    pub span: Span,
+    /// The label text at the span.
+    pub label: &'static str,
+    /// The source text, for rendering.
+    #[source_code]
+    pub src: NamedSource,
+    /// What would fix it.
+    #[help]
+    pub help: Option<String>,
+}
+
+impl ParseError {
+    fn new(source: &SourceFile, message: String, span: Span, help: Option<String>) -> Self {
+        ParseError {
+            file: source.name.to_string(),
+            label: short_label(&message),
+            message,
+            span,
+            src: source.named_source(),
+            help,
+        }
+    }
+}
+
+fn short_label(message: &str) -> &'static str {
+    if message.starts_with("duplicate key") {
+        "defined again here"
+    } else {
+        "here"
+    }
+}
+
+impl ParseError {
+    /// 1-based line of the error.
+    pub fn line(&self) -> u32 {
+        self.span.line
+    }
+
+    /// 1-based column of the error.
+    pub fn column(&self) -> u32 {
+        self.span.column
+    }
+}
+
+/// Parses a YAML or JSON template.
+///
+/// JSON is sniffed (first non-space character `{`) and parsed as the YAML
+/// subset it is, so positions are kept either way; syntax errors in JSON
+/// files are reported in JSON terms.
+pub fn parse(file_name: &str, text: &str) -> Result<Document, ParseError> {
+    let source = SourceFile::new(file_name, text);
+    let (body, base) = match text.strip_prefix('\u{feff}') {
+        Some(rest) => (rest, 3),
+        None => (text, 0),
+    };
+    let json = body.trim_start().starts_with('{');
+    match parse_yaml(body, base) {
+        Ok((value, spans)) => Ok(Document {
+            source,
+            value,
+            spans,
+            json,
+        }),
+        Err(e) if json && !e.message.starts_with("duplicate key") => {
+            Err(json_error(&source, body, base)
+                .unwrap_or_else(|| ParseError::new(&source, e.message, e.span, e.help)))
+        }
+        Err(e) => Err(ParseError::new(&source, e.message, e.span, e.help)),
+    }
+}
+
+/// A JSON-worded error from serde_json, when serde_json rejects the text too.
+fn json_error(source: &SourceFile, body: &str, base: usize) -> Option<ParseError> {
+    let e = serde_json::from_str::<serde_json::Value>(body).err()?;
+    let line = e.line().max(1);
+    let offset = body
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum::<usize>();
+    let line_text = body[offset..].lines().next().unwrap_or("");
+    // serde_json's column counts bytes, 1-based; 0 means "before the line".
+    let mut col_bytes = e.column().saturating_sub(1).min(line_text.len());
+    while !line_text.is_char_boundary(col_bytes) {
+        col_bytes -= 1;
+    }
+    let span = source.span_at(base + offset + col_bytes, 1);
+    let mut message = e.to_string();
+    if let Some(i) = message.find(" at line ") {
+        message.truncate(i);
+    }
+    Some(ParseError::new(
+        source,
+        format!("invalid JSON: {message}"),
+        span,
+        Some("the file starts with `{`, so it is read as JSON".into()),
+    ))
+}
+
+#[cfg(test)]
+mod tests;

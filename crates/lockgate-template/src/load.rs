@@ -1,0 +1,644 @@
+//! Loading a template end to end: parse, validate, parameters, conditions,
+//! the SAM transform when asked for, and the dependency graph.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Map, Value};
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::document::{Document, parse};
+use crate::eval::{
+    ConditionValue, DynamicResolver, EvalError, Pseudo, Resolver, Scope, Unresolved,
+    evaluate_conditions,
+};
+use crate::graph::{DependencyGraph, build_graph};
+use crate::params::{Overrides, ParamType, Parameter, redact_json};
+use crate::span::{Path, PathSeg};
+use crate::validate::validate_structure;
+
+/// The SAM transform's name.
+pub const SAM_TRANSFORM: &str = "AWS::Serverless-2016-10-31";
+
+/// What the caller knows about the deployment.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Parameter values given by the user.
+    pub overrides: Overrides,
+    /// Region, account, stack name, … (`AWS::Region` defaults to us-east-1).
+    pub pseudo: Pseudo,
+    /// Whether every parameter must have a value (given or default): true to deploy, false to validate.
+    pub require_parameter_values: bool,
+    /// Whether to run the SAM transform for templates that ask for it.
+    pub sam_transform: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            overrides: Overrides::default(),
+            pseudo: Pseudo::default(),
+            require_parameter_values: false,
+            sam_transform: true,
+        }
+    }
+}
+
+/// A template that parsed and validated: the source, the CloudFormation
+/// template (after the SAM transform, intrinsics symbolic) and its model.
+#[derive(Debug, Clone)]
+pub struct LoadedTemplate {
+    /// The parsed source document.
+    pub document: Document,
+    /// The CloudFormation template (long-form intrinsics, nothing evaluated).
+    pub template: Value,
+    /// Whether the SAM transform ran.
+    pub transformed: bool,
+    /// The declared parameters.
+    pub parameters: Vec<Parameter>,
+    /// Parameter name → what `Ref` gives, for parameters with a value (SSM-typed ones excluded).
+    pub parameter_values: Map<String, Value>,
+    /// SSM-typed parameter name → the SSM parameter name to read.
+    pub ssm_parameters: Map<String, Value>,
+    /// Condition values (`None`: depends on something known only at deploy time).
+    pub conditions: HashMap<String, ConditionValue>,
+    /// The resource dependency graph of `template`.
+    pub graph: DependencyGraph,
+    /// Pseudo parameters used.
+    pub pseudo: Pseudo,
+    /// Problems that do not make the template invalid.
+    pub warnings: Diagnostics,
+    param_names: HashSet<String>,
+    mappings: Map<String, Value>,
+}
+
+/// Whether a template asks for the SAM transform (`Transform` names it, alone or in a list).
+pub fn wants_sam_transform(template: &Value) -> bool {
+    match template.get("Transform") {
+        Some(Value::String(s)) => s == SAM_TRANSFORM,
+        Some(Value::Array(items)) => items.iter().any(|v| v.as_str() == Some(SAM_TRANSFORM)),
+        _ => false,
+    }
+}
+
+/// Whether a template needs the SAM transform: it asks for it, or it
+/// declares `AWS::Serverless::*` resources (as the translator's own test
+/// templates do without a `Transform` line).
+pub fn needs_sam_transform(template: &Value) -> bool {
+    wants_sam_transform(template)
+        || template
+            .get("Resources")
+            .and_then(Value::as_object)
+            .is_some_and(|r| {
+                r.values().any(|res| {
+                    res.get("Type")
+                        .and_then(Value::as_str)
+                        .is_some_and(|t| t.starts_with("AWS::Serverless::"))
+                })
+            })
+}
+
+/// A diagnostic for a problem at `path` (a path in the source document, or
+/// in the transformed template — then the nearest existing place is used).
+pub fn diagnostic(
+    doc: &Document,
+    code: &'static str,
+    path: Path,
+    message: String,
+    help: Option<String>,
+    on_key: bool,
+) -> Diagnostic {
+    let d = Diagnostic::new(code, message);
+    let d = if on_key {
+        d.at(doc, path)
+    } else {
+        d.at_value(doc, path)
+    };
+    match help {
+        Some(h) => d.with_help(h),
+        None => d,
+    }
+}
+
+fn eval_diag(doc: &Document, e: EvalError) -> Diagnostic {
+    let d = diagnostic(doc, e.code, e.path, e.message, e.help, false);
+    match e.subject {
+        Some(s) => d.narrow_to(&s),
+        None => d,
+    }
+}
+
+/// Parses, validates and (for SAM templates) transforms a template. Every problem found is returned.
+pub fn load(
+    file_name: &str,
+    text: &str,
+    opts: &LoadOptions,
+) -> Result<LoadedTemplate, Diagnostics> {
+    let document = parse(file_name, text).map_err(|e| Diagnostics::from(Diagnostic::from(e)))?;
+    load_document(document, opts)
+}
+
+/// [`load`] for an already parsed document.
+pub fn load_document(
+    document: Document,
+    opts: &LoadOptions,
+) -> Result<LoadedTemplate, Diagnostics> {
+    let doc = &document;
+    let value = doc.value();
+    let sam = needs_sam_transform(value);
+    let mut warnings = Diagnostics::default();
+    let mut diags = Diagnostics::default();
+    for p in validate_structure(value, sam) {
+        diags.push(diagnostic(doc, p.code, p.path, p.message, p.help, p.on_key));
+    }
+    let structure_ok = diags.is_empty();
+
+    // Parameters and their values.
+    let mut parameters = Vec::new();
+    let mut parameter_values = Map::new();
+    let mut ssm_parameters = Map::new();
+    let decls = value.get("Parameters").and_then(Value::as_object);
+    let param_names: HashSet<String> = decls
+        .map(|d| d.keys().cloned().collect())
+        .unwrap_or_default();
+    for (key, _) in &opts.overrides.0 {
+        if !param_names.contains(key) {
+            let d = Diagnostic::new(
+                "unknown-parameter",
+                format!("a value was given for `{key}`, which is not a parameter of this template"),
+            );
+            let d = match decls {
+                Some(_) => d.at(doc, crate::path!["Parameters"]),
+                None => d,
+            };
+            warnings.push(d.warning().with_help(format!(
+                "the value is ignored; the template declares: {}",
+                if param_names.is_empty() {
+                    "no parameters".to_string()
+                } else {
+                    decls
+                        .map(|d| d.keys().cloned().collect::<Vec<_>>().join(", "))
+                        .unwrap_or_default()
+                }
+            )));
+        }
+    }
+    for (name, decl) in decls.into_iter().flatten() {
+        let Ok(param) = Parameter::from_json(name, decl) else {
+            continue; // reported by validation
+        };
+        let given = opts.overrides.get(name);
+        let value_text = given.map(str::to_string).or_else(|| param.default.clone());
+        match &value_text {
+            Some(v) => {
+                if given.is_some() {
+                    for pr in param.check(v) {
+                        diags.push(diagnostic(
+                            doc,
+                            "invalid-parameter-value",
+                            crate::path!["Parameters", name.as_str()],
+                            pr.message,
+                            pr.help,
+                            true,
+                        ));
+                    }
+                }
+                if matches!(param.ty, ParamType::Ssm(_)) {
+                    ssm_parameters.insert(name.clone(), Value::String(v.clone()));
+                } else {
+                    parameter_values.insert(name.clone(), param.ref_value(v));
+                }
+            }
+            None if opts.require_parameter_values => diags.push(diagnostic(
+                doc,
+                "missing-parameter-value",
+                crate::path!["Parameters", name.as_str()],
+                format!("parameter `{name}` has no value"),
+                Some(format!(
+                    "give it with --parameter-overrides {name}=VALUE, or add a Default"
+                )),
+                true,
+            )),
+            None => {}
+        }
+        parameters.push(param);
+    }
+    if !structure_ok {
+        return Err(diags);
+    }
+
+    // The SAM transform.
+    let (template, transformed) = if sam && opts.sam_transform {
+        match run_sam(value, opts) {
+            Ok(t) => (t, true),
+            Err(items) => {
+                for d in items {
+                    diags.push(sam_diag(doc, d));
+                }
+                return Err(diags);
+            }
+        }
+    } else {
+        (value.clone(), false)
+    };
+
+    // Conditions (of the resulting template: the transform may add some).
+    let mappings = template
+        .get("Mappings")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let empty_conditions = HashMap::new();
+    let no_resources = HashSet::new();
+    let base = Scope {
+        params: &parameter_values,
+        ssm_params: &ssm_parameters,
+        param_names: &param_names,
+        pseudo: &opts.pseudo,
+        mappings: &mappings,
+        conditions: &empty_conditions,
+        resources: &no_resources,
+        resolver: &Unresolved,
+        dynamic: &Unresolved,
+        in_condition: true,
+    };
+    let conditions = match template.get("Conditions").and_then(Value::as_object) {
+        Some(c) => {
+            let (values, errors) = evaluate_conditions(c, &base);
+            diags
+                .0
+                .extend(errors.into_iter().map(|e| eval_diag(doc, e)));
+            values
+        }
+        None => HashMap::new(),
+    };
+
+    // References and the dependency graph.
+    let (graph, errors) = build_graph(&template, &param_names);
+    for e in errors {
+        let on_key = e.code == "dependency-cycle";
+        let d = diagnostic(doc, e.code, e.path, e.message, e.help, on_key);
+        diags.push(match e.subject {
+            Some(s) => d.narrow_to(&s),
+            None => d,
+        });
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    Ok(LoadedTemplate {
+        document,
+        template,
+        transformed,
+        parameters,
+        parameter_values,
+        ssm_parameters,
+        conditions,
+        graph,
+        pseudo: opts.pseudo.clone(),
+        warnings,
+        param_names,
+        mappings,
+    })
+}
+
+#[cfg(feature = "sam")]
+fn run_sam(value: &Value, opts: &LoadOptions) -> Result<Value, Vec<lockgate_sam::ErrorItem>> {
+    let t = lockgate_sam::TransformOptions {
+        region: opts.pseudo.region.clone(),
+        partition: opts.pseudo.partition().to_string(),
+        account_id: opts.pseudo.account_id.clone(),
+        parameter_values: opts.overrides.to_map(),
+        ..Default::default()
+    };
+    lockgate_sam::transform(value, &t).map_err(|e| e.errors)
+}
+
+#[cfg(feature = "sam")]
+fn sam_diag(doc: &Document, item: lockgate_sam::ErrorItem) -> Diagnostic {
+    let message = item.to_string();
+    let d = Diagnostic::new("sam-transform", message);
+    if let Some(id) = item.logical_id() {
+        return d.at(doc, crate::path!["Resources", id]);
+    }
+    if let lockgate_sam::ErrorItem::InvalidEvent { event_id, .. } = &item
+        && let Some(resources) = doc.value().get("Resources").and_then(Value::as_object)
+    {
+        for (id, r) in resources {
+            if r.pointer(&format!(
+                "/Properties/Events/{}",
+                event_id.replace('~', "~0").replace('/', "~1")
+            ))
+            .is_some()
+            {
+                return d.at(
+                    doc,
+                    crate::path![
+                        "Resources",
+                        id.as_str(),
+                        "Properties",
+                        "Events",
+                        event_id.as_str()
+                    ],
+                );
+            }
+        }
+    }
+    d
+}
+
+#[cfg(not(feature = "sam"))]
+fn run_sam(_: &Value, _: &LoadOptions) -> Result<Value, Vec<String>> {
+    Err(vec![
+        "this build has no SAM transform (feature `sam` is off)".to_string(),
+    ])
+}
+
+#[cfg(not(feature = "sam"))]
+fn sam_diag(_: &Document, message: String) -> Diagnostic {
+    Diagnostic::new("sam-transform", message)
+}
+
+impl LoadedTemplate {
+    /// The values of NoEcho parameters, given or default (never to be printed).
+    pub fn secrets(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        for p in self.parameters.iter().filter(|p| p.no_echo) {
+            if let Some(d) = &p.default {
+                out.push(d.as_str());
+            }
+            match self.parameter_values.get(&p.name) {
+                Some(Value::String(s)) => out.push(s.as_str()),
+                Some(Value::Array(items)) => out.extend(items.iter().filter_map(Value::as_str)),
+                _ => {}
+            }
+            if let Some(Value::String(s)) = self.ssm_parameters.get(&p.name) {
+                out.push(s.as_str());
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// `value` with NoEcho parameter values replaced by `****`.
+    pub fn redact(&self, mut value: Value) -> Value {
+        let secrets = self.secrets();
+        if !secrets.is_empty() {
+            redact_json(&mut value, &secrets);
+        }
+        value
+    }
+
+    /// Logical IDs of the resources whose condition is not known to be false.
+    pub fn active_resources(&self) -> HashSet<String> {
+        let mut out = HashSet::new();
+        if let Some(resources) = self.template.get("Resources").and_then(Value::as_object) {
+            for (id, r) in resources {
+                if !self.condition_false(r.get("Condition")) {
+                    out.insert(id.clone());
+                }
+            }
+        }
+        out
+    }
+
+    fn condition_false(&self, c: Option<&Value>) -> bool {
+        c.and_then(Value::as_str)
+            .and_then(|c| self.conditions.get(c).copied().flatten())
+            == Some(false)
+    }
+
+    /// A scope for evaluating intrinsics of this template with `resolver` and `dynamic`.
+    pub fn scope<'a>(
+        &'a self,
+        resources: &'a HashSet<String>,
+        resolver: &'a dyn Resolver,
+        dynamic: &'a dyn DynamicResolver,
+    ) -> Scope<'a> {
+        Scope {
+            params: &self.parameter_values,
+            ssm_params: &self.ssm_parameters,
+            param_names: &self.param_names,
+            pseudo: &self.pseudo,
+            mappings: &self.mappings,
+            conditions: &self.conditions,
+            resources,
+            resolver,
+            dynamic,
+            in_condition: false,
+        }
+    }
+
+    /// The template with conditions applied (resources and outputs whose
+    /// condition is false removed, `Fn::If` chosen, `AWS::NoValue` dropped) and
+    /// every intrinsic evaluated as far as `resolver` and `dynamic` allow.
+    /// With [`Unresolved`] this is the planning view.
+    pub fn evaluate(
+        &self,
+        resolver: &dyn Resolver,
+        dynamic: &dyn DynamicResolver,
+    ) -> Result<Value, Diagnostics> {
+        let active = self.active_resources();
+        let scope = self.scope(&active, resolver, dynamic);
+        let mut diags = Diagnostics::default();
+        let mut out = Map::new();
+        let Some(root) = self.template.as_object() else {
+            return Ok(self.template.clone());
+        };
+        for (section, body) in root {
+            let evaluated = match (section.as_str(), body) {
+                ("Resources", Value::Object(resources)) => {
+                    let mut m = Map::new();
+                    for (id, r) in resources {
+                        if !active.contains(id) {
+                            continue;
+                        }
+                        m.insert(
+                            id.clone(),
+                            self.eval_resource(&scope, id, r, &active, &mut diags),
+                        );
+                    }
+                    Value::Object(m)
+                }
+                ("Outputs", Value::Object(outputs)) => {
+                    let mut m = Map::new();
+                    for (name, o) in outputs {
+                        if self.condition_false(o.get("Condition")) {
+                            continue;
+                        }
+                        let path = crate::path!["Outputs", name.as_str()];
+                        match scope.eval(o, &path) {
+                            Ok(Some(v)) => {
+                                m.insert(name.clone(), v);
+                            }
+                            Ok(None) => {}
+                            Err(e) => diags.push(eval_diag(&self.document, e)),
+                        }
+                    }
+                    Value::Object(m)
+                }
+                _ => body.clone(),
+            };
+            out.insert(section.clone(), evaluated);
+        }
+        if diags.is_empty() {
+            Ok(Value::Object(out))
+        } else {
+            Err(diags)
+        }
+    }
+
+    fn eval_resource(
+        &self,
+        scope: &Scope<'_>,
+        id: &str,
+        r: &Value,
+        active: &HashSet<String>,
+        diags: &mut Diagnostics,
+    ) -> Value {
+        let Some(obj) = r.as_object() else {
+            return r.clone();
+        };
+        let mut m = Map::new();
+        for (k, v) in obj {
+            let value = match k.as_str() {
+                "Type" | "Condition" => Some(v.clone()),
+                "DependsOn" => match v {
+                    Value::Array(items) => Some(Value::Array(
+                        items
+                            .iter()
+                            .filter(|i| i.as_str().is_some_and(|s| active.contains(s)))
+                            .cloned()
+                            .collect(),
+                    )),
+                    Value::String(s) if !active.contains(s) => None,
+                    other => Some(other.clone()),
+                },
+                _ => {
+                    let path = Path(vec![
+                        PathSeg::Key("Resources".into()),
+                        PathSeg::Key(id.to_string()),
+                        PathSeg::Key(k.clone()),
+                    ]);
+                    match scope.eval(v, &path) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            diags.push(eval_diag(&self.document, e));
+                            None
+                        }
+                    }
+                }
+            };
+            if let Some(v) = value {
+                m.insert(k.clone(), v);
+            }
+        }
+        Value::Object(m)
+    }
+}
+
+/// A template after the SAM transform alone (see [`transform`]).
+#[derive(Debug, Clone)]
+pub struct Transformed {
+    /// The parsed source document.
+    pub document: Document,
+    /// The CloudFormation template: the SAM translator's output, or the document itself.
+    pub template: Value,
+    /// Whether the SAM transform ran.
+    pub transformed: bool,
+    secrets: Vec<String>,
+}
+
+impl Transformed {
+    /// The template with NoEcho parameter values (defaults and given values) replaced by `****`.
+    pub fn redacted(&self) -> Value {
+        let mut v = self.template.clone();
+        if !self.secrets.is_empty() {
+            let s: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
+            redact_json(&mut v, &s);
+        }
+        v
+    }
+}
+
+/// Parses a template and runs the SAM transform when it needs it, checking
+/// nothing else: what the SAM translator does, for `lockgate transform`.
+/// Use [`load`] to validate the template as CloudFormation would.
+pub fn transform(
+    file_name: &str,
+    text: &str,
+    opts: &LoadOptions,
+) -> Result<Transformed, Diagnostics> {
+    let document = parse(file_name, text).map_err(|e| Diagnostics::from(Diagnostic::from(e)))?;
+    let value = document.value();
+    if !value.is_object() {
+        return Err(diagnostic(
+            &document,
+            "not-a-mapping",
+            Path::root(),
+            "the template must be a mapping of sections".into(),
+            Some("expected e.g. `Resources:` at the top level".into()),
+            false,
+        )
+        .into());
+    }
+    let mut secrets = Vec::new();
+    if let Some(decls) = value.get("Parameters").and_then(Value::as_object) {
+        for (name, decl) in decls {
+            let no_echo = decl
+                .get("NoEcho")
+                .and_then(crate::params::scalar_text)
+                .is_some_and(|s| s.eq_ignore_ascii_case("true"));
+            if no_echo {
+                secrets.extend(decl.get("Default").and_then(crate::params::scalar_text));
+                secrets.extend(opts.overrides.get(name).map(str::to_string));
+            }
+        }
+    }
+    let (template, transformed) = if needs_sam_transform(value) && opts.sam_transform {
+        match run_sam(value, opts) {
+            Ok(t) => (t, true),
+            Err(items) => {
+                let d = Diagnostics(items.into_iter().map(|i| sam_diag(&document, i)).collect());
+                return Err(d);
+            }
+        }
+    } else {
+        (value.clone(), false)
+    };
+    Ok(Transformed {
+        document,
+        template,
+        transformed,
+        secrets,
+    })
+}
+
+/// A template file that could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The path as given.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The template has problems.
+    #[error("{0}")]
+    Invalid(Diagnostics),
+}
+
+/// Reads and loads a template file.
+pub fn load_file(path: &std::path::Path, opts: &LoadOptions) -> Result<LoadedTemplate, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    load(&path.display().to_string(), &text, opts).map_err(LoadError::Invalid)
+}
+
+#[cfg(test)]
+mod tests;
