@@ -1,0 +1,195 @@
+//! [`SqliteStore`]: the embedded SQLite backend of [`Store`](crate::Store).
+//!
+//! One database file, `<data-dir>/lockgate.db`, in WAL mode with foreign keys
+//! on, a busy timeout and `synchronous = FULL`; the schema comes from the
+//! embedded migrations in `crates/lockgate-store/migrations/`. Write
+//! transactions start with `BEGIN IMMEDIATE`, so concurrent writers queue on
+//! the busy timeout instead of failing on a lock upgrade. The SQL itself is
+//! portable (`$n` placeholders, `INSERT … ON CONFLICT … DO UPDATE`,
+//! `RETURNING`), so a PostgreSQL backend can reuse it nearly verbatim.
+
+mod apps;
+mod audit;
+mod deploy;
+mod functions;
+mod params;
+mod rows;
+mod stacks;
+mod trait_impl;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{Sqlite, Transaction};
+
+use crate::error::{Result, StoreError};
+use crate::names::StageRef;
+use crate::secret::Keyring;
+
+/// The database file's name inside the data directory.
+pub const DB_FILE: &str = "lockgate.db";
+
+/// How long a connection waits for a lock held by another writer.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A test hook called at named points inside write transactions (crash tests
+/// use it to stop a process mid-commit). Not for production use.
+pub type Failpoint = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// The SQLite implementation of [`Store`](crate::Store).
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    keyring: Keyring,
+    data_dir: PathBuf,
+    failpoint: Option<Failpoint>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("data_dir", &self.data_dir)
+            .field("keyring", &self.keyring)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens the state under `data_dir` (created if missing): the key file
+    /// (`keys/master.key`, created 0600 at first start) and the database
+    /// (`lockgate.db`), running pending migrations.
+    pub async fn open(data_dir: &Path) -> Result<Self> {
+        crate::secret::create_private_dir(data_dir)?;
+        let keyring = Keyring::load_or_create(data_dir)?;
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(db)?
+            .filename(data_dir.join(DB_FILE))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(db)?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Migration(Box::new(e)))?;
+        Ok(SqliteStore {
+            pool,
+            keyring,
+            data_dir: data_dir.to_path_buf(),
+            failpoint: None,
+        })
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The database file.
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join(DB_FILE)
+    }
+
+    /// The keyring sealing secure strings.
+    pub fn keyring(&self) -> &Keyring {
+        &self.keyring
+    }
+
+    /// Closes every connection (checkpointing the WAL).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Runs SQLite's integrity check; returns its report (`["ok"]` when sound).
+    pub async fn integrity_check(&self) -> Result<Vec<String>> {
+        use sqlx::Row;
+        let rows = sqlx::query("PRAGMA integrity_check")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0).map_err(db))
+            .collect()
+    }
+
+    /// Installs a [`Failpoint`] (tests only).
+    #[doc(hidden)]
+    pub fn set_failpoint(&mut self, failpoint: Failpoint) {
+        self.failpoint = Some(failpoint);
+    }
+
+    fn failpoint(&self, name: &str) {
+        if let Some(f) = &self.failpoint {
+            f(name);
+        }
+    }
+
+    /// Starts a write transaction that takes the write lock at once.
+    async fn write_tx(&self) -> Result<Transaction<'static, Sqlite>> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)
+    }
+
+    async fn read_conn(&self) -> Result<sqlx::pool::PoolConnection<Sqlite>> {
+        self.pool.acquire().await.map_err(db)
+    }
+}
+
+/// Wraps a driver error.
+pub(crate) fn db(e: sqlx::Error) -> StoreError {
+    StoreError::Backend(Box::new(e))
+}
+
+/// Whether a driver error is a unique-constraint violation.
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .is_some_and(|d| d.is_unique_violation())
+}
+
+/// Converts a stored integer to an unsigned count.
+pub(crate) fn to_u64(v: i64, what: &str) -> Result<u64> {
+    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative {what}: {v}")))
+}
+
+/// Converts an unsigned count to a storable integer.
+pub(crate) fn to_i64(v: u64, what: &str) -> Result<i64> {
+    i64::try_from(v).map_err(|_| StoreError::InvalidInput(format!("{what} {v} is too large")))
+}
+
+/// Serialises JSON for a TEXT column.
+pub(crate) fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> Result<String> {
+    serde_json::to_string(value)
+        .map_err(|e| StoreError::InvalidInput(format!("cannot encode JSON: {e}")))
+}
+
+/// The id of a stage, if it exists.
+pub(crate) async fn stage_id(conn: &mut SqliteConnection, stage: &StageRef) -> Result<Option<i64>> {
+    use sqlx::Row;
+    let row = sqlx::query(
+        "SELECT g.id FROM stages g JOIN apps a ON a.id = g.app_id WHERE a.name = $1 AND g.name = $2",
+    )
+    .bind(stage.app.as_str())
+    .bind(stage.stage.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    row.map(|r| r.try_get::<i64, _>(0).map_err(db)).transpose()
+}
+
+/// The id of a stage, or `NotFound`.
+pub(crate) async fn require_stage(conn: &mut SqliteConnection, stage: &StageRef) -> Result<i64> {
+    stage_id(conn, stage)
+        .await?
+        .ok_or_else(|| StoreError::not_found("stage", stage.to_string()))
+}

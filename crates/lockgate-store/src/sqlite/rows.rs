@@ -1,0 +1,236 @@
+//! Row decoding: SQLite rows into domain types.
+
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use super::{db, to_u64};
+use crate::artifacts::Digest;
+use crate::audit::AuditEntry;
+use crate::deploy::{
+    Deployment, DeploymentId, DeploymentKind, DeploymentStatus, ResourceProgress, StackTarget,
+};
+use crate::error::{Result, StoreError};
+use crate::function::{Alias, FunctionVersion};
+use crate::model::{Output, ResourceState, Stack, StackEvent};
+use crate::names::{AliasName, ExportName, FunctionName, ParameterName, StackRef, StageRef};
+use crate::param::{Parameter, ParameterType, ParameterValue};
+use crate::secret::SealedValue;
+use crate::status::{EventStatus, Timestamp};
+
+/// The columns naming a stack (`app`, `stage`, `stack`) must be selected.
+macro_rules! stack_select {
+    () => {
+        "SELECT s.id, s.stage_id, s.status, s.status_reason, s.template, s.parameters, s.version, \
+         s.created_at, s.updated_at, a.name AS app, g.name AS stage, s.name AS stack \
+         FROM stacks s JOIN stages g ON g.id = s.stage_id JOIN apps a ON a.id = g.app_id"
+    };
+}
+pub(crate) use stack_select;
+
+macro_rules! deployment_select {
+    () => {
+        "SELECT d.id, d.kind, d.status, d.initiated_by, d.change_set, d.target, d.previous, \
+         d.base_version, d.reason, d.started_at, d.finished_at, d.stack_id, \
+         a.name AS app, g.name AS stage, s.name AS stack \
+         FROM deployments d JOIN stacks s ON s.id = d.stack_id \
+         JOIN stages g ON g.id = s.stage_id JOIN apps a ON a.id = g.app_id"
+    };
+}
+pub(crate) use deployment_select;
+
+pub(crate) fn get<'r, T>(row: &'r SqliteRow, col: &str) -> Result<T>
+where
+    T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+{
+    row.try_get::<T, _>(col).map_err(db)
+}
+
+fn json(row: &SqliteRow, col: &str) -> Result<Value> {
+    let text: String = get(row, col)?;
+    serde_json::from_str(&text)
+        .map_err(|e| StoreError::Corrupt(format!("column {col} holds invalid JSON: {e}")))
+}
+
+fn json_opt(row: &SqliteRow, col: &str) -> Result<Option<Value>> {
+    let text: Option<String> = get(row, col)?;
+    text.map(|t| {
+        serde_json::from_str(&t)
+            .map_err(|e| StoreError::Corrupt(format!("column {col} holds invalid JSON: {e}")))
+    })
+    .transpose()
+}
+
+fn typed<T: serde::de::DeserializeOwned>(row: &SqliteRow, col: &str) -> Result<T> {
+    serde_json::from_value(json(row, col)?)
+        .map_err(|e| StoreError::Corrupt(format!("column {col}: {e}")))
+}
+
+fn time(row: &SqliteRow, col: &str) -> Result<Timestamp> {
+    Ok(Timestamp::from_millis(get(row, col)?))
+}
+
+fn corrupt_name(e: StoreError) -> StoreError {
+    StoreError::Corrupt(format!("stored name is invalid: {e}"))
+}
+
+/// The stack named by the `app`, `stage` and `stack` columns.
+pub(crate) fn stack_ref(row: &SqliteRow) -> Result<StackRef> {
+    let app: String = get(row, "app")?;
+    let stage: String = get(row, "stage")?;
+    let stack: String = get(row, "stack")?;
+    StackRef::parse(&app, &stage, &stack).map_err(corrupt_name)
+}
+
+pub(crate) fn stack(row: &SqliteRow) -> Result<Stack> {
+    Ok(Stack {
+        stack: stack_ref(row)?,
+        status: get::<String>(row, "status")?.parse()?,
+        status_reason: get(row, "status_reason")?,
+        template: json(row, "template")?,
+        parameters: json(row, "parameters")?,
+        version: to_u64(get(row, "version")?, "stack version")?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
+    })
+}
+
+pub(crate) fn resource(row: &SqliteRow) -> Result<ResourceState> {
+    Ok(ResourceState {
+        logical_id: get(row, "logical_id")?,
+        resource_type: get(row, "resource_type")?,
+        physical_id: get(row, "physical_id")?,
+        properties: json(row, "properties")?,
+        status: get::<String>(row, "status")?.parse()?,
+        status_reason: get(row, "status_reason")?,
+        attributes: json(row, "attributes")?,
+    })
+}
+
+pub(crate) fn output(row: &SqliteRow) -> Result<Output> {
+    let export: Option<String> = get(row, "export_name")?;
+    Ok(Output {
+        key: get(row, "output_key")?,
+        value: get(row, "value")?,
+        description: get(row, "description")?,
+        export_name: export
+            .map(ExportName::new)
+            .transpose()
+            .map_err(corrupt_name)?,
+    })
+}
+
+pub(crate) fn event(row: &SqliteRow, stack: &StackRef) -> Result<StackEvent> {
+    let status: String = get(row, "status")?;
+    let deployment: Option<i64> = get(row, "deployment_id")?;
+    Ok(StackEvent {
+        id: get(row, "id")?,
+        stack: stack.clone(),
+        deployment: deployment.map(DeploymentId),
+        at: time(row, "at")?,
+        logical_id: get(row, "logical_id")?,
+        physical_id: get(row, "physical_id")?,
+        resource_type: get(row, "resource_type")?,
+        status: EventStatus::parse(&status, get(row, "is_stack")?)?,
+        reason: get(row, "reason")?,
+    })
+}
+
+pub(crate) fn deployment(row: &SqliteRow) -> Result<Deployment> {
+    let finished: Option<i64> = get(row, "finished_at")?;
+    let previous = json_opt(row, "previous")?
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(format!("deployment snapshot: {e}")))?;
+    let target: StackTarget = typed(row, "target")?;
+    Ok(Deployment {
+        id: DeploymentId(get(row, "id")?),
+        stack: stack_ref(row)?,
+        kind: DeploymentKind::parse(&get::<String>(row, "kind")?)?,
+        status: DeploymentStatus::parse(&get::<String>(row, "status")?)?,
+        initiated_by: get(row, "initiated_by")?,
+        change_set: json(row, "change_set")?,
+        target,
+        previous,
+        base_version: to_u64(get(row, "base_version")?, "base version")?,
+        reason: get(row, "reason")?,
+        started_at: time(row, "started_at")?,
+        finished_at: finished.map(Timestamp::from_millis),
+    })
+}
+
+pub(crate) fn progress(row: &SqliteRow) -> Result<ResourceProgress> {
+    Ok(ResourceProgress {
+        logical_id: get(row, "logical_id")?,
+        resource_type: get(row, "resource_type")?,
+        physical_id: get(row, "physical_id")?,
+        status: get::<String>(row, "status")?.parse()?,
+        reason: get(row, "status_reason")?,
+        properties: json_opt(row, "properties")?,
+        attributes: json_opt(row, "attributes")?,
+    })
+}
+
+pub(crate) fn function_version(row: &SqliteRow, stage: &StageRef) -> Result<FunctionVersion> {
+    let digest: String = get(row, "code_digest")?;
+    Ok(FunctionVersion {
+        stage: stage.clone(),
+        function: FunctionName::new(get::<String>(row, "function_name")?).map_err(corrupt_name)?,
+        version: to_u64(get(row, "version")?, "function version")?,
+        code: digest.parse::<Digest>().map_err(corrupt_name)?,
+        config: json(row, "config")?,
+        description: get(row, "description")?,
+        created_at: time(row, "created_at")?,
+    })
+}
+
+pub(crate) fn alias(row: &SqliteRow, stage: &StageRef) -> Result<Alias> {
+    Ok(Alias {
+        stage: stage.clone(),
+        function: FunctionName::new(get::<String>(row, "function_name")?).map_err(corrupt_name)?,
+        name: AliasName::new(get::<String>(row, "name")?).map_err(corrupt_name)?,
+        version: to_u64(get(row, "function_version")?, "alias version")?,
+        routing: typed(row, "routing")?,
+        description: get(row, "description")?,
+        updated_at: time(row, "updated_at")?,
+    })
+}
+
+pub(crate) fn parameter(row: &SqliteRow) -> Result<Parameter> {
+    let kind = ParameterType::parse(&get::<String>(row, "param_type")?)?;
+    let text: Option<String> = get(row, "value")?;
+    let missing = || StoreError::Corrupt("parameter version without its value".into());
+    let value = match kind {
+        ParameterType::String => ParameterValue::String(text.ok_or_else(missing)?),
+        ParameterType::StringList => ParameterValue::StringList(
+            text.ok_or_else(missing)?
+                .split(',')
+                .map(str::to_string)
+                .collect(),
+        ),
+        ParameterType::SecureString => ParameterValue::SecureString(SealedValue {
+            key_id: get::<Option<String>>(row, "key_id")?.ok_or_else(missing)?,
+            nonce: get::<Option<Vec<u8>>>(row, "nonce")?.ok_or_else(missing)?,
+            ciphertext: get::<Option<Vec<u8>>>(row, "ciphertext")?.ok_or_else(missing)?,
+        }),
+    };
+    Ok(Parameter {
+        name: ParameterName::new(get::<String>(row, "name")?).map_err(corrupt_name)?,
+        version: to_u64(get(row, "version")?, "parameter version")?,
+        value,
+        description: get(row, "description")?,
+        modified_by: get(row, "modified_by")?,
+        modified_at: time(row, "modified_at")?,
+    })
+}
+
+pub(crate) fn audit(row: &SqliteRow) -> Result<AuditEntry> {
+    Ok(AuditEntry {
+        id: get(row, "id")?,
+        at: time(row, "at")?,
+        actor: get(row, "actor")?,
+        action: get(row, "action")?,
+        target: get(row, "target")?,
+        details: json(row, "details")?,
+    })
+}
