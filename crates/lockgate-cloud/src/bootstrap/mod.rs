@@ -1,0 +1,352 @@
+//! How each runtime is started: our embedded Python and Node bootstraps,
+//! the interpreters the machine has, and the Lambda environment.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::config::{FunctionConfig, Runtime, RuntimeOptions};
+use crate::error::CloudError;
+use crate::instance::Launch;
+
+/// The Python bootstrap, written to the runtime dir.
+pub const PYTHON_BOOTSTRAP: &str = include_str!("python.py");
+/// The Node bootstrap, written to the runtime dir.
+pub const NODE_BOOTSTRAP: &str = include_str!("node.cjs");
+
+const PYTHON_FILE: &str = "lockgate_bootstrap.py";
+const NODE_FILE: &str = "lockgate_bootstrap.cjs";
+
+/// Writes the bootstraps into `dir` (created if needed).
+pub fn install(dir: &Path) -> Result<(), CloudError> {
+    let io = |source| CloudError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    for (name, text) in [(PYTHON_FILE, PYTHON_BOOTSTRAP), (NODE_FILE, NODE_BOOTSTRAP)] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|source| CloudError::Io { path, source })?;
+    }
+    Ok(())
+}
+
+/// The `major.minor` of the interpreter a runtime needs (`python3.12` → `3.12`, `nodejs20.x` → `20`).
+pub fn wanted_version(runtime: &Runtime) -> Option<String> {
+    match runtime {
+        Runtime::Python { name } => name.strip_prefix("python").map(str::to_string),
+        Runtime::Node { name } => name
+            .strip_prefix("nodejs")
+            .map(|v| v.trim_end_matches(".x").to_string()),
+        Runtime::Provided { .. } => None,
+    }
+}
+
+/// The interpreter's real executable (`sys.executable` / `process.execPath`),
+/// so that instances skip wrappers such as pyenv's shims, which cost
+///100+ ms a start.
+pub fn real_interpreter(runtime: &Runtime, opts: &RuntimeOptions) -> Option<PathBuf> {
+    let (program, args): (&Path, &[&str]) = match runtime {
+        Runtime::Python { .. } => (&opts.python, &["-c", "import sys;print(sys.executable)"]),
+        Runtime::Node { .. } => (&opts.node, &["-p", "process.execPath"]),
+        Runtime::Provided { .. } => return None,
+    };
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .ok()?;
+    let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    (out.status.success() && path.is_absolute() && path.is_file()).then_some(path)
+}
+
+/// Asks an interpreter for its version (`3.11` for Python, `20` for Node).
+pub fn interpreter_version(runtime: &Runtime, opts: &RuntimeOptions) -> Option<String> {
+    let (program, args): (&Path, &[&str]) = match runtime {
+        Runtime::Python { .. } => (
+            &opts.python,
+            &["-c", "import sys;print('%d.%d' % sys.version_info[:2])"],
+        ),
+        Runtime::Node { .. } => (&opts.node, &["-p", "process.versions.node.split('.')[0]"]),
+        Runtime::Provided { .. } => return None,
+    };
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// A warning when the machine's interpreter differs from the runtime's, or
+/// an error when there is none.
+pub fn check_interpreter(
+    f: &FunctionConfig,
+    opts: &RuntimeOptions,
+) -> Result<Option<String>, CloudError> {
+    let Some(wanted) = wanted_version(&f.runtime) else {
+        return Ok(None);
+    };
+    let program = match f.runtime {
+        Runtime::Python { .. } => &opts.python,
+        _ => &opts.node,
+    };
+    match interpreter_version(&f.runtime, opts) {
+        None => Err(CloudError::BadFunction {
+            function: f.name.clone(),
+            message: format!(
+                "runtime {} needs `{}`, which is not runnable on this machine",
+                f.runtime.identifier(),
+                program.display()
+            ),
+        }),
+        Some(have) if have != wanted => Ok(Some(format!(
+            "function {}: runtime {} runs on the local {} {have}",
+            f.name,
+            f.runtime.identifier(),
+            program.display()
+        ))),
+        Some(_) => Ok(None),
+    }
+}
+
+/// Builds how an instance of `f` is started.
+pub fn launch(
+    f: &FunctionConfig,
+    opts: &RuntimeOptions,
+    region: &str,
+    instance_tmp: &Path,
+) -> Result<Launch, CloudError> {
+    let bad = |message: String| CloudError::BadFunction {
+        function: f.name.clone(),
+        message,
+    };
+    if !f.code_dir.is_dir() {
+        return Err(bad(format!(
+            "code directory {} does not exist",
+            f.code_dir.display()
+        )));
+    }
+    let (program, args): (PathBuf, Vec<String>) = match &f.runtime {
+        Runtime::Python { .. } => (
+            opts.python.clone(),
+            vec![
+                opts.runtime_dir
+                    .join(PYTHON_FILE)
+                    .to_string_lossy()
+                    .into_owned(),
+            ],
+        ),
+        Runtime::Node { .. } => (
+            opts.node.clone(),
+            vec![
+                opts.runtime_dir
+                    .join(NODE_FILE)
+                    .to_string_lossy()
+                    .into_owned(),
+            ],
+        ),
+        Runtime::Provided { .. } => {
+            let found = std::iter::once(&f.code_dir)
+                .chain(f.layers.iter())
+                .map(|d| d.join("bootstrap"))
+                .find(|p| p.is_file());
+            match found {
+                Some(p) => (p, Vec::new()),
+                None => {
+                    return Err(bad(format!(
+                        "runtime {} needs an executable `bootstrap` in {} (or a layer)",
+                        f.runtime.identifier(),
+                        f.code_dir.display()
+                    )));
+                }
+            }
+        }
+    };
+    Ok(Launch {
+        program,
+        args,
+        cwd: f.code_dir.clone(),
+        env: environment(f, opts, region, instance_tmp),
+    })
+}
+
+/// The Lambda environment of an instance of `f`, the function's own
+/// variables last (they win, as on Lambda, except for reserved names).
+pub fn environment(
+    f: &FunctionConfig,
+    opts: &RuntimeOptions,
+    region: &str,
+    tmp: &Path,
+) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = Vec::new();
+    let mut set = |k: &str, v: String| env.push((k.to_string(), v));
+    let parent_path = std::env::var("PATH").unwrap_or_default();
+    // The machine's PATH first (its interpreters are the ones we checked),
+    // then Lambda's defaults and the layers' `bin` directories (Lambda's /opt/bin).
+    let mut dirs: Vec<String> = parent_path
+        .split(':')
+        .filter(|d| !d.is_empty())
+        .map(str::to_string)
+        .collect();
+    for d in ["/usr/local/bin", "/usr/bin", "/bin"] {
+        if !dirs.iter().any(|x| x == d) {
+            dirs.push(d.to_string());
+        }
+    }
+    dirs.extend(
+        f.layers
+            .iter()
+            .map(|l| l.join("bin").to_string_lossy().into_owned()),
+    );
+    let path = dirs.join(":");
+    set("PATH", path);
+    set("LANG", "en_US.UTF-8".into());
+    set("TZ", ":UTC".into());
+    set("TMPDIR", tmp.to_string_lossy().into_owned());
+    set("HOME", tmp.to_string_lossy().into_owned());
+    set("_HANDLER", f.handler.clone());
+    set(
+        "LAMBDA_TASK_ROOT",
+        f.code_dir.to_string_lossy().into_owned(),
+    );
+    set(
+        "LAMBDA_RUNTIME_DIR",
+        opts.runtime_dir.to_string_lossy().into_owned(),
+    );
+    set("AWS_LAMBDA_FUNCTION_NAME", f.name.clone());
+    set("AWS_LAMBDA_FUNCTION_VERSION", f.version.clone());
+    set("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", f.memory_mb.to_string());
+    set(
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        format!("/aws/lambda/{}", f.name),
+    );
+    set("AWS_LAMBDA_LOG_STREAM_NAME", log_stream_name(&f.version));
+    set("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into());
+    set("AWS_REGION", region.to_string());
+    set("AWS_DEFAULT_REGION", region.to_string());
+    set(
+        "AWS_EXECUTION_ENV",
+        format!("AWS_Lambda_{}", f.runtime.identifier()),
+    );
+    match f.runtime {
+        Runtime::Python { .. } => {
+            set("PYTHONUNBUFFERED", "1".into());
+            let mut paths: Vec<String> = f
+                .layers
+                .iter()
+                .map(|l| l.join("python").to_string_lossy().into_owned())
+                .collect();
+            paths.push(f.code_dir.to_string_lossy().into_owned());
+            set("PYTHONPATH", paths.join(":"));
+        }
+        Runtime::Node { .. } => {
+            let mut paths: Vec<String> = f
+                .layers
+                .iter()
+                .map(|l| l.join("nodejs/node_modules").to_string_lossy().into_owned())
+                .collect();
+            paths.push(
+                f.code_dir
+                    .join("node_modules")
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+            set("NODE_PATH", paths.join(":"));
+        }
+        Runtime::Provided { .. } => {}
+    }
+    // Credentials of the caller, as SAM CLI passes them.
+    for k in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+    ] {
+        if let Ok(v) = std::env::var(k) {
+            set(k, v);
+        }
+    }
+    const RESERVED: &[&str] = &[
+        "_HANDLER",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    ];
+    for (k, v) in &f.environment {
+        if !RESERVED.contains(&k.as_str()) {
+            env.retain(|(ek, _)| ek != k);
+            env.push((k.clone(), v.clone()));
+        }
+    }
+    env
+}
+
+/// A log stream name like Lambda's: `2024/01/31/[$LATEST]<32 hex>`.
+fn log_stream_name(version: &str) -> String {
+    let days = crate::timefmt::civil(SystemTime::now());
+    format!(
+        "{:04}/{:02}/{:02}/[{version}]{}",
+        days.year,
+        days.month,
+        days.day,
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_from_identifiers() {
+        assert_eq!(
+            wanted_version(&Runtime::Python {
+                name: "python3.12".into()
+            })
+            .as_deref(),
+            Some("3.12")
+        );
+        assert_eq!(
+            wanted_version(&Runtime::Node {
+                name: "nodejs20.x".into()
+            })
+            .as_deref(),
+            Some("20")
+        );
+        assert_eq!(
+            wanted_version(&Runtime::Provided {
+                name: "provided.al2".into()
+            }),
+            None
+        );
+    }
+
+    #[test]
+    fn environment_is_lambdas() {
+        let mut f = FunctionConfig::new(
+            "Fn",
+            Runtime::Python {
+                name: "python3.12".into(),
+            },
+            "app.handler",
+            "/code",
+        );
+        f.environment.insert("TZ".into(), "Europe/Paris".into());
+        f.environment.insert("_HANDLER".into(), "evil".into());
+        let env = environment(
+            &f,
+            &RuntimeOptions::default(),
+            "eu-west-1",
+            Path::new("/tmp/x"),
+        );
+        let get = |k: &str| env.iter().find(|(ek, _)| ek == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("_HANDLER"), Some("app.handler"));
+        assert_eq!(get("TZ"), Some("Europe/Paris"));
+        assert_eq!(get("AWS_REGION"), Some("eu-west-1"));
+        assert_eq!(get("AWS_LAMBDA_LOG_GROUP_NAME"), Some("/aws/lambda/Fn"));
+        assert_eq!(get("AWS_EXECUTION_ENV"), Some("AWS_Lambda_python3.12"));
+        assert!(get("AWS_LAMBDA_LOG_STREAM_NAME").is_some_and(|s| s.contains("[$LATEST]")));
+    }
+}

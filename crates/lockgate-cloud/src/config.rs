@@ -1,0 +1,193 @@
+//! Typed configuration of the local cloud: functions and API routes.
+//!
+//! The core knows nothing about templates; [`crate::template`] builds these
+//! values from a transformed CloudFormation template.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How a function's code is started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Runtime {
+    /// `python3.x`: our Python bootstrap, run by the machine's `python3`.
+    Python {
+        /// The runtime identifier the template names, e.g. `python3.12`.
+        name: String,
+    },
+    /// `nodejsNN.x`: our Node bootstrap, run by the machine's `node`.
+    Node {
+        /// The runtime identifier the template names, e.g. `nodejs20.x`.
+        name: String,
+    },
+    /// `provided`, `provided.al2`, `provided.al2023`: the code's own `bootstrap`.
+    Provided {
+        /// The runtime identifier the template names.
+        name: String,
+    },
+}
+
+impl Runtime {
+    /// Maps a Lambda runtime identifier; `None` for runtimes we cannot run.
+    pub fn from_identifier(id: &str) -> Option<Runtime> {
+        let name = id.to_string();
+        if id.starts_with("python3") {
+            Some(Runtime::Python { name })
+        } else if id.starts_with("nodejs") {
+            Some(Runtime::Node { name })
+        } else if id == "provided" || id.starts_with("provided.") {
+            Some(Runtime::Provided { name })
+        } else {
+            None
+        }
+    }
+
+    /// The identifier as the template wrote it.
+    pub fn identifier(&self) -> &str {
+        match self {
+            Runtime::Python { name } | Runtime::Node { name } | Runtime::Provided { name } => name,
+        }
+    }
+}
+
+/// One function version the local cloud can run.
+#[derive(Debug, Clone)]
+pub struct FunctionConfig {
+    /// The function's name (the template's logical ID).
+    pub name: String,
+    /// How to start it.
+    pub runtime: Runtime,
+    /// `_HANDLER` (e.g. `app.lambda_handler`); ignored by most `provided` bootstraps.
+    pub handler: String,
+    /// The unpacked code: `LAMBDA_TASK_ROOT` and the working directory.
+    pub code_dir: PathBuf,
+    /// Layer directories (their content is made visible like `/opt`).
+    pub layers: Vec<PathBuf>,
+    /// The invocation timeout (Lambda's default is 3 s).
+    pub timeout: Duration,
+    /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` in MB (Lambda's default is 128).
+    pub memory_mb: u32,
+    /// The function's own environment variables.
+    pub environment: BTreeMap<String, String>,
+    /// `ReservedConcurrentExecutions`: the most instances at once.
+    pub reserved_concurrency: Option<u32>,
+    /// `x86_64` or `arm64` (informational locally).
+    pub architecture: String,
+    /// The version name reported (`$LATEST`).
+    pub version: String,
+}
+
+impl FunctionConfig {
+    /// A function with Lambda's defaults for everything but the essentials.
+    pub fn new(
+        name: impl Into<String>,
+        runtime: Runtime,
+        handler: impl Into<String>,
+        code_dir: impl Into<PathBuf>,
+    ) -> Self {
+        FunctionConfig {
+            name: name.into(),
+            runtime,
+            handler: handler.into(),
+            code_dir: code_dir.into(),
+            layers: Vec::new(),
+            timeout: Duration::from_secs(3),
+            memory_mb: 128,
+            environment: BTreeMap::new(),
+            reserved_concurrency: None,
+            architecture: "x86_64".into(),
+            version: "$LATEST".into(),
+        }
+    }
+}
+
+/// The kind of API a route belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiKind {
+    /// `AWS::ApiGateway::RestApi` (payload 1.0, 403 on no route).
+    Rest,
+    /// `AWS::ApiGatewayV2::Api` of protocol HTTP (404 on no route).
+    Http,
+}
+
+/// The Lambda proxy payload format of a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadVersion {
+    /// Format 1.0 (REST APIs; HTTP APIs that ask for it).
+    V1,
+    /// Format 2.0 (HTTP APIs' default).
+    V2,
+}
+
+/// One route: method + path template → function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// Upper-case method, or `None` for ANY.
+    pub method: Option<String>,
+    /// The path template (`/items/{id}`, `/{proxy+}`), or `$default`.
+    pub path: String,
+    /// The function invoked.
+    pub function: String,
+    /// The payload format.
+    pub payload: PayloadVersion,
+}
+
+/// One API: its kind, stage and routes.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// The API's logical ID.
+    pub name: String,
+    /// REST or HTTP.
+    pub kind: ApiKind,
+    /// The stage name put into `requestContext.stage`.
+    pub stage: String,
+    /// Its routes.
+    pub routes: Vec<Route>,
+    /// Media types sent to functions base64-encoded (REST `binaryMediaTypes`).
+    pub binary_media_types: Vec<String>,
+}
+
+/// Everything the local cloud runs.
+#[derive(Debug, Clone, Default)]
+pub struct CloudConfig {
+    /// The functions, by name.
+    pub functions: Vec<FunctionConfig>,
+    /// The APIs.
+    pub apis: Vec<ApiConfig>,
+    /// The region (`AWS_REGION`).
+    pub region: String,
+}
+
+/// Tunables of the instance manager.
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    /// The most instances per function when it has no reserved concurrency.
+    pub default_concurrency: u32,
+    /// How long an idle instance is kept warm before it is stopped.
+    pub idle_timeout: Duration,
+    /// How long a new instance may take to ask for its first event.
+    pub init_timeout: Duration,
+    /// Where our Python and Node bootstraps and instances' temp dirs go.
+    pub runtime_dir: PathBuf,
+    /// The `python3` to run Python functions with.
+    pub python: PathBuf,
+    /// The `node` to run Node functions with.
+    pub node: PathBuf,
+    /// The account ID used in ARNs.
+    pub account_id: String,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        RuntimeOptions {
+            default_concurrency: 10,
+            idle_timeout: Duration::from_secs(300),
+            init_timeout: Duration::from_secs(10),
+            runtime_dir: std::env::temp_dir()
+                .join(format!("lockgate-runtime-{}", std::process::id())),
+            python: PathBuf::from("python3"),
+            node: PathBuf::from("node"),
+            account_id: "123456789012".into(),
+        }
+    }
+}

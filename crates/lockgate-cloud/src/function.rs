@@ -1,0 +1,456 @@
+//! A function version's pool of instances: cold starts, warm reuse, one
+//! invocation at a time per instance, a concurrency limit with throttling,
+//! timeouts, crash handling and idle reaping.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use serde_json::json;
+use tokio::sync::{Semaphore, oneshot};
+
+use crate::config::{FunctionConfig, RuntimeOptions};
+use crate::error::CloudError;
+use crate::instance::{Instance, Job, Launch, Reply, epoch_ms, lock};
+use crate::logs::{self, LogSink, Report, TAIL_RESULT};
+use crate::metrics::{Event, Metrics};
+
+/// What a caller passes to [`Function::invoke`].
+#[derive(Debug, Clone, Default)]
+pub struct InvokeRequest {
+    /// The event (JSON).
+    pub payload: Bytes,
+    /// The base64 client context, passed on as `Lambda-Runtime-Client-Context`.
+    pub client_context: Option<String>,
+    /// The Cognito identity JSON, passed on as `Lambda-Runtime-Cognito-Identity`.
+    pub cognito_identity: Option<String>,
+    /// Whether to return the last 4 KB of logs.
+    pub want_tail: bool,
+}
+
+/// The result of an invocation that ran.
+#[derive(Debug, Clone)]
+pub struct InvokeOutcome {
+    /// The request ID.
+    pub request_id: String,
+    /// The response, or the error document when `function_error` is set.
+    pub body: Bytes,
+    /// `Unhandled` when the function (or its runtime) failed.
+    pub function_error: Option<String>,
+    /// The last 4 KB of the invocation's logs, when asked for.
+    pub log_tail: Option<Vec<u8>>,
+    /// The version that ran.
+    pub version: String,
+    /// Whether a new instance was started for it.
+    pub cold: bool,
+}
+
+/// Why an invocation did not run.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum InvokeError {
+    /// The function is at its concurrency limit.
+    #[error("Rate Exceeded.")]
+    Throttled,
+    /// The instance could not be started at all (e.g. the program is missing).
+    #[error("{0}")]
+    Start(String),
+}
+
+/// One function version and its instances.
+pub struct Function {
+    config: FunctionConfig,
+    arn: String,
+    launch: Launch,
+    limit: Arc<Semaphore>,
+    idle: Mutex<Vec<Arc<Instance>>>,
+    all: Mutex<Vec<Weak<Instance>>>,
+    sink: LogSink,
+    metrics: Arc<Metrics>,
+    init_timeout: Duration,
+    idle_timeout: Duration,
+    spawned: AtomicU64,
+}
+
+impl std::fmt::Debug for Function {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Function")
+            .field("name", &self.config.name)
+            .field("arn", &self.arn)
+            .finish()
+    }
+}
+
+impl Function {
+    /// Prepares a function (nothing is started until the first invocation).
+    pub fn new(
+        config: FunctionConfig,
+        opts: &RuntimeOptions,
+        region: &str,
+        sink: LogSink,
+        metrics: Arc<Metrics>,
+    ) -> Result<Arc<Function>, CloudError> {
+        let tmp = opts.runtime_dir.join("tmp").join(&config.name);
+        std::fs::create_dir_all(&tmp).map_err(|source| CloudError::Io {
+            path: tmp.clone(),
+            source,
+        })?;
+        let launch = crate::bootstrap::launch(&config, opts, region, &tmp)?;
+        let limit = config
+            .reserved_concurrency
+            .unwrap_or(opts.default_concurrency)
+            .max(1) as usize;
+        let arn = format!(
+            "arn:aws:lambda:{region}:{}:function:{}",
+            opts.account_id, config.name
+        );
+        let f = Arc::new(Function {
+            config,
+            arn,
+            launch,
+            limit: Arc::new(Semaphore::new(limit)),
+            idle: Mutex::new(Vec::new()),
+            all: Mutex::new(Vec::new()),
+            sink,
+            metrics,
+            init_timeout: opts.init_timeout,
+            idle_timeout: opts.idle_timeout,
+            spawned: AtomicU64::new(0),
+        });
+        spawn_reaper(Arc::downgrade(&f), opts.idle_timeout);
+        Ok(f)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &FunctionConfig {
+        &self.config
+    }
+
+    /// The function's ARN.
+    pub fn arn(&self) -> &str {
+        &self.arn
+    }
+
+    /// How many instances were ever started.
+    pub fn instances_started(&self) -> u64 {
+        self.spawned.load(Ordering::Relaxed)
+    }
+
+    /// How many instances are alive now.
+    pub fn live_instances(&self) -> usize {
+        lock(&self.all)
+            .iter()
+            .filter_map(Weak::upgrade)
+            .filter(|i| !i.is_dead())
+            .count()
+    }
+
+    fn metrics_key(&self) -> String {
+        format!("{}:{}", self.config.name, self.config.version)
+    }
+
+    /// Runs one invocation; function failures are outcomes, not errors.
+    pub async fn invoke(&self, req: InvokeRequest) -> Result<InvokeOutcome, InvokeError> {
+        let Ok(_permit) = self.limit.clone().try_acquire_owned() else {
+            self.metrics.record(&self.metrics_key(), Event::Throttled);
+            return Err(InvokeError::Throttled);
+        };
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let mut retried = false;
+        loop {
+            let (inst, cold) = self.checkout().await?;
+            match self.run_on(&inst, cold, &request_id, &req).await {
+                Attempt::Done(outcome) => {
+                    if !inst.is_dead() && !inst.was_killed() {
+                        *lock(&inst.last_used) = Instant::now();
+                        lock(&self.idle).push(inst);
+                    }
+                    return Ok(outcome);
+                }
+                Attempt::NotDelivered if !retried => {
+                    // The instance died before it took the event: run it elsewhere.
+                    retried = true;
+                }
+                Attempt::NotDelivered => {
+                    let status = lock(&inst.exit_status)
+                        .clone()
+                        .unwrap_or_else(|| "unknown".into());
+                    let output = String::from_utf8_lossy(&lock(&inst.tail).last(512))
+                        .trim()
+                        .to_string();
+                    let output = if output.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; its last output: {output}")
+                    };
+                    let body = error_doc(
+                        "Runtime.ExitError",
+                        &format!(
+                            "RequestId: {request_id} Error: Runtime exited before asking for an event (GET /2018-06-01/runtime/invocation/next): {status}{output}"
+                        ),
+                    );
+                    self.metrics.record(
+                        &self.metrics_key(),
+                        Event::Invoked {
+                            duration_ms: 0.0,
+                            error: true,
+                            cold,
+                        },
+                    );
+                    return Ok(self.outcome(&request_id, body, true, None, cold));
+                }
+            }
+        }
+    }
+
+    /// Takes a warm instance or starts a new one.
+    async fn checkout(&self) -> Result<(Arc<Instance>, bool), InvokeError> {
+        loop {
+            let candidate = lock(&self.idle).pop();
+            match candidate {
+                Some(i) if !i.is_dead() && !i.was_killed() => return Ok((i, false)),
+                Some(_) => continue,
+                None => break,
+            }
+        }
+        let inst = Instance::spawn(&self.launch, self.arn.clone(), self.sink.clone())
+            .await
+            .map_err(|e| {
+                InvokeError::Start(format!(
+                    "cannot start {}: {e}",
+                    self.launch.program.display()
+                ))
+            })?;
+        self.spawned.fetch_add(1, Ordering::Relaxed);
+        let mut all = lock(&self.all);
+        all.retain(|w| w.upgrade().is_some_and(|i| !i.is_dead()));
+        all.push(Arc::downgrade(&inst));
+        Ok((inst, true))
+    }
+
+    async fn run_on(
+        &self,
+        inst: &Arc<Instance>,
+        cold: bool,
+        request_id: &str,
+        req: &InvokeRequest,
+    ) -> Attempt {
+        let (delivered_tx, delivered_rx) = oneshot::channel();
+        let (reply_tx, reply_rx) = oneshot::channel();
+        let deadline_at = Instant::now() + self.config.timeout;
+        let job = Job {
+            request_id: request_id.to_string(),
+            payload: req.payload.clone(),
+            deadline_ms: epoch_ms(SystemTime::now() + self.config.timeout),
+            trace_id: trace_id(),
+            client_context: req.client_context.clone(),
+            cognito_identity: req.cognito_identity.clone(),
+            delivered: delivered_tx,
+            reply: reply_tx,
+        };
+        if inst.offer(job).is_err() {
+            return Attempt::NotDelivered;
+        }
+        // Phase 1: the runtime takes the event (bounded by the init timeout).
+        tokio::select! {
+            biased;
+            r = delivered_rx => if r.is_err() { return Attempt::NotDelivered },
+            _ = inst.wait_dead() => {
+                let init_error = lock(&inst.init_error).clone();
+                if let Some(body) = init_error {
+                    inst.sync_output().await;
+                    return Attempt::Done(self.finish(inst, request_id, None, body, true, cold, req));
+                }
+                return Attempt::NotDelivered;
+            }
+            _ = tokio::time::sleep(self.init_timeout) => {
+                inst.kill();
+                let body = error_doc("Runtime.InitTimeout", &format!(
+                    "RequestId: {request_id} Error: the runtime did not ask for an event (GET /2018-06-01/runtime/invocation/next) within {:.2} seconds of starting",
+                    self.init_timeout.as_secs_f64()
+                ));
+                return Attempt::Done(self.finish(inst, request_id, None, body, true, cold, req));
+            }
+        }
+        let started = Instant::now();
+        {
+            let line = logs::start_line(request_id, &self.config.version);
+            let mut tail = lock(&inst.tail);
+            tail.clear();
+            tail.push_line(&line);
+            (self.sink)(&line);
+        }
+        // Phase 2: the runtime answers (bounded by the function's timeout).
+        let deadline = tokio::time::Instant::from_std(deadline_at.max(started));
+        let (body, error) = tokio::select! {
+            biased;
+            r = reply_rx => match r {
+                Ok(Reply::Response(b)) => (b, false),
+                Ok(Reply::Error(b)) => (normalize_error(b), true),
+                Ok(Reply::TooLarge(limit)) => (error_doc("Function.ResponseSizeTooLarge", &format!("Response payload size exceeded maximum allowed payload size ({limit} bytes).")), true),
+                Err(_) => (self.exit_error(inst, request_id).await, true),
+            },
+            _ = inst.wait_dead() => (self.exit_error(inst, request_id).await, true),
+            _ = tokio::time::sleep_until(deadline) => {
+                inst.kill();
+                let msg = format!("RequestId: {request_id} Error: Task timed out after {:.2} seconds", self.config.timeout.as_secs_f64());
+                (self.timed_out_line(&msg), true)
+            }
+        };
+        inst.sync_output().await;
+        Attempt::Done(self.finish(inst, request_id, Some(started), body, error, cold, req))
+    }
+
+    fn timed_out_line(&self, msg: &str) -> Bytes {
+        (self.sink)(msg);
+        error_doc("Sandbox.Timedout", msg)
+    }
+
+    async fn exit_error(&self, inst: &Instance, request_id: &str) -> Bytes {
+        inst.wait_dead().await;
+        let status = lock(&inst.exit_status)
+            .clone()
+            .unwrap_or_else(|| "unknown".into());
+        error_doc(
+            "Runtime.ExitError",
+            &format!("RequestId: {request_id} Error: Runtime exited with error: {status}"),
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        &self,
+        inst: &Instance,
+        request_id: &str,
+        started: Option<Instant>,
+        body: Bytes,
+        error: bool,
+        cold: bool,
+        req: &InvokeRequest,
+    ) -> InvokeOutcome {
+        let duration = started.map(|s| s.elapsed()).unwrap_or_default();
+        let report = Report {
+            duration,
+            memory_mb: self.config.memory_mb,
+            max_memory_mb: inst.max_memory_mb(),
+            init: if cold {
+                *lock(&inst.init_duration)
+            } else {
+                None
+            },
+        };
+        let tail = {
+            let mut tail = lock(&inst.tail);
+            if started.is_none() {
+                let line = logs::start_line(request_id, &self.config.version);
+                tail.push_line(&line);
+                (self.sink)(&line);
+            }
+            for line in [
+                logs::end_line(request_id),
+                logs::report_line(request_id, &report),
+            ] {
+                tail.push_line(&line);
+                (self.sink)(&line);
+            }
+            req.want_tail.then(|| tail.last(TAIL_RESULT))
+        };
+        self.metrics.record(
+            &self.metrics_key(),
+            Event::Invoked {
+                duration_ms: duration.as_secs_f64() * 1000.0,
+                error,
+                cold,
+            },
+        );
+        self.outcome(request_id, body, error, tail, cold)
+    }
+
+    fn outcome(
+        &self,
+        request_id: &str,
+        body: Bytes,
+        error: bool,
+        log_tail: Option<Vec<u8>>,
+        cold: bool,
+    ) -> InvokeOutcome {
+        InvokeOutcome {
+            request_id: request_id.to_string(),
+            body,
+            function_error: error.then(|| "Unhandled".to_string()),
+            log_tail,
+            version: self.config.version.clone(),
+            cold,
+        }
+    }
+
+    /// Stops idle instances older than the idle timeout.
+    pub fn reap_idle(&self) {
+        let mut idle = lock(&self.idle);
+        idle.retain(|i| {
+            let keep = !i.is_dead() && lock(&i.last_used).elapsed() < self.idle_timeout;
+            if !keep {
+                i.kill();
+            }
+            keep
+        });
+    }
+
+    /// Stops every instance (shutdown).
+    pub fn stop_all(&self) {
+        lock(&self.idle).clear();
+        for i in lock(&self.all).iter().filter_map(Weak::upgrade) {
+            i.kill();
+        }
+    }
+}
+
+enum Attempt {
+    Done(InvokeOutcome),
+    NotDelivered,
+}
+
+fn spawn_reaper(f: Weak<Function>, idle_timeout: Duration) {
+    let period = (idle_timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(5));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match f.upgrade() {
+                Some(f) => f.reap_idle(),
+                None => return,
+            }
+        }
+    });
+}
+
+/// Lambda's error document.
+pub fn error_doc(error_type: &str, message: &str) -> Bytes {
+    Bytes::from(json!({"errorType": error_type, "errorMessage": message}).to_string())
+}
+
+/// Keeps a runtime's error document when it is JSON; wraps anything else.
+fn normalize_error(body: Bytes) -> Bytes {
+    if serde_json::from_slice::<serde_json::Value>(&body).is_ok() {
+        body
+    } else {
+        error_doc("Runtime.Unknown", &String::from_utf8_lossy(&body))
+    }
+}
+
+fn trace_id() -> String {
+    let secs = epoch_ms(SystemTime::now()) / 1000;
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!(
+        "Root=1-{secs:08x}-{};Parent={};Sampled=0",
+        &id[..24],
+        &id[16..32]
+    )
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        self.stop_all();
+    }
+}

@@ -1,0 +1,251 @@
+//! The HTTP gateway: the template's API routes (API Gateway payloads 1.0
+//! and 2.0) and the Lambda Invoke API, on one port.
+
+mod invoke_api;
+pub mod payload;
+pub mod routes;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use hyper::body::Incoming;
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::{Request, Response, StatusCode};
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::cloud::Cloud;
+use crate::config::{ApiKind, PayloadVersion};
+use crate::error::CloudError;
+use crate::function::{InvokeError, InvokeRequest};
+use crate::http::{self, Body, BodyError, MAX_PAYLOAD, Peer};
+use crate::logs::LogSink;
+use payload::{MappedResponse, RequestInfo, Target};
+pub use routes::RouteTable;
+
+/// A running gateway.
+#[derive(Debug)]
+pub struct Gateway {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+struct State {
+    cloud: Arc<Cloud>,
+    routes: RouteTable,
+    sink: LogSink,
+}
+
+impl Gateway {
+    /// Binds `addr` (port 0 picks one) and serves until [`Gateway::stop`].
+    pub async fn start(
+        cloud: Arc<Cloud>,
+        addr: &str,
+        sink: LogSink,
+    ) -> Result<Gateway, CloudError> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| CloudError::Bind {
+                addr: addr.to_string(),
+                source,
+            })?;
+        let local = listener.local_addr().map_err(|source| CloudError::Bind {
+            addr: addr.to_string(),
+            source,
+        })?;
+        let routes = RouteTable::new(cloud.apis());
+        let state = Arc::new(State {
+            cloud,
+            routes,
+            sink,
+        });
+        let (shutdown, rx) = watch::channel(false);
+        let handler = Arc::new(move |req: Request<Incoming>| {
+            let state = state.clone();
+            async move { state.handle(req).await }
+        });
+        let task = tokio::spawn(http::serve(listener, handler, rx));
+        Ok(Gateway {
+            addr: local,
+            shutdown,
+            task,
+        })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, lets open connections finish their request, and waits.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}
+
+impl State {
+    async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
+        if req.uri().path().starts_with("/2015-03-31/functions/") {
+            return invoke_api::handle(&self.cloud, req).await;
+        }
+        self.route(req).await
+    }
+
+    async fn route(&self, req: Request<Incoming>) -> Response<Body> {
+        let time = SystemTime::now();
+        let method = req.method().as_str().to_ascii_uppercase();
+        let path = req.uri().path().to_string();
+        let query = req.uri().query().unwrap_or("").to_string();
+        let protocol = format!("{:?}", req.version());
+        let source_ip = req
+            .extensions()
+            .get::<Peer>()
+            .map(|p| p.0.ip().to_string())
+            .unwrap_or_else(|| "127.0.0.1".into());
+        let headers: Vec<(String, String)> = req
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let Some(m) = self.routes.find(&method, &path) else {
+            return if self.routes.has_http_api() {
+                http::json(StatusCode::NOT_FOUND, &json!({"message": "Not Found"}))
+            } else {
+                http::json(
+                    StatusCode::FORBIDDEN,
+                    &json!({"message": "Missing Authentication Token"}),
+                )
+            };
+        };
+        let kind = m.api.kind;
+        let body = match http::read_body(req.into_body(), MAX_PAYLOAD).await {
+            Ok(b) => b,
+            Err(BodyError::TooLarge) => return too_large(),
+            Err(BodyError::Broken) => {
+                return http::json(StatusCode::BAD_REQUEST, &json!({"message": "Bad Request"}));
+            }
+        };
+        let info = RequestInfo {
+            method,
+            path,
+            query,
+            headers,
+            body,
+            source_ip,
+            protocol,
+            request_id: uuid::Uuid::new_v4().to_string(),
+            time,
+        };
+        let target = Target {
+            api: m.api,
+            method: m.route.method.as_deref(),
+            resource: &m.route.path,
+            path_params: &m.path_params,
+            payload: m.route.payload,
+        };
+        let event = match target.payload {
+            PayloadVersion::V1 => payload::event_v1(&info, &target),
+            PayloadVersion::V2 => payload::event_v2(&info, &target),
+        };
+        let event = Bytes::from(event.to_string());
+        if event.len() > MAX_PAYLOAD {
+            return too_large();
+        }
+        let function = m.route.function.clone();
+        let version = m.route.payload;
+        let outcome = match self.cloud.function(&function) {
+            Ok(f) => {
+                f.invoke(InvokeRequest {
+                    payload: event,
+                    ..Default::default()
+                })
+                .await
+            }
+            Err(e) => Err(InvokeError::Start(e.to_string())),
+        };
+        let outcome = match outcome {
+            Ok(o) => o,
+            Err(InvokeError::Throttled) => {
+                return http::json(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    &json!({"message": "Too Many Requests"}),
+                );
+            }
+            Err(InvokeError::Start(msg)) => {
+                (self.sink)(&format!("lockgate: {function}: {msg}"));
+                return internal_error(kind);
+            }
+        };
+        if outcome.function_error.is_some() {
+            (self.sink)(&format!(
+                "lockgate: {function} failed: {}",
+                String::from_utf8_lossy(&outcome.body)
+            ));
+            return internal_error(kind);
+        }
+        let mapped = match version {
+            PayloadVersion::V1 => payload::response_v1(&outcome.body, kind),
+            PayloadVersion::V2 => payload::response_v2(&outcome.body),
+        };
+        match mapped {
+            Ok(r) => to_response(r),
+            Err(e) => {
+                (self.sink)(&format!("lockgate: {function}: {e}"));
+                internal_error(kind)
+            }
+        }
+    }
+}
+
+fn too_large() -> Response<Body> {
+    http::json(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &json!({"message": "Request Entity Too Large"}),
+    )
+}
+
+/// API Gateway's answer when the integration fails.
+fn internal_error(kind: ApiKind) -> Response<Body> {
+    let message = match kind {
+        ApiKind::Rest => "Internal server error",
+        ApiKind::Http => "Internal Server Error",
+    };
+    http::json(StatusCode::BAD_GATEWAY, &json!({ "message": message }))
+}
+
+/// Headers a function may not set on the wire.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "content-length",
+    "transfer-encoding",
+    "keep-alive",
+    "upgrade",
+];
+
+fn to_response(r: MappedResponse) -> Response<Body> {
+    let mut resp = Response::new(http_body_util::Full::new(r.body));
+    *resp.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    for (k, v) in r.headers {
+        if HOP_BY_HOP.contains(&k.to_ascii_lowercase().as_str()) {
+            continue;
+        }
+        if let (Ok(k), Ok(v)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(&v),
+        ) {
+            resp.headers_mut().append(k, v);
+        }
+    }
+    resp
+}

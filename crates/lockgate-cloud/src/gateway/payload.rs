@@ -1,0 +1,486 @@
+//! API Gateway's Lambda proxy payloads: the events of formats 1.0 and 2.0
+//! and the mapping of function results back to HTTP responses.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use bytes::Bytes;
+use serde_json::{Map, Value, json};
+
+use crate::config::{ApiConfig, ApiKind, PayloadVersion};
+use crate::instance::epoch_ms;
+
+/// What the gateway knows about an incoming request.
+#[derive(Debug, Clone)]
+pub struct RequestInfo {
+    /// The method, upper case.
+    pub method: String,
+    /// The path as received (percent-encoded), without the query.
+    pub path: String,
+    /// The raw query string (without `?`).
+    pub query: String,
+    /// Headers in arrival order, names lower-case.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Bytes,
+    /// The client's address.
+    pub source_ip: String,
+    /// `HTTP/1.1`.
+    pub protocol: String,
+    /// The request ID.
+    pub request_id: String,
+    /// When it arrived.
+    pub time: SystemTime,
+}
+
+/// Where a request is going: API, route template and path parameters.
+#[derive(Debug, Clone)]
+pub struct Target<'a> {
+    /// The API.
+    pub api: &'a ApiConfig,
+    /// The route's method (`None` for ANY).
+    pub method: Option<&'a str>,
+    /// The route's path template (or `$default`).
+    pub resource: &'a str,
+    /// Decoded path parameters.
+    pub path_params: &'a BTreeMap<String, String>,
+    /// The payload format.
+    pub payload: PayloadVersion,
+}
+
+const ACCOUNT: &str = "123456789012";
+
+fn api_id(api: &ApiConfig) -> String {
+    // A stable, API-Gateway-looking ID derived from the logical ID.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in api.name.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let alphabet = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    (0..10)
+        .map(|i| alphabet[((h >> (i * 6)) % 36) as usize] as char)
+        .collect()
+}
+
+/// The first label of the host, without a port (`abc.execute-api…` → `abc`).
+fn domain_prefix(host: &str) -> String {
+    host.split(':')
+        .next()
+        .unwrap_or("")
+        .split('.')
+        .next()
+        .unwrap_or("")
+        .to_string()
+}
+
+fn query_pairs(q: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(q.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn header<'a>(req: &'a RequestInfo, name: &str) -> Option<&'a str> {
+    req.headers
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Whether a content type is text (HTTP APIs send everything else base64).
+fn is_text(content_type: &str) -> bool {
+    let ct = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    ct.starts_with("text/")
+        || ct.ends_with("+json")
+        || ct.ends_with("+xml")
+        || matches!(
+            ct.as_str(),
+            "application/json"
+                | "application/xml"
+                | "application/javascript"
+                | "application/x-www-form-urlencoded"
+                | "application/graphql"
+                | ""
+        )
+}
+
+fn media_type_matches(pattern: &str, content_type: &str) -> bool {
+    let pattern = pattern.replace("~1", "/");
+    let ct = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let pattern = pattern.to_ascii_lowercase();
+    if pattern == "*/*" {
+        return true;
+    }
+    match pattern.strip_suffix("/*") {
+        Some(major) => ct.split('/').next() == Some(major),
+        None => ct == pattern,
+    }
+}
+
+/// Encodes a request body as the event carries it: `(body, isBase64Encoded)`.
+fn encode_body(req: &RequestInfo, api: &ApiConfig) -> (Value, bool) {
+    if req.body.is_empty() {
+        return (Value::Null, false);
+    }
+    let ct = header(req, "content-type").unwrap_or("");
+    let binary = match api.kind {
+        ApiKind::Rest => api
+            .binary_media_types
+            .iter()
+            .any(|p| media_type_matches(p, ct)),
+        ApiKind::Http => !is_text(ct),
+    };
+    match (binary, std::str::from_utf8(&req.body)) {
+        (false, Ok(text)) => (Value::String(text.to_string()), false),
+        _ => (Value::String(B64.encode(&req.body)), true),
+    }
+}
+
+fn obj_or_null(m: Map<String, Value>) -> Value {
+    if m.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(m)
+    }
+}
+
+/// The format 1.0 event (REST APIs; HTTP APIs add `"version": "1.0"`).
+pub fn event_v1(req: &RequestInfo, t: &Target<'_>) -> Value {
+    let mut headers = Map::new();
+    let mut multi_headers: Map<String, Value> = Map::new();
+    for (k, v) in &req.headers {
+        headers.insert(k.clone(), Value::String(v.clone()));
+        push_multi(&mut multi_headers, k, v);
+    }
+    let mut query = Map::new();
+    let mut multi_query: Map<String, Value> = Map::new();
+    for (k, v) in query_pairs(&req.query) {
+        push_multi(&mut multi_query, &k, &v);
+        query.insert(k, Value::String(v));
+    }
+    let params: Map<String, Value> = t
+        .path_params
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    let (body, b64) = encode_body(req, t.api);
+    let host = header(req, "host").unwrap_or("localhost").to_string();
+    let decoded_path = percent_encoding::percent_decode_str(&req.path)
+        .decode_utf8_lossy()
+        .into_owned();
+    let id = api_id(t.api);
+    let mut ev = Map::new();
+    if t.api.kind == ApiKind::Http {
+        ev.insert("version".into(), json!("1.0"));
+    }
+    ev.insert("resource".into(), json!(t.resource));
+    ev.insert("path".into(), json!(decoded_path));
+    ev.insert("httpMethod".into(), json!(req.method));
+    ev.insert("headers".into(), obj_or_null(headers));
+    ev.insert("multiValueHeaders".into(), obj_or_null(multi_headers));
+    ev.insert("queryStringParameters".into(), obj_or_null(query));
+    ev.insert(
+        "multiValueQueryStringParameters".into(),
+        obj_or_null(multi_query),
+    );
+    ev.insert("pathParameters".into(), obj_or_null(params));
+    ev.insert("stageVariables".into(), Value::Null);
+    ev.insert(
+        "requestContext".into(),
+        json!({
+            "accountId": ACCOUNT,
+            "apiId": id,
+            "domainName": host,
+            "domainPrefix": domain_prefix(&host),
+            "extendedRequestId": req.request_id,
+            "httpMethod": req.method,
+            "identity": {
+                "accessKey": null,
+                "accountId": null,
+                "apiKey": null,
+                "apiKeyId": null,
+                "caller": null,
+                "clientCert": null,
+                "cognitoAuthenticationProvider": null,
+                "cognitoAuthenticationType": null,
+                "cognitoIdentityId": null,
+                "cognitoIdentityPoolId": null,
+                "principalOrgId": null,
+                "sourceIp": req.source_ip,
+                "user": null,
+                "userAgent": header(req, "user-agent"),
+                "userArn": null
+            },
+            "path": if t.api.kind == ApiKind::Rest { format!("/{}{}", t.api.stage, decoded_path) } else { decoded_path.clone() },
+            "protocol": req.protocol,
+            "requestId": req.request_id,
+            "requestTime": crate::timefmt::request_time(req.time),
+            "requestTimeEpoch": epoch_ms(req.time),
+            "resourceId": &id[..6],
+            "resourcePath": t.resource,
+            "stage": t.api.stage,
+        }),
+    );
+    ev.insert("body".into(), body);
+    ev.insert("isBase64Encoded".into(), Value::Bool(b64));
+    Value::Object(ev)
+}
+
+fn push_multi(m: &mut Map<String, Value>, k: &str, v: &str) {
+    match m.get_mut(k) {
+        Some(Value::Array(a)) => a.push(Value::String(v.to_string())),
+        _ => {
+            m.insert(k.to_string(), json!([v]));
+        }
+    }
+}
+
+/// The HTTP API route key: `GET /items/{id}`, `ANY /x`, or `$default`.
+pub fn route_key(t: &Target<'_>) -> String {
+    if t.resource == "$default" || t.resource == "/$default" {
+        "$default".into()
+    } else {
+        format!("{} {}", t.method.unwrap_or("ANY"), t.resource)
+    }
+}
+
+/// The format 2.0 event (HTTP APIs).
+pub fn event_v2(req: &RequestInfo, t: &Target<'_>) -> Value {
+    let mut headers: Map<String, Value> = Map::new();
+    let mut cookies: Vec<Value> = Vec::new();
+    for (k, v) in &req.headers {
+        if k == "cookie" {
+            cookies.extend(
+                v.split(';')
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(|c| Value::String(c.to_string())),
+            );
+            continue;
+        }
+        join_into(&mut headers, k, v);
+    }
+    let mut query: Map<String, Value> = Map::new();
+    for (k, v) in query_pairs(&req.query) {
+        join_into(&mut query, &k, &v);
+    }
+    let (body, b64) = encode_body(req, t.api);
+    let host = header(req, "host").unwrap_or("localhost").to_string();
+    let key = route_key(t);
+    let mut ev = Map::new();
+    ev.insert("version".into(), json!("2.0"));
+    ev.insert("routeKey".into(), json!(key));
+    ev.insert("rawPath".into(), json!(req.path));
+    ev.insert("rawQueryString".into(), json!(req.query));
+    if !cookies.is_empty() {
+        ev.insert("cookies".into(), Value::Array(cookies));
+    }
+    ev.insert("headers".into(), Value::Object(headers));
+    if !query.is_empty() {
+        ev.insert("queryStringParameters".into(), Value::Object(query));
+    }
+    ev.insert(
+        "requestContext".into(),
+        json!({
+            "accountId": ACCOUNT,
+            "apiId": api_id(t.api),
+            "domainName": host,
+            "domainPrefix": domain_prefix(&host),
+            "http": {
+                "method": req.method,
+                "path": percent_encoding::percent_decode_str(&req.path).decode_utf8_lossy(),
+                "protocol": req.protocol,
+                "sourceIp": req.source_ip,
+                "userAgent": header(req, "user-agent").unwrap_or(""),
+            },
+            "requestId": req.request_id,
+            "routeKey": key,
+            "stage": t.api.stage,
+            "time": crate::timefmt::request_time(req.time),
+            "timeEpoch": epoch_ms(req.time),
+        }),
+    );
+    if !t.path_params.is_empty() {
+        ev.insert("pathParameters".into(), json!(t.path_params));
+    }
+    if !body.is_null() {
+        ev.insert("body".into(), body);
+    }
+    ev.insert("isBase64Encoded".into(), Value::Bool(b64));
+    Value::Object(ev)
+}
+
+fn join_into(m: &mut Map<String, Value>, k: &str, v: &str) {
+    match m.get_mut(k) {
+        Some(Value::String(s)) => {
+            s.push(',');
+            s.push_str(v);
+        }
+        _ => {
+            m.insert(k.to_string(), Value::String(v.to_string()));
+        }
+    }
+}
+
+/// An HTTP response mapped from a function's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappedResponse {
+    /// The status.
+    pub status: u16,
+    /// Headers, in order (repeated names allowed).
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Bytes,
+}
+
+/// Why a function's result cannot be mapped (API Gateway answers 502).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed Lambda proxy response: {0}")]
+pub struct Malformed(pub String);
+
+fn scalar_string(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn status_of(v: Option<&Value>) -> Result<u16, Malformed> {
+    let code = match v {
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(s)) => s.parse().ok(),
+        _ => None,
+    };
+    match code {
+        Some(c) if (100..=599).contains(&c) => Ok(c as u16),
+        _ => Err(Malformed(format!(
+            "statusCode must be an HTTP status, got {}",
+            v.map(Value::to_string).unwrap_or_else(|| "nothing".into())
+        ))),
+    }
+}
+
+fn body_of(obj: &Map<String, Value>) -> Result<Bytes, Malformed> {
+    let b64 = matches!(obj.get("isBase64Encoded"), Some(Value::Bool(true)));
+    let text = match obj.get("body") {
+        None | Some(Value::Null) => return Ok(Bytes::new()),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => return Err(Malformed(format!("body must be a string, got {other}"))),
+    };
+    if b64 {
+        B64.decode(text.as_bytes())
+            .map(Bytes::from)
+            .map_err(|e| Malformed(format!("body is not valid base64: {e}")))
+    } else {
+        Ok(Bytes::from(text))
+    }
+}
+
+fn headers_of(obj: &Map<String, Value>, out: &mut Vec<(String, String)>) -> Result<(), Malformed> {
+    match obj.get("headers") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(h)) => {
+            for (k, v) in h {
+                let v = scalar_string(v)
+                    .ok_or_else(|| Malformed(format!("header {k} must be a string")))?;
+                out.push((k.clone(), v));
+            }
+        }
+        Some(_) => return Err(Malformed("headers must be an object".into())),
+    }
+    Ok(())
+}
+
+/// Maps a format 1.0 result: `statusCode`, `headers`, `multiValueHeaders`, `body`, `isBase64Encoded`.
+pub fn response_v1(output: &[u8], kind: ApiKind) -> Result<MappedResponse, Malformed> {
+    let v: Value =
+        serde_json::from_slice(output).map_err(|e| Malformed(format!("not JSON: {e}")))?;
+    let Value::Object(obj) = v else {
+        return Err(Malformed("the result must be a JSON object".into()));
+    };
+    let status = status_of(obj.get("statusCode"))?;
+    let mut headers = Vec::new();
+    headers_of(&obj, &mut headers)?;
+    match obj.get("multiValueHeaders") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(h)) => {
+            for (k, vs) in h {
+                let Value::Array(vs) = vs else {
+                    return Err(Malformed(format!("multiValueHeaders.{k} must be a list")));
+                };
+                // multiValueHeaders win over headers of the same name.
+                headers.retain(|(hk, _)| !hk.eq_ignore_ascii_case(k));
+                for v in vs {
+                    let v = scalar_string(v).ok_or_else(|| {
+                        Malformed(format!("multiValueHeaders.{k} must hold strings"))
+                    })?;
+                    headers.push((k.clone(), v));
+                }
+            }
+        }
+        Some(_) => return Err(Malformed("multiValueHeaders must be an object".into())),
+    }
+    let body = body_of(&obj)?;
+    if kind == ApiKind::Rest
+        && !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
+        headers.push(("content-type".into(), "application/json".into()));
+    }
+    Ok(MappedResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// Maps a format 2.0 result; a JSON value without `statusCode` is a 200 application/json body.
+pub fn response_v2(output: &[u8]) -> Result<MappedResponse, Malformed> {
+    let v: Value =
+        serde_json::from_slice(output).map_err(|e| Malformed(format!("not JSON: {e}")))?;
+    let obj = match v {
+        Value::Object(obj) if obj.contains_key("statusCode") => obj,
+        _ => {
+            return Ok(MappedResponse {
+                status: 200,
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: Bytes::copy_from_slice(output),
+            });
+        }
+    };
+    let status = status_of(obj.get("statusCode"))?;
+    let mut headers = Vec::new();
+    headers_of(&obj, &mut headers)?;
+    match obj.get("cookies") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(cs)) => {
+            for c in cs {
+                let c = scalar_string(c)
+                    .ok_or_else(|| Malformed("cookies must hold strings".into()))?;
+                headers.push(("set-cookie".into(), c));
+            }
+        }
+        Some(_) => return Err(Malformed("cookies must be a list".into())),
+    }
+    let body = body_of(&obj)?;
+    Ok(MappedResponse {
+        status,
+        headers,
+        body,
+    })
+}

@@ -1,0 +1,496 @@
+//! One function instance: a child process and the Runtime API it talks to.
+//!
+//! Every instance gets its own loopback listener, so the Runtime API knows
+//! which instance a request comes from without trusting anything in it.
+//! Invocations are handed over through a one-slot channel that the
+//! instance's `GET …/invocation/next` long-polls.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use serde_json::json;
+use tokio::io::AsyncBufReadExt;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::http::{self, Body, BodyError, MAX_PAYLOAD};
+use crate::logs::{LogSink, TailBuffer};
+
+/// A caller waiting until the output reader has seen flush marker `n`.
+type FlushWaiter = (u64, oneshot::Sender<()>);
+
+/// One invocation handed to an instance.
+#[derive(Debug)]
+pub struct Job {
+    /// `Lambda-Runtime-Aws-Request-Id`.
+    pub request_id: String,
+    /// The event.
+    pub payload: Bytes,
+    /// `Lambda-Runtime-Deadline-Ms` (epoch milliseconds).
+    pub deadline_ms: u64,
+    /// `Lambda-Runtime-Trace-Id`.
+    pub trace_id: String,
+    /// `Lambda-Runtime-Client-Context`, when the caller gave one.
+    pub client_context: Option<String>,
+    /// `Lambda-Runtime-Cognito-Identity`, when the caller gave one.
+    pub cognito_identity: Option<String>,
+    /// Signalled when the runtime takes the job from `/next`.
+    pub delivered: oneshot::Sender<()>,
+    /// Receives the runtime's answer.
+    pub reply: oneshot::Sender<Reply>,
+}
+
+/// What the runtime answered for an invocation.
+#[derive(Debug)]
+pub enum Reply {
+    /// `POST /invocation/{id}/response`.
+    Response(Bytes),
+    /// `POST /invocation/{id}/error`.
+    Error(Bytes),
+    /// The response was larger than 6 MiB.
+    TooLarge(usize),
+}
+
+/// What a process needs to be started.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    /// The program.
+    pub program: PathBuf,
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// The working directory.
+    pub cwd: PathBuf,
+    /// The whole environment (the runtime API address is added).
+    pub env: Vec<(String, String)>,
+}
+
+/// A running instance.
+#[derive(Debug)]
+pub struct Instance {
+    /// The child's process ID.
+    pub pid: u32,
+    /// When it was started.
+    pub started: Instant,
+    /// How long init took (spawn → first `/next`), once known.
+    pub init_duration: Mutex<Option<Duration>>,
+    /// When it last finished an invocation.
+    pub last_used: Mutex<Instant>,
+    /// The invoked function ARN put in `/next` headers.
+    arn: String,
+    jobs: mpsc::Sender<Job>,
+    jobs_rx: tokio::sync::Mutex<mpsc::Receiver<Job>>,
+    inflight: Mutex<Option<(String, oneshot::Sender<Reply>)>>,
+    /// The body posted to `/init/error`, if any.
+    pub init_error: Mutex<Option<Bytes>>,
+    dead: watch::Sender<bool>,
+    /// How the process ended, once it has.
+    pub exit_status: Mutex<Option<String>>,
+    killing: AtomicBool,
+    /// Recent output, for `X-Amz-Log-Result`.
+    pub tail: Arc<Mutex<TailBuffer>>,
+    /// The started-but-not-yet-first-`/next` flag.
+    initialized: AtomicBool,
+    marker: Mutex<Option<std::fs::File>>,
+    pending_probe: std::os::fd::OwnedFd,
+    memory: Mutex<Option<(Instant, u64)>>,
+    flush_waiters: Arc<Mutex<Vec<FlushWaiter>>>,
+    flush_seq: std::sync::atomic::AtomicU64,
+    output_closed: watch::Sender<bool>,
+}
+
+const MARKER: &str = "\u{1}lockgate-flush-";
+
+/// Splits a flush marker off the end of an output line.
+fn split_marker(line: &str) -> (&str, Option<u64>) {
+    match line.rfind(MARKER) {
+        Some(pos) => {
+            let n = line[pos + MARKER.len()..]
+                .trim_end_matches('\u{1}')
+                .parse()
+                .ok();
+            if n.is_some() {
+                (&line[..pos], n)
+            } else {
+                (line, None)
+            }
+        }
+        None => (line, None),
+    }
+}
+
+/// How long to wait for output to be read before giving up on ordering.
+const OUTPUT_SYNC_LIMIT: Duration = Duration::from_secs(2);
+
+impl Instance {
+    /// Starts a process with the Lambda environment and its runtime API.
+    pub async fn spawn(
+        launch: &Launch,
+        arn: String,
+        sink: LogSink,
+    ) -> std::io::Result<Arc<Instance>> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let (reader, writer) = std::io::pipe()?;
+        let pending_probe: std::os::fd::OwnedFd = reader.try_clone()?.into();
+        // Our own non-blocking handle on the pipe (a new open file description,
+        // so the child's stdout stays blocking) for flush markers.
+        let marker = {
+            use std::os::fd::AsRawFd;
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(format!("/proc/self/fd/{}", writer.as_raw_fd()))
+                .ok()
+        };
+        let mut cmd = tokio::process::Command::new(&launch.program);
+        cmd.args(&launch.args)
+            .current_dir(&launch.cwd)
+            .env_clear()
+            .envs(launch.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+            .stdin(Stdio::null())
+            .stdout(writer.try_clone()?)
+            .stderr(writer)
+            .process_group(0)
+            .kill_on_drop(true);
+        let mut child = cmd.spawn()?;
+        drop(cmd);
+        let pid = child.id().unwrap_or(0);
+        let (jobs, jobs_rx) = mpsc::channel(1);
+        let (dead, _) = watch::channel(false);
+        let now = Instant::now();
+        let inst = Arc::new(Instance {
+            pid,
+            started: now,
+            init_duration: Mutex::new(None),
+            last_used: Mutex::new(now),
+            arn,
+            jobs,
+            jobs_rx: tokio::sync::Mutex::new(jobs_rx),
+            inflight: Mutex::new(None),
+            init_error: Mutex::new(None),
+            dead,
+            exit_status: Mutex::new(None),
+            killing: AtomicBool::new(false),
+            tail: Arc::new(Mutex::new(TailBuffer::default())),
+            marker: Mutex::new(marker),
+            pending_probe,
+            memory: Mutex::new(None),
+            flush_waiters: Arc::new(Mutex::new(Vec::new())),
+            flush_seq: std::sync::atomic::AtomicU64::new(0),
+            output_closed: watch::channel(false).0,
+            initialized: AtomicBool::new(false),
+        });
+
+        // Output: one pipe for stdout and stderr keeps their order.
+        let tail = inst.tail.clone();
+        let waiters = inst.flush_waiters.clone();
+        let closed = inst.output_closed.clone();
+        let pipe = tokio::net::unix::pipe::Receiver::from_owned_fd(reader.into())?;
+        tokio::spawn(async move {
+            let mut lines = tokio::io::BufReader::new(pipe).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let (text, flushed) = split_marker(&line);
+                if !text.is_empty() || flushed.is_none() {
+                    lock(&tail).push_line(text);
+                    sink(text);
+                }
+                if let Some(n) = flushed {
+                    let mut w = lock(&waiters);
+                    if let Some(pos) = w.iter().position(|(id, _)| *id == n) {
+                        let (_, tx) = w.swap_remove(pos);
+                        let _ = tx.send(());
+                    }
+                }
+            }
+            closed.send_replace(true);
+        });
+
+        // The runtime API of this instance.
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let api = inst.clone();
+        let handler = Arc::new(move |req: Request<Incoming>| {
+            let api = api.clone();
+            async move { api.handle(req).await }
+        });
+        tokio::spawn(http::serve(listener, handler, stop_rx));
+
+        // The reaper of the process: records its end and fails what it held.
+        let watcher = inst.clone();
+        tokio::spawn(async move {
+            let status = child.wait().await;
+            let text = match status {
+                Ok(s) => s.to_string(),
+                Err(e) => format!("unknown status ({e})"),
+            };
+            // Kill anything the bootstrap left behind in its process group.
+            kill_group(pid);
+            *lock(&watcher.exit_status) = Some(text);
+            // Our marker handle must not keep the pipe open past the child.
+            lock(&watcher.marker).take();
+            // Dropping the reply sender tells a waiting invoker the instance is gone.
+            lock(&watcher.inflight).take();
+            let _ = stop_tx.send(true);
+            watcher.dead.send_replace(true);
+        });
+        Ok(inst)
+    }
+
+    /// Waits until everything the process wrote so far has reached the log
+    /// sink (a marker written behind it comes back through the pipe); for a
+    /// dead process, until its output is closed.
+    pub async fn sync_output(&self) {
+        if self.is_dead() {
+            let mut closed = self.output_closed.subscribe();
+            let _ = tokio::time::timeout(OUTPUT_SYNC_LIMIT, closed.wait_for(|c| *c)).await;
+            return;
+        }
+        if self.pending_output() == 0 {
+            // Nothing unread in the pipe: the reader has everything already.
+            tokio::task::yield_now().await;
+            return;
+        }
+        let n = self.flush_seq.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        lock(&self.flush_waiters).push((n, tx));
+        let written = {
+            use std::io::Write;
+            let mut m = lock(&self.marker);
+            match m.as_mut() {
+                Some(f) => f
+                    .write_all(format!("{MARKER}{n}\u{1}\n").as_bytes())
+                    .is_ok(),
+                None => false,
+            }
+        };
+        if written {
+            let _ = tokio::time::timeout(OUTPUT_SYNC_LIMIT, rx).await;
+        } else {
+            lock(&self.flush_waiters).retain(|(id, _)| *id != n);
+        }
+    }
+
+    /// Whether the process has ended.
+    pub fn is_dead(&self) -> bool {
+        *self.dead.borrow()
+    }
+
+    /// Waits until the process has ended.
+    pub async fn wait_dead(&self) {
+        let mut rx = self.dead.subscribe();
+        let _ = rx.wait_for(|d| *d).await;
+    }
+
+    /// Whether the runtime has asked for its first event.
+    pub fn is_initialized(&self) -> bool {
+        self.initialized.load(Ordering::Acquire)
+    }
+
+    /// Stops the process (SIGKILL to its process group).
+    pub fn kill(&self) {
+        if !self.killing.swap(true, Ordering::AcqRel) {
+            kill_group(self.pid);
+        }
+    }
+
+    /// Whether [`Instance::kill`] was called.
+    pub fn was_killed(&self) -> bool {
+        self.killing.load(Ordering::Acquire)
+    }
+
+    /// Hands a job to the instance; gives it back if the instance is gone.
+    pub fn offer(&self, job: Job) -> Result<(), Box<Job>> {
+        self.jobs.try_send(job).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(j) | mpsc::error::TrySendError::Closed(j) => {
+                Box::new(j)
+            }
+        })
+    }
+
+    /// Bytes written to the output pipe and not read yet.
+    fn pending_output(&self) -> usize {
+        use std::os::fd::AsRawFd;
+        let mut n: libc::c_int = 0;
+        // SAFETY: FIONREAD writes one c_int; the fd is owned by self and open.
+        let rc = unsafe { libc::ioctl(self.pending_probe.as_raw_fd(), libc::FIONREAD, &mut n) };
+        if rc == 0 { n.max(0) as usize } else { 1 }
+    }
+
+    /// The peak resident memory of the process in MB (`VmHWM`), if readable;
+    /// re-read at most every 100 ms (it only grows, and reading it costs).
+    pub fn max_memory_mb(&self) -> Option<u64> {
+        let mut cached = lock(&self.memory);
+        if let Some((at, mb)) = *cached
+            && at.elapsed() < Duration::from_millis(100)
+        {
+            return Some(mb);
+        }
+        let mb = self.read_max_memory_mb()?;
+        *cached = Some((Instant::now(), mb));
+        Some(mb)
+    }
+
+    fn read_max_memory_mb(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb.div_ceil(1024))
+    }
+
+    async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Response<Body> {
+        let path = req.uri().path().to_string();
+        let Some(rest) = path.strip_prefix("/2018-06-01/runtime/") else {
+            return not_found(&path);
+        };
+        let segments: Vec<&str> = rest.split('/').collect();
+        match (req.method(), segments.as_slice()) {
+            (&Method::GET, ["invocation", "next"]) => self.next().await,
+            (&Method::POST, ["invocation", id, kind @ ("response" | "error")]) => {
+                let (id, kind) = (id.to_string(), kind.to_string());
+                self.post_result(req, &id, &kind).await
+            }
+            (&Method::POST, ["init", "error"]) => {
+                let body = match http::read_body(req.into_body(), MAX_PAYLOAD).await {
+                    Ok(b) => b,
+                    Err(_) => Bytes::from_static(b"{\"errorType\":\"Runtime.Unknown\",\"errorMessage\":\"init error body too large or unreadable\"}"),
+                };
+                *lock(&self.init_error) = Some(body);
+                // Lambda stops an environment whose init failed.
+                self.kill();
+                http::json(StatusCode::ACCEPTED, &json!({"status": "OK"}))
+            }
+            _ => not_found(&path),
+        }
+    }
+
+    async fn next(&self) -> Response<Body> {
+        if !self.initialized.swap(true, Ordering::AcqRel) {
+            *lock(&self.init_duration) = Some(self.started.elapsed());
+        }
+        let job = {
+            let mut rx = self.jobs_rx.lock().await;
+            let mut dead = self.dead.subscribe();
+            tokio::select! {
+                j = rx.recv() => j,
+                _ = dead.wait_for(|d| *d) => None,
+            }
+        };
+        let Some(job) = job else {
+            return http::json(
+                StatusCode::GONE,
+                &json!({"errorType": "InstanceStopped", "errorMessage": "the instance is stopping"}),
+            );
+        };
+        let Job {
+            request_id,
+            payload,
+            deadline_ms,
+            trace_id,
+            client_context,
+            cognito_identity,
+            delivered,
+            reply,
+        } = job;
+        *lock(&self.inflight) = Some((request_id.clone(), reply));
+        let _ = delivered.send(());
+        let mut resp = http::response(StatusCode::OK, "application/json", payload);
+        let h = resp.headers_mut();
+        let mut set = |name: &'static str, value: &str| {
+            if let Ok(v) = value.parse() {
+                h.insert(name, v);
+            }
+        };
+        set("lambda-runtime-aws-request-id", &request_id);
+        set("lambda-runtime-deadline-ms", &deadline_ms.to_string());
+        set("lambda-runtime-invoked-function-arn", &self.arn);
+        set("lambda-runtime-trace-id", &trace_id);
+        if let Some(c) = &client_context {
+            set("lambda-runtime-client-context", c);
+        }
+        if let Some(c) = &cognito_identity {
+            set("lambda-runtime-cognito-identity", c);
+        }
+        resp
+    }
+
+    async fn post_result(&self, req: Request<Incoming>, id: &str, kind: &str) -> Response<Body> {
+        // Read the body first, so the connection stays usable whatever the answer.
+        let result = http::read_body(req.into_body(), MAX_PAYLOAD).await;
+        let known = matches!(&*lock(&self.inflight), Some((current, _)) if current == id);
+        if !known {
+            return http::json(
+                StatusCode::BAD_REQUEST,
+                &json!({"errorType": "InvalidRequestID", "errorMessage": format!("Invalid request ID: {id} is not the invocation in progress")}),
+            );
+        }
+        let (reply, status) = match (result, kind) {
+            (Ok(b), "response") => (Reply::Response(b), StatusCode::ACCEPTED),
+            (Ok(b), _) => (Reply::Error(b), StatusCode::ACCEPTED),
+            (Err(BodyError::TooLarge), _) => {
+                (Reply::TooLarge(MAX_PAYLOAD), StatusCode::PAYLOAD_TOO_LARGE)
+            }
+            (Err(BodyError::Broken), _) => {
+                return http::json(
+                    StatusCode::BAD_REQUEST,
+                    &json!({"errorType": "InvalidRequest", "errorMessage": "the body could not be read"}),
+                );
+            }
+        };
+        let taken = {
+            let mut slot = lock(&self.inflight);
+            match &*slot {
+                Some((current, _)) if current == id => slot.take(),
+                _ => None,
+            }
+        };
+        if let Some((_, tx)) = taken {
+            let _ = tx.send(reply);
+        }
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            http::json(
+                status,
+                &json!({"errorType": "RequestEntityTooLarge", "errorMessage": format!("Response payload size exceeded maximum allowed payload size ({MAX_PAYLOAD} bytes).")}),
+            )
+        } else {
+            http::json(status, &json!({"status": "OK"}))
+        }
+    }
+}
+
+fn not_found(path: &str) -> Response<Body> {
+    http::json(
+        StatusCode::NOT_FOUND,
+        &json!({"errorType": "UnknownPath", "errorMessage": format!("no such runtime API route: {path}")}),
+    )
+}
+
+/// Locks a std mutex, ignoring poisoning (the data stays consistent: every
+/// critical section here is a plain assignment).
+pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn kill_group(pid: u32) {
+    if let Ok(pid) = i32::try_from(pid)
+        && pid > 0
+    {
+        // SAFETY: kill(2) with a negative pid signals the process group we created.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn epoch_ms(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,153 @@
+//! Loading a template file into the local cloud's configuration: parse,
+//! package local code paths, apply the SAM transform, read the result.
+//! This is the only module that knows about the template crates.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use crate::error::CloudError;
+use crate::template::{self, FromTemplate, TemplateContext, package};
+
+/// What to load.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// The template file.
+    pub template: PathBuf,
+    /// The region.
+    pub region: String,
+    /// `--parameter-overrides`.
+    pub parameters: BTreeMap<String, String>,
+    /// Where inline code is written (a fresh temp dir by default).
+    pub inline_dir: PathBuf,
+}
+
+impl LoadOptions {
+    /// Options for a template with the default region and no overrides.
+    pub fn new(template: impl Into<PathBuf>) -> LoadOptions {
+        LoadOptions {
+            template: template.into(),
+            region: "us-east-1".into(),
+            parameters: BTreeMap::new(),
+            inline_dir: std::env::temp_dir()
+                .join(format!("lockgate-inline-{}", std::process::id())),
+        }
+    }
+}
+
+/// The default template of a directory: `template.yaml`, then `template.yml`, then `template.json`.
+pub fn default_template(dir: &Path) -> Option<PathBuf> {
+    ["template.yaml", "template.yml", "template.json"]
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
+}
+
+/// Parses `KEY=VALUE` pairs (`--parameter-overrides`), also in SAM CLI's
+/// `ParameterKey=K,ParameterValue=V` form.
+pub fn parse_overrides(items: &[String]) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    for item in items {
+        for part in split_pairs(item) {
+            if let Some(rest) = part.strip_prefix("ParameterKey=") {
+                let (k, v) = rest.split_once(",ParameterValue=").ok_or_else(|| {
+                    format!("bad override `{part}`: expected ParameterKey=K,ParameterValue=V")
+                })?;
+                out.insert(k.to_string(), v.to_string());
+            } else {
+                let (k, v) = part
+                    .split_once('=')
+                    .ok_or_else(|| format!("bad override `{part}`: expected KEY=VALUE"))?;
+                if k.is_empty() {
+                    return Err(format!("bad override `{part}`: empty key"));
+                }
+                out.insert(k.to_string(), v.to_string());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Splits on spaces outside quotes, dropping the quotes.
+fn split_pairs(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    for c in s.chars() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, ' ') => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            _ => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Reads, packages and transforms a template, then builds the configuration.
+pub fn load_template(opts: &LoadOptions) -> Result<(FromTemplate, Value), CloudError> {
+    let text = std::fs::read_to_string(&opts.template).map_err(|source| CloudError::Io {
+        path: opts.template.clone(),
+        source,
+    })?;
+    let name = opts.template.display().to_string();
+    let doc = lockgate_template::parse(&name, &text)
+        .map_err(|e| CloudError::Template(format!("{name}: {e}")))?;
+    let mut value = doc.to_json();
+    package::package_local_paths(&mut value, package::local_location);
+    let transformed = if lockgate_sam::wants_sam_transform(&value) {
+        let mut parameter_values = Map::new();
+        for (k, v) in &opts.parameters {
+            parameter_values.insert(k.clone(), Value::String(v.clone()));
+        }
+        let topts = lockgate_sam::TransformOptions {
+            region: opts.region.clone(),
+            parameter_values,
+            ..Default::default()
+        };
+        lockgate_sam::transform(&value, &topts).map_err(|e| CloudError::Transform(e.to_string()))?
+    } else {
+        value
+    };
+    let base_dir = opts
+        .template
+        .parent()
+        .map(Path::to_path_buf)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
+    let base_dir = std::fs::canonicalize(&base_dir).unwrap_or(base_dir);
+    let ctx = TemplateContext {
+        parameters: opts.parameters.clone(),
+        region: opts.region.clone(),
+        base_dir,
+        inline_dir: opts.inline_dir.clone(),
+    };
+    let out = template::cloud_config(&transformed, &ctx)?;
+    Ok((out, transformed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_in_both_forms() {
+        let got = parse_overrides(&[
+            "A=1 B='two words'".into(),
+            "ParameterKey=C,ParameterValue=x=y".into(),
+        ])
+        .unwrap();
+        assert_eq!(got.get("A").map(String::as_str), Some("1"));
+        assert_eq!(got.get("B").map(String::as_str), Some("two words"));
+        assert_eq!(got.get("C").map(String::as_str), Some("x=y"));
+        assert!(parse_overrides(&["novalue".into()]).is_err());
+    }
+}

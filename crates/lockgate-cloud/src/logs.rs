@@ -1,0 +1,124 @@
+//! Function logs: where output lines go, the recent-output buffer behind
+//! `X-Amz-Log-Result`, and Lambda's START / END / REPORT lines.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Receives every log line of every instance (function output and the
+/// START / END / REPORT lines), without a trailing newline.
+pub type LogSink = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// A sink that drops everything.
+pub fn discard() -> LogSink {
+    Arc::new(|_| {})
+}
+
+/// How many bytes of recent output an instance keeps.
+const TAIL_KEEP: usize = 8 * 1024;
+/// How many bytes `X-Amz-Log-Result` carries, like Lambda.
+pub const TAIL_RESULT: usize = 4 * 1024;
+
+/// The recent output of one instance.
+#[derive(Debug, Default)]
+pub struct TailBuffer {
+    buf: Vec<u8>,
+}
+
+impl TailBuffer {
+    /// Forgets everything (at the start of an invocation).
+    pub fn clear(&mut self) {
+        self.buf.clear();
+    }
+
+    /// Appends one line.
+    pub fn push_line(&mut self, line: &str) {
+        self.buf.extend_from_slice(line.as_bytes());
+        self.buf.push(b'\n');
+        if self.buf.len() > 2 * TAIL_KEEP {
+            let cut = self.buf.len() - TAIL_KEEP;
+            self.buf.drain(..cut);
+        }
+    }
+
+    /// The last `n` bytes.
+    pub fn last(&self, n: usize) -> Vec<u8> {
+        let start = self.buf.len().saturating_sub(n);
+        self.buf[start..].to_vec()
+    }
+}
+
+/// Lambda's `START` line.
+pub fn start_line(request_id: &str, version: &str) -> String {
+    format!("START RequestId: {request_id} Version: {version}")
+}
+
+/// Lambda's `END` line.
+pub fn end_line(request_id: &str) -> String {
+    format!("END RequestId: {request_id}")
+}
+
+/// The figures of a `REPORT` line.
+#[derive(Debug, Clone, Copy)]
+pub struct Report {
+    /// How long the invocation took.
+    pub duration: Duration,
+    /// The configured memory.
+    pub memory_mb: u32,
+    /// The peak memory of the instance, if known.
+    pub max_memory_mb: Option<u64>,
+    /// The init duration on a cold start.
+    pub init: Option<Duration>,
+}
+
+/// Lambda's `REPORT` line (tab-separated fields, billed duration rounded up to 1 ms).
+pub fn report_line(request_id: &str, r: &Report) -> String {
+    let ms = r.duration.as_secs_f64() * 1000.0;
+    let billed = (ms.ceil() as u64).max(1);
+    let mut line = format!(
+        "REPORT RequestId: {request_id}\tDuration: {ms:.2} ms\tBilled Duration: {billed} ms\tMemory Size: {} MB\tMax Memory Used: {} MB",
+        r.memory_mb,
+        r.max_memory_mb.unwrap_or(0)
+    );
+    if let Some(init) = r.init {
+        line.push_str(&format!(
+            "\tInit Duration: {:.2} ms",
+            init.as_secs_f64() * 1000.0
+        ));
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_has_lambda_fields() {
+        let r = Report {
+            duration: Duration::from_micros(3_221),
+            memory_mb: 128,
+            max_memory_mb: Some(73),
+            init: Some(Duration::from_micros(201_850)),
+        };
+        assert_eq!(
+            report_line("abc", &r),
+            "REPORT RequestId: abc\tDuration: 3.22 ms\tBilled Duration: 4 ms\tMemory Size: 128 MB\tMax Memory Used: 73 MB\tInit Duration: 201.85 ms"
+        );
+        assert_eq!(
+            start_line("abc", "$LATEST"),
+            "START RequestId: abc Version: $LATEST"
+        );
+        assert_eq!(end_line("abc"), "END RequestId: abc");
+    }
+
+    #[test]
+    fn tail_keeps_the_end() {
+        let mut t = TailBuffer::default();
+        for i in 0..10_000 {
+            t.push_line(&format!("line {i}"));
+        }
+        let last = t.last(TAIL_RESULT);
+        assert_eq!(last.len(), TAIL_RESULT);
+        assert!(String::from_utf8_lossy(&last).ends_with("line 9999\n"));
+    }
+}

@@ -1,0 +1,149 @@
+//! In-memory metrics per function version: counts and duration percentiles.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Mutex;
+
+/// How many recent durations each function keeps for percentiles.
+const DURATION_WINDOW: usize = 10_000;
+
+/// A snapshot of one function version's metrics.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct FunctionMetrics {
+    /// Invocations that ran (successful or not).
+    pub invocations: u64,
+    /// Invocations that ended in a function or runtime error (timeouts included).
+    pub errors: u64,
+    /// Invocations refused because the concurrency limit was reached.
+    pub throttles: u64,
+    /// Invocations that had to start a new instance.
+    pub cold_starts: u64,
+    /// Median duration in milliseconds over the recent window.
+    pub p50_ms: Option<f64>,
+    /// 90th percentile duration in milliseconds.
+    pub p90_ms: Option<f64>,
+    /// 99th percentile duration in milliseconds.
+    pub p99_ms: Option<f64>,
+    /// Longest duration in the recent window.
+    pub max_ms: Option<f64>,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    invocations: u64,
+    errors: u64,
+    throttles: u64,
+    cold_starts: u64,
+    durations: VecDeque<f64>,
+}
+
+/// Metrics of every function version, keyed by `name:version`.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    inner: Mutex<BTreeMap<String, Counters>>,
+}
+
+/// What happened to one invocation, for [`Metrics::record`].
+#[derive(Debug, Clone, Copy)]
+pub enum Event {
+    /// An invocation finished after `duration_ms`.
+    Invoked {
+        /// Duration in milliseconds.
+        duration_ms: f64,
+        /// Whether it failed.
+        error: bool,
+        /// Whether it started a new instance.
+        cold: bool,
+    },
+    /// An invocation was throttled.
+    Throttled,
+}
+
+impl Metrics {
+    /// Counts one event for `key` (`name:version`).
+    pub fn record(&self, key: &str, event: Event) {
+        let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let c = map.entry(key.to_string()).or_default();
+        match event {
+            Event::Invoked {
+                duration_ms,
+                error,
+                cold,
+            } => {
+                c.invocations += 1;
+                c.errors += u64::from(error);
+                c.cold_starts += u64::from(cold);
+                if c.durations.len() == DURATION_WINDOW {
+                    c.durations.pop_front();
+                }
+                c.durations.push_back(duration_ms);
+            }
+            Event::Throttled => c.throttles += 1,
+        }
+    }
+
+    /// A snapshot of one key's metrics (zeros if never seen).
+    pub fn get(&self, key: &str) -> FunctionMetrics {
+        let map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(key).map(snapshot).unwrap_or_default()
+    }
+
+    /// Snapshots of every key.
+    pub fn all(&self) -> BTreeMap<String, FunctionMetrics> {
+        let map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        map.iter().map(|(k, c)| (k.clone(), snapshot(c))).collect()
+    }
+}
+
+fn snapshot(c: &Counters) -> FunctionMetrics {
+    let mut sorted: Vec<f64> = c.durations.iter().copied().collect();
+    sorted.sort_by(f64::total_cmp);
+    FunctionMetrics {
+        invocations: c.invocations,
+        errors: c.errors,
+        throttles: c.throttles,
+        cold_starts: c.cold_starts,
+        p50_ms: percentile(&sorted, 50.0),
+        p90_ms: percentile(&sorted, 90.0),
+        p99_ms: percentile(&sorted, 99.0),
+        max_ms: sorted.last().copied(),
+    }
+}
+
+/// Nearest-rank percentile of sorted values.
+pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, sorted.len()) - 1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_percentiles() {
+        let m = Metrics::default();
+        for i in 1..=100 {
+            m.record(
+                "f:$LATEST",
+                Event::Invoked {
+                    duration_ms: i as f64,
+                    error: i % 10 == 0,
+                    cold: i == 1,
+                },
+            );
+        }
+        m.record("f:$LATEST", Event::Throttled);
+        let s = m.get("f:$LATEST");
+        assert_eq!(
+            (s.invocations, s.errors, s.throttles, s.cold_starts),
+            (100, 10, 1, 1)
+        );
+        assert_eq!(s.p50_ms, Some(50.0));
+        assert_eq!(s.p99_ms, Some(99.0));
+        assert_eq!(s.max_ms, Some(100.0));
+        assert_eq!(m.get("other"), FunctionMetrics::default());
+    }
+}

@@ -1,0 +1,74 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use lockgate_cloud::{
+    CloudConfig, FunctionConfig, InvokeOutcome, InvokeRequest, LogSink, Runtime, RuntimeOptions,
+};
+
+/// A fixture directory.
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Collected log lines.
+#[derive(Clone, Default)]
+pub struct Logs(pub Arc<Mutex<Vec<String>>>);
+
+impl Logs {
+    pub fn sink(&self) -> LogSink {
+        let l = self.0.clone();
+        Arc::new(move |line: &str| l.lock().unwrap().push(line.to_string()))
+    }
+    pub fn text(&self) -> String {
+        self.0.lock().unwrap().join("\n")
+    }
+}
+
+/// Options with a private runtime dir.
+pub fn options(dir: &tempfile::TempDir) -> RuntimeOptions {
+    RuntimeOptions {
+        runtime_dir: dir.path().join("runtime"),
+        init_timeout: Duration::from_secs(20),
+        ..RuntimeOptions::default()
+    }
+}
+
+pub fn function(name: &str, runtime: &str, handler: &str, code: &str) -> FunctionConfig {
+    let mut f = FunctionConfig::new(
+        name,
+        Runtime::from_identifier(runtime).expect("runtime"),
+        handler,
+        fixture(code),
+    );
+    f.timeout = Duration::from_secs(30);
+    f
+}
+
+pub fn config(functions: Vec<FunctionConfig>) -> CloudConfig {
+    CloudConfig {
+        functions,
+        apis: vec![],
+        region: "eu-west-1".into(),
+    }
+}
+
+pub fn req(payload: &str) -> InvokeRequest {
+    InvokeRequest {
+        payload: Bytes::from(payload.to_string()),
+        ..Default::default()
+    }
+}
+
+pub fn json(o: &InvokeOutcome) -> serde_json::Value {
+    serde_json::from_slice(&o.body)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&o.body)))
+}
+
+pub mod http;
