@@ -1,0 +1,5 @@
+//! One module per verb.
+
+pub mod local;
+pub mod transform;
+pub mod validate;
