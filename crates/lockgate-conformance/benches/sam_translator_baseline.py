@@ -1,12 +1,19 @@
 """Times the real AWS SAM translator (PyPI `aws-sam-translator`) on the
 same templates as Lockgate's transform benchmark.
 
-Reads template paths (one a line) on stdin; for each round, parses and
-transforms every template once; prints JSON: {"rounds": [seconds, ...],
-"templates": N, "accepted": N} where each round is the wall time of one pass
-over all templates. Parsing is included, as in the Rust side.
+Protocol, line by line on stdin/stdout, so that the Rust side can
+interleave its rounds with ours (both then see the same machine load):
+
+- first, template paths, one a line, ended by an empty line;
+- then the script prints `ready <accepted>` after a warm-up pass
+  (`accepted`: how many templates the translator accepts);
+- then each line `round` makes it parse and transform every template once
+  and print the wall time of that pass in seconds; end of input stops it.
+
+Parsing is included, as on the Rust side.
 """
-import json
+import logging
+import os
 import sys
 import time
 
@@ -27,30 +34,39 @@ class Loader:
         return MANAGED
 
 
+def one_pass(texts, params, loader):
+    accepted = 0
+    for text in texts:
+        try:
+            transform(yaml_parse(text), params, loader)
+            accepted += 1
+        except Exception:
+            pass
+    return accepted
+
+
 def main():
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-    paths = [line.strip() for line in sys.stdin if line.strip()]
+    paths = []
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            break
+        paths.append(line)
     texts = [open(p, encoding="utf-8").read() for p in paths]
     params = {"param1": "value1", "param2": "value2"}
-    import os
-
     os.environ.setdefault("AWS_DEFAULT_REGION", "ap-southeast-1")
+    # The translator logs warnings (metrics, feature toggles) on every
+    # template; silence them so that the timing is the transform's alone.
+    logging.disable(logging.CRITICAL)
     loader = Loader()
-    accepted = 0
-    times = []
-    for r in range(rounds + 1):  # the first round warms up
+    accepted = one_pass(texts, params, loader)  # warm-up
+    print(f"ready {accepted}", flush=True)
+    for line in sys.stdin:
+        if line.strip() != "round":
+            break
         start = time.perf_counter()
-        for text in texts:
-            try:
-                transform(yaml_parse(text), params, loader)
-                if r == 0:
-                    accepted += 1
-            except Exception:
-                pass
-        elapsed = time.perf_counter() - start
-        if r > 0:
-            times.append(elapsed)
-    print(json.dumps({"rounds": times, "templates": len(texts), "accepted": accepted}))
+        one_pass(texts, params, loader)
+        print(time.perf_counter() - start, flush=True)
 
 
 if __name__ == "__main__":

@@ -78,8 +78,9 @@ pub fn load_manifest(dir: &Path) -> Result<Vec<Case>, String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// `ok` case: resources and compared properties match. `exact` when every
-    /// resource's properties match too.
-    Pass { exact: bool },
+    /// resource's properties match too; `same_ids` when every logical ID,
+    /// hashed ones included, is the translator's to the character.
+    Pass { exact: bool, same_ids: bool },
     /// `error` case rejected; `same_message` when worded as the translator.
     Rejected { same_message: bool },
     /// Anything else, with a one-line reason.
@@ -257,6 +258,7 @@ pub fn compare_ok(expected: &Value, actual: &Value) -> Outcome {
                 .collect()
         };
     let (e, a) = (by_key(&exp, &exp_ren), by_key(&act, &act_ren));
+    let same_ids = exp.keys().collect::<BTreeSet<_>>() == act.keys().collect::<BTreeSet<_>>();
     let mut exact = true;
     for (id, er) in &e {
         let ar = &a[id];
@@ -269,7 +271,21 @@ pub fn compare_ok(expected: &Value, actual: &Value) -> Outcome {
             exact = false;
         }
     }
-    Outcome::Pass { exact }
+    Outcome::Pass { exact, same_ids }
+}
+
+/// The resources (canonical ID and type) of an accepted case whose whole
+/// definition differs from the translator's (properties or attributes), for
+/// finding out why a passing case is not `exact`.
+pub fn differing_resources(expected: &Value, actual: &Value) -> Vec<(String, String)> {
+    let (e, a) = (canonical_resources(expected), canonical_resources(actual));
+    let (Some(e), Some(a)) = (e.as_object(), a.as_object()) else {
+        return Vec::new();
+    };
+    e.iter()
+        .filter(|(id, r)| a.get(id.as_str()) != Some(*r))
+        .map(|(id, r)| (id.clone(), rtype(r)))
+        .collect()
 }
 
 /// The canonical resources of a template, for showing a diff.
@@ -295,6 +311,8 @@ pub struct Tally {
     pub ok_pass: usize,
     /// `ok` cases whose every resource matched.
     pub ok_exact: usize,
+    /// `ok` cases passing with every logical ID equal, hashes included.
+    pub ok_same_ids: usize,
     /// `error` cases run.
     pub err_total: usize,
     /// `error` cases rejected.
@@ -308,9 +326,10 @@ impl Tally {
     pub fn add(&mut self, case: &Case, outcome: &Outcome) {
         if case.expect_ok {
             self.ok_total += 1;
-            if let Outcome::Pass { exact } = outcome {
+            if let Outcome::Pass { exact, same_ids } = outcome {
                 self.ok_pass += 1;
                 self.ok_exact += usize::from(*exact);
+                self.ok_same_ids += usize::from(*same_ids);
             }
         } else {
             self.err_total += 1;

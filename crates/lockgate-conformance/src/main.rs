@@ -21,6 +21,10 @@ struct Args {
     /// Show one case: our output and the expected one, canonicalised, as a line diff.
     #[arg(long)]
     show: Option<String>,
+    /// List the in-scope `ok` cases that pass but are not exact, with the
+    /// types of the resources that differ, and a count per type.
+    #[arg(long)]
+    inexact: bool,
 }
 
 fn main() -> ExitCode {
@@ -36,6 +40,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args.inexact {
+        return inexact(&dir, &results);
+    }
     let (mut inside, mut outside) = (Tally::default(), Tally::default());
     for (case, outcome) in &results {
         if case.in_scope {
@@ -60,23 +67,59 @@ fn main() -> ExitCode {
     }
     println!();
     println!(
-        "| scope        | ok cases | pass | pass % | exact | error cases | rejected | rejected % | same message |"
+        "| scope        | ok cases | pass | pass % | exact | same IDs | error cases | rejected | rejected % | same message |"
     );
     println!(
-        "|--------------|---------:|-----:|-------:|------:|------------:|---------:|-----------:|-------------:|"
+        "|--------------|---------:|-----:|-------:|------:|---------:|------------:|---------:|-----------:|-------------:|"
     );
     for (label, t) in [("in scope", inside), ("out of scope", outside)] {
         println!(
-            "| {label:<12} | {:>8} | {:>4} | {:>5.1}% | {:>5} | {:>11} | {:>8} | {:>9.1}% | {:>12} |",
+            "| {label:<12} | {:>8} | {:>4} | {:>5.1}% | {:>5} | {:>8} | {:>11} | {:>8} | {:>9.1}% | {:>12} |",
             t.ok_total,
             t.ok_pass,
             t.ok_rate(),
             t.ok_exact,
+            t.ok_same_ids,
             t.err_total,
             t.err_rejected,
             t.err_rate(),
             t.err_same_message
         );
+    }
+    ExitCode::SUCCESS
+}
+
+fn inexact(dir: &std::path::Path, results: &[(lockgate_conformance::Case, Outcome)]) -> ExitCode {
+    let mut per_type: std::collections::BTreeMap<String, usize> = Default::default();
+    for (case, outcome) in results {
+        if !case.in_scope || !matches!(outcome, Outcome::Pass { exact: false, .. }) {
+            continue;
+        }
+        let expected =
+            std::fs::read_to_string(dir.join("expected").join(format!("{}.json", case.name)))
+                .ok()
+                .and_then(|t| serde_json::from_str(&t).ok());
+        let actual = lockgate_conformance::transform_file(
+            &dir.join("input").join(format!("{}.yaml", case.name)),
+        )
+        .ok();
+        let (Some(e), Some(a)) = (expected, actual) else {
+            continue;
+        };
+        let diff = lockgate_conformance::differing_resources(&e, &a);
+        let mut types: Vec<&str> = diff.iter().map(|(_, t)| t.as_str()).collect();
+        types.sort_unstable();
+        types.dedup();
+        for t in &types {
+            *per_type.entry((*t).to_string()).or_default() += 1;
+        }
+        println!("{}: {}", case.name, types.join(", "));
+    }
+    println!();
+    println!("| resource type | in-scope cases where it differs |");
+    println!("|---|---:|");
+    for (t, n) in per_type {
+        println!("| {t} | {n} |");
     }
     ExitCode::SUCCESS
 }

@@ -199,6 +199,124 @@ impl From<crate::document::ParseError> for Diagnostic {
     }
 }
 
+/// Every diagnostic code the engine can produce, with what it means.
+///
+/// Each has a test (`tests/diagnostic_codes.rs`), and a test checks that no
+/// code outside this list appears in the sources.
+pub const CODES: &[(&str, &str)] = &[
+    (
+        "syntax",
+        "the file is not well-formed YAML or JSON (or uses an unknown tag, a duplicate key, …)",
+    ),
+    ("not-a-mapping", "the template is not a mapping of sections"),
+    (
+        "unknown-section",
+        "a top-level key is not a template section",
+    ),
+    (
+        "invalid-format-version",
+        "`AWSTemplateFormatVersion` is not \"2010-09-09\"",
+    ),
+    (
+        "wrong-type",
+        "a section or attribute has the wrong kind of value",
+    ),
+    (
+        "too-many-parameters",
+        "more than 200 parameters are declared",
+    ),
+    (
+        "invalid-name",
+        "a parameter, resource or output name is not alphanumeric",
+    ),
+    ("invalid-parameter", "a parameter declaration is malformed"),
+    (
+        "unknown-parameter",
+        "(warning) a value was given for a parameter the template does not declare",
+    ),
+    (
+        "invalid-parameter-value",
+        "a parameter value breaks the parameter's constraints",
+    ),
+    (
+        "missing-parameter-value",
+        "a parameter has neither a value nor a default (when values are required)",
+    ),
+    (
+        "invalid-condition",
+        "a condition is not a condition function, or does not evaluate to a boolean",
+    ),
+    (
+        "unknown-condition",
+        "a condition name is not declared in `Conditions`",
+    ),
+    (
+        "condition-cycle",
+        "conditions refer to each other in a cycle",
+    ),
+    ("missing-resources", "`Resources` is missing or empty"),
+    ("missing-type", "a resource has no `Type`"),
+    (
+        "invalid-type",
+        "a resource `Type` is not a resource type name",
+    ),
+    (
+        "unknown-attribute",
+        "a resource or output has an attribute CloudFormation does not know",
+    ),
+    (
+        "invalid-policy",
+        "`DeletionPolicy` / `UpdateReplacePolicy` has an unknown value",
+    ),
+    ("missing-value", "an output has no `Value`"),
+    ("invalid-export", "an output's `Export` has no `Name`"),
+    (
+        "invalid-intrinsic",
+        "an intrinsic function shares its mapping with other keys",
+    ),
+    (
+        "invalid-argument",
+        "an intrinsic function has malformed arguments",
+    ),
+    (
+        "unknown-reference",
+        "`Ref`, `Fn::GetAtt` or a `Fn::Sub` variable names nothing declared",
+    ),
+    (
+        "unknown-dependency",
+        "`DependsOn` names a resource that is not declared",
+    ),
+    (
+        "dependency-cycle",
+        "resources depend on each other in a cycle",
+    ),
+    ("resource-in-condition", "a condition refers to a resource"),
+    (
+        "index-out-of-range",
+        "`Fn::Select` picks past the end of its list",
+    ),
+    (
+        "unknown-mapping",
+        "`Fn::FindInMap` names a mapping that is not declared",
+    ),
+    (
+        "missing-mapping-key",
+        "`Fn::FindInMap` names a key the mapping does not have",
+    ),
+    (
+        "invalid-dynamic-reference",
+        "a `{{resolve:…}}` dynamic reference is malformed",
+    ),
+    (
+        "unresolved-dynamic-reference",
+        "the dynamic reference resolver failed for a `{{resolve:…}}`",
+    ),
+    (
+        "sam-transform",
+        "the SAM transform rejected the template, with the SAM translator's message",
+    ),
+];
+
 /// The text shown at the span for each kind of problem.
 fn label_for(code: &str) -> &'static str {
     match code {

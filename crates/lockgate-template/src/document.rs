@@ -96,9 +96,26 @@ pub struct ParseError {
 
 impl ParseError {
     fn new(source: &SourceFile, message: String, span: Span, help: Option<String>) -> Self {
+        // An error at the end of the file (an unclosed bracket or quote)
+        // points at the last character, so the snippet shows where it stopped.
+        let content_end = source.text.trim_end().len();
+        let at_end = span.offset >= content_end && content_end > 0;
+        let span = if at_end {
+            let last = source.text[..content_end]
+                .chars()
+                .next_back()
+                .map_or(1, char::len_utf8);
+            source.span_at(content_end - last, last)
+        } else {
+            span
+        };
         ParseError {
             file: source.name.to_string(),
-            label: short_label(&message),
+            label: if at_end {
+                "the file ends after this"
+            } else {
+                short_label(&message)
+            },
             message,
             span,
             src: source.named_source(),

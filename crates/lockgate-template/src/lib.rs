@@ -23,13 +23,14 @@ mod document;
 pub mod eval;
 pub mod graph;
 mod load;
+pub mod package;
 pub mod params;
 mod scalar;
 mod span;
 pub mod validate;
 mod yaml;
 
-pub use diag::{Diagnostic, Diagnostics, Severity};
+pub use diag::{CODES, Diagnostic, Diagnostics, Severity};
 pub use document::{Document, ParseError, parse};
 pub use eval::{DynamicRef, DynamicResolver, EvalError, Pseudo, Resolver, Scope, Unresolved};
 pub use graph::{DependencyGraph, build_graph};

@@ -30,6 +30,11 @@ pub struct LoadOptions {
     pub require_parameter_values: bool,
     /// Whether to run the SAM transform for templates that ask for it.
     pub sam_transform: bool,
+    /// Where local code paths (`CodeUri`, `ContentUri`, a string `Code`) are
+    /// stored, as `s3://bucket/key`, keyed by the path as written; paths not
+    /// listed get a placeholder ([`crate::package::local_location`]), as
+    /// `sam validate` does. See [`crate::package`].
+    pub code_locations: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for LoadOptions {
@@ -39,6 +44,7 @@ impl Default for LoadOptions {
             pseudo: Pseudo::default(),
             require_parameter_values: false,
             sam_transform: true,
+            code_locations: Default::default(),
         }
     }
 }
@@ -226,9 +232,10 @@ pub fn load_document(
         return Err(diags);
     }
 
-    // The SAM transform.
+    // Local code paths become S3 locations (`sam package`), then the SAM transform.
+    let packaged = package_code(value, opts);
     let (template, transformed) = if sam && opts.sam_transform {
-        match run_sam(value, opts) {
+        match run_sam(&packaged, opts) {
             Ok(t) => (t, true),
             Err(items) => {
                 for d in items {
@@ -238,7 +245,7 @@ pub fn load_document(
             }
         }
     } else {
-        (value.clone(), false)
+        (packaged, false)
     };
 
     // Conditions (of the resulting template: the transform may add some).
@@ -248,7 +255,13 @@ pub fn load_document(
         .cloned()
         .unwrap_or_default();
     let empty_conditions = HashMap::new();
-    let no_resources = HashSet::new();
+    // Resource IDs are known here so that a condition naming one is told
+    // `resource-in-condition`, not `unknown-reference`.
+    let resource_ids: HashSet<String> = template
+        .get("Resources")
+        .and_then(Value::as_object)
+        .map(|r| r.keys().cloned().collect())
+        .unwrap_or_default();
     let base = Scope {
         params: &parameter_values,
         ssm_params: &ssm_parameters,
@@ -256,7 +269,7 @@ pub fn load_document(
         pseudo: &opts.pseudo,
         mappings: &mappings,
         conditions: &empty_conditions,
-        resources: &no_resources,
+        resources: &resource_ids,
         resolver: &Unresolved,
         dynamic: &Unresolved,
         in_condition: true,
@@ -301,6 +314,18 @@ pub fn load_document(
     })
 }
 
+/// `value` with its local code paths rewritten to [`LoadOptions::code_locations`].
+fn package_code(value: &Value, opts: &LoadOptions) -> Value {
+    let mut packaged = value.clone();
+    crate::package::package_local_paths(&mut packaged, |p| {
+        opts.code_locations
+            .get(p)
+            .cloned()
+            .unwrap_or_else(|| crate::package::local_location(p))
+    });
+    packaged
+}
+
 #[cfg(feature = "sam")]
 fn run_sam(value: &Value, opts: &LoadOptions) -> Result<Value, Vec<lockgate_sam::ErrorItem>> {
     let t = lockgate_sam::TransformOptions {
@@ -316,8 +341,41 @@ fn run_sam(value: &Value, opts: &LoadOptions) -> Result<Value, Vec<lockgate_sam:
 #[cfg(feature = "sam")]
 fn sam_diag(doc: &Document, item: lockgate_sam::ErrorItem) -> Diagnostic {
     let message = item.to_string();
-    let d = Diagnostic::new("sam-transform", message);
-    if let Some(id) = item.logical_id() {
+    let d = Diagnostic::new("sam-transform", message.clone());
+    let resources = doc.value().get("Resources").and_then(Value::as_object);
+    if let (Some(id), Some(resources)) = (item.logical_id(), resources) {
+        // The resource as written, or the one that generated `id` (`FnRole`, `FnMyEvent`, …).
+        let owner = if resources.contains_key(id) {
+            Some(id)
+        } else {
+            resources
+                .keys()
+                .map(String::as_str)
+                .filter(|k| id.starts_with(k))
+                .max_by_key(|k| k.len())
+        };
+        if let Some(owner) = owner {
+            // The event the message names, or the one the generated ID ends with.
+            let events = resources
+                .get(owner)
+                .and_then(|r| r.pointer("/Properties/Events"))
+                .and_then(Value::as_object);
+            let named = message
+                .split_once("Event with id [")
+                .and_then(|(_, rest)| rest.split_once(']'))
+                .map(|(e, _)| e);
+            let event = named
+                .into_iter()
+                .chain(id.get(owner.len()..).filter(|e| !e.is_empty()))
+                .find(|e| events.is_some_and(|m| m.contains_key(*e)));
+            return match event {
+                Some(e) => d.at(
+                    doc,
+                    crate::path!["Resources", owner, "Properties", "Events", e],
+                ),
+                None => d.at(doc, crate::path!["Resources", owner]),
+            };
+        }
         return d.at(doc, crate::path!["Resources", id]);
     }
     if let lockgate_sam::ErrorItem::InvalidEvent { event_id, .. } = &item
@@ -595,8 +653,9 @@ pub fn transform(
             }
         }
     }
+    let packaged = package_code(value, opts);
     let (template, transformed) = if needs_sam_transform(value) && opts.sam_transform {
-        match run_sam(value, opts) {
+        match run_sam(&packaged, opts) {
             Ok(t) => (t, true),
             Err(items) => {
                 let d = Diagnostics(items.into_iter().map(|i| sam_diag(&document, i)).collect());
@@ -604,7 +663,7 @@ pub fn transform(
             }
         }
     } else {
-        (value.clone(), false)
+        (packaged, false)
     };
     Ok(Transformed {
         document,

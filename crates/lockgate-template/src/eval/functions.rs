@@ -94,12 +94,16 @@ impl Scope<'_> {
         }
         if self.resources.contains(name) {
             if self.in_condition {
-                return Err(self.error(
-                    "resource-in-condition",
-                    path,
-                    format!("conditions cannot refer to the resource `{name}`"),
-                    Some(
-                        "conditions may use parameters, pseudo parameters and mappings only".into(),
+                return Err(self.with_subject(
+                    name,
+                    self.error(
+                        "resource-in-condition",
+                        path,
+                        format!("conditions cannot refer to the resource `{name}`"),
+                        Some(
+                            "conditions may use parameters, pseudo parameters and mappings only"
+                                .into(),
+                        ),
                     ),
                 ));
             }
@@ -156,11 +160,16 @@ impl Scope<'_> {
             ));
         }
         if self.in_condition {
-            return Err(self.error(
-                "resource-in-condition",
-                path,
-                format!("conditions cannot refer to the resource `{res}`"),
-                None,
+            return Err(self.with_subject(
+                &res,
+                self.error(
+                    "resource-in-condition",
+                    path,
+                    format!("conditions cannot refer to the resource `{res}`"),
+                    Some(
+                        "conditions may use parameters, pseudo parameters and mappings only".into(),
+                    ),
+                ),
             ));
         }
         if let Some(a) = attr.as_str()

@@ -167,8 +167,11 @@ pub fn translate(ctx: &mut Ctx, id: &str, resource: &Value) -> Result<Vec<Resour
         let prov = pyrepr::Provenance {
             template_strings: &strings,
             original_body: original_body.as_ref(),
-            all_unicode: rest_api.properties.get("Body").is_none()
-                && get(&g.props, "DefinitionUri").is_some_and(Value::is_string),
+            // `BodyS3Location` is built by the translator (plain `str` keys)
+            // from template values (unicode), whether `DefinitionUri` was an
+            // `s3://` string or a `{Bucket, Key}` map.
+            all_unicode: rest_api.properties.get("Body").is_none(),
+            implicit_api: id == super::implicit::IMPLICIT_API_ID,
         };
         pyrepr::swagger_str(s, &prov)
     });
@@ -707,7 +710,9 @@ fn construct_stage(
             parts.push(crate::intrinsics::py_str(v));
         }
         if let Some(d) = get(&g.props, "Domain").filter(|d| !is_falsy(d)) {
-            parts.push(python_json_dumps(&domain_for_hash(d)));
+            parts.push(python_json_dumps(
+                &crate::api::domain::rest_domain_for_deployment_hash(d),
+            ));
         }
         if let Some(Value::String(names)) = function_names
             && !names.is_empty()
@@ -715,9 +720,6 @@ fn construct_stage(
             parts.push(names.clone());
         }
         let data = Value::String(parts.join("||"));
-        if std::env::var_os("H3DBG").is_some() {
-            eprintln!("HASHINPUT {} {}", deployment.logical_id, parts.join("||"));
-        }
         let new_id = logical_id(&deployment.logical_id, &data);
         deployment.properties.insert(
             "Description".into(),
@@ -765,27 +767,6 @@ fn python_json_dumps(v: &Value) -> String {
             .trim_end_matches(']')
             .to_string(),
     }
-}
-
-/// The API's `Domain` as the translator has it when hashing the deployment:
-/// a regional/edge domain has gained `ApiDomainName` and a default
-/// `EndpointConfiguration`.
-fn domain_for_hash(domain: &Value) -> Value {
-    let mut d = domain.clone();
-    let Value::Object(m) = &mut d else { return d };
-    if m.get("EndpointConfiguration").and_then(Value::as_str) == Some("PRIVATE") {
-        return d;
-    }
-    if let Some(name) = m.get("DomainName").filter(|n| !n.is_null()).cloned() {
-        m.insert(
-            "ApiDomainName".into(),
-            json!(logical_id("ApiGatewayDomainName", &name)),
-        );
-    }
-    if m.get("EndpointConfiguration").is_none_or(Value::is_null) {
-        m.insert("EndpointConfiguration".into(), json!("REGIONAL"));
-    }
-    d
 }
 
 fn authorizer_permissions(

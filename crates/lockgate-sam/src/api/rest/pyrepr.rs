@@ -112,19 +112,15 @@ impl<'a> Table<'a> {
     }
 }
 
-/// The order after the dict has been deep-copied (each copy re-inserts the
-/// keys in iteration order into a fresh table) until it no longer changes.
+/// The order after the dict has been deep-copied once: `Py27Keys.__deepcopy__`
+/// re-inserts the keys, in iteration order, into a fresh table, which moves
+/// keys that had collided (a second copy may move them back, so the number
+/// of copies matters; one copy, as the translator's document goes through
+/// before it is hashed, matches its hashes).
 pub fn py27_copied_order(keys: &[&str]) -> Vec<usize> {
-    let mut order = py27_order(keys);
-    for _ in 0..4 {
-        let current: Vec<&str> = order.iter().map(|&i| keys[i]).collect();
-        let next: Vec<usize> = py27_order(&current).into_iter().map(|j| order[j]).collect();
-        if next == order {
-            break;
-        }
-        order = next;
-    }
-    order
+    let order = py27_order(keys);
+    let current: Vec<&str> = order.iter().map(|&i| keys[i]).collect();
+    py27_order(&current).into_iter().map(|j| order[j]).collect()
 }
 
 /// Decides which strings print as Python 2 unicode (`u'…'`).
@@ -135,6 +131,9 @@ pub struct Provenance<'a> {
     pub original_body: Option<&'a Value>,
     /// Every value is unicode (a `BodyS3Location` parsed from a template string).
     pub all_unicode: bool,
+    /// The API is the implicit `ServerlessRestApi`, whose stage name `Prod`
+    /// the translator writes itself.
+    pub implicit_api: bool,
 }
 
 impl Provenance<'_> {
@@ -142,10 +141,14 @@ impl Provenance<'_> {
         if self.all_unicode {
             return !is_key;
         }
-        // Method names come from events' `Method` (lower-cased, still unicode).
+        // Method names come from events' `Method` (lower-cased, still
+        // unicode), also inside the `Fn::If` SAM wraps a conditional
+        // function's path item in.
+        let method_key = (pointer.len() == 3
+            || (pointer.len() == 5 && pointer[2] == "Fn::If" && pointer[3] == "1"))
+            && pointer[0] == "paths";
         if is_key
-            && pointer.len() == 3
-            && pointer[0] == "paths"
+            && method_key
             && !matches!(
                 s,
                 "options"
@@ -153,6 +156,7 @@ impl Provenance<'_> {
                     | "parameters"
                     | "summary"
                     | "description"
+                    | "Fn::If"
             )
         {
             return true;
@@ -161,6 +165,64 @@ impl Provenance<'_> {
             && let Some(v) = lookup(orig, pointer, is_key)
         {
             return v == s;
+        }
+        // The `Fn::If` around a conditional function's path item is SAM's.
+        if is_key && s == "Fn::If" && pointer.len() == 3 && pointer[0] == "paths" {
+            return false;
+        }
+        // Models (`definitions`, `components/schemas`) and binary media
+        // types are copied or derived (`~1` → `/`) from template strings.
+        // (The section keys themselves are the translator's.)
+        let top = pointer.first().map(String::as_str);
+        if (pointer.len() > 1
+            && matches!(
+                top,
+                Some("definitions" | "x-amazon-apigateway-binary-media-types")
+            ))
+            || (top == Some("components")
+                && pointer.len() > 2
+                && pointer.get(1).is_some_and(|p| p == "schemas"))
+        {
+            return true;
+        }
+        // The implicit API's stage name is the translator's own `Prod`.
+        if self.implicit_api
+            && !is_key
+            && s == "Prod"
+            && pointer.last().is_some_and(|p| p == "__Stage__")
+        {
+            return false;
+        }
+        // Request parameters SAM adds (`RequestParameters`, `RequestModel`):
+        // the name is split out of a template string (`method.request.header.X`)
+        // or is the model name, and so is the location (`header`, `path`); `query`
+        // (for `querystring`) and `body` are the translator's words.
+        if !is_key
+            && pointer.len() >= 3
+            && pointer[pointer.len() - 3] == "parameters"
+            && (pointer[pointer.len() - 1] == "name"
+                || (pointer[pointer.len() - 1] == "in" && matches!(s, "header" | "path")))
+        {
+            return true;
+        }
+        // CORS header values are the template's (`AllowHeaders: headers`)
+        // when it gives them.
+        if !is_key
+            && pointer
+                .last()
+                .is_some_and(|p| p.starts_with("method.response.header.Access-Control-"))
+            && self.template_strings.contains(s)
+        {
+            return true;
+        }
+        // Security requirement keys name an authorizer as the template does
+        // (`DefaultAuthorizer: AWS_IAM`, an event's `Authorizer`).
+        if is_key
+            && pointer.len() >= 3
+            && pointer[pointer.len() - 3] == "security"
+            && self.template_strings.contains(s)
+        {
+            return true;
         }
         if derived_unicode(s) {
             return true;
@@ -390,8 +452,13 @@ fn write_dict(
     out: &mut String,
 ) {
     let keys: Vec<&str> = m.keys().map(String::as_str).collect();
+    let order = if pointer.is_empty() {
+        openapi3_root_order(m, &keys, prov).unwrap_or_else(|| py27_copied_order(&keys))
+    } else {
+        py27_copied_order(&keys)
+    };
     out.push('{');
-    for (n, i) in py27_copied_order(&keys).into_iter().enumerate() {
+    for (n, i) in order.into_iter().enumerate() {
         if n > 0 {
             out.push_str(", ");
         }
@@ -406,6 +473,41 @@ fn write_dict(
         pointer.pop();
     }
     out.push('}');
+}
+
+/// The order of an OpenAPI 3 document's top level after the translator's
+/// `_openapi_postprocess`. `str()` prints a dict in its (CPython) insertion
+/// order; the document was last rebuilt in Python 2.7 order before the
+/// postprocess, which then appends `components` and deletes the sections it
+/// moved there. `None` when nothing was moved (the usual order applies).
+fn openapi3_root_order(
+    m: &Map<String, Value>,
+    keys: &[&str],
+    prov: &Provenance<'_>,
+) -> Option<Vec<usize>> {
+    if m.contains_key("swagger") || !m.contains_key("openapi") {
+        return None;
+    }
+    let components = m.get("components")?.as_object()?;
+    let original = prov.original_body.and_then(|b| b.get("components"));
+    let moved = ["securitySchemes", "schemas"]
+        .into_iter()
+        .any(|to| components.contains_key(to) && original.and_then(|o| o.get(to)).is_none());
+    if !moved || original.is_some() {
+        return None;
+    }
+    let at = keys.iter().position(|k| *k == "components")?;
+    let before: Vec<&str> = keys
+        .iter()
+        .copied()
+        .filter(|k| *k != "components")
+        .collect();
+    let mut order: Vec<usize> = py27_copied_order(&before)
+        .into_iter()
+        .map(|i| if i >= at { i + 1 } else { i })
+        .collect();
+    order.push(at);
+    Some(order)
 }
 
 fn python_number(n: &serde_json::Number) -> String {

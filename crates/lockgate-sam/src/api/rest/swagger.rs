@@ -20,7 +20,7 @@ const EXCLUDED_PATH_FIELDS: [&str; 3] = ["summary", "description", "parameters"]
 
 /// `InvalidDocumentException([InvalidTemplateException(msg)])`.
 pub fn doc_err(msg: impl Into<String>) -> ErrorItem {
-    ErrorItem::template(msg)
+    ErrorItem::document(msg)
 }
 
 /// `\A3(\.\d)(\.\d)?$` on `str(value)`.

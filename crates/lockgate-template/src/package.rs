@@ -1,6 +1,8 @@
 //! What `sam package` does before the transform: local code paths become
 //! S3 locations, so the SAM translator (which rejects local `CodeUri`s)
-//! accepts the template.
+//! accepts the template. [`crate::load`] runs it with
+//! [`crate::LoadOptions::code_locations`] (a deploy's artifact digests),
+//! falling back to [`local_location`] placeholders as `sam validate` does.
 
 use serde_json::{Map, Value, json};
 
@@ -26,9 +28,7 @@ fn split_s3(s: &str) -> Option<(&str, &str)> {
 /// - a string `Code` of `AWS::Lambda::Function` and a string `Content` of
 ///   `AWS::Lambda::LayerVersion` (these become `{S3Bucket, S3Key}`).
 ///
-/// Values that already are S3 locations or objects are left alone. `local`
-/// runs it with [`LOCAL_BUCKET`] keys relative to the template directory; a
-/// deploy can pass a content-addressed artifact store instead.
+/// Values that already are S3 locations or objects are left alone.
 pub fn package_local_paths(template: &mut Value, mut rewrite: impl FnMut(&str) -> String) {
     let globals_code = template
         .pointer("/Globals/Function")
@@ -107,7 +107,7 @@ fn to_s3_object(
     }
 }
 
-/// The rewrite `local` uses: `s3://lockgate-local/<path as written>`.
+/// The placeholder location of a local path: `s3://lockgate-local/<path as written>`.
 pub fn local_location(path: &str) -> String {
     let trimmed = path.strip_prefix("./").unwrap_or(path);
     format!(
