@@ -197,6 +197,7 @@ async fn main() {
                 &node,
             ),
         ],
+        aliases: vec![],
         apis: vec![ApiConfig {
             name: "Api".into(),
             kind: ApiKind::Http,
@@ -215,13 +216,17 @@ async fn main() {
         runtime_dir: dir.path().join("runtime"),
         ..RuntimeOptions::default()
     };
-    let cloud = Cloud::new(config, opts, Arc::new(|_: &str| {})).unwrap();
+    let cloud = Cloud::new(config, opts, lockgate_cloud::logs::discard()).unwrap();
     for w in cloud.warnings() {
         eprintln!("warning: {w}");
     }
-    let gateway = Gateway::start(cloud.clone(), "127.0.0.1:0", Arc::new(|_: &str| {}))
-        .await
-        .unwrap();
+    let gateway = Gateway::start(
+        cloud.clone(),
+        "127.0.0.1:0",
+        lockgate_cloud::logs::discard(),
+    )
+    .await
+    .unwrap();
     let (floor_addr, _floor) = floor_server().await;
 
     // Warm every instance the run will use.

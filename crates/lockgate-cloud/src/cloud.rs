@@ -1,22 +1,107 @@
-//! The local cloud: every function of a configuration, ready to invoke.
+//! The local cloud: every function and alias of a configuration, ready to
+//! invoke.
+//!
+//! A long-running server rebuilds its [`Cloud`] on every deploy with
+//! [`Cloud::new_reusing`], which keeps the warm [`Function`] (and its
+//! instances) of every function whose configuration did not change, swaps
+//! the new cloud into the running [`crate::Gateway`] with
+//! [`crate::Gateway::swap`], and then [`Cloud::retire`]s the old one.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::config::{ApiConfig, CloudConfig, Runtime, RuntimeOptions};
+use crate::config::{AliasConfig, ApiConfig, CloudConfig, FunctionConfig, Runtime, RuntimeOptions};
 use crate::error::CloudError;
 use crate::function::{Function, InvokeError, InvokeOutcome, InvokeRequest};
-use crate::logs::LogSink;
+use crate::logs::{LogSink, SinkSlot};
 use crate::metrics::Metrics;
 
-/// The functions and APIs of one configuration.
+/// A resolved alias: targets with cumulative weights in `0..1`.
+#[derive(Debug, Clone)]
+struct Alias {
+    config: AliasConfig,
+    /// `(function key, cumulative weight)`, the last one 1.0.
+    cumulative: Vec<(String, f64)>,
+}
+
+impl Alias {
+    fn new(
+        config: AliasConfig,
+        functions: &BTreeMap<String, Arc<Function>>,
+    ) -> Result<Alias, CloudError> {
+        let bad = |message: String| CloudError::BadAlias {
+            alias: config.name.clone(),
+            message,
+        };
+        if config.name.split(':').count() != 2 || config.name.split(':').any(str::is_empty) {
+            return Err(bad(
+                "the name must be `function:alias`, e.g. `greeter-dev-Hello:live`".into(),
+            ));
+        }
+        if config.targets.is_empty() {
+            return Err(bad("it has no targets".into()));
+        }
+        let mut total = 0.0;
+        for (key, weight) in &config.targets {
+            if !functions.contains_key(key) {
+                return Err(bad(format!(
+                    "target `{key}` is not a function key; available: {}",
+                    functions.keys().cloned().collect::<Vec<_>>().join(", ")
+                )));
+            }
+            if !weight.is_finite() || *weight < 0.0 {
+                return Err(bad(format!(
+                    "target `{key}` has weight {weight}; weights must be finite and not negative"
+                )));
+            }
+            total += weight;
+        }
+        if total <= 0.0 {
+            return Err(bad("the weights add up to 0".into()));
+        }
+        let mut acc = 0.0;
+        let mut cumulative: Vec<(String, f64)> = config
+            .targets
+            .iter()
+            .map(|(k, w)| {
+                acc += w / total;
+                (k.clone(), acc)
+            })
+            .collect();
+        if let Some(last) = cumulative.last_mut() {
+            last.1 = 1.0;
+        }
+        Ok(Alias { config, cumulative })
+    }
+
+    /// Picks a target for a random number in `0..1`.
+    fn pick(&self, r: f64) -> &str {
+        self.cumulative
+            .iter()
+            .find(|(_, c)| r < *c)
+            .or(self.cumulative.last())
+            .map(|(k, _)| k.as_str())
+            .unwrap_or("")
+    }
+}
+
+/// A uniform random number in `0..1`.
+fn random_unit() -> f64 {
+    fastrand::f64()
+}
+
+/// The functions, aliases and APIs of one configuration.
 #[derive(Debug)]
 pub struct Cloud {
     functions: BTreeMap<String, Arc<Function>>,
+    aliases: BTreeMap<String, Alias>,
     apis: Vec<ApiConfig>,
     metrics: Arc<Metrics>,
     region: String,
+    account_id: String,
     warnings: Vec<String>,
+    sink: SinkSlot,
 }
 
 impl Cloud {
@@ -28,70 +113,102 @@ impl Cloud {
         opts: RuntimeOptions,
         sink: LogSink,
     ) -> Result<Arc<Cloud>, CloudError> {
+        Cloud::new_reusing(config, opts, sink, None)
+    }
+
+    /// Like [`Cloud::new`], but every function of `previous` whose
+    /// configuration (and runtime options and region) is unchanged is
+    /// reused as is: the same [`Function`], with its warm instances, its
+    /// metrics and its concurrency slots, now logging to `sink`. Metrics
+    /// carry over from `previous`.
+    ///
+    /// `previous` keeps serving until it is dropped or [`Cloud::retire`]d;
+    /// call that once the new cloud serves (after [`crate::Gateway::swap`]).
+    pub fn new_reusing(
+        config: CloudConfig,
+        opts: RuntimeOptions,
+        sink: LogSink,
+        previous: Option<&Cloud>,
+    ) -> Result<Arc<Cloud>, CloudError> {
         crate::bootstrap::install(&opts.runtime_dir)?;
-        let mut opts = opts;
-        for kind in [
-            Runtime::Python {
-                name: String::new(),
-            },
-            Runtime::Node {
-                name: String::new(),
-            },
-        ] {
-            let wanted = config
-                .functions
-                .iter()
-                .any(|f| std::mem::discriminant(&f.runtime) == std::mem::discriminant(&kind));
-            if let Some(path) = wanted
-                .then(|| crate::bootstrap::real_interpreter(&kind, &opts))
-                .flatten()
-            {
-                match kind {
-                    Runtime::Python { .. } => opts.python = path,
-                    _ => opts.node = path,
-                }
-            }
-        }
-        let metrics = Arc::new(Metrics::default());
+        let opts = resolve_interpreters(&config, opts);
+        let metrics = previous
+            .map(|p| p.metrics.clone())
+            .unwrap_or_else(|| Arc::new(Metrics::default()));
         let region = if config.region.is_empty() {
             "us-east-1".to_string()
         } else {
             config.region.clone()
         };
-        let mut functions = BTreeMap::new();
+        let slot = SinkSlot::new(sink.clone());
+        let mut functions: BTreeMap<String, Arc<Function>> = BTreeMap::new();
         let mut warnings = Vec::new();
+        let mut versions: BTreeMap<&'static str, Option<String>> = BTreeMap::new();
+        let mut reused = Vec::new();
         for f in config.functions {
-            if let Some(w) = crate::bootstrap::check_interpreter(&f, &opts)? {
+            let key = f.key();
+            if functions.contains_key(&key) {
+                return Err(CloudError::BadFunction {
+                    function: key,
+                    message: "is defined twice (same name and version)".into(),
+                });
+            }
+            if let Some(old) = previous
+                .and_then(|p| p.functions.get(&key))
+                .filter(|old| old.can_serve(&f, &opts, &region))
+            {
+                reused.push(old.clone());
+                functions.insert(key, old.clone());
+                continue;
+            }
+            if let Some(w) = crate::bootstrap::check_interpreter_cached(&f, &opts, &mut versions)? {
                 warnings.push(w);
             }
-            let name = f.name.clone();
-            functions.insert(
-                name,
-                Function::new(f, &opts, &region, sink.clone(), metrics.clone())?,
-            );
+            let function = Function::new(f, &opts, &region, sink.clone(), metrics.clone())?;
+            functions.insert(key, function);
         }
-        for api in &config.apis {
+        let mut aliases = BTreeMap::new();
+        for a in config.aliases {
+            if functions.contains_key(&a.name) {
+                return Err(CloudError::BadAlias {
+                    alias: a.name.clone(),
+                    message: "a function version has the same name".into(),
+                });
+            }
+            let alias = Alias::new(a, &functions)?;
+            aliases.insert(alias.config.name.clone(), alias);
+        }
+        let cloud = Cloud {
+            functions,
+            aliases,
+            apis: config.apis,
+            metrics,
+            region,
+            account_id: opts.account_id.clone(),
+            warnings,
+            sink: slot,
+        };
+        for api in &cloud.apis {
             for r in &api.routes {
-                if !functions.contains_key(&r.function) {
+                if cloud.target_key(&r.function).is_none() {
                     return Err(CloudError::BadApi {
                         api: api.name.clone(),
                         message: format!(
-                            "route {} {} targets unknown function {}",
+                            "route {} {} targets unknown function {}; available: {}",
                             r.method.as_deref().unwrap_or("ANY"),
                             r.path,
-                            r.function
+                            r.function,
+                            cloud.target_names().join(", ")
                         ),
                     });
                 }
             }
         }
-        Ok(Arc::new(Cloud {
-            functions,
-            apis: config.apis,
-            metrics,
-            region,
-            warnings,
-        }))
+        // Only now that the new cloud is valid do reused functions log to it.
+        for f in reused {
+            f.set_sink(sink.clone());
+        }
+        Ok(Arc::new(cloud))
     }
 
     /// Warnings found while preparing (e.g. interpreter versions that differ).
@@ -99,26 +216,65 @@ impl Cloud {
         &self.warnings
     }
 
-    /// A function by name, or the list of names there are.
-    pub fn function(&self, name: &str) -> Result<&Arc<Function>, CloudError> {
+    /// A function by its exact key ([`FunctionConfig::key`]), or the list of
+    /// keys there are.
+    pub fn function(&self, key: &str) -> Result<&Arc<Function>, CloudError> {
         self.functions
-            .get(name)
+            .get(key)
             .ok_or_else(|| CloudError::UnknownFunction {
-                name: name.to_string(),
+                name: key.to_string(),
                 available: self.function_names(),
             })
     }
 
-    /// A function by name, function ARN, or `name:qualifier`.
-    pub fn resolve(&self, name_or_arn: &str) -> Option<&Arc<Function>> {
-        let name = match name_or_arn.strip_prefix("arn:") {
-            Some(_) => name_or_arn.split(':').nth(6).unwrap_or(""),
-            None => name_or_arn.split(':').next().unwrap_or(""),
-        };
-        self.functions.get(name)
+    /// Every function by key.
+    pub fn functions(&self) -> impl Iterator<Item = (&str, &Arc<Function>)> {
+        self.functions.iter().map(|(k, f)| (k.as_str(), f))
     }
 
-    /// The names of every function.
+    /// The aliases' configurations.
+    pub fn aliases(&self) -> impl Iterator<Item = &AliasConfig> {
+        self.aliases.values().map(|a| &a.config)
+    }
+
+    /// Which function key an invocation of `target` runs now (aliases pick
+    /// a target by weight, so two calls may differ). `target` is any of:
+    /// a function key (`name`, `name:3`), an alias (`name:live`),
+    /// `name:$LATEST`, or a function ARN with or without qualifier
+    /// (`arn:aws:lambda:REGION:ACCOUNT:function:name[:qualifier]`).
+    pub fn target_key(&self, target: &str) -> Option<String> {
+        let (name, qualifier) = split_target(target);
+        match qualifier {
+            None | Some("$LATEST") => self.functions.contains_key(name).then(|| name.to_string()),
+            Some(q) => {
+                let key = format!("{name}:{q}");
+                if self.functions.contains_key(&key) {
+                    Some(key)
+                } else {
+                    self.aliases
+                        .get(&key)
+                        .map(|a| a.pick(random_unit()).to_string())
+                }
+            }
+        }
+    }
+
+    /// The function an invocation of `target` runs (see [`Cloud::target_key`]).
+    pub fn resolve(&self, target: &str) -> Option<Arc<Function>> {
+        self.target_key(target)
+            .and_then(|k| self.functions.get(&k).cloned())
+    }
+
+    /// The function keys, then the alias names.
+    pub fn target_names(&self) -> Vec<String> {
+        self.functions
+            .keys()
+            .chain(self.aliases.keys())
+            .cloned()
+            .collect()
+    }
+
+    /// The keys of every function.
     pub fn function_names(&self) -> Vec<String> {
         self.functions.keys().cloned().collect()
     }
@@ -133,24 +289,189 @@ impl Cloud {
         &self.region
     }
 
-    /// The metrics of every function version.
+    /// The account ID used in ARNs.
+    pub fn account_id(&self) -> &str {
+        &self.account_id
+    }
+
+    /// The metrics of every function version (keyed `name:version`).
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
     }
 
-    /// Invokes a function by name.
-    pub async fn invoke(
-        &self,
-        name: &str,
-        req: InvokeRequest,
-    ) -> Result<Result<InvokeOutcome, InvokeError>, CloudError> {
-        Ok(self.function(name)?.invoke(req).await)
+    /// Writes a line of the cloud itself (not of a function) to the sink.
+    pub fn log(&self, function: &str, version: &str, line: &str) {
+        self.sink.write(function, version, line);
     }
 
-    /// Stops every instance.
+    /// Invokes `target` (see [`Cloud::target_key`]) and waits for the result
+    /// (invocation type `RequestResponse`). Function failures are outcomes
+    /// with `function_error` set; the outer error is an unknown target.
+    pub async fn invoke(
+        &self,
+        target: &str,
+        req: InvokeRequest,
+    ) -> Result<Result<InvokeOutcome, InvokeError>, CloudError> {
+        let function = self.resolve_or_err(target)?;
+        Ok(function.invoke(with_qualifier(target, req)).await)
+    }
+
+    /// Invokes `target` asynchronously (invocation type `Event`, as the
+    /// Invoke API's `X-Amz-Invocation-Type: Event`, EventBridge schedules and
+    /// S3/SNS notifications do): returns at once; the invocation runs in
+    /// the background and, like Lambda, is retried when throttled (backing
+    /// off from 100 ms, for up to about 6 s). The handle yields the outcome,
+    /// or `None` when it never ran; dropping it does not cancel anything.
+    pub fn invoke_event(
+        &self,
+        target: &str,
+        req: InvokeRequest,
+    ) -> Result<tokio::task::JoinHandle<Option<InvokeOutcome>>, CloudError> {
+        let function = self.resolve_or_err(target)?;
+        let req = with_qualifier(target, req);
+        let log = (
+            function.config().name.clone(),
+            function.config().version.clone(),
+        );
+        let sink = self.sink.clone();
+        Ok(tokio::spawn(async move {
+            let mut wait = Duration::from_millis(100);
+            for _ in 0..7 {
+                match function.invoke(req.clone()).await {
+                    Ok(o) => return Some(o),
+                    Err(InvokeError::Throttled) => {
+                        tokio::time::sleep(wait).await;
+                        wait *= 2;
+                    }
+                    Err(InvokeError::Start(msg)) => {
+                        sink.write(
+                            &log.0,
+                            &log.1,
+                            &format!("lockgate: asynchronous invocation failed: {msg}"),
+                        );
+                        return None;
+                    }
+                }
+            }
+            sink.write(
+                &log.0,
+                &log.1,
+                "lockgate: asynchronous invocation dropped: still throttled after 7 attempts",
+            );
+            None
+        }))
+    }
+
+    fn resolve_or_err(&self, target: &str) -> Result<Arc<Function>, CloudError> {
+        self.resolve(target)
+            .ok_or_else(|| CloudError::UnknownFunction {
+                name: target.to_string(),
+                available: self.target_names(),
+            })
+    }
+
+    /// Stops what `successor` does not reuse: functions of this cloud that
+    /// are not in `successor` (or all of them for `None`) stop their idle
+    /// instances now and each busy instance as soon as its invocation ends,
+    /// so in-flight requests finish. Shared functions are left alone.
+    pub fn retire(&self, successor: Option<&Cloud>) {
+        for f in self.functions.values() {
+            let shared = successor.is_some_and(|s| s.functions.values().any(|g| Arc::ptr_eq(f, g)));
+            if !shared {
+                f.retire();
+            }
+        }
+    }
+
+    /// Stops every instance now, busy or not.
     pub fn shutdown(&self) {
         for f in self.functions.values() {
             f.stop_all();
         }
+    }
+}
+
+/// Splits `name[:qualifier]` or a function ARN into name and qualifier.
+fn split_target(target: &str) -> (&str, Option<&str>) {
+    if target.starts_with("arn:") {
+        let mut parts = target.splitn(8, ':');
+        let name = parts.nth(6).unwrap_or("");
+        (name, parts.next())
+    } else {
+        match target.split_once(':') {
+            Some((name, q)) => (name, Some(q)),
+            None => (target, None),
+        }
+    }
+}
+
+/// Adds the qualifier `target` used to the request (for the invoked ARN).
+fn with_qualifier(target: &str, mut req: InvokeRequest) -> InvokeRequest {
+    if req.qualifier.is_none() {
+        req.qualifier = split_target(target).1.map(str::to_string);
+    }
+    req
+}
+
+/// Points the options at the interpreters' real executables (skipping
+/// wrappers such as pyenv shims), for the runtimes the config uses.
+fn resolve_interpreters(config: &CloudConfig, mut opts: RuntimeOptions) -> RuntimeOptions {
+    for kind in [
+        Runtime::Python {
+            name: String::new(),
+        },
+        Runtime::Node {
+            name: String::new(),
+        },
+    ] {
+        let wanted = config.functions.iter().any(|f: &FunctionConfig| {
+            std::mem::discriminant(&f.runtime) == std::mem::discriminant(&kind)
+        });
+        if let Some(path) = wanted
+            .then(|| crate::bootstrap::real_interpreter(&kind, &opts))
+            .flatten()
+        {
+            match kind {
+                Runtime::Python { .. } => opts.python = path,
+                _ => opts.node = path,
+            }
+        }
+    }
+    opts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_split_like_lambda() {
+        assert_eq!(split_target("f"), ("f", None));
+        assert_eq!(split_target("f:live"), ("f", Some("live")));
+        assert_eq!(
+            split_target("arn:aws:lambda:eu-west-1:123456789012:function:f"),
+            ("f", None)
+        );
+        assert_eq!(
+            split_target("arn:aws:lambda:eu-west-1:123456789012:function:f:3"),
+            ("f", Some("3"))
+        );
+    }
+
+    #[test]
+    fn weights_pick_in_proportion() {
+        let alias = Alias {
+            config: AliasConfig {
+                name: "f:live".into(),
+                targets: vec![],
+            },
+            cumulative: vec![("f:1".into(), 0.9), ("f:2".into(), 1.0)],
+        };
+        assert_eq!(alias.pick(0.0), "f:1");
+        assert_eq!(alias.pick(0.899), "f:1");
+        assert_eq!(alias.pick(0.9), "f:2");
+        assert_eq!(alias.pick(0.999_999), "f:2");
+        let r = random_unit();
+        assert!((0.0..1.0).contains(&r));
     }
 }

@@ -51,9 +51,15 @@ impl Runtime {
 }
 
 /// One function version the local cloud can run.
-#[derive(Debug, Clone)]
+///
+/// Two configurations that compare equal start identical instances, which
+/// is what [`crate::Cloud::new_reusing`] relies on to keep a function warm
+/// across redeploys: give new code a new `code_dir` (e.g. one directory per
+/// artifact hash) so that changed code never compares equal.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FunctionConfig {
-    /// The function's name (the template's logical ID).
+    /// The function's name (the template's logical ID locally, the physical
+    /// name such as `greeter-dev-Hello` on a server).
     pub name: String,
     /// How to start it.
     pub runtime: Runtime,
@@ -73,7 +79,7 @@ pub struct FunctionConfig {
     pub reserved_concurrency: Option<u32>,
     /// `x86_64` or `arm64` (informational locally).
     pub architecture: String,
-    /// The version name reported (`$LATEST`).
+    /// The version: `$LATEST`, or a published version number (`1`, `2`…).
     pub version: String,
 }
 
@@ -99,6 +105,29 @@ impl FunctionConfig {
             version: "$LATEST".into(),
         }
     }
+
+    /// The key the function is known by in a [`CloudConfig`]: its name for
+    /// `$LATEST`, `name:version` for a published version.
+    pub fn key(&self) -> String {
+        if self.version.is_empty() || self.version == "$LATEST" {
+            self.name.clone()
+        } else {
+            format!("{}:{}", self.name, self.version)
+        }
+    }
+}
+
+/// A Lambda alias: a name that routes each invocation to one of its
+/// targets, chosen at random by weight (Lambda's weighted alias routing).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AliasConfig {
+    /// The alias as callers name it: `function:alias`, e.g. `greeter-dev-Hello:live`.
+    pub name: String,
+    /// `(function key, weight)` pairs: keys as [`FunctionConfig::key`]
+    /// gives them (`greeter-dev-Hello:3`), weights any non-negative numbers
+    /// (they are normalised; `[("f:3", 0.9), ("f:4", 0.1)]` sends one call
+    /// in ten to version 4).
+    pub targets: Vec<(String, f64)>,
 }
 
 /// The kind of API a route belongs to.
@@ -126,7 +155,7 @@ pub struct Route {
     pub method: Option<String>,
     /// The path template (`/items/{id}`, `/{proxy+}`), or `$default`.
     pub path: String,
-    /// The function invoked.
+    /// The function invoked: a function key, `name:qualifier`, or an alias name.
     pub function: String,
     /// The payload format.
     pub payload: PayloadVersion,
@@ -150,8 +179,10 @@ pub struct ApiConfig {
 /// Everything the local cloud runs.
 #[derive(Debug, Clone, Default)]
 pub struct CloudConfig {
-    /// The functions, by name.
+    /// The functions (each key, see [`FunctionConfig::key`], at most once).
     pub functions: Vec<FunctionConfig>,
+    /// Aliases; routes and the Invoke API may name them like functions.
+    pub aliases: Vec<AliasConfig>,
     /// The APIs.
     pub apis: Vec<ApiConfig>,
     /// The region (`AWS_REGION`).
@@ -159,7 +190,7 @@ pub struct CloudConfig {
 }
 
 /// Tunables of the instance manager.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuntimeOptions {
     /// The most instances per function when it has no reserved concurrency.
     pub default_concurrency: u32,

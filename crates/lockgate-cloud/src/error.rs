@@ -23,6 +23,14 @@ pub enum CloudError {
         /// What is wrong.
         message: String,
     },
+    /// An alias's definition is malformed.
+    #[error("alias {alias}: {message}")]
+    BadAlias {
+        /// The alias.
+        alias: String,
+        /// What is wrong.
+        message: String,
+    },
     /// An API's definition is malformed.
     #[error("API {api}: {message}")]
     BadApi {
@@ -31,7 +39,7 @@ pub enum CloudError {
         /// What is wrong.
         message: String,
     },
-    /// No function of that name.
+    /// No function (or alias) of that name.
     #[error("no function named `{name}`; available: {}", if available.is_empty() { "(none)".to_string() } else { available.join(", ") })]
     UnknownFunction {
         /// The name asked for.

@@ -2,7 +2,7 @@
 //! invocation at a time per instance, a concurrency limit with throttling,
 //! timeouts, crash handling and idle reaping.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -13,7 +13,7 @@ use tokio::sync::{Semaphore, oneshot};
 use crate::config::{FunctionConfig, RuntimeOptions};
 use crate::error::CloudError;
 use crate::instance::{Instance, Job, Launch, Reply, epoch_ms, lock};
-use crate::logs::{self, LogSink, Report, TAIL_RESULT};
+use crate::logs::{self, FunctionLog, LogSink, Report, SinkSlot, TAIL_RESULT};
 use crate::metrics::{Event, Metrics};
 
 /// What a caller passes to [`Function::invoke`].
@@ -27,6 +27,10 @@ pub struct InvokeRequest {
     pub cognito_identity: Option<String>,
     /// Whether to return the last 4 KB of logs.
     pub want_tail: bool,
+    /// The version or alias the caller named (`live`, `3`), which makes
+    /// `Lambda-Runtime-Invoked-Function-Arn` a qualified ARN as on Lambda.
+    /// [`crate::Cloud::invoke`] fills it from the target it is given.
+    pub qualifier: Option<String>,
 }
 
 /// The result of an invocation that ran.
@@ -65,8 +69,12 @@ pub struct Function {
     limit: Arc<Semaphore>,
     idle: Mutex<Vec<Arc<Instance>>>,
     all: Mutex<Vec<Weak<Instance>>>,
-    sink: LogSink,
+    log: FunctionLog,
     metrics: Arc<Metrics>,
+    /// The options and region it was built with (for reuse checks).
+    opts: RuntimeOptions,
+    region: String,
+    retired: AtomicBool,
     init_timeout: Duration,
     idle_timeout: Duration,
     spawned: AtomicU64,
@@ -90,7 +98,8 @@ impl Function {
         sink: LogSink,
         metrics: Arc<Metrics>,
     ) -> Result<Arc<Function>, CloudError> {
-        let tmp = opts.runtime_dir.join("tmp").join(&config.name);
+        let log = FunctionLog::new(SinkSlot::new(sink), &config.name, &config.version);
+        let tmp = opts.runtime_dir.join("tmp").join(config.key());
         std::fs::create_dir_all(&tmp).map_err(|source| CloudError::Io {
             path: tmp.clone(),
             source,
@@ -111,8 +120,11 @@ impl Function {
             limit: Arc::new(Semaphore::new(limit)),
             idle: Mutex::new(Vec::new()),
             all: Mutex::new(Vec::new()),
-            sink,
+            log,
             metrics,
+            opts: opts.clone(),
+            region: region.to_string(),
+            retired: AtomicBool::new(false),
             init_timeout: opts.init_timeout,
             idle_timeout: opts.idle_timeout,
             spawned: AtomicU64::new(0),
@@ -126,9 +138,53 @@ impl Function {
         &self.config
     }
 
-    /// The function's ARN.
+    /// The function's ARN (unqualified).
     pub fn arn(&self) -> &str {
         &self.arn
+    }
+
+    /// Whether this function, built with its own options and region, would
+    /// start the same instances as a new one built from `config`, `opts`
+    /// and `region` (and so can serve in its place, warm).
+    pub fn can_serve(&self, config: &FunctionConfig, opts: &RuntimeOptions, region: &str) -> bool {
+        // The interpreter paths matter only to the runtime that uses them.
+        let relevant = |o: &RuntimeOptions| {
+            let mut o = o.clone();
+            match config.runtime {
+                crate::config::Runtime::Python { .. } => o.node = Default::default(),
+                crate::config::Runtime::Node { .. } => o.python = Default::default(),
+                crate::config::Runtime::Provided { .. } => {
+                    o.python = Default::default();
+                    o.node = Default::default();
+                }
+            }
+            o
+        };
+        self.config == *config
+            && relevant(&self.opts) == relevant(opts)
+            && self.region == region
+            && !self.is_retired()
+    }
+
+    /// Sends the function's log lines (its instances' output included) to
+    /// `sink` from now on.
+    pub fn set_sink(&self, sink: LogSink) {
+        self.log.slot().set(sink);
+    }
+
+    /// Stops idle instances now and every busy instance when its invocation
+    /// ends; later invocations still run (each on a new instance, stopped
+    /// after it). Used when a redeploy replaced the function.
+    pub fn retire(&self) {
+        self.retired.store(true, Ordering::Release);
+        for i in lock(&self.idle).drain(..) {
+            i.kill();
+        }
+    }
+
+    /// Whether [`Function::retire`] was called.
+    pub fn is_retired(&self) -> bool {
+        self.retired.load(Ordering::Acquire)
     }
 
     /// How many instances were ever started.
@@ -155,13 +211,15 @@ impl Function {
             self.metrics.record(&self.metrics_key(), Event::Throttled);
             return Err(InvokeError::Throttled);
         };
-        let request_id = uuid::Uuid::new_v4().to_string();
+        let request_id = random_uuid().to_string();
         let mut retried = false;
         loop {
             let (inst, cold) = self.checkout().await?;
             match self.run_on(&inst, cold, &request_id, &req).await {
                 Attempt::Done(outcome) => {
-                    if !inst.is_dead() && !inst.was_killed() {
+                    if self.is_retired() {
+                        inst.kill();
+                    } else if !inst.is_dead() && !inst.was_killed() {
                         *lock(&inst.last_used) = Instant::now();
                         lock(&self.idle).push(inst);
                     }
@@ -213,7 +271,7 @@ impl Function {
                 None => break,
             }
         }
-        let inst = Instance::spawn(&self.launch, self.arn.clone(), self.sink.clone())
+        let inst = Instance::spawn(&self.launch, self.log.clone())
             .await
             .map_err(|e| {
                 InvokeError::Start(format!(
@@ -243,6 +301,10 @@ impl Function {
             payload: req.payload.clone(),
             deadline_ms: epoch_ms(SystemTime::now() + self.config.timeout),
             trace_id: trace_id(),
+            invoked_arn: match &req.qualifier {
+                Some(q) if !q.is_empty() => format!("{}:{q}", self.arn),
+                _ => self.arn.clone(),
+            },
             client_context: req.client_context.clone(),
             cognito_identity: req.cognito_identity.clone(),
             delivered: delivered_tx,
@@ -252,6 +314,9 @@ impl Function {
             return Attempt::NotDelivered;
         }
         // Phase 1: the runtime takes the event (bounded by the init timeout).
+        // One timer serves both phases: it is reset for phase 2.
+        let timer = tokio::time::sleep(self.init_timeout);
+        tokio::pin!(timer);
         tokio::select! {
             biased;
             r = delivered_rx => if r.is_err() { return Attempt::NotDelivered },
@@ -263,7 +328,7 @@ impl Function {
                 }
                 return Attempt::NotDelivered;
             }
-            _ = tokio::time::sleep(self.init_timeout) => {
+            _ = timer.as_mut() => {
                 inst.kill();
                 let body = error_doc("Runtime.InitTimeout", &format!(
                     "RequestId: {request_id} Error: the runtime did not ask for an event (GET /2018-06-01/runtime/invocation/next) within {:.2} seconds of starting",
@@ -278,10 +343,12 @@ impl Function {
             let mut tail = lock(&inst.tail);
             tail.clear();
             tail.push_line(&line);
-            (self.sink)(&line);
+            self.log.write(&line);
         }
         // Phase 2: the runtime answers (bounded by the function's timeout).
-        let deadline = tokio::time::Instant::from_std(deadline_at.max(started));
+        timer
+            .as_mut()
+            .reset(tokio::time::Instant::from_std(deadline_at.max(started)));
         let (body, error) = tokio::select! {
             biased;
             r = reply_rx => match r {
@@ -291,7 +358,7 @@ impl Function {
                 Err(_) => (self.exit_error(inst, request_id).await, true),
             },
             _ = inst.wait_dead() => (self.exit_error(inst, request_id).await, true),
-            _ = tokio::time::sleep_until(deadline) => {
+            _ = timer.as_mut() => {
                 inst.kill();
                 let msg = format!("RequestId: {request_id} Error: Task timed out after {:.2} seconds", self.config.timeout.as_secs_f64());
                 (self.timed_out_line(&msg), true)
@@ -302,7 +369,7 @@ impl Function {
     }
 
     fn timed_out_line(&self, msg: &str) -> Bytes {
-        (self.sink)(msg);
+        self.log.write(msg);
         error_doc("Sandbox.Timedout", msg)
     }
 
@@ -344,14 +411,14 @@ impl Function {
             if started.is_none() {
                 let line = logs::start_line(request_id, &self.config.version);
                 tail.push_line(&line);
-                (self.sink)(&line);
+                self.log.write(&line);
             }
             for line in [
                 logs::end_line(request_id),
                 logs::report_line(request_id, &report),
             ] {
                 tail.push_line(&line);
-                (self.sink)(&line);
+                self.log.write(&line);
             }
             req.want_tail.then(|| tail.last(TAIL_RESULT))
         };
@@ -439,9 +506,15 @@ fn normalize_error(body: Bytes) -> Bytes {
     }
 }
 
+/// A random (version 4) UUID from a fast in-process generator: request IDs
+/// need to be unique, not secret, and the OS generator costs a system call.
+pub fn random_uuid() -> uuid::Uuid {
+    uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid()
+}
+
 fn trace_id() -> String {
     let secs = epoch_ms(SystemTime::now()) / 1000;
-    let id = uuid::Uuid::new_v4().simple().to_string();
+    let id = random_uuid().simple().to_string();
     format!(
         "Root=1-{secs:08x}-{};Parent={};Sampled=0",
         &id[..24],

@@ -20,7 +20,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::http::{self, Body, BodyError, MAX_PAYLOAD};
-use crate::logs::{LogSink, TailBuffer};
+use crate::logs::{FunctionLog, TailBuffer};
 
 /// A caller waiting until the output reader has seen flush marker `n`.
 type FlushWaiter = (u64, oneshot::Sender<()>);
@@ -36,6 +36,9 @@ pub struct Job {
     pub deadline_ms: u64,
     /// `Lambda-Runtime-Trace-Id`.
     pub trace_id: String,
+    /// `Lambda-Runtime-Invoked-Function-Arn` (qualified when invoked through
+    /// a version or alias).
+    pub invoked_arn: String,
     /// `Lambda-Runtime-Client-Context`, when the caller gave one.
     pub client_context: Option<String>,
     /// `Lambda-Runtime-Cognito-Identity`, when the caller gave one.
@@ -81,8 +84,6 @@ pub struct Instance {
     pub init_duration: Mutex<Option<Duration>>,
     /// When it last finished an invocation.
     pub last_used: Mutex<Instant>,
-    /// The invoked function ARN put in `/next` headers.
-    arn: String,
     jobs: mpsc::Sender<Job>,
     jobs_rx: tokio::sync::Mutex<mpsc::Receiver<Job>>,
     inflight: Mutex<Option<(String, oneshot::Sender<Reply>)>>,
@@ -129,11 +130,7 @@ const OUTPUT_SYNC_LIMIT: Duration = Duration::from_secs(2);
 
 impl Instance {
     /// Starts a process with the Lambda environment and its runtime API.
-    pub async fn spawn(
-        launch: &Launch,
-        arn: String,
-        sink: LogSink,
-    ) -> std::io::Result<Arc<Instance>> {
+    pub async fn spawn(launch: &Launch, log: FunctionLog) -> std::io::Result<Arc<Instance>> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let (reader, writer) = std::io::pipe()?;
@@ -171,7 +168,6 @@ impl Instance {
             started: now,
             init_duration: Mutex::new(None),
             last_used: Mutex::new(now),
-            arn,
             jobs,
             jobs_rx: tokio::sync::Mutex::new(jobs_rx),
             inflight: Mutex::new(None),
@@ -200,7 +196,7 @@ impl Instance {
                 let (text, flushed) = split_marker(&line);
                 if !text.is_empty() || flushed.is_none() {
                     lock(&tail).push_line(text);
-                    sink(text);
+                    log.write(text);
                 }
                 if let Some(n) = flushed {
                     let mut w = lock(&waiters);
@@ -393,6 +389,7 @@ impl Instance {
             payload,
             deadline_ms,
             trace_id,
+            invoked_arn,
             client_context,
             cognito_identity,
             delivered,
@@ -409,7 +406,7 @@ impl Instance {
         };
         set("lambda-runtime-aws-request-id", &request_id);
         set("lambda-runtime-deadline-ms", &deadline_ms.to_string());
-        set("lambda-runtime-invoked-function-arn", &self.arn);
+        set("lambda-runtime-invoked-function-arn", &invoked_arn);
         set("lambda-runtime-trace-id", &trace_id);
         if let Some(c) = &client_context {
             set("lambda-runtime-client-context", c);

@@ -4,6 +4,13 @@
 //! The core ([`Cloud`], [`Function`], [`Gateway`]) takes typed
 //! configuration ([`config`]); [`template`] builds it from a transformed
 //! CloudFormation template and [`load`] from a SAM template file.
+//!
+//! A long-running server redeploys with [`Cloud::new_reusing`] (unchanged
+//! functions stay warm), swaps the result into its running gateway with
+//! [`Gateway::swap`] and [`Cloud::retire`]s the old cloud; functions may be
+//! versions (`name:3`) behind weighted aliases ([`AliasConfig`]); every log
+//! line says which function and version wrote it ([`LogLine`]); and
+//! [`Cloud::invoke_event`] runs asynchronous (`Event`) invocations.
 
 pub mod bootstrap;
 pub mod cloud;
@@ -22,9 +29,10 @@ pub mod timefmt;
 
 pub use cloud::Cloud;
 pub use config::{
-    ApiConfig, ApiKind, CloudConfig, FunctionConfig, PayloadVersion, Route, Runtime, RuntimeOptions,
+    AliasConfig, ApiConfig, ApiKind, CloudConfig, FunctionConfig, PayloadVersion, Route, Runtime,
+    RuntimeOptions,
 };
 pub use error::CloudError;
 pub use function::{Function, InvokeError, InvokeOutcome, InvokeRequest};
 pub use gateway::Gateway;
-pub use logs::LogSink;
+pub use logs::{LogLine, LogSink};

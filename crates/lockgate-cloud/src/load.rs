@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::error::CloudError;
-use crate::template::{self, FromTemplate, TemplateContext, package};
+use crate::template::{self, FromTemplate, TemplateContext};
 
 /// What to load.
 #[derive(Debug, Clone)]
@@ -102,7 +102,10 @@ pub fn load_template(opts: &LoadOptions) -> Result<(FromTemplate, Value), CloudE
     let doc = lockgate_template::parse(&name, &text)
         .map_err(|e| CloudError::Template(format!("{name}: {e}")))?;
     let mut value = doc.to_json();
-    package::package_local_paths(&mut value, package::local_location);
+    lockgate_template::package::package_local_paths(
+        &mut value,
+        lockgate_template::package::local_location,
+    );
     let transformed = if lockgate_sam::wants_sam_transform(&value) {
         let mut parameter_values = Map::new();
         for (k, v) in &opts.parameters {
@@ -137,6 +140,14 @@ pub fn load_template(opts: &LoadOptions) -> Result<(FromTemplate, Value), CloudE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_bucket_matches_the_packager() {
+        assert_eq!(
+            crate::template::LOCAL_BUCKET,
+            lockgate_template::package::LOCAL_BUCKET
+        );
+    }
 
     #[test]
     fn overrides_in_both_forms() {

@@ -1,16 +1,101 @@
 //! Function logs: where output lines go, the recent-output buffer behind
 //! `X-Amz-Log-Result`, and Lambda's START / END / REPORT lines.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+/// One log line and where it comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogLine<'a> {
+    /// The function's name (`FunctionConfig::name`); empty for lines of the
+    /// gateway itself that concern no function.
+    pub function: &'a str,
+    /// The function version (`$LATEST`, `3`); empty when `function` is.
+    pub version: &'a str,
+    /// The text, without a trailing newline.
+    pub line: &'a str,
+}
+
+impl std::fmt::Display for LogLine<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.line)
+    }
+}
+
 /// Receives every log line of every instance (function output and the
-/// START / END / REPORT lines), without a trailing newline.
-pub type LogSink = Arc<dyn Fn(&str) + Send + Sync>;
+/// START / END / REPORT lines) and the gateway's own notes, each tagged with
+/// the function and version it belongs to.
+pub type LogSink = Arc<dyn Fn(&LogLine<'_>) + Send + Sync>;
 
 /// A sink that drops everything.
 pub fn discard() -> LogSink {
     Arc::new(|_| {})
+}
+
+/// A sink that can be replaced while instances write to it (a function
+/// reused by a new [`crate::Cloud`] logs to that cloud's sink from then on).
+#[derive(Clone)]
+pub struct SinkSlot {
+    sink: Arc<RwLock<LogSink>>,
+}
+
+impl std::fmt::Debug for SinkSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SinkSlot")
+    }
+}
+
+impl SinkSlot {
+    /// A slot holding `sink`.
+    pub fn new(sink: LogSink) -> SinkSlot {
+        SinkSlot {
+            sink: Arc::new(RwLock::new(sink)),
+        }
+    }
+
+    /// Replaces the sink.
+    pub fn set(&self, sink: LogSink) {
+        *self.sink.write().unwrap_or_else(|e| e.into_inner()) = sink;
+    }
+
+    /// Writes one line of `function`/`version`.
+    pub fn write(&self, function: &str, version: &str, line: &str) {
+        let sink = self.sink.read().unwrap_or_else(|e| e.into_inner()).clone();
+        sink(&LogLine {
+            function,
+            version,
+            line,
+        });
+    }
+}
+
+/// The log of one function version: its slot and its tags.
+#[derive(Debug, Clone)]
+pub struct FunctionLog {
+    slot: SinkSlot,
+    function: Arc<str>,
+    version: Arc<str>,
+}
+
+impl FunctionLog {
+    /// The log of `function`/`version`, written to `slot`.
+    pub fn new(slot: SinkSlot, function: &str, version: &str) -> FunctionLog {
+        FunctionLog {
+            slot,
+            function: function.into(),
+            version: version.into(),
+        }
+    }
+
+    /// Writes one line.
+    pub fn write(&self, line: &str) {
+        self.slot.write(&self.function, &self.version, line);
+    }
+
+    /// The slot (to replace the sink).
+    pub fn slot(&self) -> &SinkSlot {
+        &self.slot
+    }
 }
 
 /// How many bytes of recent output an instance keeps.

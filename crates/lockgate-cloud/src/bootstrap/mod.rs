@@ -90,7 +90,38 @@ pub fn check_interpreter(
         Runtime::Python { .. } => &opts.python,
         _ => &opts.node,
     };
-    match interpreter_version(&f.runtime, opts) {
+    version_verdict(f, program, &wanted, interpreter_version(&f.runtime, opts))
+}
+
+/// [`check_interpreter`], asking each interpreter for its version once
+/// (`versions` caches the answers by runtime kind).
+pub fn check_interpreter_cached(
+    f: &FunctionConfig,
+    opts: &RuntimeOptions,
+    versions: &mut std::collections::BTreeMap<&'static str, Option<String>>,
+) -> Result<Option<String>, CloudError> {
+    let (kind, program) = match f.runtime {
+        Runtime::Python { .. } => ("python", &opts.python),
+        Runtime::Node { .. } => ("node", &opts.node),
+        Runtime::Provided { .. } => return Ok(None),
+    };
+    let Some(wanted) = wanted_version(&f.runtime) else {
+        return Ok(None);
+    };
+    let have = versions
+        .entry(kind)
+        .or_insert_with(|| interpreter_version(&f.runtime, opts))
+        .clone();
+    version_verdict(f, program, &wanted, have)
+}
+
+fn version_verdict(
+    f: &FunctionConfig,
+    program: &Path,
+    wanted: &str,
+    have: Option<String>,
+) -> Result<Option<String>, CloudError> {
+    match have {
         None => Err(CloudError::BadFunction {
             function: f.name.clone(),
             message: format!(

@@ -6,14 +6,16 @@ Lambda-like context, POST the result (or the error, in Lambda's shape).
 Only the standard library is used.
 """
 
-import http.client
 import importlib
 import json
 import os
 import socket
 import sys
 import time
-import traceback
+
+# Startup time is cold-start time: `http.client` (which pulls in the email
+# package) and `traceback` cost tens of milliseconds to import, so the
+# bootstrap speaks HTTP/1.1 itself and imports `traceback` only on error.
 
 API = os.environ["AWS_LAMBDA_RUNTIME_API"]
 HOST, _, PORT = API.rpartition(":")
@@ -21,27 +23,64 @@ BASE = "/2018-06-01/runtime"
 
 
 class _Conn:
-    """One keep-alive connection with TCP_NODELAY, reopened when it breaks."""
+    """One keep-alive HTTP/1.1 connection with TCP_NODELAY, reopened when
+    it breaks. Responses of the Runtime API always carry Content-Length."""
 
     def __init__(self):
-        self.conn = None
+        self.sock = None
+        self.buf = b""
 
     def request(self, method, path, body=None, headers=None):
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        body = body or b""
+        head = ["%s %s HTTP/1.1" % (method, path), "Host: " + API, "Content-Length: %d" % len(body)]
+        for k, v in (headers or {}).items():
+            head.append("%s: %s" % (k, v))
+        data = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
         for attempt in (0, 1):
             try:
-                if self.conn is None:
-                    self.conn = http.client.HTTPConnection(HOST, int(PORT))
-                    self.conn.connect()
-                    self.conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                self.conn.request(method, path, body=body, headers=headers or {})
-                resp = self.conn.getresponse()
-                return resp.status, resp.headers, resp.read()
-            except (http.client.HTTPException, OSError):
-                if self.conn is not None:
-                    self.conn.close()
-                self.conn = None
+                if self.sock is None:
+                    self.sock = socket.create_connection((HOST, int(PORT)))
+                    self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    self.buf = b""
+                self.sock.sendall(data)
+                return self._response()
+            except OSError:
+                if self.sock is not None:
+                    self.sock.close()
+                self.sock = None
                 if attempt:
                     raise
+
+    def _response(self):
+        buf = self.buf
+        while b"\r\n\r\n" not in buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("the runtime API closed the connection")
+            buf += chunk
+        head, _, rest = buf.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        headers = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        if "chunked" in headers.get("transfer-encoding", ""):
+            raise ConnectionError("chunked responses are not expected from the runtime API")
+        need = int(headers.get("content-length") or 0)
+        parts = [rest]
+        have = len(rest)
+        while have < need:
+            chunk = self.sock.recv(max(65536, need - have))
+            if not chunk:
+                raise ConnectionError("the runtime API closed the connection")
+            parts.append(chunk)
+            have += len(chunk)
+        data = b"".join(parts)
+        self.buf = data[need:]
+        return status, headers, data[:need]
 
 
 CONN = _Conn()
@@ -95,6 +134,8 @@ class LambdaContext:
 
 
 def _error(exc, error_type=None):
+    import traceback
+
     return {
         "errorMessage": str(exc),
         "errorType": error_type or type(exc).__name__,
@@ -171,16 +212,16 @@ def main():
         status, headers, body = CONN.request("GET", BASE + "/invocation/next")
         if status != 200:
             sys.exit(0)
-        request_id = headers.get("Lambda-Runtime-Aws-Request-Id")
-        deadline = int(headers.get("Lambda-Runtime-Deadline-Ms") or 0)
-        arn = headers.get("Lambda-Runtime-Invoked-Function-Arn")
-        trace = headers.get("Lambda-Runtime-Trace-Id")
+        request_id = headers.get("lambda-runtime-aws-request-id")
+        deadline = int(headers.get("lambda-runtime-deadline-ms") or 0)
+        arn = headers.get("lambda-runtime-invoked-function-arn")
+        trace = headers.get("lambda-runtime-trace-id")
         if trace:
             os.environ["_X_AMZN_TRACE_ID"] = trace
         else:
             os.environ.pop("_X_AMZN_TRACE_ID", None)
-        cc = headers.get("Lambda-Runtime-Client-Context")
-        ci = headers.get("Lambda-Runtime-Cognito-Identity")
+        cc = headers.get("lambda-runtime-client-context")
+        ci = headers.get("lambda-runtime-cognito-identity")
         try:
             event = json.loads(body) if body else {}
             context = LambdaContext(

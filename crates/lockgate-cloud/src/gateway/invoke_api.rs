@@ -1,7 +1,6 @@
 //! The Lambda Invoke API: `POST /2015-03-31/functions/{name}/invocations`.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -54,13 +53,34 @@ pub async fn handle(cloud: &Arc<Cloud>, req: Request<Incoming>) -> Response<Body
             json!({"Type": "User", "message": "The Invoke API takes POST"}),
         );
     }
-    let Some(function) = cloud.resolve(&name).cloned() else {
+    // `?Qualifier=` names a version or alias, like a `name:qualifier` path.
+    let qualifier = req.uri().query().and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "Qualifier")
+            .map(|(_, v)| v.into_owned())
+    });
+    let target = match &qualifier {
+        Some(q) if !q.is_empty() && !name.starts_with("arn:") && !name.contains(':') => {
+            format!("{name}:{q}")
+        }
+        _ => name.clone(),
+    };
+    if cloud.target_key(&target).is_none() {
+        let arn = if target.starts_with("arn:") {
+            target.clone()
+        } else {
+            format!(
+                "arn:aws:lambda:{}:{}:function:{target}",
+                cloud.region(),
+                cloud.account_id()
+            )
+        };
         return aws_error(
             StatusCode::NOT_FOUND,
             "ResourceNotFoundException",
-            json!({"Type": "User", "message": format!("Function not found: arn:aws:lambda:{}:123456789012:function:{name}", cloud.region())}),
+            json!({"Type": "User", "message": format!("Function not found: {arn}")}),
         );
-    };
+    }
     let invocation_type =
         header(&req, "x-amz-invocation-type").unwrap_or_else(|| "RequestResponse".into());
     let want_tail = header(&req, "x-amz-log-type").is_some_and(|v| v.eq_ignore_ascii_case("Tail"));
@@ -101,6 +121,7 @@ pub async fn handle(cloud: &Arc<Cloud>, req: Request<Incoming>) -> Response<Body
         client_context,
         cognito_identity: None,
         want_tail,
+        qualifier: None,
     };
     match invocation_type.as_str() {
         "DryRun" => {
@@ -109,25 +130,24 @@ pub async fn handle(cloud: &Arc<Cloud>, req: Request<Incoming>) -> Response<Body
             r
         }
         "Event" => {
-            tokio::spawn(async move {
-                // Lambda retries throttled asynchronous events; so do we, briefly.
-                let mut wait = Duration::from_millis(100);
-                for _ in 0..6 {
-                    match function.invoke(request.clone()).await {
-                        Err(InvokeError::Throttled) => {
-                            tokio::time::sleep(wait).await;
-                            wait *= 2;
-                        }
-                        _ => return,
-                    }
-                }
-            });
+            if let Err(e) = cloud.invoke_event(&target, request) {
+                return aws_error(
+                    StatusCode::NOT_FOUND,
+                    "ResourceNotFoundException",
+                    json!({"Type": "User", "message": e.to_string()}),
+                );
+            }
             let mut r = http::response(StatusCode::ACCEPTED, "application/json", Bytes::new());
             r.headers_mut().remove(hyper::header::CONTENT_TYPE);
             r
         }
-        "RequestResponse" => match function.invoke(request).await {
-            Ok(o) => {
+        "RequestResponse" => match cloud.invoke(&target, request).await {
+            Err(e) => aws_error(
+                StatusCode::NOT_FOUND,
+                "ResourceNotFoundException",
+                json!({"Type": "User", "message": e.to_string()}),
+            ),
+            Ok(Ok(o)) => {
                 let mut r = http::response(StatusCode::OK, "application/json", o.body);
                 let h = r.headers_mut();
                 let mut set = |k: &'static str, v: &str| {
@@ -145,12 +165,12 @@ pub async fn handle(cloud: &Arc<Cloud>, req: Request<Incoming>) -> Response<Body
                 }
                 r
             }
-            Err(InvokeError::Throttled) => aws_error(
+            Ok(Err(InvokeError::Throttled)) => aws_error(
                 StatusCode::TOO_MANY_REQUESTS,
                 "TooManyRequestsException",
                 json!({"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded", "Type": "User", "message": "Rate Exceeded."}),
             ),
-            Err(InvokeError::Start(msg)) => aws_error(
+            Ok(Err(InvokeError::Start(msg))) => aws_error(
                 StatusCode::BAD_GATEWAY,
                 "ServiceException",
                 json!({"Type": "Service", "message": msg}),

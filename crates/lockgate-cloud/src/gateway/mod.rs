@@ -6,7 +6,7 @@ pub mod payload;
 pub mod routes;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
 use bytes::Bytes;
@@ -23,22 +23,68 @@ use crate::config::{ApiKind, PayloadVersion};
 use crate::error::CloudError;
 use crate::function::{InvokeError, InvokeRequest};
 use crate::http::{self, Body, BodyError, MAX_PAYLOAD, Peer};
-use crate::logs::LogSink;
+use crate::logs::{LogLine, LogSink};
 use payload::{MappedResponse, RequestInfo, Target};
 pub use routes::RouteTable;
 
-/// A running gateway.
+/// A running gateway: the API routes of a [`Cloud`] and the Lambda Invoke
+/// API on one port.
 #[derive(Debug)]
 pub struct Gateway {
     addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<()>,
+    current: Arc<Current>,
+}
+
+/// What the gateway serves now; every request takes a reference to the
+/// state of the moment it arrives and keeps it until it is answered.
+struct Current {
+    state: RwLock<Arc<State>>,
+}
+
+impl std::fmt::Debug for Current {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Current")
+    }
+}
+
+impl Current {
+    fn get(&self) -> Arc<State> {
+        self.state.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
 }
 
 struct State {
     cloud: Arc<Cloud>,
     routes: RouteTable,
     sink: LogSink,
+}
+
+impl State {
+    fn new(cloud: Arc<Cloud>, sink: LogSink) -> Arc<State> {
+        let routes = RouteTable::new(cloud.apis());
+        Arc::new(State {
+            cloud,
+            routes,
+            sink,
+        })
+    }
+
+    /// Writes a gateway line about `function` (a route target) to the log
+    /// of that function (and `version`, when known).
+    fn note(&self, function: &str, version: Option<&str>, line: &str) {
+        let (name, guessed) = match self.cloud.resolve(function) {
+            Some(f) => (f.config().name.clone(), f.config().version.clone()),
+            None => (function.to_string(), String::new()),
+        };
+        let version = version.map(str::to_string).unwrap_or(guessed);
+        (self.sink)(&LogLine {
+            function: &name,
+            version: &version,
+            line,
+        });
+    }
 }
 
 impl Gateway {
@@ -58,15 +104,13 @@ impl Gateway {
             addr: addr.to_string(),
             source,
         })?;
-        let routes = RouteTable::new(cloud.apis());
-        let state = Arc::new(State {
-            cloud,
-            routes,
-            sink,
+        let current = Arc::new(Current {
+            state: RwLock::new(State::new(cloud, sink)),
         });
         let (shutdown, rx) = watch::channel(false);
+        let serving = current.clone();
         let handler = Arc::new(move |req: Request<Incoming>| {
-            let state = state.clone();
+            let state = serving.get();
             async move { state.handle(req).await }
         });
         let task = tokio::spawn(http::serve(listener, handler, rx));
@@ -74,7 +118,40 @@ impl Gateway {
             addr: local,
             shutdown,
             task,
+            current,
         })
+    }
+
+    /// Atomically replaces the cloud (and so the route table and the
+    /// functions the Invoke API reaches) that the gateway serves. Requests
+    /// already received finish on the cloud they started on; open
+    /// connections stay open and their next request uses `cloud`. The old
+    /// cloud is returned, for [`Cloud::retire`].
+    pub fn swap(&self, cloud: Arc<Cloud>) -> Arc<Cloud> {
+        let sink = self.current.get().sink.clone();
+        self.swap_with_sink(cloud, sink)
+    }
+
+    /// [`Gateway::swap`] that also replaces the gateway's own log sink.
+    pub fn swap_with_sink(&self, cloud: Arc<Cloud>, sink: LogSink) -> Arc<Cloud> {
+        let next = State::new(cloud, sink);
+        let mut state = self
+            .current
+            .state
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        let old = std::mem::replace(&mut *state, next);
+        old.cloud.clone()
+    }
+
+    /// The cloud served now.
+    pub fn cloud(&self) -> Arc<Cloud> {
+        self.current.get().cloud.clone()
+    }
+
+    /// The routes served now, as `(METHOD, path, target, kind)`.
+    pub fn routes(&self) -> Vec<(String, String, String, ApiKind)> {
+        self.current.get().routes.list()
     }
 
     /// The address it listens on.
@@ -144,7 +221,7 @@ impl State {
             body,
             source_ip,
             protocol,
-            request_id: uuid::Uuid::new_v4().to_string(),
+            request_id: crate::function::random_uuid().to_string(),
             time,
         };
         let target = Target {
@@ -164,14 +241,18 @@ impl State {
         }
         let function = m.route.function.clone();
         let version = m.route.payload;
-        let outcome = match self.cloud.function(&function) {
-            Ok(f) => {
-                f.invoke(InvokeRequest {
+        let outcome = match self
+            .cloud
+            .invoke(
+                &function,
+                InvokeRequest {
                     payload: event,
                     ..Default::default()
-                })
-                .await
-            }
+                },
+            )
+            .await
+        {
+            Ok(o) => o,
             Err(e) => Err(InvokeError::Start(e.to_string())),
         };
         let outcome = match outcome {
@@ -183,15 +264,19 @@ impl State {
                 );
             }
             Err(InvokeError::Start(msg)) => {
-                (self.sink)(&format!("lockgate: {function}: {msg}"));
+                self.note(&function, None, &format!("lockgate: {function}: {msg}"));
                 return internal_error(kind);
             }
         };
         if outcome.function_error.is_some() {
-            (self.sink)(&format!(
-                "lockgate: {function} failed: {}",
-                String::from_utf8_lossy(&outcome.body)
-            ));
+            self.note(
+                &function,
+                Some(&outcome.version),
+                &format!(
+                    "lockgate: {function} failed: {}",
+                    String::from_utf8_lossy(&outcome.body)
+                ),
+            );
             return internal_error(kind);
         }
         let mapped = match version {
@@ -201,7 +286,11 @@ impl State {
         match mapped {
             Ok(r) => to_response(r),
             Err(e) => {
-                (self.sink)(&format!("lockgate: {function}: {e}"));
+                self.note(
+                    &function,
+                    Some(&outcome.version),
+                    &format!("lockgate: {function}: {e}"),
+                );
                 internal_error(kind)
             }
         }

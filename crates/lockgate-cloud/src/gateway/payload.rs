@@ -206,23 +206,7 @@ pub fn event_v1(req: &RequestInfo, t: &Target<'_>) -> Value {
             "domainPrefix": domain_prefix(&host),
             "extendedRequestId": req.request_id,
             "httpMethod": req.method,
-            "identity": {
-                "accessKey": null,
-                "accountId": null,
-                "apiKey": null,
-                "apiKeyId": null,
-                "caller": null,
-                "clientCert": null,
-                "cognitoAuthenticationProvider": null,
-                "cognitoAuthenticationType": null,
-                "cognitoIdentityId": null,
-                "cognitoIdentityPoolId": null,
-                "principalOrgId": null,
-                "sourceIp": req.source_ip,
-                "user": null,
-                "userAgent": header(req, "user-agent"),
-                "userArn": null
-            },
+            "identity": identity_v1(req, t.api.kind),
             "path": if t.api.kind == ApiKind::Rest { format!("/{}{}", t.api.stage, decoded_path) } else { decoded_path.clone() },
             "protocol": req.protocol,
             "requestId": req.request_id,
@@ -236,6 +220,33 @@ pub fn event_v1(req: &RequestInfo, t: &Target<'_>) -> Value {
     ev.insert("body".into(), body);
     ev.insert("isBase64Encoded".into(), Value::Bool(b64));
     Value::Object(ev)
+}
+
+/// `requestContext.identity` of format 1.0: REST APIs also carry the API key
+/// and client certificate fields; HTTP APIs do not.
+fn identity_v1(req: &RequestInfo, kind: ApiKind) -> Value {
+    let mut id = json!({
+        "accessKey": null,
+        "accountId": null,
+        "caller": null,
+        "cognitoAuthenticationProvider": null,
+        "cognitoAuthenticationType": null,
+        "cognitoIdentityId": null,
+        "cognitoIdentityPoolId": null,
+        "principalOrgId": null,
+        "sourceIp": req.source_ip,
+        "user": null,
+        "userAgent": header(req, "user-agent"),
+        "userArn": null
+    });
+    if kind == ApiKind::Rest
+        && let Some(m) = id.as_object_mut()
+    {
+        for k in ["apiKey", "apiKeyId", "clientCert"] {
+            m.insert(k.into(), Value::Null);
+        }
+    }
+    id
 }
 
 fn push_multi(m: &mut Map<String, Value>, k: &str, v: &str) {

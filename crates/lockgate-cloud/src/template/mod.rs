@@ -4,7 +4,6 @@
 //! (`AWS::ApiGatewayV2::Api` bodies, or `Route` + `Integration` resources).
 
 pub mod intrinsics;
-pub mod package;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,7 +16,11 @@ use crate::config::{
 };
 use crate::error::CloudError;
 pub use intrinsics::Scope;
-pub use package::{LOCAL_BUCKET, package_local_paths};
+
+/// The S3 bucket name that marks "local code" in a packaged template:
+/// `lockgate_template::package` rewrites local code paths to
+/// `s3://lockgate-local/<path>` before the SAM transform.
+pub const LOCAL_BUCKET: &str = "lockgate-local";
 
 /// What the template's code locations mean locally.
 #[derive(Debug, Clone)]
@@ -110,6 +113,7 @@ pub fn cloud_config(template: &Value, ctx: &TemplateContext) -> Result<FromTempl
     Ok(FromTemplate {
         config: CloudConfig {
             functions,
+            aliases: Vec::new(),
             apis,
             region: ctx.region.clone(),
         },
@@ -307,7 +311,16 @@ pub fn integration_function(uri: &Value, scope: &Scope) -> Option<String> {
             return Some(id.clone());
         }
     }
-    None
+    // An alias or version (AutoPublishAlias routes to `FnAliaslive`) runs
+    // its function's code locally, as SAM CLI does.
+    let r = scope.resources.get(name)?;
+    match r.get("Type").and_then(Value::as_str) {
+        Some("AWS::Lambda::Alias" | "AWS::Lambda::Version") => {
+            let target = r.get("Properties")?.get("FunctionName")?;
+            integration_function(target, scope).filter(|f| f != name)
+        }
+        _ => None,
+    }
 }
 
 fn body_routes(

@@ -170,3 +170,26 @@ fn inline_code_is_written_out() {
     );
     let _ = std::fs::remove_dir_all(&c.inline_dir);
 }
+
+#[test]
+fn routes_to_an_alias_run_its_function() {
+    let alias_uri = json!({"Fn::Sub": "arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${HelloAliaslive}/invocations"});
+    let t = json!({
+        "Resources": {
+            "Hello": {"Type": "AWS::Lambda::Function", "Properties": {
+                "Code": {"S3Bucket": "lockgate-local", "S3Key": "hello/"},
+                "Handler": "app.handler", "Runtime": "python3.12"}},
+            "HelloVersion1a2b3c": {"Type": "AWS::Lambda::Version", "Properties": {"FunctionName": {"Ref": "Hello"}}},
+            "HelloAliaslive": {"Type": "AWS::Lambda::Alias", "Properties": {
+                "FunctionName": {"Ref": "Hello"},
+                "FunctionVersion": {"Fn::GetAtt": ["HelloVersion1a2b3c", "Version"]}, "Name": "live"}},
+            "ServerlessRestApi": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Body": {"swagger": "2.0", "paths": {
+                "/hello": {"get": {"x-amazon-apigateway-integration": {"httpMethod": "POST", "type": "aws_proxy", "uri": alias_uri}}}
+            }}}}
+        }
+    });
+    let out = cloud_config(&t, &ctx()).unwrap();
+    let routes = &out.config.apis[0].routes;
+    assert_eq!(routes.len(), 1, "{:?}", out.warnings);
+    assert_eq!(routes[0].function, "Hello");
+}

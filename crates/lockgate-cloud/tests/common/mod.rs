@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use lockgate_cloud::{
-    CloudConfig, FunctionConfig, InvokeOutcome, InvokeRequest, LogSink, Runtime, RuntimeOptions,
+    CloudConfig, FunctionConfig, InvokeOutcome, InvokeRequest, LogLine, LogSink, Runtime,
+    RuntimeOptions,
 };
 
 /// A fixture directory.
@@ -24,7 +25,7 @@ pub struct Logs(pub Arc<Mutex<Vec<String>>>);
 impl Logs {
     pub fn sink(&self) -> LogSink {
         let l = self.0.clone();
-        Arc::new(move |line: &str| l.lock().unwrap().push(line.to_string()))
+        Arc::new(move |line: &LogLine<'_>| l.lock().unwrap().push(line.line.to_string()))
     }
     pub fn text(&self) -> String {
         self.0.lock().unwrap().join("\n")
@@ -54,6 +55,7 @@ pub fn function(name: &str, runtime: &str, handler: &str, code: &str) -> Functio
 pub fn config(functions: Vec<FunctionConfig>) -> CloudConfig {
     CloudConfig {
         functions,
+        aliases: vec![],
         apis: vec![],
         region: "eu-west-1".into(),
     }

@@ -1,0 +1,257 @@
+//! The Runtime API contract as a runtime sees it: every `/next` header, the
+//! Lambda environment, an instance that exits between invocations, 6 MiB
+//! payloads, and the interpreter version warning.
+
+mod common;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use common::*;
+use lockgate_cloud::{Cloud, InvokeRequest};
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn next_carries_every_header_and_the_environment_is_lambdas() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut f = function("Probe", "provided.al2023", "probe", "probe");
+    f.timeout = Duration::from_secs(7);
+    f.memory_mb = 512;
+    f.environment.insert("MY_SETTING".into(), "on".into());
+    f.environment.insert("TZ".into(), "Europe/Paris".into());
+    f.environment
+        .insert("AWS_LAMBDA_FUNCTION_NAME".into(), "spoofed".into());
+    let cloud = Cloud::new(config(vec![f]), options(&dir), Logs::default().sink()).unwrap();
+    let before = now_ms();
+    let o = cloud
+        .invoke(
+            "Probe",
+            InvokeRequest {
+                payload: Bytes::from_static(br#"{"q": 1}"#),
+                client_context: Some(r#"{"custom":{"k":"v"}}"#.into()),
+                cognito_identity: Some(
+                    r#"{"cognitoIdentityId":"id-1","cognitoIdentityPoolId":"pool-1"}"#.into(),
+                ),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let after = now_ms();
+    assert!(
+        o.function_error.is_none(),
+        "{}",
+        String::from_utf8_lossy(&o.body)
+    );
+    let v = json(&o);
+    assert_eq!(v["status"], 200);
+    assert_eq!(v["event"], serde_json::json!({"q": 1}));
+    let h = &v["headers"];
+    assert_eq!(h["lambda-runtime-aws-request-id"], o.request_id.as_str());
+    assert_eq!(
+        h["lambda-runtime-invoked-function-arn"],
+        "arn:aws:lambda:eu-west-1:123456789012:function:Probe"
+    );
+    let deadline: u64 = h["lambda-runtime-deadline-ms"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("a numeric deadline");
+    assert!(
+        deadline >= before + 7_000 && deadline <= after + 7_000,
+        "deadline {deadline} is the invocation's start plus the 7 s timeout ({before}..{after})"
+    );
+    let trace = h["lambda-runtime-trace-id"].as_str().unwrap();
+    assert!(
+        trace.starts_with("Root=1-") && trace.contains(";Parent=") && trace.contains(";Sampled="),
+        "{trace}"
+    );
+    assert_eq!(
+        h["lambda-runtime-client-context"],
+        r#"{"custom":{"k":"v"}}"#
+    );
+    assert_eq!(
+        h["lambda-runtime-cognito-identity"],
+        r#"{"cognitoIdentityId":"id-1","cognitoIdentityPoolId":"pool-1"}"#
+    );
+
+    let env = &v["env"];
+    let get = |k: &str| {
+        env[k]
+            .as_str()
+            .unwrap_or_else(|| panic!("{k} is not set: {env}"))
+    };
+    assert!(get("AWS_LAMBDA_RUNTIME_API").starts_with("127.0.0.1:"));
+    assert_eq!(get("_HANDLER"), "probe");
+    assert_eq!(
+        get("LAMBDA_TASK_ROOT"),
+        fixture("probe").to_string_lossy().as_ref()
+    );
+    assert_eq!(
+        get("LAMBDA_RUNTIME_DIR"),
+        dir.path().join("runtime").to_string_lossy().as_ref()
+    );
+    assert_eq!(
+        get("AWS_LAMBDA_FUNCTION_NAME"),
+        "Probe",
+        "reserved names win"
+    );
+    assert_eq!(get("AWS_LAMBDA_FUNCTION_VERSION"), "$LATEST");
+    assert_eq!(get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"), "512");
+    assert_eq!(get("AWS_LAMBDA_LOG_GROUP_NAME"), "/aws/lambda/Probe");
+    assert!(get("AWS_LAMBDA_LOG_STREAM_NAME").contains("/[$LATEST]"));
+    assert_eq!(get("AWS_REGION"), "eu-west-1");
+    assert_eq!(get("AWS_DEFAULT_REGION"), "eu-west-1");
+    assert_eq!(get("AWS_EXECUTION_ENV"), "AWS_Lambda_provided.al2023");
+    assert_eq!(get("TZ"), "Europe/Paris", "the function's own values win");
+    assert_eq!(get("LANG"), "en_US.UTF-8");
+    assert!(get("PATH").contains("/usr/bin"));
+    assert_eq!(get("MY_SETTING"), "on");
+    cloud.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_instance_that_exits_between_invocations_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    // `once` answers one event and exits instead of asking for the next:
+    // whoever comes next finds a warm-looking instance that is going away.
+    let mut f = function("Once", "provided.al2023", "once", "probe");
+    f.reserved_concurrency = Some(1);
+    let cloud = Cloud::new(config(vec![f]), options(&dir), Logs::default().sink()).unwrap();
+    let mut pids = Vec::new();
+    for i in 0..5 {
+        let o = cloud
+            .invoke("Once", req(&format!(r#"{{"n": {i}}}"#)))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            o.function_error.is_none(),
+            "invocation {i} was lost: {}",
+            String::from_utf8_lossy(&o.body)
+        );
+        let v = json(&o);
+        assert_eq!(v["event"]["n"], i);
+        pids.push(v["pid"].as_u64().unwrap());
+    }
+    pids.dedup();
+    assert_eq!(pids.len(), 5, "every invocation ran on a fresh instance");
+    let m = cloud.metrics().get("Once:$LATEST");
+    assert_eq!((m.invocations, m.errors), (5, 0));
+    cloud.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn six_mib_payloads_go_both_ways() {
+    let dir = tempfile::tempdir().unwrap();
+    // Each returns the event it got: the `bad` runtime's default mode, and
+    // our Python and Node bootstraps.
+    let cloud = Cloud::new(
+        config(vec![
+            function("Provided", "provided.al2023", "mirror", "bad"),
+            function("Python", "python3.12", "app.mirror", "python"),
+            function("Node", "nodejs20.x", "index.mirror", "node"),
+        ]),
+        options(&dir),
+        Logs::default().sink(),
+    )
+    .unwrap();
+    let limit = lockgate_cloud::http::MAX_PAYLOAD;
+    let mut doc = Vec::with_capacity(limit);
+    doc.push(b'"');
+    doc.resize(limit - 1, b'x');
+    doc.push(b'"');
+    assert_eq!(doc.len(), 6 * 1024 * 1024);
+    for name in ["Provided", "Python", "Node"] {
+        let o = cloud
+            .invoke(
+                name,
+                InvokeRequest {
+                    payload: Bytes::from(doc.clone()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            o.function_error.is_none(),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.body[..o.body.len().min(300)])
+        );
+        assert_eq!(o.body.len(), doc.len(), "{name}");
+        assert_eq!(&o.body[..], &doc[..], "{name}");
+    }
+    cloud.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_different_interpreter_version_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import sys;print('%d.%d' % sys.version_info[:2])"])
+        .output()
+        .unwrap();
+    let local = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let other = if local == "3.9" {
+        "python3.13"
+    } else {
+        "python3.9"
+    };
+    let cloud = Cloud::new(
+        config(vec![
+            function("Same", &format!("python{local}"), "app.handler", "python"),
+            function("Other", other, "app.handler", "python"),
+        ]),
+        options(&dir),
+        Logs::default().sink(),
+    )
+    .unwrap();
+    let warnings = cloud.warnings().join("\n");
+    assert!(
+        warnings.contains(&format!(
+            "function Other: runtime {other} runs on the local"
+        )) && warnings.contains(&local),
+        "{warnings}"
+    );
+    assert!(!warnings.contains("function Same"), "{warnings}");
+    // It still runs.
+    let o = cloud.invoke("Other", req("{}")).await.unwrap().unwrap();
+    assert!(o.function_error.is_none());
+    cloud.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_interpreter_or_bootstrap_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = options(&dir);
+    opts.python = "/nonexistent/python3".into();
+    let err = Cloud::new(
+        config(vec![function("Py", "python3.12", "app.handler", "python")]),
+        opts,
+        Logs::default().sink(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("function Py") && err.contains("/nonexistent/python3"),
+        "{err}"
+    );
+    let err = Cloud::new(
+        config(vec![function("P", "provided.al2", "x", "python")]),
+        options(&dir),
+        Logs::default().sink(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("function P") && err.contains("bootstrap"),
+        "{err}"
+    );
+}
