@@ -1,0 +1,332 @@
+//! The long-running Lockgate server: the control-plane HTTP API, deploys of
+//! stacks onto stages (over `lockgate-engine` and `lockgate-store`), one
+//! gateway per stage (over `lockgate-cloud`), the SSM API functions read their
+//! parameters through, and the scheduler that fires `AWS::Events::Rule`s.
+//!
+//! Start one with [`Server::start`]; see `docs/server.md` for the HTTP API.
+
+mod api;
+pub mod deploy;
+pub mod logs;
+pub mod providers;
+pub mod realize;
+pub mod runtime;
+pub mod schedule;
+pub mod sigv4;
+pub mod ssm;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use lockgate_cloud::RuntimeOptions;
+use lockgate_store::{ArtifactStore, SqliteStore, StageRef, Store};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use deploy::{DeployError, DeployRequest, DeployResult, Deployer, Plan, ProgressEvent};
+
+/// The account ID in ARNs.
+pub const ACCOUNT_ID: &str = "123456789012";
+
+/// How to start a server.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Where the state lives (database, artifacts, keys, token).
+    pub data_dir: PathBuf,
+    /// The API address (`127.0.0.1:4610`; port 0 picks one).
+    pub listen: String,
+    /// The address stage gateways listen on.
+    pub gateway_host: String,
+    /// `AWS_REGION` of every stage.
+    pub region: String,
+}
+
+impl ServerOptions {
+    /// Defaults: API on 127.0.0.1:4610, gateways on 127.0.0.1, us-east-1.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        ServerOptions {
+            data_dir: data_dir.into(),
+            listen: "127.0.0.1:4610".into(),
+            gateway_host: "127.0.0.1".into(),
+            region: "us-east-1".into(),
+        }
+    }
+}
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// A file of the data directory.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The state store.
+    #[error("state store in {path}: {source}")]
+    Store {
+        /// The data directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: lockgate_store::StoreError,
+    },
+    /// The API address.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Recovering interrupted deployments failed.
+    #[error("recovery: {0}")]
+    Recovery(String),
+}
+
+/// The default data directory of `lockgate server`: `$LOCKGATE_DATA_DIR`,
+/// else `$XDG_DATA_HOME/lockgate`, else `~/.local/share/lockgate`.
+pub fn default_data_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("LOCKGATE_DATA_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(d);
+    }
+    if let Some(d) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(d).join("lockgate");
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    home.join(".local/share/lockgate")
+}
+
+/// What every request handler shares.
+pub(crate) struct Shared {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) deployer: Deployer,
+    pub(crate) runtimes: Arc<runtime::Runtimes>,
+    pub(crate) logs: Arc<logs::LogHub>,
+    pub(crate) token: String,
+    pub(crate) ssm: ssm::SsmService,
+    pub(crate) credentials: Arc<sigv4::CredentialIndex>,
+    pub(crate) scheduler: schedule::Scheduler,
+    pub(crate) region: String,
+}
+
+/// A running server.
+pub struct Server {
+    addr: SocketAddr,
+    token_file: PathBuf,
+    data_dir: PathBuf,
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+    scheduler_task: JoinHandle<()>,
+    recovery: Vec<String>,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ServerError + '_ {
+    move |source| ServerError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Reads a secret file, creating it (0600) with `make()` when absent.
+fn secret_file(path: &Path, make: impl FnOnce() -> Vec<u8>) -> Result<Vec<u8>, ServerError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::read(path) {
+        Ok(b) if !b.is_empty() => return Ok(b),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(path)(e)),
+    }
+    let bytes = make();
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(io(&tmp))?;
+    f.write_all(&bytes).map_err(io(&tmp))?;
+    f.sync_all().map_err(io(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(io(path))?;
+    Ok(bytes)
+}
+
+impl Server {
+    /// Opens the state under `data_dir` (creating it), rolls back deployments
+    /// a crash interrupted, starts every stage's runtime, binds the API and
+    /// writes `server.json` (URL, token file, pid) into the data directory.
+    pub async fn start(opts: ServerOptions) -> Result<Server, ServerError> {
+        let data_dir = opts.data_dir.clone();
+        std::fs::create_dir_all(&data_dir).map_err(io(&data_dir))?;
+        let data_dir = std::fs::canonicalize(&data_dir).map_err(io(&data_dir))?;
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&data_dir).await.map_err(
+            |source| ServerError::Store {
+                path: data_dir.clone(),
+                source,
+            },
+        )?);
+        let artifacts =
+            Arc::new(
+                ArtifactStore::open(&data_dir).map_err(|source| ServerError::Store {
+                    path: data_dir.clone(),
+                    source,
+                })?,
+            );
+        let token_file = data_dir.join("admin.token");
+        let token = secret_file(&token_file, || {
+            format!("lg_{}", hex::encode(rand::random::<[u8; 24]>())).into_bytes()
+        })?;
+        let token = String::from_utf8_lossy(&token).trim().to_string();
+        let keys = data_dir.join("keys");
+        std::fs::create_dir_all(&keys).map_err(io(&keys))?;
+        let key_file = keys.join("credentials.key");
+        let credentials_key =
+            sigv4::load_or_create_server_secret(&key_file).map_err(io(&key_file))?;
+        let credentials = Arc::new(sigv4::CredentialIndex::new(&credentials_key));
+
+        let listener = tokio::net::TcpListener::bind(&opts.listen)
+            .await
+            .map_err(|source| ServerError::Bind {
+                addr: opts.listen.clone(),
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: opts.listen.clone(),
+            source,
+        })?;
+        let api_url = format!("http://{addr}");
+
+        let logs = Arc::new(logs::LogHub::default());
+        let runtime_opts = RuntimeOptions {
+            runtime_dir: data_dir.join("runtime"),
+            account_id: ACCOUNT_ID.into(),
+            ..RuntimeOptions::default()
+        };
+        let runtimes = Arc::new(runtime::Runtimes::new(
+            &data_dir,
+            &opts.gateway_host,
+            runtime_opts,
+            logs.clone(),
+        ));
+        let index = credentials.clone();
+        let region = opts.region.clone();
+        let function_env = Arc::new(move |stage: &StageRef| {
+            let c = index.register_stage(stage.app.as_str(), stage.stage.as_str());
+            BTreeMap::from([
+                ("AWS_ENDPOINT_URL_SSM".to_string(), api_url.clone()),
+                ("AWS_ACCESS_KEY_ID".to_string(), c.access_key_id),
+                ("AWS_SECRET_ACCESS_KEY".to_string(), c.secret_access_key),
+                ("AWS_SESSION_TOKEN".to_string(), c.session_token),
+                ("LOCKGATE_STAGE".to_string(), stage.stage.to_string()),
+                ("LOCKGATE_APP".to_string(), stage.app.to_string()),
+                ("AWS_REGION".to_string(), region.clone()),
+            ])
+        });
+        let deployer = Deployer {
+            store: store.clone(),
+            artifacts,
+            runtimes: runtimes.clone(),
+            code_root: data_dir.join("code"),
+            region: opts.region.clone(),
+            account: ACCOUNT_ID.into(),
+            function_env,
+            pause_after: std::env::var("LOCKGATE_TEST_PAUSE_AFTER")
+                .ok()
+                .filter(|s| !s.is_empty()),
+        };
+        let recovery = deployer
+            .recover()
+            .await
+            .map_err(|e| ServerError::Recovery(e.to_string()))?;
+        let ssm = ssm::SsmService::new(store.clone()).with_arn_context(&opts.region, ACCOUNT_ID);
+        let scheduler = schedule::Scheduler::new();
+        let scheduler_task = scheduler.spawn();
+        let shared = Arc::new(Shared {
+            store,
+            deployer,
+            runtimes,
+            logs,
+            token,
+            ssm,
+            credentials,
+            scheduler,
+            region: opts.region.clone(),
+        });
+        api::sync_schedules(&shared).await;
+        let (shutdown, rx) = watch::channel(false);
+        let router = api::router(shared.clone());
+        let task = tokio::spawn(async move {
+            let mut rx = rx;
+            let _ = axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = rx.wait_for(|s| *s).await;
+                })
+                .await;
+        });
+        let server = Server {
+            addr,
+            token_file,
+            data_dir,
+            shared,
+            shutdown,
+            task,
+            scheduler_task,
+            recovery,
+        };
+        server.write_info()?;
+        Ok(server)
+    }
+
+    fn write_info(&self) -> Result<(), ServerError> {
+        let info = serde_json::json!({
+            "url": self.url(),
+            "token_file": self.token_file,
+            "pid": std::process::id(),
+        });
+        let path = self.data_dir.join("server.json");
+        let tmp = self.data_dir.join("server.json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(&info).unwrap_or_default())
+            .map_err(io(&tmp))?;
+        std::fs::rename(&tmp, &path).map_err(io(&path))
+    }
+
+    /// The API's URL (`http://127.0.0.1:PORT`).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The file holding the admin token.
+    pub fn token_file(&self) -> PathBuf {
+        self.token_file.clone()
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// What recovery did at start (rolled-back deployments, stages serving).
+    pub fn recovery_report(&self) -> &[String] {
+        &self.recovery
+    }
+
+    /// Stops serving, stops every stage, removes `server.json`.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+        self.scheduler_task.abort();
+        self.shared.runtimes.shutdown().await;
+        let _ = std::fs::remove_file(self.data_dir.join("server.json"));
+    }
+}

@@ -1,0 +1,219 @@
+//! The server's HTTP API, started in process on 127.0.0.1:0: tokens,
+//! deploys with exports and imports between two stacks of a stage, SSM
+//! parameters created by a template, schedules, refusals that change nothing.
+
+use std::path::Path;
+
+use lockgate_server::{Server, ServerOptions};
+use serde_json::{Value, json};
+
+struct Api {
+    url: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    async fn start(data: &Path) -> (Server, Api) {
+        let mut opts = ServerOptions::new(data);
+        opts.listen = "127.0.0.1:0".into();
+        let server = Server::start(opts).await.unwrap();
+        let token = std::fs::read_to_string(server.token_file()).unwrap();
+        let api = Api {
+            url: server.url(),
+            token: token.trim().to_string(),
+            http: reqwest::Client::new(),
+        };
+        (server, api)
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, String) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.text().await.unwrap())
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let (s, t) = self.call(reqwest::Method::GET, path, None).await;
+        (s, serde_json::from_str(&t).unwrap_or(Value::String(t)))
+    }
+
+    /// Deploys and answers the last ndjson line (`result` or `error`).
+    async fn deploy(&self, app: &str, stage: &str, stack: Option<&str>, dir: &Path) -> Value {
+        let body = json!({
+            "template": std::fs::read_to_string(dir.join("template.yaml")).unwrap(),
+            "template_path": "template.yaml",
+            "base_dir": dir,
+            "parameters": {},
+            "stack": stack,
+        });
+        let (status, text) = self
+            .call(
+                reqwest::Method::POST,
+                &format!("/v1/apps/{app}/stages/{stage}/deploy"),
+                Some(body),
+            )
+            .await;
+        assert!(status == 200 || status == 400, "{status} {text}");
+        let last = text.lines().last().unwrap_or("null");
+        serde_json::from_str(last).unwrap()
+    }
+}
+
+fn write(dir: &Path, template: &str) {
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(dir.join("template.yaml"), template).unwrap();
+    std::fs::write(
+        dir.join("src/app.py"),
+        "def handler(event, context):\n    return {'ok': True}\n",
+    )
+    .unwrap();
+}
+
+const EXPORTER: &str = r#"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Tick:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.11
+      Handler: app.handler
+      CodeUri: src/
+      Events:
+        Every:
+          Type: Schedule
+          Properties:
+            Schedule: rate(5 minutes)
+  Setting:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Name: /dev/exporter/setting
+      Type: String
+      Value: !Ref Tick
+Outputs:
+  TickName:
+    Value: !Ref Tick
+    Export:
+      Name: TickName
+"#;
+
+const IMPORTER: &str = r#"
+Resources:
+  Group:
+    Type: AWS::Logs::LogGroup
+    Properties:
+      LogGroupName: !Sub
+        - /imported/${N}
+        - N: !ImportValue TickName
+Outputs:
+  GroupName:
+    Value: !Ref Group
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploys_stacks_with_exports_imports_parameters_and_schedules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (server, api) = Api::start(&tmp.path().join("data")).await;
+
+    // The token is needed everywhere but /v1/health.
+    let health = reqwest::get(format!("{}/v1/health", api.url))
+        .await
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    let anon = reqwest::get(format!("{}/v1/apps", api.url)).await.unwrap();
+    assert_eq!(anon.status().as_u16(), 401);
+
+    let exporter = tmp.path().join("exporter");
+    write(&exporter, EXPORTER);
+    let r = api.deploy("exporter", "dev", None, &exporter).await;
+    assert_eq!(r["result"]["status"], "CREATE_COMPLETE", "{r}");
+
+    // The rule's schedule is armed.
+    let (_, rules) = api.get("/v1/apps/exporter/stages/dev/schedules").await;
+    assert_eq!(rules[0]["expression"], "rate(5 minutes)", "{rules}");
+    assert!(rules[0]["next"].is_string());
+
+    // The template's SSM parameter holds the function's physical name.
+    let (status, p) = api.get("/v1/params/dev/exporter/setting").await;
+    assert_eq!(status, 200);
+    assert_eq!(p["value"], "exporter-dev-Tick");
+
+    // Another stack of the app's stage imports the export (exports are
+    // scoped to an app's stage, as to an account and region).
+    let importer = tmp.path().join("importer");
+    write(&importer, IMPORTER);
+    let r = api
+        .deploy("exporter", "dev", Some("importer"), &importer)
+        .await;
+    assert_eq!(r["result"]["status"], "CREATE_COMPLETE", "{r}");
+    let out = &r["result"]["outputs"][0];
+    assert_eq!(out["value"], "/imported/exporter-dev-Tick");
+
+    // An import of a name no stack of the stage exports is refused.
+    let lonely = tmp.path().join("lonely");
+    write(&lonely, IMPORTER);
+    let r = api.deploy("lonely", "prod", None, &lonely).await;
+    assert!(r["error"]["message"].as_str().is_some(), "{r}");
+    let (status, _) = api.get("/v1/apps/lonely/stages/prod").await;
+    assert_eq!(status, 404, "nothing was created");
+
+    // The exporter cannot go while it is imported; nothing changes.
+    let (status, text) = api
+        .call(
+            reqwest::Method::DELETE,
+            "/v1/apps/exporter/stages/dev",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(text.contains("imported by other stacks"), "{text}");
+    let (_, info) = api.get("/v1/apps/exporter/stages/dev").await;
+    assert_eq!(info["status"], "CREATE_COMPLETE");
+
+    // Destroy in order: importer, then exporter; its parameter and rule go too.
+    let (_, text) = api
+        .call(
+            reqwest::Method::DELETE,
+            "/v1/apps/exporter/stages/dev?stack=importer",
+            None,
+        )
+        .await;
+    assert!(text.contains("DELETE_COMPLETE"), "{text}");
+    let (_, text) = api
+        .call(
+            reqwest::Method::DELETE,
+            "/v1/apps/exporter/stages/dev",
+            None,
+        )
+        .await;
+    assert!(text.contains("DELETE_COMPLETE"), "{text}");
+    let (status, _) = api.get("/v1/params/dev/exporter/setting").await;
+    assert_eq!(status, 404);
+    let (_, rules) = api.get("/v1/apps/exporter/stages/dev/schedules").await;
+    assert_eq!(rules, json!([]));
+
+    // A bad stage name is refused before anything happens.
+    let (status, text) = api
+        .call(
+            reqwest::Method::POST,
+            "/v1/apps/exporter/stages/Dev!/deploy",
+            Some(json!({"template": EXPORTER, "base_dir": exporter})),
+        )
+        .await;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("Dev!"), "{text}");
+
+    server.shutdown().await;
+}
