@@ -1,7 +1,9 @@
 //! The `lockgate` command line: argument parsing and dispatch only; every
-//! verb is a thin call into the library crates.
+//! verb is a thin call into the library crates or the server's HTTP API.
 
+mod client;
 mod commands;
+mod samconfig;
 
 use std::process::ExitCode;
 
@@ -24,13 +26,53 @@ enum Command {
     /// Run functions and APIs straight from a template, as `sam local` does.
     #[command(subcommand)]
     Local(commands::local::LocalCommand),
+    /// Run the long-running server: HTTP API, stage gateways, parameter store, scheduler.
+    Server(commands::server::Args),
+    /// The developer loop: a server in the foreground, the app deployed to `dev` and redeployed on every save.
+    Up(commands::up::Args),
+    /// Deploy a template to a stage, showing each resource's progress.
+    Deploy(commands::deploy::Args),
+    /// Show the change set a deploy to a stage would apply.
+    Plan(commands::plan::Args),
+    /// Delete a stage's stack and all its resources.
+    Destroy(commands::destroy::Args),
+    /// List apps and their stages on the server.
+    Stacks(commands::stacks::Args),
+    /// Show a stage's stack outputs and URLs.
+    Outputs(commands::outputs::Args),
+    /// Manage the parameter store (SSM-like: String, StringList, SecureString).
+    #[command(subcommand)]
+    Params(commands::params::ParamsCommand),
+    /// Print a function's logs on a stage.
+    Logs(commands::logs::Args),
 }
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     match cli.command {
         Command::Validate(args) => commands::validate::run(args),
         Command::Transform(args) => commands::transform::run(args),
         Command::Local(cmd) => commands::local::run(cmd),
+        Command::Server(args) => commands::server::run(args),
+        Command::Up(args) => commands::up::run(args),
+        Command::Deploy(args) => commands::deploy::run(args),
+        Command::Plan(args) => commands::plan::run(args),
+        Command::Destroy(args) => commands::destroy::run(args),
+        Command::Stacks(args) => commands::stacks::run(args),
+        Command::Outputs(args) => commands::outputs::run(args),
+        Command::Params(cmd) => commands::params::run(cmd),
+        Command::Logs(args) => commands::logs::run(args),
+    }
+}
+
+/// Rust ignores SIGPIPE, so `println!` into a closed pipe (`lockgate … | head`)
+/// would panic; restore the default, under which the process ends quietly as
+/// other command-line tools do.
+fn restore_sigpipe() {
+    // SAFETY: setting a signal's disposition to SIG_DFL at start, before any
+    // thread exists, has no other effect.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use lockgate_cloud::load::{self, LoadOptions};
 use lockgate_cloud::{
-    ApiKind, Cloud, CloudConfig, Gateway, InvokeError, InvokeRequest, LogSink, RuntimeOptions,
+    ApiKind, Cloud, CloudConfig, Gateway, InvokeError, InvokeRequest, LogLine, LogSink,
+    RuntimeOptions,
 };
 
 /// The `local` verbs.
@@ -87,9 +88,9 @@ fn fail(msg: &str) -> ExitCode {
 }
 
 fn stderr_sink() -> LogSink {
-    Arc::new(|line: &str| {
+    Arc::new(|line: &LogLine<'_>| {
         let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "{line}");
+        let _ = writeln!(err, "{}", line.line);
     })
 }
 
@@ -198,8 +199,7 @@ async fn start_api(args: StartApiArgs) -> Result<ExitCode, String> {
         .await
         .map_err(|e| e.to_string())?;
     let base = format!("http://{}", gateway.addr());
-    let routes = lockgate_cloud::gateway::RouteTable::new(cloud.apis());
-    let list = routes.list();
+    let list = gateway.routes();
     if list.is_empty() {
         eprintln!("warning: the template has no API routes; only the Lambda Invoke API is served");
     }

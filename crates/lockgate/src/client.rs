@@ -1,0 +1,778 @@
+//! The client side of the Lockgate server's HTTP API: finding the server
+//! (flags, environment, `.lockgate/server.json` upward from the current
+//! directory, the per-user data directory), and typed calls over loopback
+//! HTTP, with the ndjson streams of deploy, destroy and `logs --follow`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+
+/// Where the server is and how to authenticate to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Base URL, `http://127.0.0.1:PORT`, without a trailing slash.
+    pub url: String,
+    /// The bearer token, when one was found.
+    pub token: Option<String>,
+    /// Where the endpoint came from, for messages.
+    pub source: String,
+}
+
+/// Connection options as given on the command line.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConnectArgs {
+    /// The server's URL (default: $LOCKGATE_SERVER, then the nearest
+    /// `.lockgate/server.json`, then the per-user data directory's server.json).
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// The API token (default: $LOCKGATE_TOKEN, $LOCKGATE_TOKEN_FILE, or the
+    /// token file named by the server.json that was found).
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+}
+
+/// Why a call failed. [`ClientError::exit_code`] maps it to the CLI's exit codes.
+#[derive(Debug)]
+pub enum ClientError {
+    /// No server could be found or reached.
+    Unreachable(String),
+    /// The server refused the request (4xx): a user error.
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// The error code from the body, when there is one.
+        code: String,
+        /// The message.
+        message: String,
+        /// Rendered diagnostics, when the server sent them.
+        diagnostics: Option<String>,
+    },
+    /// The server failed (5xx) or answered something unreadable.
+    Server(String),
+    /// A problem on this side (bad arguments, unreadable files).
+    Usage(String),
+}
+
+impl ClientError {
+    /// 1 for user errors, 2 for an unreachable server or an internal failure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ClientError::Refused { .. } | ClientError::Usage(_) => 1,
+            ClientError::Unreachable(_) | ClientError::Server(_) => 2,
+        }
+    }
+
+    /// Prints the error on stderr, with diagnostics when there are any.
+    pub fn report(&self) {
+        match self {
+            ClientError::Refused {
+                message,
+                diagnostics,
+                ..
+            } => {
+                if let Some(d) = diagnostics.as_deref().filter(|d| !d.trim().is_empty()) {
+                    eprint!("{d}");
+                    if !d.ends_with('\n') {
+                        eprintln!();
+                    }
+                }
+                eprintln!("error: {message}");
+            }
+            other => eprintln!("error: {other}"),
+        }
+    }
+
+    /// The error as a JSON document, for `--output json`.
+    pub fn to_json(&self) -> Value {
+        match self {
+            ClientError::Refused {
+                status,
+                code,
+                message,
+                diagnostics,
+            } => {
+                json!({"error": {"status": status, "code": code, "message": message, "diagnostics": diagnostics}})
+            }
+            ClientError::Unreachable(m) => json!({"error": {"code": "Unreachable", "message": m}}),
+            ClientError::Server(m) => json!({"error": {"code": "ServerError", "message": m}}),
+            ClientError::Usage(m) => json!({"error": {"code": "UsageError", "message": m}}),
+        }
+    }
+}
+
+impl std::fmt::Display for ClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClientError::Unreachable(m) | ClientError::Server(m) | ClientError::Usage(m) => {
+                f.write_str(m)
+            }
+            ClientError::Refused { message, .. } => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {}
+
+/// How to start a server, appended to "no server" errors.
+pub const HOW_TO_START: &str = "start one with `lockgate server` (or `lockgate up` in your app's directory), \
+or point at one with --server URL / LOCKGATE_SERVER";
+
+/// The per-user data directory: `$LOCKGATE_DATA_DIR`, else
+/// `$XDG_DATA_HOME/lockgate`, else `~/.local/share/lockgate`.
+///
+/// The same rule as the server's own default, computed here so discovery
+/// works without linking the server.
+pub fn default_data_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("LOCKGATE_DATA_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(d);
+    }
+    if let Some(d) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(d).join("lockgate");
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    home.join(".local/share/lockgate")
+}
+
+/// Reads `server.json`: `(url, token file)`.
+fn read_server_json(path: &Path) -> Result<(String, Option<PathBuf>), ClientError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ClientError::Unreachable(format!("cannot read {}: {e}", path.display())))?;
+    let v: Value = serde_json::from_str(&text).map_err(|e| {
+        ClientError::Unreachable(format!("{} is not valid JSON: {e}", path.display()))
+    })?;
+    let url = v
+        .get("url")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            ClientError::Unreachable(format!("{} has no string field `url`", path.display()))
+        })?
+        .trim_end_matches('/')
+        .to_string();
+    let token_file = v.get("token_file").and_then(Value::as_str).map(|t| {
+        let p = PathBuf::from(t);
+        if p.is_relative() {
+            path.parent().unwrap_or(Path::new(".")).join(p)
+        } else {
+            p
+        }
+    });
+    Ok((url, token_file))
+}
+
+fn read_token_file(path: &Path) -> Result<String, ClientError> {
+    std::fs::read_to_string(path)
+        .map(|t| t.trim().to_string())
+        .map_err(|e| {
+            ClientError::Usage(format!(
+                "cannot read the token file {}: {e}",
+                path.display()
+            ))
+        })
+}
+
+/// Finds the server: flags, then `LOCKGATE_SERVER` (+ `LOCKGATE_TOKEN` or
+/// `LOCKGATE_TOKEN_FILE`), then the nearest `.lockgate/server.json` in `cwd`
+/// or an ancestor, then the per-user data directory's `server.json`.
+pub fn discover(args: &ConnectArgs, cwd: &Path) -> Result<Endpoint, ClientError> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let env_token = || -> Result<Option<String>, ClientError> {
+        if let Some(t) = env("LOCKGATE_TOKEN") {
+            return Ok(Some(t));
+        }
+        match env("LOCKGATE_TOKEN_FILE") {
+            Some(f) => read_token_file(Path::new(&f)).map(Some),
+            None => Ok(None),
+        }
+    };
+    let explicit_token = match &args.token {
+        Some(t) => Some(t.clone()),
+        None => env_token()?,
+    };
+    if let Some(url) = &args.server {
+        return Ok(Endpoint {
+            url: url.trim_end_matches('/').to_string(),
+            token: explicit_token,
+            source: "--server".into(),
+        });
+    }
+    if let Some(url) = env("LOCKGATE_SERVER") {
+        return Ok(Endpoint {
+            url: url.trim_end_matches('/').to_string(),
+            token: explicit_token,
+            source: "LOCKGATE_SERVER".into(),
+        });
+    }
+    let mut candidates: Vec<PathBuf> = cwd
+        .ancestors()
+        .map(|d| d.join(".lockgate/server.json"))
+        .collect();
+    candidates.push(default_data_dir().join("server.json"));
+    for path in candidates {
+        if !path.is_file() {
+            continue;
+        }
+        let (url, token_file) = read_server_json(&path)?;
+        let token = match (explicit_token.clone(), token_file) {
+            (Some(t), _) => Some(t),
+            (None, Some(f)) => Some(read_token_file(&f)?),
+            (None, None) => None,
+        };
+        return Ok(Endpoint {
+            url,
+            token,
+            source: path.display().to_string(),
+        });
+    }
+    Err(ClientError::Unreachable(format!(
+        "no Lockgate server found (looked for --server, LOCKGATE_SERVER, .lockgate/server.json in {} and its parents, and {}); {HOW_TO_START}",
+        cwd.display(),
+        default_data_dir().join("server.json").display()
+    )))
+}
+
+/// Percent-encodes one path segment (everything but RFC 3986 unreserved characters).
+pub fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A parameter name as a URL path under `/v1/params/`, segments
+/// percent-encoded: `/dev/db` is sent as `/v1/params/dev/db` and `plain` as
+/// `/v1/params/plain` (SSM names with a hierarchy always start with `/`).
+pub fn param_path(name: &str) -> String {
+    let rest = name.strip_prefix('/').unwrap_or(name);
+    let segs: Vec<String> = rest.split('/').map(encode_segment).collect();
+    format!("/v1/params/{}", segs.join("/"))
+}
+
+/// An HTTP client for one server.
+#[derive(Debug, Clone)]
+pub struct Client {
+    endpoint: Endpoint,
+    http: reqwest::Client,
+}
+
+/// One line of a deploy or destroy stream.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamItem {
+    /// A resource event (`{"event": {...}}`).
+    Event(Value),
+    /// The final result (`{"result": {...}}`).
+    Result(Value),
+    /// The final error (`{"error": {...}}`).
+    Error(Value),
+    /// Anything else (kept for forward compatibility).
+    Other(Value),
+}
+
+impl StreamItem {
+    fn from_line(v: Value) -> StreamItem {
+        if let Some(obj) = v.as_object()
+            && obj.len() == 1
+        {
+            if let Some(e) = obj.get("event") {
+                return StreamItem::Event(e.clone());
+            }
+            if let Some(r) = obj.get("result") {
+                return StreamItem::Result(r.clone());
+            }
+            if let Some(e) = obj.get("error") {
+                return StreamItem::Error(e.clone());
+            }
+        }
+        StreamItem::Other(v)
+    }
+}
+
+/// Turns an `{"error": {...}}` body (or any body) into a [`ClientError`].
+pub fn error_from_body(status: u16, body: &str, what: &str) -> ClientError {
+    let parsed: Option<Value> = serde_json::from_str(body).ok();
+    let err = parsed.as_ref().and_then(|v| v.get("error")).cloned();
+    let (code, message, diagnostics) = match &err {
+        Some(e) => (
+            e.get("code")
+                .and_then(Value::as_str)
+                .unwrap_or("Error")
+                .to_string(),
+            e.get("message")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| e.to_string()),
+            e.get("rendered")
+                .or_else(|| e.get("diagnostics"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        ),
+        None => (
+            "Error".to_string(),
+            if body.trim().is_empty() {
+                format!("{what}: HTTP {status}")
+            } else {
+                format!("{what}: HTTP {status}: {}", body.trim())
+            },
+            None,
+        ),
+    };
+    let internal_code = matches!(code.as_str(), "internal" | "store");
+    if (400..500).contains(&status) && !internal_code {
+        ClientError::Refused {
+            status,
+            code,
+            message,
+            diagnostics,
+        }
+    } else {
+        ClientError::Server(format!(
+            "{what}: the server failed (HTTP {status}): {message}"
+        ))
+    }
+}
+
+impl Client {
+    /// A client for `endpoint`.
+    pub fn new(endpoint: Endpoint) -> Result<Client, ClientError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .no_proxy()
+            .build()
+            .map_err(|e| ClientError::Server(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Client { endpoint, http })
+    }
+
+    /// Discovers the server (see [`discover`]) and builds a client for it.
+    pub fn discover(args: &ConnectArgs) -> Result<Client, ClientError> {
+        let cwd = std::env::current_dir()
+            .map_err(|e| ClientError::Usage(format!("cannot read the current directory: {e}")))?;
+        Client::new(discover(args, &cwd)?)
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let mut rb = self
+            .http
+            .request(method, format!("{}{}", self.endpoint.url, path));
+        if let Some(t) = &self.endpoint.token {
+            rb = rb.bearer_auth(t);
+        }
+        rb
+    }
+
+    fn unreachable(&self, e: reqwest::Error, what: &str) -> ClientError {
+        if e.is_connect() || e.is_timeout() {
+            ClientError::Unreachable(format!(
+                "cannot reach the Lockgate server at {} (from {}): {}; {HOW_TO_START}",
+                self.endpoint.url,
+                self.endpoint.source,
+                error_chain(&e)
+            ))
+        } else {
+            ClientError::Unreachable(format!(
+                "{what}: the request to {} failed: {}",
+                self.endpoint.url,
+                error_chain(&e)
+            ))
+        }
+    }
+
+    async fn send(
+        &self,
+        rb: reqwest::RequestBuilder,
+        what: &str,
+    ) -> Result<reqwest::Response, ClientError> {
+        let resp = rb.send().await.map_err(|e| self.unreachable(e, what))?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp);
+        }
+        let body = resp.text().await.unwrap_or_default();
+        let mut err = error_from_body(status.as_u16(), &body, what);
+        if let (401 | 403, ClientError::Refused { message, .. }) = (status.as_u16(), &mut err) {
+            message.push_str(if self.endpoint.token.is_some() {
+                " (the token was refused: check --token, LOCKGATE_TOKEN or LOCKGATE_TOKEN_FILE)"
+            } else {
+                " (no token was found: pass --token, set LOCKGATE_TOKEN or LOCKGATE_TOKEN_FILE)"
+            });
+        }
+        Err(err)
+    }
+
+    async fn json(&self, rb: reqwest::RequestBuilder, what: &str) -> Result<Value, ClientError> {
+        let resp = self.send(rb, what).await?;
+        let text = resp
+            .text()
+            .await
+            .map_err(|e| ClientError::Server(format!("{what}: reading the answer failed: {e}")))?;
+        if text.trim().is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_str(&text).map_err(|e| {
+            ClientError::Server(format!("{what}: the server answered invalid JSON: {e}"))
+        })
+    }
+
+    /// `POST /v1/apps/{app}/stages/{stage}/plan`: the change set.
+    pub async fn plan(&self, app: &str, stage: &str, req: &Value) -> Result<Value, ClientError> {
+        let path = format!(
+            "/v1/apps/{}/stages/{}/plan",
+            encode_segment(app),
+            encode_segment(stage)
+        );
+        self.json(
+            self.request(reqwest::Method::POST, &path).json(req),
+            &format!("plan of {app}/{stage}"),
+        )
+        .await
+    }
+
+    /// `POST /v1/apps/{app}/stages/{stage}/deploy`: streams events to `on_item`;
+    /// returns the final result, or the final error as [`ClientError::Refused`].
+    pub async fn deploy(
+        &self,
+        app: &str,
+        stage: &str,
+        req: &Value,
+        on_item: impl FnMut(&StreamItem),
+    ) -> Result<Value, ClientError> {
+        let path = format!(
+            "/v1/apps/{}/stages/{}/deploy",
+            encode_segment(app),
+            encode_segment(stage)
+        );
+        let what = format!("deploy of {app}/{stage}");
+        let resp = self
+            .send(self.request(reqwest::Method::POST, &path).json(req), &what)
+            .await?;
+        finish_stream(resp, &what, on_item).await
+    }
+
+    /// `DELETE /v1/apps/{app}/stages/{stage}`: streams events like a deploy.
+    pub async fn destroy(
+        &self,
+        app: &str,
+        stage: &str,
+        on_item: impl FnMut(&StreamItem),
+    ) -> Result<Value, ClientError> {
+        let path = format!(
+            "/v1/apps/{}/stages/{}",
+            encode_segment(app),
+            encode_segment(stage)
+        );
+        let what = format!("destroy of {app}/{stage}");
+        let resp = self
+            .send(self.request(reqwest::Method::DELETE, &path), &what)
+            .await?;
+        finish_stream(resp, &what, on_item).await
+    }
+
+    /// `GET /v1/apps`.
+    pub async fn apps(&self) -> Result<Value, ClientError> {
+        self.json(
+            self.request(reqwest::Method::GET, "/v1/apps"),
+            "list of apps",
+        )
+        .await
+    }
+
+    /// `GET /v1/apps/{app}/stages/{stage}`.
+    pub async fn stage(&self, app: &str, stage: &str) -> Result<Value, ClientError> {
+        let path = format!(
+            "/v1/apps/{}/stages/{}",
+            encode_segment(app),
+            encode_segment(stage)
+        );
+        self.json(
+            self.request(reqwest::Method::GET, &path),
+            &format!("stage {app}/{stage}"),
+        )
+        .await
+    }
+
+    /// `GET /v1/apps/{app}/stages/{stage}/logs[/{function}]`: calls `on_line`
+    /// with each `{"cursor", "line"}` record; with `follow`, until the server
+    /// ends the stream or `on_line` returns false.
+    pub async fn logs(
+        &self,
+        app: &str,
+        stage: &str,
+        function: Option<&str>,
+        since: Option<u64>,
+        follow: bool,
+        mut on_line: impl FnMut(&Value) -> bool,
+    ) -> Result<(), ClientError> {
+        let mut path = format!(
+            "/v1/apps/{}/stages/{}/logs",
+            encode_segment(app),
+            encode_segment(stage)
+        );
+        if let Some(f) = function {
+            path.push('/');
+            path.push_str(&encode_segment(f));
+        }
+        let mut q = Vec::new();
+        if let Some(c) = since {
+            q.push(format!("since={c}"));
+        }
+        if follow {
+            q.push("follow=true".to_string());
+        }
+        if !q.is_empty() {
+            path.push('?');
+            path.push_str(&q.join("&"));
+        }
+        let what = match function {
+            Some(f) => format!("logs of {f} in {app}/{stage}"),
+            None => format!("logs of {app}/{stage}"),
+        };
+        let resp = self
+            .send(self.request(reqwest::Method::GET, &path), &what)
+            .await?;
+        let mut lines = NdjsonLines::new(resp);
+        while let Some(v) = lines.next(&what).await? {
+            let go_on = match v {
+                Value::Array(items) => items.iter().all(&mut on_line),
+                Value::Object(ref o) if o.contains_key("error") && o.len() == 1 => {
+                    return Err(error_from_body(400, &v.to_string(), &what));
+                }
+                other => on_line(&other),
+            };
+            if !go_on {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// `PUT /v1/params/{name}`.
+    pub async fn put_param(&self, name: &str, body: &Value) -> Result<Value, ClientError> {
+        self.json(
+            self.request(reqwest::Method::PUT, &param_path(name))
+                .json(body),
+            &format!("parameter {name}"),
+        )
+        .await
+    }
+
+    /// `GET /v1/params/{name}`.
+    pub async fn get_param(&self, name: &str, decrypt: bool) -> Result<Value, ClientError> {
+        let mut path = param_path(name);
+        if decrypt {
+            path.push_str("?decrypt=true");
+        }
+        self.json(
+            self.request(reqwest::Method::GET, &path),
+            &format!("parameter {name}"),
+        )
+        .await
+    }
+
+    /// `GET /v1/params?path=P&recursive=B`.
+    pub async fn list_params(
+        &self,
+        path: Option<&str>,
+        recursive: bool,
+    ) -> Result<Value, ClientError> {
+        let mut url = "/v1/params".to_string();
+        let mut q = Vec::new();
+        if let Some(p) = path {
+            q.push(format!("path={}", encode_segment(p)));
+        }
+        if recursive {
+            q.push("recursive=true".to_string());
+        }
+        if !q.is_empty() {
+            url.push('?');
+            url.push_str(&q.join("&"));
+        }
+        self.json(
+            self.request(reqwest::Method::GET, &url),
+            "list of parameters",
+        )
+        .await
+    }
+
+    /// `DELETE /v1/params/{name}`.
+    pub async fn delete_param(&self, name: &str) -> Result<Value, ClientError> {
+        self.json(
+            self.request(reqwest::Method::DELETE, &param_path(name)),
+            &format!("parameter {name}"),
+        )
+        .await
+    }
+}
+
+/// The error and its sources, joined.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+/// Reads a response body as newline-delimited JSON, one value at a time.
+struct NdjsonLines {
+    stream:
+        std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    buf: Vec<u8>,
+    done: bool,
+}
+
+impl NdjsonLines {
+    fn new(resp: reqwest::Response) -> NdjsonLines {
+        NdjsonLines {
+            stream: Box::pin(resp.bytes_stream()),
+            buf: Vec::new(),
+            done: false,
+        }
+    }
+
+    /// The next JSON value; `None` at the end of the body.
+    async fn next(&mut self, what: &str) -> Result<Option<Value>, ClientError> {
+        loop {
+            if let Some(pos) = self.buf.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = self.buf.drain(..=pos).collect();
+                let text = String::from_utf8_lossy(&line);
+                let text = text.trim();
+                if text.is_empty() {
+                    continue;
+                }
+                return serde_json::from_str(text).map(Some).map_err(|e| {
+                    ClientError::Server(format!(
+                        "{what}: the server sent a line that is not JSON ({e}): {text}"
+                    ))
+                });
+            }
+            if self.done {
+                let rest = std::mem::take(&mut self.buf);
+                let text = String::from_utf8_lossy(&rest);
+                let text = text.trim();
+                if text.is_empty() {
+                    return Ok(None);
+                }
+                return serde_json::from_str(text).map(Some).map_err(|e| {
+                    ClientError::Server(format!(
+                        "{what}: the server sent a line that is not JSON ({e}): {text}"
+                    ))
+                });
+            }
+            match self.stream.next().await {
+                Some(Ok(chunk)) => self.buf.extend_from_slice(&chunk),
+                Some(Err(e)) => {
+                    return Err(ClientError::Unreachable(format!(
+                        "{what}: the connection to the server broke: {}",
+                        error_chain(&e)
+                    )));
+                }
+                None => self.done = true,
+            }
+        }
+    }
+}
+
+/// Reads a deploy/destroy stream to its end.
+async fn finish_stream(
+    resp: reqwest::Response,
+    what: &str,
+    mut on_item: impl FnMut(&StreamItem),
+) -> Result<Value, ClientError> {
+    let mut lines = NdjsonLines::new(resp);
+    while let Some(v) = lines.next(what).await? {
+        let item = StreamItem::from_line(v);
+        on_item(&item);
+        match item {
+            StreamItem::Result(r) => return Ok(r),
+            StreamItem::Error(e) => {
+                let body = json!({ "error": e }).to_string();
+                // The stream has already said 200: the code tells user errors
+                // (bad request, invalid template, failed and rolled back) from internal ones.
+                let status = match e.get("code").and_then(Value::as_str) {
+                    Some("internal" | "store") => 500,
+                    _ => 400,
+                };
+                return Err(error_from_body(status, &body, what));
+            }
+            StreamItem::Event(_) | StreamItem::Other(_) => {}
+        }
+    }
+    Err(ClientError::Server(format!(
+        "{what}: the server ended the stream without a result"
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameter_names_become_url_paths() {
+        assert_eq!(param_path("/dev/db"), "/v1/params/dev/db");
+        assert_eq!(param_path("plain"), "/v1/params/plain");
+        assert_eq!(param_path("/a b/c"), "/v1/params/a%20b/c");
+    }
+
+    #[test]
+    fn refused_errors_carry_code_message_and_diagnostics() {
+        let e = error_from_body(
+            400,
+            r#"{"error":{"code":"InvalidTemplate","message":"bad","diagnostics":"x"}}"#,
+            "deploy",
+        );
+        assert_eq!(e.exit_code(), 1);
+        match e {
+            ClientError::Refused {
+                code,
+                message,
+                diagnostics,
+                ..
+            } => {
+                assert_eq!(code, "InvalidTemplate");
+                assert_eq!(message, "bad");
+                assert_eq!(diagnostics.as_deref(), Some("x"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(error_from_body(500, "boom", "deploy").exit_code(), 2);
+    }
+
+    #[test]
+    fn discovery_prefers_flags_then_walks_up_for_server_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("a/b");
+        std::fs::create_dir_all(&nested).unwrap();
+        std::fs::create_dir_all(dir.path().join(".lockgate")).unwrap();
+        std::fs::write(dir.path().join(".lockgate/tok"), "secret\n").unwrap();
+        std::fs::write(
+            dir.path().join(".lockgate/server.json"),
+            r#"{"url":"http://127.0.0.1:9/","token_file":"tok","pid":1}"#,
+        )
+        .unwrap();
+        let flags = ConnectArgs {
+            server: Some("http://127.0.0.1:1".into()),
+            token: Some("t".into()),
+        };
+        let e = discover(&flags, &nested).unwrap();
+        assert_eq!(e.url, "http://127.0.0.1:1");
+        assert_eq!(e.token.as_deref(), Some("t"));
+        if std::env::var_os("LOCKGATE_SERVER").is_none()
+            && std::env::var_os("LOCKGATE_TOKEN").is_none()
+            && std::env::var_os("LOCKGATE_TOKEN_FILE").is_none()
+        {
+            let e = discover(&ConnectArgs::default(), &nested).unwrap();
+            assert_eq!(e.url, "http://127.0.0.1:9");
+            assert_eq!(e.token.as_deref(), Some("secret"));
+        }
+    }
+}

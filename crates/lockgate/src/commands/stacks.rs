@@ -1,0 +1,103 @@
+//! `lockgate stacks`: every app and its stages on the server.
+
+use std::process::ExitCode;
+
+use serde_json::Value;
+
+use super::{Common, Format, pretty, table, text_field};
+use crate::client::Client;
+
+/// Arguments of `lockgate stacks`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Also list deleted stacks (status DELETE_COMPLETE).
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Runs the verb.
+pub fn run(args: Args) -> ExitCode {
+    let output = args.common.output;
+    super::run_async(output, async move {
+        let client = Client::discover(&args.common.connect)?;
+        let apps = client.apps().await?;
+        match output {
+            Format::Json => println!("{}", pretty(&apps)),
+            Format::Text => print!("{}", render(&apps, args.all)),
+        }
+        Ok(())
+    })
+}
+
+/// The text table of `GET /v1/apps`; deleted stacks only with `all`.
+pub fn render(apps: &Value, all: bool) -> String {
+    let mut rows = Vec::new();
+    for a in apps.as_array().map(Vec::as_slice).unwrap_or(&[]) {
+        let app = text_field(a, &["app", "name"]);
+        for s in a
+            .get("stages")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
+            if !all && s.get("status").and_then(Value::as_str) == Some("DELETE_COMPLETE") {
+                continue;
+            }
+            rows.push(vec![
+                app.clone(),
+                text_field(s, &["stage", "name"]),
+                text_field(s, &["status"]),
+                text_field(s, &["version"]),
+                match s.get("updated_at").and_then(Value::as_i64) {
+                    Some(ms) => utc_time(ms),
+                    None => text_field(s, &["updated"]),
+                },
+                text_field(s, &["url"]),
+            ]);
+        }
+    }
+    if rows.is_empty() {
+        return "No stacks deployed.\n".into();
+    }
+    table(
+        &["App", "Stage", "Status", "Version", "Updated", "URL"],
+        &rows,
+    )
+}
+
+/// Milliseconds since the epoch as `YYYY-MM-DD HH:MM:SS` UTC.
+pub fn utc_time(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_utc() {
+        assert_eq!(utc_time(0), "1970-01-01 00:00:00");
+        assert_eq!(utc_time(1_795_000_000_000), "2026-11-18 11:06:40");
+        assert_eq!(utc_time(951_782_400_000), "2000-02-29 00:00:00");
+    }
+}

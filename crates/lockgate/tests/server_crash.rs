@@ -1,0 +1,196 @@
+//! Crash safety: `kill -9` of the server in the middle of a deploy, then a
+//! restart, leaves the stack at its old state with its routes serving, and
+//! the next deploy goes through.
+//!
+//! The server pauses after a named resource when `LOCKGATE_TEST_PAUSE_AFTER`
+//! is set (a test hook) and says so on stderr; the test kills it there.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn lockgate() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_lockgate"))
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/greeter")
+}
+
+/// Starts `lockgate server` and waits until it has written `server.json`.
+fn start_server(data: &Path, pause_after: Option<&str>) -> (Child, String) {
+    let _ = std::fs::remove_file(data.join("server.json"));
+    let mut cmd = lockgate();
+    cmd.args(["server", "--data-dir"])
+        .arg(data)
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if let Some(id) = pause_after {
+        cmd.env("LOCKGATE_TEST_PAUSE_AFTER", id);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(data.join("server.json"))
+            && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
+            && let Some(url) = v["url"].as_str()
+        {
+            return (child, url.to_string());
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut err = String::new();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            panic!("server exited early ({status}): {err}");
+        }
+        assert!(Instant::now() < deadline, "server did not start in time");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn deploy(app: &Path, url: &str, data: &Path) -> std::process::Output {
+    lockgate()
+        .current_dir(app)
+        .args(["deploy", "--stage", "dev", "--output", "json"])
+        .env("LOCKGATE_SERVER", url)
+        .env("LOCKGATE_TOKEN_FILE", data.join("admin.token"))
+        .output()
+        .unwrap()
+}
+
+fn stage_url(data: &Path) -> String {
+    let ports: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("gateways.json")).unwrap()).unwrap();
+    format!(
+        "http://127.0.0.1:{}",
+        ports["greeter/dev"].as_u64().unwrap()
+    )
+}
+
+/// A GET over a plain socket; answers the body.
+fn get(url: &str, path: &str) -> String {
+    let addr = url.strip_prefix("http://").unwrap();
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    text.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or(text)
+}
+
+fn set_greeting_code(app: &Path, word: &str) {
+    let path = app.join("src/hello.py");
+    let code = std::fs::read_to_string(&path).unwrap();
+    let code = code.replace(
+        "\"message\": f\"",
+        &format!("\"version\": \"{word}\",\n        \"message\": f\""),
+    );
+    std::fs::write(path, code).unwrap();
+}
+
+#[test]
+fn kill_during_deploy_restarts_into_the_old_state() {
+    let tmp = tempfile::tempdir().unwrap();
+    let app = tmp.path().join("greeter");
+    let data = tmp.path().join("data");
+    copy_dir(&example(), &app);
+    set_greeting_code(&app, "one");
+
+    // Version one, deployed and serving.
+    let (mut server, url) = start_server(&data, None);
+    let out = deploy(&app, &url, &data);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stage = stage_url(&data);
+    assert!(get(&stage, "/hello/ann").contains("\"version\": \"one\""));
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    // Version two: the server pauses after updating the function; kill -9 there.
+    set_greeting_code(&app, "two");
+    let (mut server, url) = start_server(&data, Some("HelloFunction"));
+    let mut cli = lockgate()
+        .current_dir(&app)
+        .args(["deploy", "--stage", "dev"])
+        .env("LOCKGATE_SERVER", &url)
+        .env("LOCKGATE_TOKEN_FILE", data.join("admin.token"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(server.stderr.take().unwrap());
+    let mut paused = false;
+    for line in stderr.lines() {
+        if line.unwrap().contains("paused after HelloFunction") {
+            paused = true;
+            break;
+        }
+    }
+    assert!(paused, "the server never reached the pause point");
+    // `Child::kill` is SIGKILL: no cleanup of any kind runs.
+    server.kill().unwrap();
+    let status = server.wait().unwrap();
+    assert!(!status.success());
+    let cli_status = cli.wait().unwrap();
+    assert!(
+        !cli_status.success(),
+        "the interrupted deploy must not report success"
+    );
+
+    // Restart: the interrupted deployment is rolled back, the old code serves.
+    let (mut server, url) = start_server(&data, None);
+    assert_eq!(stage_url(&data), stage, "the stage keeps its URL");
+    let body = get(&stage, "/hello/ann");
+    assert!(
+        body.contains("\"version\": \"one\""),
+        "after recovery: {body}"
+    );
+    let out = lockgate()
+        .args(["stacks", "--output", "json"])
+        .env("LOCKGATE_SERVER", &url)
+        .env("LOCKGATE_TOKEN_FILE", data.join("admin.token"))
+        .output()
+        .unwrap();
+    let stacks = String::from_utf8_lossy(&out.stdout);
+    assert!(stacks.contains("UPDATE_ROLLBACK_COMPLETE"), "{stacks}");
+
+    // And the same change deploys cleanly now.
+    let out = deploy(&app, &url, &data);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(get(&stage, "/hello/ann").contains("\"version\": \"two\""));
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
