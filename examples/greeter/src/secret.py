@@ -8,7 +8,7 @@ _loaded = False
 
 
 def secret():
-    """The decrypted secret, or None when there is no parameter store to ask."""
+    """The decrypted secret, or None when it is not set or there is no parameter store."""
     global _secret, _loaded
     if _loaded:
         return _secret
@@ -19,5 +19,8 @@ def secret():
     import boto3  # available to Python functions, as on Lambda
 
     ssm = boto3.client("ssm")
-    _secret = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    try:
+        _secret = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    except ssm.exceptions.ParameterNotFound:
+        print(f"secret {name} is not set: `lockgate params put {name} VALUE --type SecureString`")
     return _secret
