@@ -1028,6 +1028,56 @@ impl Deployer {
             let before = deployed_map(&previous);
             let ctx = self.stage_ctx(&d.stack, "recovery", &before);
             let all = providers::providers(ctx);
+            if d.kind == DeploymentKind::Delete {
+                // A delete is finished, not undone: what it already deleted is gone.
+                let done: HashSet<&str> = interrupted
+                    .progress
+                    .iter()
+                    .filter(|p| p.status == ResourceStatus::DeleteComplete)
+                    .map(|p| p.logical_id.as_str())
+                    .collect();
+                let mut changes = ChangeSet {
+                    changes: previous
+                        .iter()
+                        .map(|r| ResourceChange {
+                            logical_id: r.logical_id.clone(),
+                            resource_type: r.resource_type.clone(),
+                            action: Action::Remove,
+                            replacement: None,
+                            details: Vec::new(),
+                        })
+                        .collect(),
+                };
+                if let Some(prev) = &d.previous {
+                    order_removals(&mut changes, &prev.template);
+                }
+                for c in changes.changes.iter().rev() {
+                    if done.contains(c.logical_id.as_str()) {
+                        continue;
+                    }
+                    if let (Some(r), Some(p)) =
+                        (before.get(&c.logical_id), all.get(&c.resource_type))
+                    {
+                        let _ = p.delete(&c.logical_id, &r.physical, &r.properties).await;
+                    }
+                }
+                self.store
+                    .finish_deployment(
+                        d.id,
+                        DeploymentOutcome::Succeeded,
+                        StackCommit::empty(
+                            StackStatus::DeleteComplete,
+                            d.target.template.clone(),
+                            d.target.parameters.clone(),
+                        ),
+                    )
+                    .await?;
+                report.push(format!(
+                    "finished interrupted deletion {} of {}/{}",
+                    d.id, d.stack.app, d.stack.stage
+                ));
+                continue;
+            }
             for step in interrupted.progress.iter().rev() {
                 let Some(physical_id) = step.physical_id.clone() else {
                     continue;
@@ -1059,20 +1109,16 @@ impl Deployer {
                         let _ = provider.delete(&step.logical_id, &current, &props).await;
                     }
                     // Updated in place: put the old properties back.
-                    Some(old) if d.kind != DeploymentKind::Delete => {
+                    Some(old) => {
                         let _ = provider
                             .update(&step.logical_id, &old.physical, &props, &old.properties)
                             .await;
                     }
-                    Some(_) => {}
                 }
             }
             let commit = match &d.previous {
                 Some(prev) if !prev.status.is_gone() => {
                     let mut c = StackCommit::restore(prev, d.kind.rolled_back_status());
-                    if d.kind == DeploymentKind::Delete {
-                        c.status = StackStatus::DeleteFailed;
-                    }
                     c.status_reason =
                         Some("the server stopped during the deployment; rolled back".into());
                     c
@@ -1093,10 +1139,7 @@ impl Deployer {
         }
         for app in self.store.list_apps().await? {
             for stage in self.store.list_stages(&app.name).await? {
-                let live = self.store.list_stacks(&stage.stage).await?;
-                if live.iter().all(|s| s.status.is_gone()) {
-                    continue;
-                }
+                // A stage with nothing live releases its port here.
                 let (url, warnings) = self.realize(&stage.stage).await;
                 report.extend(warnings);
                 if let Some(url) = url {
@@ -1610,6 +1653,9 @@ impl Provider for Recording {
             let _ = self
                 .record(id, status, Some(current), Some(props), None)
                 .await;
+            if r.is_ok() {
+                self.after(id).await;
+            }
             r
         })
     }

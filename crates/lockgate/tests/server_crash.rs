@@ -194,3 +194,65 @@ fn kill_during_deploy_restarts_into_the_old_state() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+#[test]
+fn kill_during_destroy_finishes_the_deletion_at_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let app = tmp.path().join("greeter");
+    let data = tmp.path().join("data");
+    copy_dir(&example(), &app);
+
+    let (mut server, url) = start_server(&data, None);
+    let out = deploy(&app, &url, &data);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    // Destroy, killed after the first function is deleted.
+    let (mut server, url) = start_server(&data, Some("EchoFunction"));
+    let mut cli = lockgate()
+        .current_dir(&app)
+        .args(["destroy", "--stage", "dev", "-y"])
+        .env("LOCKGATE_SERVER", &url)
+        .env("LOCKGATE_TOKEN_FILE", data.join("admin.token"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(server.stderr.take().unwrap());
+    let paused = stderr
+        .lines()
+        .any(|l| l.unwrap().contains("paused after EchoFunction"));
+    assert!(paused, "the server never reached the pause point");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let _ = cli.wait().unwrap();
+
+    // Restart: the deletion is carried to its end, not half undone.
+    let (mut server, url) = start_server(&data, None);
+    let out = lockgate()
+        .args(["stacks", "--all", "--output", "json"])
+        .env("LOCKGATE_SERVER", &url)
+        .env("LOCKGATE_TOKEN_FILE", data.join("admin.token"))
+        .output()
+        .unwrap();
+    let stacks = String::from_utf8_lossy(&out.stdout);
+    assert!(stacks.contains("DELETE_COMPLETE"), "{stacks}");
+    // The stage no longer serves and its port is released.
+    let ports: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("gateways.json")).unwrap()).unwrap();
+    assert!(ports.get("greeter/dev").is_none(), "{ports}");
+    // And it can be deployed again from nothing.
+    let out = deploy(&app, &url, &data);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
