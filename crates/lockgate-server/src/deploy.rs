@@ -603,6 +603,7 @@ impl Deployer {
             }
         }
         let mut changes = changeset::plan(&deployed, &desired, &secrets);
+        mask_old_secrets(&mut changes);
         if let Some(s) = &snapshot {
             order_removals(&mut changes, &s.template);
         }
@@ -1356,6 +1357,39 @@ fn local_urls(value: &str, url: &str, m: &realize::StageModel, region: &str) -> 
         );
     }
     v
+}
+
+/// The deployed side of a change holds the old values, which the secrets of
+/// the new template do not name: mask every old value whose new value is
+/// masked (a NoEcho parameter that changed).
+fn mask_old_secrets(changes: &mut ChangeSet) {
+    fn walk(before: &mut Value, after: &Value) {
+        match (before, after) {
+            (Value::Object(b), Value::Object(a)) => {
+                for (k, v) in b.iter_mut() {
+                    if let Some(av) = a.get(k) {
+                        walk(v, av);
+                    }
+                }
+            }
+            (Value::Array(b), Value::Array(a)) => {
+                for (v, av) in b.iter_mut().zip(a) {
+                    walk(v, av);
+                }
+            }
+            (b, Value::String(a)) if a.contains(changeset::REDACTED) => {
+                *b = Value::String(changeset::REDACTED.into());
+            }
+            _ => {}
+        }
+    }
+    for c in &mut changes.changes {
+        for d in &mut c.details {
+            if let (Some(before), Some(after)) = (d.before.as_mut(), d.after.as_ref()) {
+                walk(before, after);
+            }
+        }
+    }
 }
 
 fn plan_changes(c: &ChangeSet) -> Vec<PlanChange> {

@@ -217,3 +217,86 @@ async fn deploys_stacks_with_exports_imports_parameters_and_schedules() {
 
     server.shutdown().await;
 }
+
+const WITH_SECRET: &str = r#"
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  DbPassword:
+    Type: String
+    NoEcho: true
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.11
+      Handler: app.handler
+      CodeUri: src/
+      Environment:
+        Variables:
+          DB_PASSWORD: !Ref DbPassword
+Outputs:
+  Echo:
+    Value: !Sub "password is ${DbPassword}"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_echo_values_never_leave_the_server() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (server, api) = Api::start(&tmp.path().join("data")).await;
+    let dir = tmp.path().join("secretive");
+    write(&dir, WITH_SECRET);
+    let body = json!({
+        "template": WITH_SECRET,
+        "base_dir": dir,
+        "parameters": {"DbPassword": "hunter2-topsecret"},
+    });
+    let (_, plan) = api
+        .call(
+            reqwest::Method::POST,
+            "/v1/apps/secretive/stages/dev/plan",
+            Some(body.clone()),
+        )
+        .await;
+    let (_, deploy) = api
+        .call(
+            reqwest::Method::POST,
+            "/v1/apps/secretive/stages/dev/deploy",
+            Some(body),
+        )
+        .await;
+    assert!(deploy.contains("CREATE_COMPLETE"), "{deploy}");
+    let (_, info) = api
+        .call(reqwest::Method::GET, "/v1/apps/secretive/stages/dev", None)
+        .await;
+    let (_, apps) = api.call(reqwest::Method::GET, "/v1/apps", None).await;
+    for (what, text) in [
+        ("plan", &plan),
+        ("deploy", &deploy),
+        ("stage", &info),
+        ("apps", &apps),
+    ] {
+        assert!(
+            !text.contains("topsecret"),
+            "{what} shows the NoEcho value: {text}"
+        );
+    }
+    assert!(deploy.contains("password is ****"), "{deploy}");
+    // A change of the value shows the property as changed, masked both ways.
+    let (_, plan) = api
+        .call(
+            reqwest::Method::POST,
+            "/v1/apps/secretive/stages/dev/plan",
+            Some(json!({
+                "template": WITH_SECRET,
+                "base_dir": dir,
+                "parameters": {"DbPassword": "other-topsecret"},
+            })),
+        )
+        .await;
+    assert!(
+        plan.contains("Environment") && plan.contains("****"),
+        "{plan}"
+    );
+    assert!(!plan.contains("topsecret"), "{plan}");
+    server.shutdown().await;
+}
