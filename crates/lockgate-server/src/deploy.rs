@@ -9,7 +9,7 @@
 //! transaction. The stage's runtime is rebuilt from what was committed.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use lockgate_engine::apply::{
@@ -739,7 +739,7 @@ impl Deployer {
             .unwrap_or_default();
         let ctx = self.stage_ctx(&p.stack, actor, &deployed);
         let types = resource_types(&p.loaded.template);
-        let providers = self.recording(ctx, deployment.id, &types, &deployed, &events);
+        let providers = self.recording(ctx, deployment.id, &types, &deployed);
         let active = p.loaded.active_resources();
         let template: BTreeMap<String, TemplateResource> = types
             .iter()
@@ -841,17 +841,7 @@ impl Deployer {
                     .await;
                 if let Err(e) = committed {
                     // The store refused the result (an export in use, …): keep the old state.
-                    let mut commit = match &deployment.previous {
-                        Some(prev) if !prev.status.is_gone() => {
-                            StackCommit::restore(prev, StackStatus::UpdateRollbackComplete)
-                        }
-                        _ => StackCommit::empty(
-                            StackStatus::RollbackComplete,
-                            target.template.clone(),
-                            target.parameters.clone(),
-                        ),
-                    };
-                    commit.status_reason = Some(e.to_string());
+                    let commit = rollback_commit(&deployment, &target, e.to_string());
                     self.store
                         .finish_deployment(deployment.id, DeploymentOutcome::RolledBack, commit)
                         .await?;
@@ -882,18 +872,7 @@ impl Deployer {
                     } => (logical_id.clone(), reason.clone()),
                     other => (String::new(), other.to_string()),
                 };
-                let commit = match &deployment.previous {
-                    Some(prev) if !prev.status.is_gone() => {
-                        StackCommit::restore(prev, StackStatus::UpdateRollbackComplete)
-                    }
-                    _ => StackCommit::empty(
-                        StackStatus::RollbackComplete,
-                        target.template.clone(),
-                        target.parameters.clone(),
-                    ),
-                };
-                let mut commit = commit;
-                commit.status_reason = Some(e.to_string());
+                let commit = rollback_commit(&deployment, &target, e.to_string());
                 self.store
                     .finish_deployment(deployment.id, DeploymentOutcome::RolledBack, commit)
                     .await?;
@@ -975,7 +954,7 @@ impl Deployer {
             .iter()
             .map(|(k, v)| (k.clone(), v.resource_type.clone()))
             .collect();
-        let providers = self.recording(ctx, deployment.id, &types, &deployed, &events);
+        let providers = self.recording(ctx, deployment.id, &types, &deployed);
         let tx = events.clone();
         let progress = move |e: Event| {
             let _ = tx.send(ProgressEvent {
@@ -1184,7 +1163,6 @@ impl Deployer {
         deployment: DeploymentId,
         types: &HashMap<String, String>,
         deployed: &BTreeMap<String, DeployedResource>,
-        _events: &mpsc::UnboundedSender<ProgressEvent>,
     ) -> Providers {
         let base = providers::providers(ctx);
         let mut out = Providers::new(None);
@@ -1338,6 +1316,26 @@ impl Deployer {
             })
             .collect()
     }
+}
+
+/// The commit that keeps a stack at its state before `deployment`.
+fn rollback_commit(
+    deployment: &lockgate_store::Deployment,
+    target: &StackTarget,
+    reason: String,
+) -> StackCommit {
+    let mut commit = match &deployment.previous {
+        Some(prev) if !prev.status.is_gone() => {
+            StackCommit::restore(prev, StackStatus::UpdateRollbackComplete)
+        }
+        _ => StackCommit::empty(
+            StackStatus::RollbackComplete,
+            target.template.clone(),
+            target.parameters.clone(),
+        ),
+    };
+    commit.status_reason = Some(reason);
+    commit
 }
 
 /// Rewrites `https://{api}.execute-api.{region}.amazonaws.com[/{stage}]` to the local URL.
@@ -1574,48 +1572,47 @@ impl Recording {
     }
 }
 
+impl Recording {
+    /// Records `begin`, runs `op`, records `done` (or `failed` with the reason).
+    async fn step(
+        &self,
+        id: &str,
+        (begin, done, failed): (ResourceStatus, ResourceStatus, ResourceStatus),
+        current: Option<&Physical>,
+        props: &Map<String, Value>,
+        op: BoxFuture<'_, Result<Physical, ProviderError>>,
+    ) -> Result<Physical, ProviderError> {
+        self.record(id, begin, current, Some(props), None).await?;
+        match op.await {
+            Ok(ph) => {
+                self.record(id, done, Some(&ph), Some(props), None).await?;
+                self.after(id).await;
+                Ok(ph)
+            }
+            Err(e) => {
+                let _ = self
+                    .record(id, failed, current, Some(props), Some(e.0.clone()))
+                    .await;
+                Err(e)
+            }
+        }
+    }
+}
+
 impl Provider for Recording {
     fn create<'a>(
         &'a self,
         id: &'a str,
         props: &'a Map<String, Value>,
     ) -> BoxFuture<'a, Result<Physical, ProviderError>> {
-        Box::pin(async move {
-            self.record(
-                id,
-                ResourceStatus::CreateInProgress,
-                None,
-                Some(props),
-                None,
-            )
-            .await?;
-            match self.inner.create(id, props).await {
-                Ok(ph) => {
-                    self.record(
-                        id,
-                        ResourceStatus::CreateComplete,
-                        Some(&ph),
-                        Some(props),
-                        None,
-                    )
-                    .await?;
-                    self.after(id).await;
-                    Ok(ph)
-                }
-                Err(e) => {
-                    let _ = self
-                        .record(
-                            id,
-                            ResourceStatus::CreateFailed,
-                            None,
-                            Some(props),
-                            Some(e.0.clone()),
-                        )
-                        .await;
-                    Err(e)
-                }
-            }
-        })
+        use ResourceStatus::*;
+        Box::pin(self.step(
+            id,
+            (CreateInProgress, CreateComplete, CreateFailed),
+            None,
+            props,
+            self.inner.create(id, props),
+        ))
     }
 
     fn update<'a>(
@@ -1625,42 +1622,14 @@ impl Provider for Recording {
         old: &'a Map<String, Value>,
         new: &'a Map<String, Value>,
     ) -> BoxFuture<'a, Result<Physical, ProviderError>> {
-        Box::pin(async move {
-            self.record(
-                id,
-                ResourceStatus::UpdateInProgress,
-                Some(current),
-                Some(new),
-                None,
-            )
-            .await?;
-            match self.inner.update(id, current, old, new).await {
-                Ok(ph) => {
-                    self.record(
-                        id,
-                        ResourceStatus::UpdateComplete,
-                        Some(&ph),
-                        Some(new),
-                        None,
-                    )
-                    .await?;
-                    self.after(id).await;
-                    Ok(ph)
-                }
-                Err(e) => {
-                    let _ = self
-                        .record(
-                            id,
-                            ResourceStatus::UpdateFailed,
-                            Some(current),
-                            Some(new),
-                            Some(e.0.clone()),
-                        )
-                        .await;
-                    Err(e)
-                }
-            }
-        })
+        use ResourceStatus::*;
+        Box::pin(self.step(
+            id,
+            (UpdateInProgress, UpdateComplete, UpdateFailed),
+            Some(current),
+            new,
+            self.inner.update(id, current, old, new),
+        ))
     }
 
     fn delete<'a>(
@@ -1693,12 +1662,4 @@ impl Provider for Recording {
             r
         })
     }
-}
-
-/// The directory of a template path (for `base_dir`).
-pub fn template_dir(path: &Path) -> PathBuf {
-    path.parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
 }
