@@ -460,12 +460,14 @@ impl Client {
         &self,
         app: &str,
         stage: &str,
+        stack: Option<&str>,
         on_item: impl FnMut(&StreamItem),
     ) -> Result<Value, ClientError> {
         let path = format!(
-            "/v1/apps/{}/stages/{}",
+            "/v1/apps/{}/stages/{}{}",
             encode_segment(app),
-            encode_segment(stage)
+            encode_segment(stage),
+            stack_query(stack)
         );
         let what = format!("destroy of {app}/{stage}");
         let resp = self
@@ -484,11 +486,17 @@ impl Client {
     }
 
     /// `GET /v1/apps/{app}/stages/{stage}`.
-    pub async fn stage(&self, app: &str, stage: &str) -> Result<Value, ClientError> {
+    pub async fn stage(
+        &self,
+        app: &str,
+        stage: &str,
+        stack: Option<&str>,
+    ) -> Result<Value, ClientError> {
         let path = format!(
-            "/v1/apps/{}/stages/{}",
+            "/v1/apps/{}/stages/{}{}",
             encode_segment(app),
-            encode_segment(stage)
+            encode_segment(stage),
+            stack_query(stack)
         );
         self.json(
             self.request(reqwest::Method::GET, &path),
@@ -710,6 +718,13 @@ async fn finish_stream(
     Err(ClientError::Server(format!(
         "{what}: the server ended the stream without a result"
     )))
+}
+
+/// `?stack=NAME` for a stack other than the app's own, else nothing.
+fn stack_query(stack: Option<&str>) -> String {
+    stack
+        .map(|s| format!("?stack={}", encode_segment(s)))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

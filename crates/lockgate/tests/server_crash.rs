@@ -5,68 +5,15 @@
 //! The server pauses after a named resource when `LOCKGATE_TEST_PAUSE_AFTER`
 //! is set (a test hook) and says so on stderr; the test kills it there.
 
+mod server_common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
 
-fn lockgate() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_lockgate"))
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
-
-fn example() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/greeter")
-}
-
-/// Starts `lockgate server` and waits until it has written `server.json`.
-fn start_server(data: &Path, pause_after: Option<&str>) -> (Child, String) {
-    let _ = std::fs::remove_file(data.join("server.json"));
-    let mut cmd = lockgate();
-    cmd.args(["server", "--data-dir"])
-        .arg(data)
-        .args(["--listen", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    if let Some(id) = pause_after {
-        cmd.env("LOCKGATE_TEST_PAUSE_AFTER", id);
-    }
-    let mut child = cmd.spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(text) = std::fs::read_to_string(data.join("server.json"))
-            && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
-            && let Some(url) = v["url"].as_str()
-        {
-            return (child, url.to_string());
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            let mut err = String::new();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut err)
-                .unwrap();
-            panic!("server exited early ({status}): {err}");
-        }
-        assert!(Instant::now() < deadline, "server did not start in time");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use server_common::{copy_dir, example, lockgate, start_server};
 
 fn deploy(app: &Path, url: &str, data: &Path) -> std::process::Output {
     lockgate()

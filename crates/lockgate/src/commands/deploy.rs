@@ -94,6 +94,7 @@ pub fn prepare(
         "base_dir": base_dir.to_string_lossy(),
         "parameters": parameters,
         "execute": execute,
+        "stack": target.stack,
     });
     Ok(Prepared {
         app,

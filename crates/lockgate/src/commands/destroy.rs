@@ -40,7 +40,7 @@ pub fn run(args: Args) -> ExitCode {
         let mut progress = Progress::new(output == Format::Text);
         let mut events = Vec::new();
         let res = client
-            .destroy(&app, &stage, |item| {
+            .destroy(&app, &stage, args.target.stack.as_deref(), |item| {
                 if let StreamItem::Event(e) = item {
                     progress.event(e);
                     events.push(e.clone());

@@ -58,6 +58,11 @@ pub struct StageArgs {
     /// The samconfig file (default: samconfig.toml next to the template).
     #[arg(long = "config-file", value_name = "FILE")]
     pub config_file: Option<PathBuf>,
+    /// Another stack of the stage than the app's own (which is named as the
+    /// app); the stacks of a stage share its URL and its exports
+    /// (`Fn::ImportValue`).
+    #[arg(long)]
+    pub stack: Option<String>,
 }
 
 /// Whether `name` is a valid app or stage name: 1–32 lowercase ASCII

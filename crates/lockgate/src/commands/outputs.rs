@@ -22,7 +22,9 @@ pub fn run(args: Args) -> ExitCode {
     super::run_async(output, async move {
         let (app, stage) = args.target.app_and_stage()?;
         let client = Client::discover(&args.common.connect)?;
-        let info = client.stage(&app, &stage).await?;
+        let info = client
+            .stage(&app, &stage, args.target.stack.as_deref())
+            .await?;
         let urls = super::deploy::urls_of(&info);
         let outputs = info
             .get("outputs")

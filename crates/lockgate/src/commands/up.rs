@@ -116,6 +116,7 @@ async fn up(args: Args) -> Result<(), ClientError> {
         app: args.app.clone(),
         template: args.template.clone(),
         config_file: None,
+        stack: None,
     };
     // Check what can be checked before starting anything.
     let first = prepare(&target, &args.parameter_overrides, &dir, true)?;
