@@ -1,14 +1,28 @@
 //! Gateway and cold-start benchmark, side by side in one run on loopback.
 //!
-//! - warm: `wrk` against (a) the gateway routing to a `provided` function
-//!   (a tiny C bootstrap, benches/bootstrap.c) and (b) a plain hello-world
-//!   server on the same stack (our hyper accept loop) with no function;
+//! - warm: `wrk` against (a) a plain hello-world server on the same stack
+//!   (our hyper accept loop) with no function: the floor; (b) the gateway
+//!   routing to a `provided` function (a tiny C bootstrap,
+//!   benches/bootstrap.c); (c) a minimal relay on the same stack in front
+//!   of the same bootstrap: the same three HTTP exchanges per request with
+//!   none of the gateway's work (routing, events, response mapping, logs,
+//!   metrics, timeouts), the ceiling of the design on the machine;
 //! - cold: the median time of an invocation that starts a new instance,
 //!   for Python, Node and provided functions.
 //!
+//! The warm runs are interleaved (floor, gateway, relay, then the order
+//! rotated every round) and the medians are reported, with the median of
+//! the per-round ratios to the floor: on a shared, noisy machine a single
+//! pair of runs moves by ±30%. All three run on one tokio runtime.
+//!
 //! Run: `cargo bench -p lockgate-cloud --bench gateway` (needs wrk, cc,
-//! python3, node). Environment: BENCH_SECONDS (default 5), BENCH_CONNECTIONS
-//! (default 4), BENCH_COLD_RUNS (default 20).
+//! python3, node). Environment: BENCH_SECONDS (per warm run, default 3),
+//! BENCH_ROUNDS (rounds of the three, default 7), BENCH_CONNECTIONS
+//! (default 4), BENCH_COLD_RUNS (default 20; 0 skips the cold starts),
+//! BENCH_WORKERS (tokio worker threads; `current` for a current-thread
+//! runtime; default: the multi-threaded runtime of the `lockgate`
+//! commands), BENCH_SERVE (set: warm the servers, print their URLs and
+//! serve until interrupted, for profiling with perf or wrk by hand).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -34,11 +48,43 @@ fn env_num(name: &str, default: u64) -> u64 {
 
 struct Wrk {
     rps: f64,
-    p50: String,
-    p99: String,
+    /// Latency percentiles in microseconds.
+    p50: f64,
+    p99: f64,
 }
 
-fn wrk(url: &str, connections: u64, seconds: u64) -> Wrk {
+/// wrk's latency (`29.00us`, `1.23ms`, `2.00s`) in microseconds.
+fn micros(text: &str) -> f64 {
+    let (num, scale) = if let Some(n) = text.strip_suffix("us") {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix("ms") {
+        (n, 1e3)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1e6)
+    } else {
+        (text, f64::NAN)
+    };
+    num.parse::<f64>().map(|v| v * scale).unwrap_or(f64::NAN)
+}
+
+fn show_us(us: f64) -> String {
+    if us >= 1000.0 {
+        format!("{:.2} ms", us / 1000.0)
+    } else {
+        format!("{us:.0} µs")
+    }
+}
+
+/// Runs wrk off the runtime's threads (a current-thread runtime must keep
+/// serving while it runs).
+async fn wrk(url: &str, connections: u64, seconds: u64) -> Wrk {
+    let url = url.to_string();
+    tokio::task::spawn_blocking(move || run_wrk(&url, connections, seconds))
+        .await
+        .expect("wrk thread")
+}
+
+fn run_wrk(url: &str, connections: u64, seconds: u64) -> Wrk {
     let out = Command::new("wrk")
         .args([
             "-t",
@@ -71,8 +117,8 @@ fn wrk(url: &str, connections: u64, seconds: u64) -> Wrk {
     };
     Wrk {
         rps: find("Requests/sec:").parse().unwrap_or(0.0),
-        p50: find("50%"),
-        p99: find("99%"),
+        p50: micros(&find("50%")),
+        p99: micros(&find("99%")),
     }
 }
 
@@ -123,6 +169,155 @@ async fn floor_server() -> (std::net::SocketAddr, watch::Sender<bool>) {
     (addr, tx)
 }
 
+/// The least a gateway can do on this stack: the same three exchanges per
+/// request (client ↔ relay, the runtime's pending `GET /next` answered, its
+/// `POST …/response` and a `202`) on the same accept loop, with no routing,
+/// no event building, no response mapping, no logs, metrics or timeouts:
+/// the ceiling of the design on this machine.
+mod relay {
+    use std::collections::{HashMap, VecDeque};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use bytes::Bytes;
+    use hyper::body::Incoming;
+    use hyper::{Method, Request, Response, StatusCode};
+    use lockgate_cloud::http::{self, Body};
+    use tokio::sync::{oneshot, watch};
+
+    type Job = (u64, oneshot::Sender<Bytes>);
+
+    #[derive(Default)]
+    struct Queue {
+        jobs: VecDeque<Job>,
+        waiters: VecDeque<oneshot::Sender<Job>>,
+    }
+
+    #[derive(Default)]
+    struct Relay {
+        queue: Mutex<Queue>,
+        inflight: Mutex<HashMap<u64, oneshot::Sender<Bytes>>>,
+        next_id: AtomicU64,
+    }
+
+    const EVENT: &[u8] = b"{\"version\":\"2.0\",\"rawPath\":\"/hello\"}";
+
+    impl Relay {
+        async fn client(&self) -> Response<Body> {
+            let (tx, rx) = oneshot::channel();
+            let mut job = (self.next_id.fetch_add(1, Ordering::Relaxed), tx);
+            {
+                let mut q = self.queue.lock().unwrap();
+                loop {
+                    match q.waiters.pop_front() {
+                        Some(w) => match w.send(job) {
+                            Ok(()) => break,
+                            Err(j) => job = j,
+                        },
+                        None => {
+                            q.jobs.push_back(job);
+                            break;
+                        }
+                    }
+                }
+            }
+            match rx.await {
+                Ok(body) => http::response(StatusCode::OK, "text/plain", body),
+                Err(_) => http::response(StatusCode::BAD_GATEWAY, "text/plain", ""),
+            }
+        }
+
+        async fn runtime(&self, req: Request<Incoming>) -> Response<Body> {
+            if req.method() == Method::GET {
+                let waiting = {
+                    let mut q = self.queue.lock().unwrap();
+                    match q.jobs.pop_front() {
+                        Some(job) => Ok(job),
+                        None => {
+                            let (tx, rx) = oneshot::channel();
+                            q.waiters.push_back(tx);
+                            Err(rx)
+                        }
+                    }
+                };
+                let (id, reply) = match waiting {
+                    Ok(job) => job,
+                    Err(rx) => match rx.await {
+                        Ok(job) => job,
+                        Err(_) => return http::response(StatusCode::GONE, "text/plain", ""),
+                    },
+                };
+                self.inflight.lock().unwrap().insert(id, reply);
+                let mut resp = http::response(
+                    StatusCode::OK,
+                    "application/json",
+                    Bytes::from_static(EVENT),
+                );
+                resp.headers_mut()
+                    .insert("lambda-runtime-aws-request-id", id.into());
+                return resp;
+            }
+            // POST /2018-06-01/runtime/invocation/{id}/response
+            let id: u64 = req
+                .uri()
+                .path()
+                .split('/')
+                .nth(4)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(u64::MAX);
+            let body = http::read_body(req.into_body(), http::MAX_PAYLOAD)
+                .await
+                .unwrap_or_default();
+            if let Some(tx) = self.inflight.lock().unwrap().remove(&id) {
+                let _ = tx.send(body);
+            }
+            http::response(
+                StatusCode::ACCEPTED,
+                "application/json",
+                Bytes::from_static(b"{\"status\":\"OK\"}"),
+            )
+        }
+    }
+
+    /// Starts the relay and `instances` runtimes (`bootstrap`); returns the
+    /// client-facing address, the stop switch and the runtimes.
+    pub async fn start(
+        bootstrap: &std::path::Path,
+        instances: u64,
+    ) -> (
+        std::net::SocketAddr,
+        watch::Sender<bool>,
+        Vec<std::process::Child>,
+    ) {
+        let relay = Arc::new(Relay::default());
+        let (stop, rx) = watch::channel(false);
+        let api = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let api_addr = api.local_addr().unwrap();
+        let r = relay.clone();
+        let handler = Arc::new(move |req: Request<Incoming>| {
+            let r = r.clone();
+            async move { r.runtime(req).await }
+        });
+        tokio::spawn(http::serve(api, handler, rx.clone()));
+        let front = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = front.local_addr().unwrap();
+        let handler = Arc::new(move |_req: Request<Incoming>| {
+            let r = relay.clone();
+            async move { r.client().await }
+        });
+        tokio::spawn(http::serve(front, handler, rx));
+        let children = (0..instances)
+            .map(|_| {
+                std::process::Command::new(bootstrap)
+                    .env("AWS_LAMBDA_RUNTIME_API", api_addr.to_string())
+                    .spawn()
+                    .expect("the benchmark's bootstrap")
+            })
+            .collect();
+        (addr, stop, children)
+    }
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -156,12 +351,32 @@ async fn cold_starts(cloud: &Cloud, name: &str, runs: u64) -> (f64, f64) {
     (median(totals), sorted[0])
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let seconds = env_num("BENCH_SECONDS", 5);
+    // The same runtime serves the floor and the gateway: by default the one
+    // the `lockgate` commands use (multi-threaded, a worker per CPU);
+    // BENCH_WORKERS=N sets the worker count, BENCH_WORKERS=current a
+    // current-thread runtime.
+    let rt = match std::env::var("BENCH_WORKERS").ok().as_deref() {
+        Some("current") => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        Some(n) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n.parse().expect("BENCH_WORKERS: a number or `current`"))
+            .enable_all()
+            .build(),
+        None => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+    };
+    rt.expect("tokio runtime").block_on(run());
+}
+
+async fn run() {
+    let seconds = env_num("BENCH_SECONDS", 3);
+    let rounds = env_num("BENCH_ROUNDS", 7).max(1);
     let connections = env_num("BENCH_CONNECTIONS", 4);
     let runs = env_num("BENCH_COLD_RUNS", 20);
     let dir = tempfile::tempdir().unwrap();
@@ -228,45 +443,117 @@ async fn main() {
     .await
     .unwrap();
     let (floor_addr, _floor) = floor_server().await;
+    let (relay_addr, _relay, mut relay_children) =
+        relay::start(&provided.join("bootstrap"), connections).await;
 
     // Warm every instance the run will use.
-    let _ = wrk(&format!("http://{}/hello", gateway.addr()), connections, 1);
-    let floor = wrk(&format!("http://{floor_addr}/"), connections, seconds);
-    let through = wrk(
-        &format!("http://{}/hello", gateway.addr()),
-        connections,
-        seconds,
-    );
+    let gateway_url = format!("http://{}/hello", gateway.addr());
+    let floor_url = format!("http://{floor_addr}/");
+    let relay_url = format!("http://{relay_addr}/");
+    let urls = [floor_url, gateway_url, relay_url];
+    for url in &urls {
+        let _ = wrk(url, connections, 1).await;
+    }
+    if std::env::var_os("BENCH_SERVE").is_some() {
+        // For profiling: serve all three until interrupted.
+        println!(
+            "floor: {}\ngateway: {}\nrelay: {}",
+            urls[0], urls[1], urls[2]
+        );
+        let _ = tokio::signal::ctrl_c().await;
+        for c in &mut relay_children {
+            let _ = c.kill();
+        }
+        cloud.shutdown();
+        return;
+    }
+    // results[target][round]; the order of the targets rotates every round.
+    let mut results: [Vec<Wrk>; 3] = Default::default();
+    for round in 0..rounds as usize {
+        for k in 0..3 {
+            let target = (round + k) % 3;
+            results[target].push(wrk(&urls[target], connections, seconds).await);
+        }
+        let [f, g, r] = [&results[0][round], &results[1][round], &results[2][round]];
+        eprintln!(
+            "round {}: floor {:.0} req/s, gateway {:.0} req/s ({:.1}%), relay {:.0} req/s ({:.1}%)",
+            round + 1,
+            f.rps,
+            g.rps,
+            100.0 * g.rps / f.rps.max(1.0),
+            r.rps,
+            100.0 * r.rps / f.rps.max(1.0),
+        );
+    }
+    for c in &mut relay_children {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
     let m = cloud.metrics().get("Hello:$LATEST");
     assert_eq!(
         m.errors + m.throttles,
         0,
         "errors or throttles during the run: {m:?}"
     );
+    let summary = |runs: &[Wrk]| {
+        (
+            median(runs.iter().map(|w| w.rps).collect()),
+            median(runs.iter().map(|w| w.p50).collect()),
+            median(runs.iter().map(|w| w.p99).collect()),
+        )
+    };
+    let ratio = |target: usize| {
+        let per_round: Vec<f64> = (0..rounds as usize)
+            .map(|i| 100.0 * results[target][i].rps / results[0][i].rps.max(1.0))
+            .collect();
+        let mut sorted = per_round.clone();
+        sorted.sort_by(f64::total_cmp);
+        (median(per_round), sorted[0], sorted[sorted.len() - 1])
+    };
+
+    println!(
+        "## Local cloud benchmark ({connections} connections, {rounds} interleaved rounds of {seconds} s, loopback, wrk -t2)"
+    );
+    println!();
+    println!(
+        "| target (medians of {rounds} runs) | requests/s | p50 | p99 | % of floor (median, range) |"
+    );
+    println!("|---|---:|---:|---:|---:|");
+    let names = [
+        "plain hyper hello-world (floor)",
+        "gateway → provided function (HTTP API 2.0)",
+        "minimal relay → same function (ceiling of three exchanges)",
+    ];
+    for (target, name) in names.iter().enumerate() {
+        let (rps, p50, p99) = summary(&results[target]);
+        let share = if target == 0 {
+            "100%".to_string()
+        } else {
+            let (m, lo, hi) = ratio(target);
+            format!("{m:.1}% ({lo:.1}–{hi:.1}%)")
+        };
+        println!(
+            "| {name} | {rps:.0} | {} | {} | {share} |",
+            show_us(p50),
+            show_us(p99)
+        );
+    }
+    println!();
+    println!(
+        "Warm throughput through the gateway: {:.1}% of the floor (median of the per-round ratios; goal ≥ 40%); the minimal relay: {:.1}%.",
+        ratio(1).0,
+        ratio(2).0
+    );
+    if runs == 0 {
+        gateway.stop().await;
+        cloud.shutdown();
+        return;
+    }
 
     let (p_med, p_min) = cold_starts(&cloud, "Hello", runs).await;
     let (py_med, py_min) = cold_starts(&cloud, "Py", runs).await;
     let (node_med, node_min) = cold_starts(&cloud, "Node", runs).await;
 
-    println!(
-        "## Local cloud benchmark ({connections} connections, {seconds} s each, loopback, wrk -t2)"
-    );
-    println!();
-    println!("| target | requests/s | p50 | p99 |");
-    println!("|---|---:|---:|---:|");
-    println!(
-        "| plain hyper hello-world (floor) | {:.0} | {} | {} |",
-        floor.rps, floor.p50, floor.p99
-    );
-    println!(
-        "| gateway → provided function (HTTP API 2.0) | {:.0} | {} | {} |",
-        through.rps, through.p50, through.p99
-    );
-    println!();
-    println!(
-        "Warm throughput through the gateway: {:.0}% of the floor (goal ≥ 40%).",
-        100.0 * through.rps / floor.rps.max(1.0)
-    );
     println!();
     println!("| cold start (spawn → response), {runs} runs | median | best |");
     println!("|---|---:|---:|");

@@ -78,6 +78,8 @@ pub struct Function {
     init_timeout: Duration,
     idle_timeout: Duration,
     spawned: AtomicU64,
+    /// `name:version`, the key of its metrics.
+    metrics_key: String,
 }
 
 impl std::fmt::Debug for Function {
@@ -114,7 +116,6 @@ impl Function {
             opts.account_id, config.name
         );
         let f = Arc::new(Function {
-            config,
             arn,
             launch,
             limit: Arc::new(Semaphore::new(limit)),
@@ -128,6 +129,8 @@ impl Function {
             init_timeout: opts.init_timeout,
             idle_timeout: opts.idle_timeout,
             spawned: AtomicU64::new(0),
+            metrics_key: format!("{}:{}", config.name, config.version),
+            config,
         });
         spawn_reaper(Arc::downgrade(&f), opts.idle_timeout);
         Ok(f)
@@ -201,14 +204,14 @@ impl Function {
             .count()
     }
 
-    fn metrics_key(&self) -> String {
-        format!("{}:{}", self.config.name, self.config.version)
+    fn metrics_key(&self) -> &str {
+        &self.metrics_key
     }
 
     /// Runs one invocation; function failures are outcomes, not errors.
     pub async fn invoke(&self, req: InvokeRequest) -> Result<InvokeOutcome, InvokeError> {
         let Ok(_permit) = self.limit.clone().try_acquire_owned() else {
-            self.metrics.record(&self.metrics_key(), Event::Throttled);
+            self.metrics.record(self.metrics_key(), Event::Throttled);
             return Err(InvokeError::Throttled);
         };
         let request_id = random_uuid().to_string();
@@ -248,7 +251,7 @@ impl Function {
                         ),
                     );
                     self.metrics.record(
-                        &self.metrics_key(),
+                        self.metrics_key(),
                         Event::Invoked {
                             duration_ms: 0.0,
                             error: true,
@@ -423,7 +426,7 @@ impl Function {
             req.want_tail.then(|| tail.last(TAIL_RESULT))
         };
         self.metrics.record(
-            &self.metrics_key(),
+            self.metrics_key(),
             Event::Invoked {
                 duration_ms: duration.as_secs_f64() * 1000.0,
                 error,

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
+use hyper::header::HeaderValue;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
@@ -106,7 +107,13 @@ pub async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, BodyError>
 pub fn response(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Body> {
     let mut r = Response::new(Full::new(body.into()));
     *r.status_mut() = status;
-    if let Ok(v) = content_type.parse() {
+    // The common types without parsing or allocating.
+    let value = match content_type {
+        "application/json" => Ok(HeaderValue::from_static("application/json")),
+        "text/plain" => Ok(HeaderValue::from_static("text/plain")),
+        other => HeaderValue::from_str(other),
+    };
+    if let Ok(v) = value {
         r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
     }
     r

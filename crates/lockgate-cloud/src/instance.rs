@@ -13,6 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use hyper::body::Incoming;
+use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::json;
 use tokio::io::AsyncBufReadExt;
@@ -399,20 +400,20 @@ impl Instance {
         let _ = delivered.send(());
         let mut resp = http::response(StatusCode::OK, "application/json", payload);
         let h = resp.headers_mut();
-        let mut set = |name: &'static str, value: &str| {
-            if let Ok(v) = value.parse() {
+        let mut set = |name: HeaderName, value: &str| {
+            if let Ok(v) = HeaderValue::from_str(value) {
                 h.insert(name, v);
             }
         };
-        set("lambda-runtime-aws-request-id", &request_id);
-        set("lambda-runtime-deadline-ms", &deadline_ms.to_string());
-        set("lambda-runtime-invoked-function-arn", &invoked_arn);
-        set("lambda-runtime-trace-id", &trace_id);
+        set(REQUEST_ID, &request_id);
+        set(DEADLINE_MS, &deadline_ms.to_string());
+        set(INVOKED_ARN, &invoked_arn);
+        set(TRACE_ID, &trace_id);
         if let Some(c) = &client_context {
-            set("lambda-runtime-client-context", c);
+            set(CLIENT_CONTEXT, c);
         }
         if let Some(c) = &cognito_identity {
-            set("lambda-runtime-cognito-identity", c);
+            set(COGNITO_IDENTITY, c);
         }
         resp
     }
@@ -456,10 +457,21 @@ impl Instance {
                 &json!({"errorType": "RequestEntityTooLarge", "errorMessage": format!("Response payload size exceeded maximum allowed payload size ({MAX_PAYLOAD} bytes).")}),
             )
         } else {
-            http::json(status, &json!({"status": "OK"}))
+            http::response(
+                status,
+                "application/json",
+                Bytes::from_static(b"{\"status\":\"OK\"}"),
+            )
         }
     }
 }
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("lambda-runtime-aws-request-id");
+const DEADLINE_MS: HeaderName = HeaderName::from_static("lambda-runtime-deadline-ms");
+const INVOKED_ARN: HeaderName = HeaderName::from_static("lambda-runtime-invoked-function-arn");
+const TRACE_ID: HeaderName = HeaderName::from_static("lambda-runtime-trace-id");
+const CLIENT_CONTEXT: HeaderName = HeaderName::from_static("lambda-runtime-client-context");
+const COGNITO_IDENTITY: HeaderName = HeaderName::from_static("lambda-runtime-cognito-identity");
 
 fn not_found(path: &str) -> Response<Body> {
     http::json(

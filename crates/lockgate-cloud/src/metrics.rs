@@ -62,7 +62,13 @@ impl Metrics {
     /// Counts one event for `key` (`name:version`).
     pub fn record(&self, key: &str, event: Event) {
         let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let c = map.entry(key.to_string()).or_default();
+        // The key is there after the first event: no allocation per event.
+        if !map.contains_key(key) {
+            map.insert(key.to_string(), Counters::default());
+        }
+        let Some(c) = map.get_mut(key) else {
+            return;
+        };
         match event {
             Event::Invoked {
                 duration_ms,

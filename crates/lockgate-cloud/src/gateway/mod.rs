@@ -179,7 +179,11 @@ impl State {
         let method = req.method().as_str().to_ascii_uppercase();
         let path = req.uri().path().to_string();
         let query = req.uri().query().unwrap_or("").to_string();
-        let protocol = format!("{:?}", req.version());
+        let protocol = match req.version() {
+            hyper::Version::HTTP_11 => "HTTP/1.1".to_string(),
+            hyper::Version::HTTP_10 => "HTTP/1.0".to_string(),
+            other => format!("{other:?}"),
+        };
         let source_ip = req
             .extensions()
             .get::<Peer>()
@@ -231,11 +235,10 @@ impl State {
             path_params: &m.path_params,
             payload: m.route.payload,
         };
-        let event = match target.payload {
-            PayloadVersion::V1 => payload::event_v1(&info, &target),
-            PayloadVersion::V2 => payload::event_v2(&info, &target),
-        };
-        let event = Bytes::from(event.to_string());
+        let event = Bytes::from(match target.payload {
+            PayloadVersion::V1 => payload::event_v1(&info, &target).to_string().into_bytes(),
+            PayloadVersion::V2 => payload::event_v2_json(&info, &target),
+        });
         if event.len() > MAX_PAYLOAD {
             return too_large();
         }
@@ -326,7 +329,7 @@ fn to_response(r: MappedResponse) -> Response<Body> {
     let mut resp = Response::new(http_body_util::Full::new(r.body));
     *resp.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_GATEWAY);
     for (k, v) in r.headers {
-        if HOP_BY_HOP.contains(&k.to_ascii_lowercase().as_str()) {
+        if HOP_BY_HOP.iter().any(|h| h.eq_ignore_ascii_case(&k)) {
             continue;
         }
         if let (Ok(k), Ok(v)) = (

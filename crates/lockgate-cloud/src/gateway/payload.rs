@@ -1,12 +1,14 @@
 //! API Gateway's Lambda proxy payloads: the events of formats 1.0 and 2.0
 //! and the mapping of function results back to HTTP responses.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use bytes::Bytes;
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::config::{ApiConfig, ApiKind, PayloadVersion};
@@ -267,80 +269,148 @@ pub fn route_key(t: &Target<'_>) -> String {
     }
 }
 
-/// The format 2.0 event (HTTP APIs).
+/// The format 2.0 event (HTTP APIs), as a JSON value.
 pub fn event_v2(req: &RequestInfo, t: &Target<'_>) -> Value {
-    let mut headers: Map<String, Value> = Map::new();
-    let mut cookies: Vec<Value> = Vec::new();
-    for (k, v) in &req.headers {
-        if k == "cookie" {
-            cookies.extend(
-                v.split(';')
-                    .map(str::trim)
-                    .filter(|c| !c.is_empty())
-                    .map(|c| Value::String(c.to_string())),
-            );
-            continue;
-        }
-        join_into(&mut headers, k, v);
-    }
-    let mut query: Map<String, Value> = Map::new();
-    for (k, v) in query_pairs(&req.query) {
-        join_into(&mut query, &k, &v);
-    }
-    let (body, b64) = encode_body(req, t.api);
-    let host = header(req, "host").unwrap_or("localhost").to_string();
-    let key = route_key(t);
-    let mut ev = Map::new();
-    ev.insert("version".into(), json!("2.0"));
-    ev.insert("routeKey".into(), json!(key));
-    ev.insert("rawPath".into(), json!(req.path));
-    ev.insert("rawQueryString".into(), json!(req.query));
-    if !cookies.is_empty() {
-        ev.insert("cookies".into(), Value::Array(cookies));
-    }
-    ev.insert("headers".into(), Value::Object(headers));
-    if !query.is_empty() {
-        ev.insert("queryStringParameters".into(), Value::Object(query));
-    }
-    ev.insert(
-        "requestContext".into(),
-        json!({
-            "accountId": ACCOUNT,
-            "apiId": api_id(t.api),
-            "domainName": host,
-            "domainPrefix": domain_prefix(&host),
-            "http": {
-                "method": req.method,
-                "path": percent_encoding::percent_decode_str(&req.path).decode_utf8_lossy(),
-                "protocol": req.protocol,
-                "sourceIp": req.source_ip,
-                "userAgent": header(req, "user-agent").unwrap_or(""),
-            },
-            "requestId": req.request_id,
-            "routeKey": key,
-            "stage": t.api.stage,
-            "time": crate::timefmt::request_time(req.time),
-            "timeEpoch": epoch_ms(req.time),
-        }),
-    );
-    if !t.path_params.is_empty() {
-        ev.insert("pathParameters".into(), json!(t.path_params));
-    }
-    if !body.is_null() {
-        ev.insert("body".into(), body);
-    }
-    ev.insert("isBase64Encoded".into(), Value::Bool(b64));
-    Value::Object(ev)
+    // Serializing plain structs cannot fail (string keys, no floats).
+    serde_json::to_value(EventV2::new(req, t)).unwrap_or(Value::Null)
 }
 
-fn join_into(m: &mut Map<String, Value>, k: &str, v: &str) {
-    match m.get_mut(k) {
-        Some(Value::String(s)) => {
-            s.push(',');
-            s.push_str(v);
+/// The format 2.0 event serialized (what the gateway sends): the same
+/// document as [`event_v2`], written straight from the request without an
+/// intermediate JSON tree.
+pub fn event_v2_json(req: &RequestInfo, t: &Target<'_>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024 + req.body.len() * 4 / 3);
+    // Writing to a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut out, &EventV2::new(req, t));
+    out
+}
+
+/// Name/value pairs serialized as a JSON object in their order (names are
+/// unique: repeated ones were joined).
+#[derive(Default)]
+struct Pairs<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
+
+impl<'a> Pairs<'a> {
+    /// Adds a value; a repeated name gets it appended after a comma, as
+    /// HTTP APIs join repeated headers and query parameters.
+    fn join(&mut self, k: Cow<'a, str>, v: Cow<'a, str>) {
+        match self.0.iter_mut().find(|(name, _)| *name == k) {
+            Some((_, existing)) => {
+                let s = existing.to_mut();
+                s.push(',');
+                s.push_str(&v);
+            }
+            None => self.0.push((k, v)),
         }
-        _ => {
-            m.insert(k.to_string(), Value::String(v.to_string()));
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Pairs<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventV2<'a> {
+    version: &'static str,
+    route_key: String,
+    raw_path: &'a str,
+    raw_query_string: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    cookies: Vec<&'a str>,
+    headers: Pairs<'a>,
+    #[serde(skip_serializing_if = "Pairs::is_empty")]
+    query_string_parameters: Pairs<'a>,
+    request_context: ContextV2<'a>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    path_parameters: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<String>,
+    is_base64_encoded: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ContextV2<'a> {
+    account_id: &'static str,
+    api_id: String,
+    domain_name: &'a str,
+    domain_prefix: String,
+    http: HttpV2<'a>,
+    request_id: &'a str,
+    route_key: String,
+    stage: &'a str,
+    time: String,
+    time_epoch: u64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HttpV2<'a> {
+    method: &'a str,
+    path: Cow<'a, str>,
+    protocol: &'a str,
+    source_ip: &'a str,
+    user_agent: &'a str,
+}
+
+impl<'a> EventV2<'a> {
+    fn new(req: &'a RequestInfo, t: &Target<'a>) -> EventV2<'a> {
+        let mut headers = Pairs::default();
+        let mut cookies = Vec::new();
+        for (k, v) in &req.headers {
+            if k == "cookie" {
+                cookies.extend(v.split(';').map(str::trim).filter(|c| !c.is_empty()));
+                continue;
+            }
+            headers.join(Cow::Borrowed(k), Cow::Borrowed(v));
+        }
+        let mut query = Pairs::default();
+        for (k, v) in form_urlencoded::parse(req.query.as_bytes()) {
+            query.join(k, v);
+        }
+        let (body, b64) = encode_body(req, t.api);
+        let body = match body {
+            Value::String(s) => Some(s),
+            _ => None,
+        };
+        let host = header(req, "host").unwrap_or("localhost");
+        let key = route_key(t);
+        EventV2 {
+            version: "2.0",
+            route_key: key.clone(),
+            raw_path: &req.path,
+            raw_query_string: &req.query,
+            cookies,
+            headers,
+            query_string_parameters: query,
+            request_context: ContextV2 {
+                account_id: ACCOUNT,
+                api_id: api_id(t.api),
+                domain_name: host,
+                domain_prefix: domain_prefix(host),
+                http: HttpV2 {
+                    method: &req.method,
+                    path: percent_encoding::percent_decode_str(&req.path).decode_utf8_lossy(),
+                    protocol: &req.protocol,
+                    source_ip: &req.source_ip,
+                    user_agent: header(req, "user-agent").unwrap_or(""),
+                },
+                request_id: &req.request_id,
+                route_key: key,
+                stage: &t.api.stage,
+                time: crate::timefmt::request_time(req.time),
+                time_epoch: epoch_ms(req.time),
+            },
+            path_parameters: t.path_params,
+            body,
+            is_base64_encoded: b64,
         }
     }
 }
@@ -494,4 +564,97 @@ pub fn response_v2(output: &[u8]) -> Result<MappedResponse, Malformed> {
         headers,
         body,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(body: &'static [u8], content_type: &str) -> RequestInfo {
+        RequestInfo {
+            method: "POST".into(),
+            path: "/items/a%20b".into(),
+            query: "x=1&x=2&y=%C3%A9".into(),
+            headers: vec![
+                ("host".into(), "abc.example.com:3000".into()),
+                ("user-agent".into(), "curl/8".into()),
+                ("accept".into(), "text/html".into()),
+                ("cookie".into(), "a=1; b=2".into()),
+                ("accept".into(), "application/json".into()),
+                ("content-type".into(), content_type.into()),
+            ],
+            body: Bytes::from_static(body),
+            source_ip: "127.0.0.1".into(),
+            protocol: "HTTP/1.1".into(),
+            request_id: "req-1".into(),
+            time: SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000),
+        }
+    }
+
+    /// The serialized 2.0 event the gateway sends is the documented event,
+    /// keys in API Gateway's order, repeated headers and parameters joined.
+    #[test]
+    fn event_v2_bytes_match_the_event() {
+        let api = ApiConfig {
+            name: "Api".into(),
+            kind: ApiKind::Http,
+            stage: "$default".into(),
+            routes: vec![],
+            binary_media_types: vec![],
+        };
+        let params = BTreeMap::from([("id".to_string(), "a b".to_string())]);
+        let t = Target {
+            api: &api,
+            method: Some("POST"),
+            resource: "/items/{id}",
+            path_params: &params,
+            payload: PayloadVersion::V2,
+        };
+        for (body, ct, b64) in [
+            (&b"{\"k\":1}"[..], "application/json", false),
+            (&b"\x00\x01"[..], "application/octet-stream", true),
+            (&b""[..], "text/plain", false),
+        ] {
+            let req = request(body, ct);
+            let bytes = event_v2_json(&req, &t);
+            let parsed: Value = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(parsed, event_v2(&req, &t));
+            let keys: Vec<&str> = parsed
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            let mut want = vec![
+                "version",
+                "routeKey",
+                "rawPath",
+                "rawQueryString",
+                "cookies",
+                "headers",
+                "queryStringParameters",
+                "requestContext",
+                "pathParameters",
+                "body",
+                "isBase64Encoded",
+            ];
+            if body.is_empty() {
+                want.retain(|k| *k != "body");
+            }
+            assert_eq!(keys, want);
+            assert_eq!(parsed["headers"]["accept"], "text/html,application/json");
+            assert!(parsed["headers"].get("cookie").is_none());
+            assert_eq!(parsed["cookies"], json!(["a=1", "b=2"]));
+            assert_eq!(
+                parsed["queryStringParameters"],
+                json!({"x": "1,2", "y": "é"})
+            );
+            assert_eq!(parsed["routeKey"], "POST /items/{id}");
+            assert_eq!(parsed["requestContext"]["http"]["path"], "/items/a b");
+            assert_eq!(parsed["requestContext"]["domainPrefix"], "abc");
+            assert_eq!(parsed["requestContext"]["timeEpoch"], 1_700_000_000_000u64);
+            assert_eq!(parsed["pathParameters"], json!({"id": "a b"}));
+            assert_eq!(parsed["isBase64Encoded"], b64);
+        }
+    }
 }
