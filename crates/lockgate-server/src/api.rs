@@ -368,7 +368,12 @@ async fn logs(
     if q.follow {
         tokio::spawn(async move {
             loop {
-                match live.recv().await {
+                // A follower that went away ends here, not at the next line.
+                let next = tokio::select! {
+                    r = live.recv() => r,
+                    () = tx.closed() => break,
+                };
+                match next {
                     Ok((k, l)) => {
                         if k == key
                             && l.cursor > cursor

@@ -23,7 +23,6 @@ use lockgate_store::{
     ResourceStatus, StackCommit, StackRef, StackSnapshot, StackStatus, StackTarget, StageRef,
     Store, StoreError,
 };
-use lockgate_template::eval::is_symbolic;
 use lockgate_template::{
     DynamicRef, DynamicResolver, LoadOptions, LoadedTemplate, Overrides, Pseudo, Resolver,
 };
@@ -202,7 +201,9 @@ impl DeployError {
             DeployError::Conflict(_) => 409,
             DeployError::Failed { .. } => 422,
             DeployError::Store(StoreError::InvalidName { .. }) => 400,
-            DeployError::Store(StoreError::DeploymentInProgress { .. }) => 409,
+            DeployError::Store(
+                StoreError::DeploymentInProgress { .. } | StoreError::AlreadyExists { .. },
+            ) => 409,
             DeployError::Store(_) | DeployError::Internal(_) => 500,
         }
     }
@@ -232,6 +233,9 @@ pub struct Deployer {
     pub(crate) function_env: FunctionEnv,
     /// Test hook: pause (for a kill) after this logical ID completes.
     pub(crate) pause_after: Option<String>,
+    /// One lock per stack, held from prepare to commit, so a change set is
+    /// never applied to a state other than the one it was computed on.
+    pub(crate) locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// What prepare found.
@@ -261,7 +265,9 @@ impl DynamicResolver for Lookups {
             }
             // Secure values are never put into properties or the state.
             DynamicRef::SsmSecure { .. } => Ok(None),
-            _ => Err("secretsmanager references are not emulated locally yet".into()),
+            // Left in place (not emulated): only properties of types that are
+            // recorded, not run, take them in practice.
+            _ => Ok(None),
         }
     }
 }
@@ -285,9 +291,10 @@ impl Resolver for Known<'_> {
         if let Some(v) = p.attributes.get(attribute) {
             return Some(v.clone());
         }
-        // Types not emulated answer a stand-in, so real templates still deploy.
-        let ty = self.types.get(id).map(String::as_str).unwrap_or("");
-        (!is_emulated(ty)).then(|| Value::String(format!("{}.{attribute}", p.physical_id)))
+        // Attributes not modelled locally answer a stand-in, so real templates
+        // still deploy.
+        let _ = self.types;
+        Some(Value::String(format!("{}.{attribute}", p.physical_id)))
     }
 
     fn import_value(&self, name: &str) -> Option<Value> {
@@ -400,6 +407,20 @@ fn parameter_text(p: &lockgate_store::Parameter) -> Option<String> {
 }
 
 impl Deployer {
+    async fn lock(
+        &self,
+        app: &str,
+        stage: &str,
+        stack: Option<&str>,
+    ) -> tokio::sync::OwnedMutexGuard<()> {
+        let key = format!("{app}/{stage}/{}", stack.unwrap_or(app));
+        let m = {
+            let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+            locks.entry(key).or_default().clone()
+        };
+        m.lock_owned().await
+    }
+
     fn stage_key(stage: &StageRef) -> String {
         format!("{}/{}", stage.app, stage.stage)
     }
@@ -511,7 +532,9 @@ impl Deployer {
                 (true, _) => {}
             }
         }
+        let mut exporters = HashMap::new();
         for e in self.store.list_exports(&stage).await? {
+            exporters.insert(e.name.to_string(), e.exporting_stack.name.to_string());
             lookups.exports.insert(e.name.to_string(), e.value);
         }
         for name in imports_of(&loaded.template) {
@@ -528,46 +551,17 @@ impl Deployer {
             .stack_snapshot(&stack)
             .await?
             .filter(|s| !s.status.is_gone());
+        if let Some(s) = &snapshot
+            && s.status.is_in_progress()
+        {
+            return Err(DeployError::Conflict(format!(
+                "{}/{} stack {} is {}: wait for it to finish",
+                stage.app, stage.stage, stack.name, s.status
+            )));
+        }
         let deployed_resources = snapshot
             .as_ref()
             .map(|s| s.resources.clone())
-            .unwrap_or_default();
-        let known = physicals_of(&deployed_resources);
-        let types = resource_types(&loaded.template);
-        let view = loaded
-            .evaluate(
-                &Known {
-                    known: &known,
-                    types: &types,
-                    lookups: &lookups,
-                },
-                &lookups,
-            )
-            .map_err(diag_error)?;
-        let desired: Vec<(String, Desired)> = view
-            .get("Resources")
-            .and_then(Value::as_object)
-            .map(|r| {
-                r.iter()
-                    .map(|(id, v)| {
-                        (
-                            id.clone(),
-                            Desired {
-                                resource_type: v
-                                    .get("Type")
-                                    .and_then(Value::as_str)
-                                    .unwrap_or("")
-                                    .to_string(),
-                                properties: v
-                                    .get("Properties")
-                                    .and_then(Value::as_object)
-                                    .cloned()
-                                    .unwrap_or_default(),
-                            },
-                        )
-                    })
-                    .collect()
-            })
             .unwrap_or_default();
         let deployed: BTreeMap<String, Deployed> = deployed_resources
             .iter()
@@ -581,6 +575,68 @@ impl Deployer {
                 )
             })
             .collect();
+        // Plan; then plan again without the physical IDs of what would be
+        // replaced, so that what refers to it is changed too (its new value
+        // is known only at apply time), until nothing more is replaced.
+        let mut known = physicals_of(&deployed_resources);
+        let types = resource_types(&loaded.template);
+        let mut rounds = 0;
+        let (view, mut changes) = loop {
+            let view = loaded
+                .evaluate(
+                    &Known {
+                        known: &known,
+                        types: &types,
+                        lookups: &lookups,
+                    },
+                    &lookups,
+                )
+                .map_err(diag_error)?;
+            let desired = desired_of(&view);
+            let changes = changeset::plan(&deployed, &desired, &secrets);
+            let replaced: Vec<String> = changes
+                .changes
+                .iter()
+                .filter(|c| {
+                    c.action == Action::Modify
+                        && c.replacement != Some(changeset::Replacement::False)
+                        && known.contains_key(&c.logical_id)
+                })
+                .map(|c| c.logical_id.clone())
+                .collect();
+            rounds += 1;
+            if replaced.is_empty() || rounds > types.len() {
+                break (view, changes);
+            }
+            for id in replaced {
+                known.remove(&id);
+            }
+        };
+        // Export names: valid, and not taken by another stack of the stage.
+        for (key, o) in view
+            .get("Outputs")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let Some(name) = o.pointer("/Export/Name") else {
+                continue;
+            };
+            let Some(name) = name.as_str() else {
+                return Err(DeployError::invalid(format!(
+                    "Outputs.{key}.Export.Name: expected a name known before deploy"
+                )));
+            };
+            ExportName::new(name)
+                .map_err(|e| DeployError::invalid(format!("Outputs.{key}.Export.Name: {e}")))?;
+            if let Some(other) = exporters.get(name)
+                && *other != stack.name.as_str()
+            {
+                return Err(DeployError::invalid(format!(
+                    "Outputs.{key}.Export.Name: export `{name}` is already exported by stack {other} of this stage"
+                )));
+            }
+        }
         if let Some(s) = &snapshot {
             let kept: HashSet<&str> = view
                 .get("Outputs")
@@ -598,11 +654,10 @@ impl Deployer {
             let users = self.importers(&stage, &stack, &removed).await?;
             if let Some((e, by)) = users.first() {
                 return Err(DeployError::invalid(format!(
-                    "export `{e}` would be removed but stack {by} imports it:                      remove the import first"
+                    "export `{e}` would be removed but stack {by} imports it: remove the import first"
                 )));
             }
         }
-        let mut changes = changeset::plan(&deployed, &desired, &secrets);
         mask_old_secrets(&mut changes);
         if let Some(s) = &snapshot {
             order_removals(&mut changes, &s.template);
@@ -673,6 +728,7 @@ impl Deployer {
         events: mpsc::UnboundedSender<ProgressEvent>,
     ) -> Result<DeployResult, DeployError> {
         let started = std::time::Instant::now();
+        let _lock = self.lock(app, stage, req.stack.as_deref()).await;
         let p = self.prepare(app, stage, req).await?;
         let key = Self::stage_key(&p.stage);
         let mut warnings = p.warnings.clone();
@@ -796,7 +852,16 @@ impl Deployer {
                     .iter()
                     .map(|(k, v)| (k.clone(), v.physical.clone()))
                     .collect();
-                let outputs = self.outputs(&p, &known)?;
+                let outputs = match self.outputs(&p, &known) {
+                    Ok(o) => o,
+                    Err(e) => {
+                        let commit = rollback_commit(&deployment, &target, e.to_string());
+                        self.store
+                            .finish_deployment(deployment.id, DeploymentOutcome::RolledBack, commit)
+                            .await?;
+                        return Err(e);
+                    }
+                };
                 let resources: Vec<ResourceState> = state
                     .iter()
                     .map(|(id, r)| ResourceState {
@@ -872,9 +937,21 @@ impl Deployer {
                     } => (logical_id.clone(), reason.clone()),
                     other => (String::new(), other.to_string()),
                 };
-                let commit = rollback_commit(&deployment, &target, e.to_string());
+                let mut commit = rollback_commit(&deployment, &target, e.to_string());
+                let outcome = match &e {
+                    engine::ApplyError::RollbackFailed { .. } => {
+                        // The last good state could not be fully put back: say so.
+                        commit.status = if commit.status == StackStatus::RollbackComplete {
+                            StackStatus::RollbackFailed
+                        } else {
+                            StackStatus::UpdateRollbackFailed
+                        };
+                        DeploymentOutcome::Failed
+                    }
+                    _ => DeploymentOutcome::RolledBack,
+                };
                 self.store
-                    .finish_deployment(deployment.id, DeploymentOutcome::RolledBack, commit)
+                    .finish_deployment(deployment.id, outcome, commit)
                     .await?;
                 Err(DeployError::Failed { logical_id, reason })
             }
@@ -891,6 +968,7 @@ impl Deployer {
         events: mpsc::UnboundedSender<ProgressEvent>,
     ) -> Result<DeployResult, DeployError> {
         let started = std::time::Instant::now();
+        let _lock = self.lock(app, stage, stack).await;
         let stage =
             StageRef::parse(app, stage).map_err(|e| DeployError::BadRequest(e.to_string()))?;
         let stack = Self::stack_of(&stage, stack)?;
@@ -913,7 +991,7 @@ impl Deployer {
         let users = self.importers(&stage, &stack, &exported).await?;
         if !users.is_empty() {
             return Err(DeployError::BadRequest(format!(
-                "cannot destroy {key}: its exports are imported by other stacks ({});                  remove those imports first",
+                "cannot destroy {key}: its exports are imported by other stacks ({}); remove those imports first",
                 users
                     .iter()
                     .map(|(e, s)| format!("`{e}` by {s}"))
@@ -1191,13 +1269,38 @@ impl Deployer {
     /// resources of all its stacks.
     async fn realize(&self, stage: &StageRef) -> (Option<String>, Vec<String>) {
         let key = Self::stage_key(stage);
+        // One realize of a stage at a time, so the last one reads the last commit.
+        let _lock = self
+            .lock(
+                stage.app.as_str(),
+                stage.stage.as_str(),
+                Some("\u{0}realize"),
+            )
+            .await;
         let mut resources = Vec::new();
-        for s in self.store.list_stacks(stage).await.unwrap_or_default() {
+        let stacks = match self.store.list_stacks(stage).await {
+            Ok(s) => s,
+            // Keep serving what serves rather than stopping the stage.
+            Err(e) => {
+                return (
+                    self.runtimes.url(&key).await,
+                    vec![format!("state store: {e}")],
+                );
+            }
+        };
+        for s in stacks {
             if s.status.is_gone() {
                 continue;
             }
-            if let Ok(Some(snap)) = self.store.stack_snapshot(&s.stack).await {
-                resources.extend(snap.resources);
+            match self.store.stack_snapshot(&s.stack).await {
+                Ok(Some(snap)) => resources.extend(snap.resources),
+                Ok(None) => {}
+                Err(e) => {
+                    return (
+                        self.runtimes.url(&key).await,
+                        vec![format!("state store: {e}")],
+                    );
+                }
             }
         }
         if resources.is_empty() {
@@ -1316,6 +1419,34 @@ impl Deployer {
             })
             .collect()
     }
+}
+
+/// The resources of an evaluated template, in template order.
+fn desired_of(view: &Value) -> Vec<(String, Desired)> {
+    view.get("Resources")
+        .and_then(Value::as_object)
+        .map(|r| {
+            r.iter()
+                .map(|(id, v)| {
+                    (
+                        id.clone(),
+                        Desired {
+                            resource_type: v
+                                .get("Type")
+                                .and_then(Value::as_str)
+                                .unwrap_or("")
+                                .to_string(),
+                            properties: v
+                                .get("Properties")
+                                .and_then(Value::as_object)
+                                .cloned()
+                                .unwrap_or_default(),
+                        },
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The commit that keeps a stack at its state before `deployment`.
@@ -1501,20 +1632,36 @@ impl engine::Resolver for ApplyResolver<'_> {
         ]);
         let v = scope.eval(&raw, &path).map_err(|e| e.to_string())?;
         let v = v.unwrap_or_else(|| Value::Object(Map::new()));
-        if is_symbolic(&v) {
+        if let Some(where_) = first_symbolic(&v, String::new()) {
             return Err(format!(
-                "properties still refer to values that are not known: {}",
-                truncate(&v.to_string(), 300)
+                "property {where_} refers to a value that is not known locally"
             ));
         }
         Ok(v.as_object().cloned().unwrap_or_default())
     }
 }
 
-fn truncate(s: &str, n: usize) -> String {
-    match s.char_indices().nth(n) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
+/// The path and function of the first intrinsic left in `v` (never a value).
+fn first_symbolic(v: &Value, at: String) -> Option<String> {
+    if let Some((f, _)) = lockgate_template::eval::as_intrinsic(v) {
+        return Some(format!("{} ({f})", if at.is_empty() { "." } else { &at }));
+    }
+    match v {
+        Value::Object(m) => m.iter().find_map(|(k, x)| {
+            first_symbolic(
+                x,
+                if at.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{at}.{k}")
+                },
+            )
+        }),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| first_symbolic(x, format!("{at}[{i}]"))),
+        _ => None,
     }
 }
 

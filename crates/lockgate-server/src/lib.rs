@@ -241,6 +241,7 @@ impl Server {
             region: opts.region.clone(),
             account: ACCOUNT_ID.into(),
             function_env,
+            locks: Default::default(),
             pause_after: std::env::var("LOCKGATE_TEST_PAUSE_AFTER")
                 .ok()
                 .filter(|s| !s.is_empty()),
@@ -324,7 +325,14 @@ impl Server {
     /// Stops serving, stops every stage, removes `server.json`.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
-        let _ = self.task.await;
+        // Open streams (`logs --follow`) would hold a graceful stop forever.
+        let mut task = self.task;
+        if tokio::time::timeout(std::time::Duration::from_secs(5), &mut task)
+            .await
+            .is_err()
+        {
+            task.abort();
+        }
         self.scheduler_task.abort();
         self.shared.runtimes.shutdown().await;
         let _ = std::fs::remove_file(self.data_dir.join("server.json"));

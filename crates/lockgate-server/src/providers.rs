@@ -80,9 +80,18 @@ impl StageCtx {
     /// `{stack}-{stage}-{logical id}` (the app's own stack is named as the
     /// app: `greeter-dev-HelloFunction`), cut to `max` characters.
     pub fn physical_name(&self, logical_id: &str, max: usize) -> String {
-        let mut s = format!("{}-{}", self.prefix, logical_id);
-        s.truncate(max);
-        s
+        let s = format!("{}-{}", self.prefix, logical_id);
+        if s.len() <= max {
+            return s;
+        }
+        // Cut, with a hash of the whole so two long names never collide.
+        use sha2::Digest as _;
+        let hash = hex::encode(sha2::Sha256::digest(s.as_bytes()));
+        let mut cut = max.saturating_sub(11);
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!("{}-{}", &s[..cut], &hash[..10])
     }
 
     fn arn(&self, service: &str, rest: &str) -> String {
@@ -296,7 +305,12 @@ impl Kind {
                 }
                 let api = keep_or(&random_id);
                 Ok(Physical {
-                    attributes: obj(json!({"RootResourceId": random_id(), "RestApiId": api})),
+                    attributes: obj(json!({
+                        "RootResourceId": current
+                            .and_then(|c| c.attributes.get("RootResourceId").cloned())
+                            .unwrap_or_else(|| Value::String(random_id())),
+                        "RestApiId": api,
+                    })),
                     physical_id: api,
                 })
             }
@@ -322,7 +336,9 @@ impl Kind {
                 Ok(Physical {
                     attributes: obj(json!({
                         "Arn": format!("arn:aws:iam::{}:role/{name}", ctx.account),
-                        "RoleId": format!("AROA{}", random_id().to_uppercase()),
+                        "RoleId": current
+                            .and_then(|c| c.attributes.get("RoleId").cloned())
+                            .unwrap_or_else(|| Value::String(format!("AROA{}", random_id().to_uppercase()))),
                     })),
                     physical_id: name,
                 })
