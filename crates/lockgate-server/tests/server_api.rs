@@ -300,3 +300,122 @@ async fn no_echo_values_never_leave_the_server() {
     assert!(!plan.contains("topsecret"), "{plan}");
     server.shutdown().await;
 }
+
+const RENAMED: &str = r#"
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  FnName:
+    Type: String
+Resources:
+  Hello:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: !Ref FnName
+      Runtime: python3.11
+      Handler: app.handler
+      CodeUri: src/
+      Events:
+        Get:
+          Type: Api
+          Properties:
+            Path: /hello
+            Method: get
+"#;
+
+/// Answers the body of `GET {url}{path}`.
+async fn get_text(url: &str, path: &str) -> String {
+    reqwest::get(format!("{url}{path}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replacing_a_function_updates_what_refers_to_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (server, api) = Api::start(&tmp.path().join("data")).await;
+    let dir = tmp.path().join("renamed");
+    write(&dir, RENAMED);
+    std::fs::write(
+        dir.join("src/app.py"),
+        "def handler(event, context):\n    return {'statusCode': 200, 'body': 'ok'}\n",
+    )
+    .unwrap();
+    let deploy =
+        |name: &str| json!({"template": RENAMED, "base_dir": dir, "parameters": {"FnName": name}});
+    let (_, text) = api
+        .call(
+            reqwest::Method::POST,
+            "/v1/apps/renamed/stages/dev/deploy",
+            Some(deploy("fn-a")),
+        )
+        .await;
+    assert!(text.contains("CREATE_COMPLETE"), "{text}");
+    let (_, info) = api.get("/v1/apps/renamed/stages/dev").await;
+    let url = info["url"].as_str().unwrap().to_string();
+    assert!(get_text(&url, "/hello").await.contains("ok"));
+
+    // A new FunctionName replaces the function: the API and the permission
+    // that name it are changed in the same deploy, and the route still works.
+    let (_, plan) = api
+        .call(
+            reqwest::Method::POST,
+            "/v1/apps/renamed/stages/dev/plan",
+            Some(deploy("fn-b")),
+        )
+        .await;
+    assert!(
+        plan.contains("\"logical_id\":\"ServerlessRestApi\""),
+        "{plan}"
+    );
+    let (_, text) = api
+        .call(
+            reqwest::Method::POST,
+            "/v1/apps/renamed/stages/dev/deploy",
+            Some(deploy("fn-b")),
+        )
+        .await;
+    assert!(text.contains("UPDATE_COMPLETE"), "{text}");
+    assert!(get_text(&url, "/hello").await.contains("ok"));
+    // And nothing is left to change.
+    let (_, plan) = api
+        .call(
+            reqwest::Method::POST,
+            "/v1/apps/renamed/stages/dev/plan",
+            Some(deploy("fn-b")),
+        )
+        .await;
+    assert!(plan.contains("\"changes\":[]"), "{plan}");
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_export_name_is_refused_before_anything_changes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (server, api) = Api::start(&tmp.path().join("data")).await;
+    let dir = tmp.path().join("badexport");
+    let template = r#"
+Resources:
+  P:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Name: /dev/badexport/p
+      Type: String
+      Value: v
+Outputs:
+  O:
+    Value: !Ref P
+    Export:
+      Name: "bad name/with space"
+"#;
+    write(&dir, template);
+    let r = api.deploy("badexport", "dev", None, &dir).await;
+    assert_eq!(r["error"]["code"], "invalid-template", "{r}");
+    let (status, _) = api.get("/v1/params/dev/badexport/p").await;
+    assert_eq!(status, 404, "nothing was created");
+    let (status, _) = api.get("/v1/apps/badexport/stages/dev").await;
+    assert_eq!(status, 404);
+    server.shutdown().await;
+}
