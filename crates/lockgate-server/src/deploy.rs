@@ -658,7 +658,17 @@ impl Deployer {
                 )));
             }
         }
-        mask_old_secrets(&mut changes);
+        let old_digests: HashSet<String> = snapshot
+            .as_ref()
+            .and_then(|s| s.parameters.get(NO_ECHO_DIGESTS))
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        mask_old_secrets(&mut changes, &old_digests);
         if let Some(s) = &snapshot {
             order_removals(&mut changes, &s.template);
         }
@@ -767,9 +777,23 @@ impl Deployer {
             serde_json::to_value(plan_changes(&p.changes)).unwrap_or(Value::Null);
         let target = StackTarget {
             template: p.loaded.redact(p.loaded.template.clone()),
-            parameters: p
-                .loaded
-                .redact(Value::Object(p.loaded.parameter_values.clone())),
+            parameters: {
+                let mut params = p
+                    .loaded
+                    .redact(Value::Object(p.loaded.parameter_values.clone()));
+                // Digests of the NoEcho values, so that a later plan can mask
+                // them where they are no longer secrets of the template.
+                if let Value::Object(m) = &mut params {
+                    m.insert(
+                        NO_ECHO_DIGESTS.into(),
+                        p.secrets
+                            .iter()
+                            .map(|x| Value::String(digest_text(x)))
+                            .collect(),
+                    );
+                }
+                params
+            },
         };
         let deployment = self
             .store
@@ -1488,10 +1512,29 @@ fn local_urls(value: &str, url: &str, m: &realize::StageModel, region: &str) -> 
     v
 }
 
+/// Where a stack's stored parameters keep the digests of its NoEcho values.
+const NO_ECHO_DIGESTS: &str = "Lockgate::NoEchoDigests";
+
+fn digest_text(s: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(s.as_bytes()))
+}
+
 /// The deployed side of a change holds the old values, which the secrets of
 /// the new template do not name: mask every old value whose new value is
-/// masked (a NoEcho parameter that changed).
-fn mask_old_secrets(changes: &mut ChangeSet) {
+/// masked (a NoEcho parameter that changed), and every old value that was a
+/// NoEcho value of the last deploy (`old_digests`).
+fn mask_old_secrets(changes: &mut ChangeSet, old_digests: &HashSet<String>) {
+    fn by_digest(v: &mut Value, digests: &HashSet<String>) {
+        match v {
+            Value::String(s) if digests.contains(&digest_text(s)) => {
+                *s = changeset::REDACTED.into();
+            }
+            Value::Object(m) => m.values_mut().for_each(|x| by_digest(x, digests)),
+            Value::Array(a) => a.iter_mut().for_each(|x| by_digest(x, digests)),
+            _ => {}
+        }
+    }
     fn walk(before: &mut Value, after: &Value) {
         match (before, after) {
             (Value::Object(b), Value::Object(a)) => {
@@ -1516,6 +1559,11 @@ fn mask_old_secrets(changes: &mut ChangeSet) {
         for d in &mut c.details {
             if let (Some(before), Some(after)) = (d.before.as_mut(), d.after.as_ref()) {
                 walk(before, after);
+            }
+            if let Some(before) = d.before.as_mut()
+                && !old_digests.is_empty()
+            {
+                by_digest(before, old_digests);
             }
         }
     }

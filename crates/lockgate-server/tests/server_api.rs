@@ -298,6 +298,24 @@ async fn no_echo_values_never_leave_the_server() {
         "{plan}"
     );
     assert!(!plan.contains("topsecret"), "{plan}");
+    // The parameter no longer used: the old value is still masked.
+    let plain = WITH_SECRET.replace("DB_PASSWORD: !Ref DbPassword", "DB_PASSWORD: plain-now");
+    let (_, plan) = api
+        .call(
+            reqwest::Method::POST,
+            "/v1/apps/secretive/stages/dev/plan",
+            Some(json!({
+                "template": plain,
+                "base_dir": dir,
+                "parameters": {"DbPassword": "x"},
+            })),
+        )
+        .await;
+    assert!(
+        plan.contains("plain-now") && plan.contains("****"),
+        "{plan}"
+    );
+    assert!(!plan.contains("topsecret"), "{plan}");
     server.shutdown().await;
 }
 
