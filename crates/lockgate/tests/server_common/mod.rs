@@ -28,7 +28,30 @@ pub fn example() -> PathBuf {
 }
 
 /// Starts `lockgate server` and waits until it has written `server.json`.
-pub fn start_server(data: &Path, pause_after: Option<&str>) -> (Child, String) {
+/// A started server, killed when dropped (also when a test fails).
+pub struct ServerGuard(pub Child);
+
+impl std::ops::Deref for ServerGuard {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ServerGuard {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for ServerGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn start_server(data: &Path, pause_after: Option<&str>) -> (ServerGuard, String) {
     let _ = std::fs::remove_file(data.join("server.json"));
     let mut cmd = lockgate();
     cmd.args(["server", "--data-dir"])
@@ -46,7 +69,7 @@ pub fn start_server(data: &Path, pause_after: Option<&str>) -> (Child, String) {
             && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
             && let Some(url) = v["url"].as_str()
         {
-            return (child, url.to_string());
+            return (ServerGuard(child), url.to_string());
         }
         if let Ok(Some(status)) = child.try_wait() {
             let mut err = String::new();
