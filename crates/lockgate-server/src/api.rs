@@ -36,6 +36,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/apps/{app}/stages/{stage}/plan", post(plan))
         .route("/apps/{app}/stages/{stage}/deploy", post(deploy))
         .route("/apps/{app}/stages/{stage}/schedules", get(schedules))
+        .route(
+            "/apps/{app}/stages/{stage}/schedules/{rule}/run",
+            post(run_schedule),
+        )
         .route("/apps/{app}/stages/{stage}/logs", get(logs_all))
         .route("/apps/{app}/stages/{stage}/logs/{function}", get(logs))
         .route("/params", get(list_params))
@@ -332,6 +336,28 @@ async fn schedules(State(s): S, Path((app, stage)): Path<(String, String)>) -> R
     axum::Json(rules).into_response()
 }
 
+/// Fires a scheduled rule now (its schedule is unchanged).
+async fn run_schedule(
+    State(s): S,
+    Path((app, stage, rule)): Path<(String, String, String)>,
+) -> Response {
+    if let Err(e) = StageRef::parse(&app, &stage) {
+        return error(400, "bad-request", e.to_string());
+    }
+    match s.scheduler.fire_now(&format!("{app}/{stage}"), &rule) {
+        Some(f) => axum::Json(json!({
+            "rule": f.key,
+            "fired_at": f.scheduled_at.to_rfc3339(),
+        }))
+        .into_response(),
+        None => error(
+            404,
+            "not-found",
+            format!("stage {app}/{stage} has no scheduled rule `{rule}`"),
+        ),
+    }
+}
+
 #[derive(Deserialize)]
 struct LogQuery {
     #[serde(default)]
@@ -375,7 +401,7 @@ async fn logs(
                 };
                 match next {
                     Ok((k, l)) => {
-                        if k == key
+                        if *k == *key
                             && l.cursor > cursor
                             && crate::logs::matches(&function, &l.function)
                         {
@@ -610,7 +636,7 @@ pub(crate) async fn sync_schedules(s: &Arc<Shared>) {
                     continue;
                 };
                 let cloud = cloud.clone();
-                let region = s.region.clone();
+                let region = s.deployer.region.clone();
                 let logs = s.logs.clone();
                 let stage_key = key.clone();
                 let target = t.clone();

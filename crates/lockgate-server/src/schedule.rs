@@ -771,6 +771,23 @@ impl Scheduler {
             .collect()
     }
 
+    /// Fires one rule now, outside its schedule (which is left as it was),
+    /// as EventBridge's console "test" does; the event's time is now.
+    /// Returns the firing, or `None` when the group has no such rule.
+    pub fn fire_now(&self, group: &str, key: &str) -> Option<Firing> {
+        let target = {
+            let groups = self.inner.groups.lock().unwrap_or_else(|e| e.into_inner());
+            groups.get(group)?.get(key)?.rule.target.clone()
+        };
+        let firing = Firing {
+            group: group.to_string(),
+            key: key.to_string(),
+            scheduled_at: self.inner.clock.now(),
+        };
+        target.fire(&firing);
+        Some(firing)
+    }
+
     /// Starts the scheduler's task on the current tokio runtime: it fires
     /// what is due, then sleeps until the next due time (at most
     /// [`MAX_SLEEP`]) or until the rules change. Abort the handle to stop it.

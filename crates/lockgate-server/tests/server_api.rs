@@ -137,6 +137,11 @@ async fn deploys_stacks_with_exports_imports_parameters_and_schedules() {
 
     let exporter = tmp.path().join("exporter");
     write(&exporter, EXPORTER);
+    std::fs::write(
+        exporter.join("src/app.py"),
+        "def handler(event, context):\n    print('tick:', event['detail-type'], 'from', event['source'])\n",
+    )
+    .unwrap();
     let r = api.deploy("exporter", "dev", None, &exporter).await;
     assert_eq!(r["result"]["status"], "CREATE_COMPLETE", "{r}");
 
@@ -144,6 +149,50 @@ async fn deploys_stacks_with_exports_imports_parameters_and_schedules() {
     let (_, rules) = api.get("/v1/apps/exporter/stages/dev/schedules").await;
     assert_eq!(rules[0]["expression"], "rate(5 minutes)", "{rules}");
     assert!(rules[0]["next"].is_string());
+
+    // Fired now, the rule invokes the function with EventBridge's event.
+    let rule = rules[0]["rule"].as_str().unwrap().to_string();
+    let (status, text) = api
+        .call(
+            reqwest::Method::POST,
+            &format!("/v1/apps/exporter/stages/dev/schedules/{rule}/run"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{text}");
+    // Follow the function's log until the line arrives (bounded).
+    let mut stream = api
+        .http
+        .get(format!(
+            "{}/v1/apps/exporter/stages/dev/logs/Tick?follow=true",
+            api.url
+        ))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap()
+        .bytes_stream();
+    let mut seen = String::new();
+    let found = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        use futures::StreamExt;
+        while let Some(Ok(chunk)) = stream.next().await {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains("tick: Scheduled Event from aws.events") {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(found, Ok(true), "never fired: {seen}");
+    let (status, _) = api
+        .call(
+            reqwest::Method::POST,
+            "/v1/apps/exporter/stages/dev/schedules/nope/run",
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
 
     // The template's SSM parameter holds the function's physical name.
     let (status, p) = api.get("/v1/params/dev/exporter/setting").await;
