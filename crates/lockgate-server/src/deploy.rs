@@ -245,6 +245,8 @@ struct Prepared {
     loaded: LoadedTemplate,
     secrets: Vec<String>,
     snapshot: Option<StackSnapshot>,
+    /// The committed resources, by logical ID.
+    current: BTreeMap<String, DeployedResource>,
     lookups: Lookups,
     changes: ChangeSet,
     warnings: Vec<String>,
@@ -275,7 +277,6 @@ impl DynamicResolver for Lookups {
 /// `Ref` / `Fn::GetAtt` over what is deployed.
 struct Known<'a> {
     known: &'a HashMap<String, Physical>,
-    types: &'a HashMap<String, String>,
     lookups: &'a Lookups,
 }
 
@@ -293,7 +294,6 @@ impl Resolver for Known<'_> {
         }
         // Attributes not modelled locally answer a stand-in, so real templates
         // still deploy.
-        let _ = self.types;
         Some(Value::String(format!("{}.{attribute}", p.physical_id)))
     }
 
@@ -307,21 +307,6 @@ impl Resolver for Known<'_> {
     fn ssm_parameter(&self, name: &str) -> Option<String> {
         self.lookups.ssm.get(&(name.to_string(), None)).cloned()
     }
-}
-
-fn physicals_of(resources: &[ResourceState]) -> HashMap<String, Physical> {
-    resources
-        .iter()
-        .filter_map(|r| {
-            Some((
-                r.logical_id.clone(),
-                Physical {
-                    physical_id: r.physical_id.clone()?,
-                    attributes: r.attributes.as_object().cloned().unwrap_or_default(),
-                },
-            ))
-        })
-        .collect()
 }
 
 fn resource_types(template: &Value) -> HashMap<String, String> {
@@ -365,31 +350,17 @@ fn diag_error(d: lockgate_template::Diagnostics) -> DeployError {
     }
 }
 
-/// Every `{{resolve:ssm:…}}` / `{{resolve:ssm-secure:…}}` in a value.
+/// Every `{{resolve:ssm:…}}` / `{{resolve:ssm-secure:…}}` in a value, as
+/// (secure, name, version); malformed ones were reported by the load.
 fn dynamic_refs(v: &Value, out: &mut Vec<(bool, String, Option<String>)>) {
     match v {
         Value::String(s) => {
-            let mut rest = s.as_str();
-            while let Some(i) = rest.find("{{resolve:") {
-                let after = &rest[i + 10..];
-                let Some(end) = after.find("}}") else { break };
-                let inner = &after[..end];
-                let (secure, spec) = if let Some(x) = inner.strip_prefix("ssm-secure:") {
-                    (true, x)
-                } else if let Some(x) = inner.strip_prefix("ssm:") {
-                    (false, x)
-                } else {
-                    rest = &after[end..];
-                    continue;
-                };
-                let (name, version) = match spec.rsplit_once(':') {
-                    Some((n, v)) if v.chars().all(|c| c.is_ascii_digit()) && !v.is_empty() => {
-                        (n.to_string(), Some(v.to_string()))
-                    }
-                    _ => (spec.to_string(), None),
-                };
-                out.push((secure, name, version));
-                rest = &after[end..];
+            for (_, r) in lockgate_template::eval::dynamic::find_dynamic(s) {
+                match r {
+                    Ok(DynamicRef::Ssm { name, version }) => out.push((false, name, version)),
+                    Ok(DynamicRef::SsmSecure { name, version }) => out.push((true, name, version)),
+                    _ => {}
+                }
             }
         }
         Value::Array(a) => a.iter().for_each(|x| dynamic_refs(x, out)),
@@ -559,18 +530,18 @@ impl Deployer {
                 stage.app, stage.stage, stack.name, s.status
             )));
         }
-        let deployed_resources = snapshot
+        let current = snapshot
             .as_ref()
-            .map(|s| s.resources.clone())
+            .map(|s| deployed_map(&s.resources))
             .unwrap_or_default();
-        let deployed: BTreeMap<String, Deployed> = deployed_resources
+        let deployed: BTreeMap<String, Deployed> = current
             .iter()
-            .map(|r| {
+            .map(|(id, r)| {
                 (
-                    r.logical_id.clone(),
+                    id.clone(),
                     Deployed {
                         resource_type: r.resource_type.clone(),
-                        properties: r.properties.as_object().cloned().unwrap_or_default(),
+                        properties: r.properties.clone(),
                     },
                 )
             })
@@ -578,7 +549,10 @@ impl Deployer {
         // Plan; then plan again without the physical IDs of what would be
         // replaced, so that what refers to it is changed too (its new value
         // is known only at apply time), until nothing more is replaced.
-        let mut known = physicals_of(&deployed_resources);
+        let mut known: HashMap<String, Physical> = current
+            .iter()
+            .map(|(id, r)| (id.clone(), r.physical.clone()))
+            .collect();
         let types = resource_types(&loaded.template);
         let mut rounds = 0;
         let (view, mut changes) = loop {
@@ -586,7 +560,6 @@ impl Deployer {
                 .evaluate(
                     &Known {
                         known: &known,
-                        types: &types,
                         lookups: &lookups,
                     },
                     &lookups,
@@ -678,6 +651,7 @@ impl Deployer {
             loaded,
             secrets,
             snapshot,
+            current,
             lookups,
             changes,
             warnings,
@@ -812,11 +786,7 @@ impl Deployer {
                 other => DeployError::Store(other),
             })?;
 
-        let deployed: BTreeMap<String, DeployedResource> = p
-            .snapshot
-            .as_ref()
-            .map(|s| deployed_map(&s.resources))
-            .unwrap_or_default();
+        let deployed = &p.current;
         let ctx = self.stage_ctx(&p.stack, actor, &deployed);
         let types = resource_types(&p.loaded.template);
         let providers = self.recording(ctx, deployment.id, &types, &deployed);
@@ -844,7 +814,6 @@ impl Deployer {
         let resolver = ApplyResolver {
             loaded: &p.loaded,
             lookups: &p.lookups,
-            types: &types,
             active: &active,
         };
         let tx = events.clone();
@@ -1370,13 +1339,11 @@ impl Deployer {
         p: &Prepared,
         known: &HashMap<String, Physical>,
     ) -> Result<Vec<Output>, DeployError> {
-        let types = resource_types(&p.loaded.template);
         let view = p
             .loaded
             .evaluate(
                 &Known {
                     known,
-                    types: &types,
                     lookups: &p.lookups,
                 },
                 &p.lookups,
@@ -1647,7 +1614,6 @@ fn imports_of(template: &Value) -> Vec<ExportName> {
 struct ApplyResolver<'a> {
     loaded: &'a LoadedTemplate,
     lookups: &'a Lookups,
-    types: &'a HashMap<String, String>,
     active: &'a HashSet<String>,
 }
 
@@ -1660,7 +1626,6 @@ impl engine::Resolver for ApplyResolver<'_> {
     ) -> Result<Map<String, Value>, String> {
         let r = Known {
             known,
-            types: self.types,
             lookups: self.lookups,
         };
         let scope = self.loaded.scope(self.active, &r, self.lookups);

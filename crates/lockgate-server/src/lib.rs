@@ -115,7 +115,6 @@ pub(crate) struct Shared {
     pub(crate) ssm: ssm::SsmService,
     pub(crate) credentials: Arc<sigv4::CredentialIndex>,
     pub(crate) scheduler: schedule::Scheduler,
-    pub(crate) region: String,
 }
 
 /// A running server.
@@ -135,31 +134,6 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ServerError + '_ {
         path: path.to_path_buf(),
         source,
     }
-}
-
-/// Reads a secret file, creating it (0600) with `make()` when absent.
-fn secret_file(path: &Path, make: impl FnOnce() -> Vec<u8>) -> Result<Vec<u8>, ServerError> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    match std::fs::read(path) {
-        Ok(b) if !b.is_empty() => return Ok(b),
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(io(path)(e)),
-    }
-    let bytes = make();
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(io(&tmp))?;
-    f.write_all(&bytes).map_err(io(&tmp))?;
-    f.sync_all().map_err(io(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(io(path))?;
-    Ok(bytes)
 }
 
 impl Server {
@@ -184,9 +158,17 @@ impl Server {
                 })?,
             );
         let token_file = data_dir.join("admin.token");
-        let token = secret_file(&token_file, || {
-            format!("lg_{}", hex::encode(rand::random::<[u8; 24]>())).into_bytes()
-        })?;
+        let token = sigv4::load_or_create_secret_file(
+            &token_file,
+            "admin token",
+            || format!("lg_{}", hex::encode(rand::random::<[u8; 24]>())).into_bytes(),
+            |b| {
+                (!String::from_utf8_lossy(b).trim().is_empty())
+                    .then_some(())
+                    .ok_or_else(|| "the file is empty".to_string())
+            },
+        )
+        .map_err(io(&token_file))?;
         let token = String::from_utf8_lossy(&token).trim().to_string();
         let keys = data_dir.join("keys");
         std::fs::create_dir_all(&keys).map_err(io(&keys))?;
@@ -220,7 +202,6 @@ impl Server {
             logs.clone(),
         ));
         let index = credentials.clone();
-        let region = opts.region.clone();
         let function_env = Arc::new(move |stage: &StageRef| {
             let c = index.register_stage(stage.app.as_str(), stage.stage.as_str());
             BTreeMap::from([
@@ -230,7 +211,6 @@ impl Server {
                 ("AWS_SESSION_TOKEN".to_string(), c.session_token),
                 ("LOCKGATE_STAGE".to_string(), stage.stage.to_string()),
                 ("LOCKGATE_APP".to_string(), stage.app.to_string()),
-                ("AWS_REGION".to_string(), region.clone()),
             ])
         });
         let deployer = Deployer {
@@ -262,7 +242,6 @@ impl Server {
             ssm,
             credentials,
             scheduler,
-            region: opts.region.clone(),
         });
         api::sync_schedules(&shared).await;
         let (shutdown, rx) = watch::channel(false);

@@ -23,35 +23,38 @@ use serde_json::{Map, Value, json};
 /// The S3 bucket name that marks code held in the artifact store.
 pub const ARTIFACT_BUCKET: &str = "lockgate-artifacts";
 
-/// The resource types emulated locally; any other type is recorded only.
-pub const EMULATED: &[&str] = &[
-    "AWS::Lambda::Function",
-    "AWS::Lambda::Version",
-    "AWS::Lambda::Alias",
-    "AWS::Lambda::Permission",
-    "AWS::Lambda::LayerVersion",
-    "AWS::Lambda::LayerVersionPermission",
-    "AWS::ApiGateway::RestApi",
-    "AWS::ApiGateway::Deployment",
-    "AWS::ApiGateway::Stage",
-    "AWS::ApiGatewayV2::Api",
-    "AWS::ApiGatewayV2::Route",
-    "AWS::ApiGatewayV2::Integration",
-    "AWS::ApiGatewayV2::Stage",
-    "AWS::IAM::Role",
-    "AWS::IAM::Policy",
-    "AWS::IAM::ManagedPolicy",
-    "AWS::SSM::Parameter",
-    "AWS::Events::Rule",
-    "AWS::Logs::LogGroup",
-    "AWS::CloudWatch::Alarm",
-    "AWS::CodeDeploy::Application",
-    "AWS::CodeDeploy::DeploymentGroup",
+/// The resource types handled locally, with how; any other type is
+/// recorded only (and reported as "not emulated locally"). The types with
+/// `K::Record` here are kept and shown for later work (IAM policies, alarms,
+/// CodeDeploy) without a local effect of their own.
+const TYPES: &[(&str, K)] = &[
+    ("AWS::Lambda::Function", K::Function),
+    ("AWS::Lambda::Version", K::Version),
+    ("AWS::Lambda::Alias", K::Alias),
+    ("AWS::Lambda::Permission", K::Record),
+    ("AWS::Lambda::LayerVersion", K::Layer),
+    ("AWS::Lambda::LayerVersionPermission", K::Record),
+    ("AWS::ApiGateway::RestApi", K::RestApi),
+    ("AWS::ApiGateway::Deployment", K::RandomId),
+    ("AWS::ApiGateway::Stage", K::NamedBy("StageName")),
+    ("AWS::ApiGatewayV2::Api", K::HttpApi),
+    ("AWS::ApiGatewayV2::Route", K::RandomId),
+    ("AWS::ApiGatewayV2::Integration", K::RandomId),
+    ("AWS::ApiGatewayV2::Stage", K::NamedBy("StageName")),
+    ("AWS::IAM::Role", K::Role),
+    ("AWS::IAM::Policy", K::Record),
+    ("AWS::IAM::ManagedPolicy", K::Record),
+    ("AWS::SSM::Parameter", K::Parameter),
+    ("AWS::Events::Rule", K::Rule),
+    ("AWS::Logs::LogGroup", K::LogGroup),
+    ("AWS::CloudWatch::Alarm", K::Record),
+    ("AWS::CodeDeploy::Application", K::Record),
+    ("AWS::CodeDeploy::DeploymentGroup", K::Record),
 ];
 
 /// Whether a resource type is emulated locally (not just recorded).
 pub fn is_emulated(resource_type: &str) -> bool {
-    EMULATED.contains(&resource_type)
+    TYPES.iter().any(|(t, _)| *t == resource_type)
 }
 
 /// What providers of one stage share.
@@ -169,24 +172,7 @@ pub fn providers(ctx: Arc<StageCtx>) -> Providers {
         kind: K::Record,
     });
     let mut p = Providers::new(Some(record));
-    let table: &[(&str, K)] = &[
-        ("AWS::Lambda::Function", K::Function),
-        ("AWS::Lambda::Version", K::Version),
-        ("AWS::Lambda::Alias", K::Alias),
-        ("AWS::Lambda::LayerVersion", K::Layer),
-        ("AWS::ApiGateway::RestApi", K::RestApi),
-        ("AWS::ApiGateway::Deployment", K::RandomId),
-        ("AWS::ApiGateway::Stage", K::NamedBy("StageName")),
-        ("AWS::ApiGatewayV2::Api", K::HttpApi),
-        ("AWS::ApiGatewayV2::Route", K::RandomId),
-        ("AWS::ApiGatewayV2::Integration", K::RandomId),
-        ("AWS::ApiGatewayV2::Stage", K::NamedBy("StageName")),
-        ("AWS::IAM::Role", K::Role),
-        ("AWS::SSM::Parameter", K::Parameter),
-        ("AWS::Events::Rule", K::Rule),
-        ("AWS::Logs::LogGroup", K::LogGroup),
-    ];
-    for (ty, kind) in table {
+    for (ty, kind) in TYPES {
         p.insert(
             ty,
             Arc::new(Kind {

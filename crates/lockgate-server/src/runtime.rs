@@ -84,11 +84,10 @@ impl Runtimes {
     /// instances, the gateway keeps its port and swaps to the new routes
     /// without dropping a connection. Answers the stage's URL.
     pub async fn run(&self, key: &str, model: StageModel) -> Result<String, String> {
-        let logs = self.logs.clone();
-        let stage_key = key.to_string();
+        let log = self.logs.stage(key);
         let sink: lockgate_cloud::LogSink =
             Arc::new(move |l: &lockgate_cloud::logs::LogLine<'_>| {
-                logs.push(&stage_key, l.function, l.line);
+                log.push(l.function, l.line);
             });
         let mut stages = self.stages.lock().await;
         if let Some(current) = stages.get_mut(key) {

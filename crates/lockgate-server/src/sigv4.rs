@@ -104,34 +104,63 @@ pub const SERVER_SECRET_LEN: usize = 32;
 /// the wrong length or readable by group or others is refused with a message
 /// naming the file and the fix.
 pub fn load_or_create_server_secret(path: &Path) -> std::io::Result<[u8; SERVER_SECRET_LEN]> {
+    let bytes = load_or_create_secret_file(
+        path,
+        "server secret",
+        || {
+            let mut secret = [0u8; SERVER_SECRET_LEN];
+            rand::fill(&mut secret);
+            secret.to_vec()
+        },
+        |b| {
+            (b.len() == SERVER_SECRET_LEN)
+                .then_some(())
+                .ok_or_else(|| format!("expected {SERVER_SECRET_LEN} bytes, found {}", b.len()))
+        },
+    )?;
+    bytes.as_slice().try_into().map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "server secret: wrong length",
+        )
+    })
+}
+
+/// Reads a secret file (`what` names it in errors), or creates it with
+/// `make()` (mode 0600, never overwriting a file that appeared meanwhile).
+/// A file readable by group or others, or that `check` refuses, is an error
+/// naming the file and the fix.
+pub fn load_or_create_secret_file(
+    path: &Path,
+    what: &str,
+    make: impl FnOnce() -> Vec<u8>,
+    check: impl Fn(&[u8]) -> Result<(), String>,
+) -> std::io::Result<Vec<u8>> {
     use std::io::{Error, ErrorKind, Write};
     #[cfg(unix)]
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 
-    let read = |path: &Path| -> std::io::Result<[u8; SERVER_SECRET_LEN]> {
+    let read = |path: &Path| -> std::io::Result<Vec<u8>> {
         let meta = std::fs::metadata(path)?;
         #[cfg(unix)]
         if meta.permissions().mode() & 0o077 != 0 {
             return Err(Error::new(
                 ErrorKind::PermissionDenied,
                 format!(
-                    "server secret {} is readable by group or others: run `chmod 600 {}`",
+                    "{what} {} is readable by group or others: run `chmod 600 {}`",
                     path.display(),
                     path.display()
                 ),
             ));
         }
         let bytes = std::fs::read(path)?;
-        bytes.as_slice().try_into().map_err(|_| {
+        check(&bytes).map_err(|e| {
             Error::new(
                 ErrorKind::InvalidData,
-                format!(
-                    "server secret {}: expected {SERVER_SECRET_LEN} bytes, found {}",
-                    path.display(),
-                    bytes.len()
-                ),
+                format!("{what} {}: {e}", path.display()),
             )
-        })
+        })?;
+        Ok(bytes)
     };
     match read(path) {
         Ok(secret) => return Ok(secret),
@@ -141,8 +170,7 @@ pub fn load_or_create_server_secret(path: &Path) -> std::io::Result<[u8; SERVER_
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let mut secret = [0u8; SERVER_SECRET_LEN];
-    rand::fill(&mut secret);
+    let secret = make();
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
