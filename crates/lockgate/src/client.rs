@@ -3,6 +3,7 @@
 //! directory, the per-user data directory), and typed calls over loopback
 //! HTTP, with the ndjson streams of deploy, destroy and `logs --follow`.
 
+use lockgate_server::default_data_dir;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -118,24 +119,6 @@ impl std::error::Error for ClientError {}
 /// How to start a server, appended to "no server" errors.
 pub const HOW_TO_START: &str = "start one with `lockgate server` (or `lockgate up` in your app's directory), \
 or point at one with --server URL / LOCKGATE_SERVER";
-
-/// The per-user data directory: `$LOCKGATE_DATA_DIR`, else
-/// `$XDG_DATA_HOME/lockgate`, else `~/.local/share/lockgate`.
-///
-/// The same rule as the server's own default, computed here so discovery
-/// works without linking the server.
-pub fn default_data_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("LOCKGATE_DATA_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(d);
-    }
-    if let Some(d) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
-        return PathBuf::from(d).join("lockgate");
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default();
-    home.join(".local/share/lockgate")
-}
 
 /// Reads `server.json`: `(url, token file)`.
 fn read_server_json(path: &Path) -> Result<(String, Option<PathBuf>), ClientError> {

@@ -200,22 +200,26 @@ pub fn current_dir() -> Result<PathBuf, ClientError> {
         .map_err(|e| ClientError::Usage(format!("cannot read the current directory: {e}")))
 }
 
+/// A multi-threaded runtime for a verb, or the exit code of failing to make one.
+pub fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("error: cannot start the async runtime: {e}");
+            ExitCode::from(2)
+        })
+}
+
 /// Runs an async verb body on a fresh runtime and maps its error to an exit code.
 pub fn run_async<F>(output: Format, body: F) -> ExitCode
 where
     F: Future<Output = Result<(), ClientError>>,
 {
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    finish(output, rt.block_on(body))
+    match runtime() {
+        Ok(rt) => finish(output, rt.block_on(body)),
+        Err(code) => code,
+    }
 }
 
 /// Prints an error (as JSON on stdout with `--output json`, else on stderr) and picks the exit code.

@@ -56,15 +56,9 @@ pub async fn shutdown_signal() {
 /// Runs the verb.
 pub fn run(args: Args) -> ExitCode {
     init_tracing();
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match super::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     rt.block_on(async move {
         let data_dir = args.data_dir.unwrap_or_else(default_data_dir);

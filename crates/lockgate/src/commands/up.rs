@@ -82,18 +82,7 @@ pub fn is_relevant(root: &Path, path: &Path) -> bool {
 /// Runs the verb.
 pub fn run(args: Args) -> ExitCode {
     init_tracing();
-    let output = args.output;
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    super::finish(output, rt.block_on(up(args)))
+    super::run_async(args.output, up(args))
 }
 
 async fn up(args: Args) -> Result<(), ClientError> {
