@@ -18,7 +18,6 @@ use crate::realize::StageModel;
 
 /// One stage's runtime.
 struct StageRuntime {
-    cloud: Arc<Cloud>,
     gateway: Gateway,
     model: StageModel,
 }
@@ -101,7 +100,6 @@ impl Runtimes {
             .map_err(|e| e.to_string())?;
             current.gateway.swap_with_sink(cloud.clone(), sink);
             old.retire(Some(&cloud));
-            current.cloud = cloud;
             current.model = model;
             return Ok(format!("http://{}", current.gateway.addr()));
         }
@@ -123,22 +121,16 @@ impl Runtimes {
         };
         let addr = gateway.addr();
         self.save_port(key, addr.port());
-        stages.insert(
-            key.to_string(),
-            StageRuntime {
-                cloud,
-                gateway,
-                model,
-            },
-        );
+        stages.insert(key.to_string(), StageRuntime { gateway, model });
         Ok(format!("http://{addr}"))
     }
 
     /// Stops a stage's runtime and forgets its port.
     pub async fn remove(&self, key: &str) {
         if let Some(old) = self.stages.lock().await.remove(key) {
+            let cloud = old.gateway.cloud();
             old.gateway.stop().await;
-            old.cloud.shutdown();
+            cloud.shutdown();
         }
         self.forget_port(key);
     }
@@ -154,7 +146,7 @@ impl Runtimes {
 
     /// The cloud of a stage that runs.
     pub async fn cloud(&self, key: &str) -> Option<Arc<Cloud>> {
-        self.stages.lock().await.get(key).map(|s| s.cloud.clone())
+        self.stages.lock().await.get(key).map(|s| s.gateway.cloud())
     }
 
     /// The model a stage runs.
@@ -166,8 +158,9 @@ impl Runtimes {
     pub async fn shutdown(&self) {
         let mut stages = self.stages.lock().await;
         for (_, s) in stages.drain() {
+            let cloud = s.gateway.cloud();
             s.gateway.stop().await;
-            s.cloud.shutdown();
+            cloud.shutdown();
         }
     }
 }
