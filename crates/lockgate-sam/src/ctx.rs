@@ -34,6 +34,29 @@ impl Resource {
         }
     }
 
+    /// The resource a template entry describes: its `Properties`, and every
+    /// other key but `Type` as an attribute (a non-map entry gives an empty resource).
+    pub fn from_template(
+        logical_id: impl Into<String>,
+        resource_type: impl Into<String>,
+        entry: &Value,
+    ) -> Self {
+        let mut r = Resource::new(logical_id, resource_type);
+        if let Value::Object(m) = entry {
+            r.properties = m
+                .get("Properties")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
+            for (k, v) in m {
+                if k != "Type" && k != "Properties" {
+                    r.attributes.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        r
+    }
+
     /// Sets a property (builder style).
     pub fn prop(mut self, key: &str, value: Value) -> Self {
         self.properties.insert(key.to_string(), value);
@@ -124,6 +147,20 @@ pub struct Ctx {
 pub type ErrorItemList = crate::error::ErrorItem;
 
 impl Ctx {
+    /// Adds `conds` to the template's `Conditions` (made a map first if it is not one).
+    pub fn add_conditions(&mut self, conds: Map<String, Value>) {
+        let c = self
+            .template
+            .entry("Conditions")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !c.is_object() {
+            *c = Value::Object(Map::new());
+        }
+        if let Value::Object(c) = c {
+            c.extend(conds);
+        }
+    }
+
     /// A fresh context for one transform of `template` (parameters resolved by the caller).
     pub fn new(
         opts: TransformOptions,

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::ErrorItem;
-use crate::intrinsics::is_intrinsic;
+use crate::intrinsics::{is_intrinsic, py_list};
 
 const FUNCTION: &[&str] = &[
     "Handler",
@@ -135,11 +135,6 @@ pub const SAM_TYPES: &[&str] = &[
     "AWS::Serverless::StateMachine",
     "AWS::Serverless::CapacityProvider",
 ];
-
-fn py_list(items: &[&str]) -> String {
-    let quoted: Vec<String> = items.iter().map(|s| format!("'{s}'")).collect();
-    format!("[{}]", quoted.join(", "))
-}
 
 fn section_error(message: impl Into<String>) -> ErrorItem {
     ErrorItem::Other {

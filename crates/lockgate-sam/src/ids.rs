@@ -94,7 +94,7 @@ fn write_pretty(v: &Value, indent: usize, level: usize, out: &mut String) {
     }
 }
 
-fn python_number(n: &serde_json::Number) -> String {
+pub(crate) fn python_number(n: &serde_json::Number) -> String {
     if let Some(f) = n.as_f64().filter(|_| n.is_f64()) {
         // Python prints floats with repr(): 1.0, 0.5, 1e-05 ...
         if f.fract() == 0.0 && f.abs() < 1e16 {
@@ -167,6 +167,16 @@ pub fn is_falsy(v: &Value) -> bool {
         Value::Array(a) => a.is_empty(),
         Value::Object(o) => o.is_empty(),
     }
+}
+
+/// `v is not None and v` in Python: present and not falsy.
+pub fn truthy(v: Option<&Value>) -> bool {
+    v.is_some_and(|v| !is_falsy(v))
+}
+
+/// Python's `str.isalnum()` for one string (non-empty, all alphanumeric).
+pub fn is_alnum(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(char::is_alphanumeric)
 }
 
 #[cfg(test)]

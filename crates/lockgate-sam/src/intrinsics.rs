@@ -26,6 +26,40 @@ pub fn make_not_conditional(condition: &str) -> Value {
     json!({ "Fn::Not": [{ "Condition": condition }] })
 }
 
+/// `make_combined_condition`: `Fn::Or` over the (sorted) conditions, split
+/// into several conditions of at most 10 each (`Name2`, `Name1`, `Name`).
+pub fn make_combined_condition(mut conditions: Vec<String>, name: &str) -> Map<String, Value> {
+    let mut out = Map::new();
+    if conditions.len() < 2 {
+        return out;
+    }
+    const MAX: usize = 10;
+    let mut remaining_extra = 1 + (conditions.len() - 2) / (MAX - 1) - 1;
+    while conditions.len() > 1 {
+        let new_name = if remaining_extra > 0 {
+            let n = format!("{name}{remaining_extra}");
+            remaining_extra -= 1;
+            n
+        } else {
+            name.to_string()
+        };
+        let take = conditions.len().min(MAX);
+        let chunk: Vec<Value> = conditions
+            .drain(..take)
+            .map(|c| json!({ "Condition": c }))
+            .collect();
+        conditions.push(new_name.clone());
+        out.insert(new_name, json!({ "Fn::Or": chunk }));
+    }
+    out
+}
+
+/// Python's `str(list_of_strings)`: `['A', 'B']`.
+pub fn py_list(items: &[&str]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| format!("'{s}'")).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
 /// The single key of a one-key map.
 fn single_key(v: &Value) -> Option<&str> {
     match v {
@@ -437,6 +471,20 @@ fn for_children(v: &mut Value, mut f: impl FnMut(&mut Value)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn combined_condition_splits_by_ten() {
+        let names: Vec<String> = (0..12).map(|i| format!("C{i:02}")).collect();
+        let out = make_combined_condition(names, "X");
+        let keys: Vec<&String> = out.keys().collect();
+        assert_eq!(keys, vec!["X1", "X"]);
+        assert_eq!(out["X1"]["Fn::Or"].as_array().map(Vec::len), Some(10));
+        assert_eq!(
+            out["X"],
+            json!({ "Fn::Or": [{ "Condition": "C10" }, { "Condition": "C11" }, { "Condition": "X1" }] })
+        );
+        assert!(make_combined_condition(vec!["A".into()], "X").is_empty());
+    }
 
     #[test]
     fn resolves_parameter_refs_and_sub_variables() {

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use crate::ctx::{Ctx, Resource};
 use crate::error::ErrorItem;
 use crate::function::{ordered, resource_attributes, user_tags};
+use crate::ids::truthy;
 use crate::props::{self, Check, Prop, p, pass};
 
 const SPEC: &[Prop] = &[
@@ -29,10 +30,6 @@ const ORDER: &[&str] = &[
     "SSESpecification",
     "BillingMode",
 ];
-
-fn truthy(v: Option<&Value>) -> bool {
-    v.is_some_and(|v| !crate::ids::is_falsy(v))
-}
 
 /// Translates one simple table.
 pub fn translate(

@@ -58,7 +58,7 @@ const DO_NOT_VERIFY: &[(&str, &[&str])] = &[
 ];
 
 /// SAM resource types the translator has a macro for.
-const MACRO_TYPES: &[&str] = &[
+pub(crate) const MACRO_TYPES: &[&str] = &[
     "AWS::Serverless::Function",
     "AWS::Serverless::Api",
     "AWS::Serverless::HttpApi",
@@ -227,18 +227,6 @@ pub fn run(input: &Value, opts: &TransformOptions) -> Result<Value, TransformErr
             res.insert(r.logical_id.clone(), r.to_value());
         }
     }
-
-    // after_transform_template plugins see the output template.
-    let translated_sam = std::mem::replace(&mut ctx.template, out);
-    for result in [
-        api::rest::after_translate(&mut ctx),
-        api::http::after_translate(&mut ctx),
-    ] {
-        if let Err(errs) = result {
-            errors.extend(errs);
-        }
-    }
-    let mut out = std::mem::replace(&mut ctx.template, translated_sam);
 
     if !ctx.new_conditions.is_empty() {
         let conds = out

@@ -1,14 +1,10 @@
 //! The `Globals` section: merging rules and errors, as the translator applies them.
 
-use lockgate_sam::{TransformOptions, transform};
+use lockgate_sam::transform;
 use serde_json::json;
 
-fn opts() -> TransformOptions {
-    TransformOptions {
-        region: "ap-southeast-1".into(),
-        ..TransformOptions::default()
-    }
-}
+mod common;
+use common::opts;
 
 #[test]
 fn function_globals_merge_into_functions() {

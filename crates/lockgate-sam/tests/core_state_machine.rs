@@ -2,15 +2,11 @@
 //! checked against the AWS SAM translator's output for the same templates
 //! (corpus cases `state_machine_with_auto_publish_alias`, `capacity_provider_minimal`).
 
-use lockgate_sam::{TransformOptions, transform};
+use lockgate_sam::transform;
 use serde_json::json;
 
-fn opts() -> TransformOptions {
-    TransformOptions {
-        region: "ap-southeast-1".into(),
-        ..TransformOptions::default()
-    }
-}
+mod common;
+use common::opts;
 
 #[test]
 fn state_machine_with_inline_definition_and_alias() {

@@ -1,21 +1,11 @@
 //! End-to-end checks of the translation flow on small templates (expected
 //! values taken from the AWS SAM translator's outputs for the same inputs).
 
-use lockgate_sam::{TransformOptions, transform};
-use serde_json::{Value, json};
+use lockgate_sam::transform;
+use serde_json::json;
 
-fn opts() -> TransformOptions {
-    TransformOptions {
-        region: "ap-southeast-1".into(),
-        ..TransformOptions::default()
-    }
-}
-
-fn err(template: Value) -> String {
-    transform(&template, &opts())
-        .expect_err("template must be rejected")
-        .to_string()
-}
+mod common;
+use common::{err, opts};
 
 #[test]
 fn missing_resources_is_a_structure_error() {

@@ -1,15 +1,11 @@
 //! `AWS::Serverless::Function` translations checked against the AWS SAM
 //! translator's output for the same templates (corpus case `function_with_alias`).
 
-use lockgate_sam::{TransformOptions, transform};
+use lockgate_sam::transform;
 use serde_json::json;
 
-fn opts() -> TransformOptions {
-    TransformOptions {
-        region: "ap-southeast-1".into(),
-        ..TransformOptions::default()
-    }
-}
+mod common;
+use common::opts;
 
 #[test]
 fn auto_publish_alias_makes_a_hashed_version_and_an_alias() {

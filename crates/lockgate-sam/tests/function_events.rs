@@ -2,15 +2,11 @@
 //! translator's output for the same templates (corpus cases `s3`, `sns_sqs`,
 //! `function_with_deployment_preference`).
 
-use lockgate_sam::{TransformOptions, transform};
+use lockgate_sam::transform;
 use serde_json::{Value, json};
 
-fn opts() -> TransformOptions {
-    TransformOptions {
-        region: "ap-southeast-1".into(),
-        ..TransformOptions::default()
-    }
-}
+mod common;
+use common::opts;
 
 fn function(props: Value) -> Value {
     let mut base = json!({"InlineCode": "x", "Handler": "index.handler", "Runtime": "nodejs12.x"});

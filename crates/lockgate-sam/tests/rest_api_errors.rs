@@ -1,17 +1,9 @@
 //! REST API templates the translator rejects, with its wording.
 
-use lockgate_sam::{TransformOptions, transform};
 use serde_json::{Value, json};
 
-fn err(template: Value) -> String {
-    let opts = TransformOptions {
-        region: "ap-southeast-1".into(),
-        ..TransformOptions::default()
-    };
-    transform(&template, &opts)
-        .expect_err("template must be rejected")
-        .to_string()
-}
+mod common;
+use common::err;
 
 const PREFIX: &str =
     "Invalid Serverless Application Specification document. Number of errors found: 1. ";

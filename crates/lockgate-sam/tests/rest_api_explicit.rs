@@ -1,19 +1,11 @@
 //! Explicit `AWS::Serverless::Api` resources: stages, authorizers, CORS,
 //! OpenAPI 3 (expected values from the AWS SAM translator's output).
 
-use lockgate_sam::{TransformOptions, transform};
-use serde_json::{Map, Value, json};
+use lockgate_sam::transform;
+use serde_json::{Value, json};
 
-fn opts() -> TransformOptions {
-    TransformOptions {
-        region: "ap-southeast-1".into(),
-        ..TransformOptions::default()
-    }
-}
-
-fn resources(out: &Value) -> &Map<String, Value> {
-    out["Resources"].as_object().expect("Resources is a map")
-}
+mod common;
+use common::{opts, resources};
 
 fn authorized_api() -> Value {
     json!({"Resources": {

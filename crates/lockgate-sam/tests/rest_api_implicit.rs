@@ -1,23 +1,15 @@
 //! The implicit `ServerlessRestApi` built from functions' `Api` events
 //! (expected values from the AWS SAM translator's output for the same inputs).
 
-use lockgate_sam::{TransformOptions, transform};
-use serde_json::{Map, Value, json};
+use lockgate_sam::transform;
+use serde_json::{Value, json};
 
-fn opts() -> TransformOptions {
-    TransformOptions {
-        region: "ap-southeast-1".into(),
-        ..TransformOptions::default()
-    }
-}
+mod common;
+use common::{opts, resources};
 
 fn function(events: Value) -> Value {
     json!({"Type": "AWS::Serverless::Function", "Properties": {
         "CodeUri": "s3://b/k", "Handler": "h", "Runtime": "python3.12", "Events": events}})
-}
-
-fn resources(out: &Value) -> &Map<String, Value> {
-    out["Resources"].as_object().expect("Resources is a map")
 }
 
 fn find_prefixed<'a>(out: &'a Value, prefix: &str) -> (&'a String, &'a Value) {

@@ -14,13 +14,12 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::api::http::util::{
-    expect_bool, expect_list_of_str, expect_map, expect_some, get, get_att, py_list, ref_, truthy,
-};
+use crate::api::http::util::{expect_bool, expect_list_of_str, expect_map, expect_some, get};
 use crate::ctx::{Ctx, Resource};
 use crate::error::ErrorItem;
-use crate::ids::logical_id as gen_id;
+use crate::ids::{logical_id as gen_id, truthy};
 use crate::intrinsics::resolve_parameter_refs;
+use crate::intrinsics::{get_att, py_list, ref_};
 
 const TLS_FIELDS: [&str; 2] = ["TruststoreUri", "TruststoreVersion"];
 

@@ -6,9 +6,10 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::api::http::util::{get, ref_};
+use crate::api::http::util::get;
 use crate::ctx::{Ctx, Resource};
 use crate::error::ErrorItem;
+use crate::intrinsics::ref_;
 
 /// Name of the condition the shared usage plan resources get when every API
 /// using it has a condition.
@@ -191,7 +192,7 @@ pub fn usage_plan_resources(
                     api_logical_id,
                     format!(
                         "'CreateUsagePlan' accepts one of {}.",
-                        crate::api::http::util::py_list(&accepted)
+                        crate::intrinsics::py_list(&accepted)
                     ),
                 ));
             }

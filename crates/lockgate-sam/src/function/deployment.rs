@@ -7,7 +7,10 @@ use serde_json::{Map, Value, json};
 use super::SamFunction;
 use crate::ctx::{Ctx, Resource};
 use crate::error::ErrorItem;
-use crate::intrinsics::{if_items, is_if, is_intrinsic, is_no_value, ref_};
+use crate::ids::truthy;
+use crate::intrinsics::{
+    if_items, is_if, is_intrinsic, is_no_value, make_combined_condition, ref_,
+};
 
 const APPLICATION_ID: &str = "ServerlessDeploymentApplication";
 const SERVICE_ROLE_ID: &str = "CodeDeployServiceRole";
@@ -43,10 +46,6 @@ pub struct Preference {
 #[derive(Debug, Default, Clone)]
 pub struct Collection {
     prefs: Vec<(String, Preference)>,
-}
-
-fn truthy(v: Option<&Value>) -> bool {
-    v.is_some_and(|v| !crate::ids::is_falsy(v))
 }
 
 impl Collection {
@@ -175,7 +174,7 @@ impl Collection {
         if self.needs_resource_condition() {
             let all = self.all_conditions();
             if all.len() >= 2 {
-                conditions = combined_condition(all, CONDITION_NAME);
+                conditions = make_combined_condition(all, CONDITION_NAME);
             }
         }
         if !self
@@ -215,33 +214,6 @@ impl Collection {
         }
         (resources, conditions, errors)
     }
-}
-
-/// `make_combined_condition`: `Fn::Or` over up to 10 conditions per new condition.
-fn combined_condition(mut list: Vec<String>, name: &str) -> Map<String, Value> {
-    let mut out = Map::new();
-    let max = 10usize;
-    let len = list.len();
-    // calculate_number_of_conditions: ceil((len - 1) / (max - 1))
-    let total = (len - 1).div_ceil(max - 1);
-    let mut remaining = total.saturating_sub(1);
-    while list.len() > 1 {
-        let new_name = if remaining > 0 {
-            let n = format!("{name}{remaining}");
-            remaining -= 1;
-            n
-        } else {
-            name.to_string()
-        };
-        let take = list.len().min(max);
-        let chunk: Vec<Value> = list
-            .drain(..take)
-            .map(|c| json!({"Condition": c}))
-            .collect();
-        list.push(new_name.clone());
-        out.insert(new_name, json!({"Fn::Or": chunk}));
-    }
-    out
 }
 
 fn convert_alarms(alarms: Option<&Value>) -> Result<Option<Value>, String> {

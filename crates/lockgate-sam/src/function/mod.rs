@@ -15,6 +15,7 @@ use serde_json::{Map, Value, json};
 
 use crate::ctx::{Ctx, Resource, passthrough_attributes};
 use crate::error::ErrorItem;
+use crate::ids::truthy;
 use crate::intrinsics::{
     get_att, is_if, is_no_value, make_conditional, make_not_conditional, ref_,
 };
@@ -252,11 +253,6 @@ pub fn propagate_tags(resources: &mut [Resource], tags: Option<&Value>, propagat
                 .insert("Tags".into(), Value::Array(user_tags(Some(tags))));
         }
     }
-}
-
-/// Python truthiness of an optional property.
-fn truthy(v: Option<&Value>) -> bool {
-    v.is_some_and(|v| !crate::ids::is_falsy(v))
 }
 
 /// Reads a SAM function the way `from_dict` does: policy templates expanded,

@@ -116,6 +116,68 @@ pub fn policies_list(policies: Option<&Value>) -> Vec<Value> {
     }
 }
 
+/// The `Policies` loop shared by function and state machine roles: documents
+/// become `{PolicyName: {role_id}Policy{index}, PolicyDocument}` entries (through
+/// `Fn::If` branches), managed policy names become ARNs (deduplicated); policy
+/// templates or anything else are rejected as not valid on resource `id`.
+pub fn add_inline_and_managed(
+    ctx: &Ctx,
+    id: &str,
+    role_id: &str,
+    policies: Vec<Value>,
+    documents: &mut Vec<Value>,
+    managed: &mut Vec<Value>,
+) -> Result<(), ErrorItem> {
+    let no_templates = |_: &Value| false;
+    for (index, policy) in policies.into_iter().enumerate() {
+        match policy_kind(&policy, &no_templates)? {
+            PolicyKind::Statement => {
+                let name = format!("{role_id}Policy{index}");
+                if is_if(&policy) {
+                    let mut p = policy.clone();
+                    if let Some(Value::Array(items)) = p.get_mut("Fn::If") {
+                        for item in items.iter_mut().skip(1) {
+                            if !is_no_value(item) {
+                                *item = json!({"PolicyName": name, "PolicyDocument": item.clone()});
+                            }
+                        }
+                    }
+                    documents.push(p);
+                } else {
+                    documents.push(json!({"PolicyName": name, "PolicyDocument": policy}));
+                }
+            }
+            PolicyKind::Managed => {
+                let arn = match &policy {
+                    Value::String(name) => managed_policy_arn(ctx, name),
+                    p if is_if(p) => {
+                        let mut p = p.clone();
+                        if let Some(Value::Array(items)) = p.get_mut("Fn::If") {
+                            for item in items.iter_mut().skip(1) {
+                                if let Value::String(name) = item {
+                                    *item = managed_policy_arn(ctx, name);
+                                }
+                            }
+                        }
+                        p
+                    }
+                    p => p.clone(),
+                };
+                if !managed.contains(&arn) {
+                    managed.push(arn);
+                }
+            }
+            _ => {
+                return Err(ErrorItem::resource(
+                    id,
+                    format!("Policy at index {index} in the 'Policies' property is not valid"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `_construct_role` + `construct_role_for_resource`.
 pub fn construct(
     ctx: &Ctx,
@@ -184,52 +246,14 @@ pub fn construct(
         documents.extend(event_invoke_policies);
     }
 
-    let no_templates = |_: &Value| false;
-    for (index, policy) in policies_list(f.get("Policies")).into_iter().enumerate() {
-        match policy_kind(&policy, &no_templates)? {
-            PolicyKind::Statement => {
-                let name = format!("{role_id}Policy{index}");
-                if is_if(&policy) {
-                    let mut p = policy.clone();
-                    if let Some(Value::Array(items)) = p.get_mut("Fn::If") {
-                        for item in items.iter_mut().skip(1) {
-                            if !is_no_value(item) {
-                                *item = json!({"PolicyName": name, "PolicyDocument": item.clone()});
-                            }
-                        }
-                    }
-                    documents.push(p);
-                } else {
-                    documents.push(json!({"PolicyName": name, "PolicyDocument": policy}));
-                }
-            }
-            PolicyKind::Managed => {
-                let arn = match &policy {
-                    Value::String(name) => managed_policy_arn(ctx, name),
-                    p if is_if(p) => {
-                        let mut p = p.clone();
-                        if let Some(Value::Array(items)) = p.get_mut("Fn::If") {
-                            for item in items.iter_mut().skip(1) {
-                                if let Value::String(name) = item {
-                                    *item = managed_policy_arn(ctx, name);
-                                }
-                            }
-                        }
-                        p
-                    }
-                    p => p.clone(),
-                };
-                if !managed.contains(&arn) {
-                    managed.push(arn);
-                }
-            }
-            _ => {
-                return Err(f.err(format!(
-                    "Policy at index {index} in the 'Policies' property is not valid"
-                )));
-            }
-        }
-    }
+    add_inline_and_managed(
+        ctx,
+        &f.id,
+        &role_id,
+        policies_list(f.get("Policies")),
+        &mut documents,
+        &mut managed,
+    )?;
 
     let mut props = Map::new();
     props.insert("AssumeRolePolicyDocument".into(), assume);

@@ -6,6 +6,9 @@ use serde_json::{Map, Value, json};
 
 use crate::ctx::{Ctx, Resource};
 use crate::error::ErrorItem;
+use crate::function::events::push::{
+    RULE_ORDER, check_dlq_config, event_rule_dlq, suffixed_target_id,
+};
 use crate::intrinsics::py_str;
 use crate::props::{self, Check, Prop, p, strict};
 
@@ -89,12 +92,7 @@ pub fn validate(_ctx: &Ctx, id: &str, props: &Map<String, Value>) -> Result<(), 
 }
 
 fn target_id(logical_id: &str) -> String {
-    let suffix = "StepFunctionsTarget";
-    if logical_id.chars().count() + suffix.len() <= 64 {
-        return format!("{logical_id}{suffix}");
-    }
-    let kept: String = logical_id.chars().take(64 - suffix.len()).collect();
-    format!("{kept}{suffix}")
+    suffixed_target_id(logical_id, "StepFunctionsTarget")
 }
 
 fn start_execution_policy(target: &Target, role_id: &str) -> Value {
@@ -126,70 +124,6 @@ fn event_role(
     }
     role
 }
-
-fn dlq(
-    full_id: &str,
-    event_id: &str,
-    attrs: &Map<String, Value>,
-    config: &Value,
-    rule_arn: &Value,
-) -> Result<(Value, Vec<Resource>), ErrorItem> {
-    let has_arn = config.get("Arn").is_some();
-    let has_type = config.get("Type").is_some();
-    let _ = event_id;
-    if has_arn && has_type {
-        return Err(ErrorItem::event(
-            full_id,
-            "You can either define 'Arn' or 'Type' property of DeadLetterConfig.",
-        ));
-    }
-    if has_type && config.get("Type").and_then(Value::as_str) != Some("SQS") {
-        return Err(ErrorItem::event(
-            full_id,
-            "The only valid value for 'Type' property of DeadLetterConfig is 'SQS'.",
-        ));
-    }
-    if !has_arn && !has_type {
-        return Err(ErrorItem::event(
-            full_id,
-            "No 'Arn' or 'Type' property provided for DeadLetterConfig.",
-        ));
-    }
-    if let Some(arn) = config.get("Arn") {
-        return Ok((arn.clone(), Vec::new()));
-    }
-    let queue_id = match config.get("QueueLogicalId") {
-        None | Some(Value::Null) => format!("{full_id}Queue"),
-        Some(Value::String(s)) => s.clone(),
-        Some(_) => return Err(ErrorItem::event(full_id, "QueueLogicalId must be a string")),
-    };
-    let queue = Resource::new(&queue_id, "AWS::SQS::Queue").with_attrs(attrs);
-    let queue_arn = json!({"Fn::GetAtt": [queue_id, "Arn"]});
-    let mut policy =
-        Resource::new(format!("{full_id}QueuePolicy"), "AWS::SQS::QueuePolicy").with_attrs(attrs);
-    policy.properties.insert(
-        "PolicyDocument".into(),
-        json!({"Version": "2012-10-17", "Statement": [{
-            "Action": "sqs:SendMessage", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
-            "Resource": queue_arn, "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}}
-        }]}),
-    );
-    policy
-        .properties
-        .insert("Queues".into(), json!([{"Ref": queue_id}]));
-    Ok((queue_arn, vec![queue, policy]))
-}
-
-const RULE_ORDER: &[&str] = &[
-    "Description",
-    "EventBusName",
-    "EventPattern",
-    "Name",
-    "RoleArn",
-    "ScheduleExpression",
-    "State",
-    "Targets",
-];
 
 fn rule(
     ctx_id: &str,
@@ -243,7 +177,7 @@ fn rule(
     let rule_arn = json!({"Fn::GetAtt": [full_id, "Arn"]});
     let mut dlq_arn = None;
     if let Some(config) = get("DeadLetterConfig") {
-        let (arn, res) = dlq(&full_id, event_id, &target.attrs, config, &rule_arn)?;
+        let (arn, res) = event_rule_dlq(&full_id, &target.attrs, config, &rule_arn)?;
         dlq_arn = Some(arn);
         out.extend(res);
     }
@@ -331,26 +265,7 @@ fn schedule_v2(
     let mut out = Vec::new();
     let mut dlq_arn = None;
     if let Some(config) = get("DeadLetterConfig") {
-        let has_arn = config.get("Arn").is_some();
-        let has_type = config.get("Type").is_some();
-        if has_arn && has_type {
-            return Err(ErrorItem::event(
-                &full_id,
-                "You can either define 'Arn' or 'Type' property of DeadLetterConfig.",
-            ));
-        }
-        if has_type && config.get("Type").and_then(Value::as_str) != Some("SQS") {
-            return Err(ErrorItem::event(
-                &full_id,
-                "The only valid value for 'Type' property of DeadLetterConfig is 'SQS'.",
-            ));
-        }
-        if !has_arn && !has_type {
-            return Err(ErrorItem::event(
-                &full_id,
-                "No 'Arn' or 'Type' property provided for DeadLetterConfig.",
-            ));
-        }
+        check_dlq_config(&full_id, config)?;
         if let Some(arn) = config.get("Arn") {
             dlq_arn = Some(arn.clone());
         } else {
@@ -377,10 +292,7 @@ fn schedule_v2(
                 "AssumeRolePolicyDocument".into(),
                 json!({"Version": "2012-10-17", "Statement": [{"Action": ["sts:AssumeRole"], "Effect": "Allow", "Principal": {"Service": ["scheduler.amazonaws.com"]}}]}),
             );
-            let mut policies = vec![json!({
-                "PolicyName": format!("{full_id}StartExecutionPolicy"),
-                "PolicyDocument": {"Statement": [{"Action": "states:StartExecution", "Effect": "Allow", "Resource": {"Ref": target.id}}]}
-            })];
+            let mut policies = vec![start_execution_policy(target, &full_id)];
             if let Some(arn) = &dlq_arn {
                 policies.push(crate::function::extras::sqs_sns_s3_policy(
                     "SQS", &full_id, arn,
@@ -420,12 +332,10 @@ fn schedule_v2(
 
 /// `_generate_event_resources` of the state machine generator.
 pub fn generate(
-    ctx: &Ctx,
     id: &str,
     props: &Map<String, Value>,
     target: &Target,
 ) -> Result<Vec<Resource>, ErrorItem> {
-    let _ = ctx;
     let Some(Value::Object(events)) = props::get(props, "Events") else {
         return Ok(Vec::new());
     };

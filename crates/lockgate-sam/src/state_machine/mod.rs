@@ -8,9 +8,10 @@ use serde_json::{Map, Value, json};
 
 use crate::ctx::{Ctx, Resource, passthrough_attributes};
 use crate::error::ErrorItem;
-use crate::function::role::{PolicyKind, managed_policy_arn, policies_list, policy_kind};
+use crate::function::role::{add_inline_and_managed, policies_list};
 use crate::function::{ordered, resource_attributes, user_tags};
-use crate::intrinsics::{is_if, is_intrinsic, is_no_value};
+use crate::ids::truthy;
+use crate::intrinsics::is_intrinsic;
 use crate::props::{self, Check, Prop, p, pass, strict};
 
 const TYPE: &str = "AWS::Serverless::StateMachine";
@@ -47,10 +48,6 @@ const ORDER: &[&str] = &[
     "DefinitionSubstitutions",
     "TracingConfiguration",
 ];
-
-fn truthy(v: Option<&Value>) -> bool {
-    v.is_some_and(|v| !crate::ids::is_falsy(v))
-}
 
 fn tag_list(tags: Option<&Value>) -> Vec<Value> {
     let mut out = vec![json!({"Key": "stateMachine:createdBy", "Value": "SAM"})];
@@ -158,53 +155,7 @@ fn construct_role(
     }
     let mut managed: Vec<Value> = Vec::new();
     let mut documents: Vec<Value> = Vec::new();
-    let no_templates = |_: &Value| false;
-    for (index, policy) in policies.into_iter().enumerate() {
-        match policy_kind(&policy, &no_templates)? {
-            PolicyKind::Statement => {
-                let name = format!("{role_id}Policy{index}");
-                if is_if(&policy) {
-                    let mut p = policy.clone();
-                    if let Some(Value::Array(items)) = p.get_mut("Fn::If") {
-                        for item in items.iter_mut().skip(1) {
-                            if !is_no_value(item) {
-                                *item = json!({"PolicyName": name, "PolicyDocument": item.clone()});
-                            }
-                        }
-                    }
-                    documents.push(p);
-                } else {
-                    documents.push(json!({"PolicyName": name, "PolicyDocument": policy}));
-                }
-            }
-            PolicyKind::Managed => {
-                let arn = match &policy {
-                    Value::String(name) => managed_policy_arn(ctx, name),
-                    p if is_if(p) => {
-                        let mut p = p.clone();
-                        if let Some(Value::Array(items)) = p.get_mut("Fn::If") {
-                            for item in items.iter_mut().skip(1) {
-                                if let Value::String(name) = item {
-                                    *item = managed_policy_arn(ctx, name);
-                                }
-                            }
-                        }
-                        p
-                    }
-                    p => p.clone(),
-                };
-                if !managed.contains(&arn) {
-                    managed.push(arn);
-                }
-            }
-            _ => {
-                return Err(ErrorItem::resource(
-                    id,
-                    format!("Policy at index {index} in the 'Policies' property is not valid"),
-                ));
-            }
-        }
-    }
+    add_inline_and_managed(ctx, id, &role_id, policies, &mut documents, &mut managed)?;
     let mut role = Resource::new(&role_id, "AWS::IAM::Role").with_attrs(attrs);
     role.properties.insert(
         "AssumeRolePolicyDocument".into(),
@@ -393,7 +344,7 @@ pub fn translate(
         id: target_id,
         attrs: passthrough.clone(),
     };
-    let event_resources = events::generate(ctx, logical_id, &props, &target)?;
+    let event_resources = events::generate(logical_id, &props, &target)?;
 
     let mut out = vec![sm];
     out.extend(resources);

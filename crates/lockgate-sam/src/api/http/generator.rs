@@ -10,9 +10,10 @@ use crate::api::http::HTTP_API_TAG_NAME;
 use crate::api::http::auth::{Authorizer, authorizers};
 use crate::api::http::openapi::{self, DEFAULT_PATH, Editor, default_title};
 use crate::api::http::openapi_doc::CorsProps;
-use crate::api::http::util::{expect_str, get, passthrough_attributes, ref_};
+use crate::api::http::util::{expect_str, get, passthrough_attributes};
 use crate::ctx::{Ctx, Resource};
 use crate::error::ErrorItem;
+use crate::intrinsics::ref_;
 use crate::intrinsics::{is_intrinsic, is_no_value};
 use crate::props::{Check, Prop, p, validate};
 
@@ -563,7 +564,7 @@ fn construct_stage(g: &Gen<'_>, passthrough: &Map<String, Value>) -> Resource {
         .cloned()
         .unwrap_or_else(|| json!(DEFAULT_PATH));
     let prefix = stage_name.as_str().unwrap_or_default();
-    let stage_id = if crate::api::http::util::is_alnum(prefix) {
+    let stage_id = if crate::ids::is_alnum(prefix) {
         format!("{}{prefix}Stage", g.id)
     } else if prefix == DEFAULT_PATH {
         format!("{}ApiGatewayDefaultStage", g.id)

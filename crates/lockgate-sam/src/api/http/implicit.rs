@@ -6,9 +6,10 @@
 use serde_json::{Map, Value, json};
 
 use crate::api::http::openapi::{self, DEFAULT_PATH, Editor, X_ANY_METHOD};
-use crate::api::http::util::make_combined_condition;
+use crate::api::rest::implicit::remove_implicit_api_if_empty;
 use crate::ctx::Ctx;
 use crate::error::ErrorItem;
+use crate::intrinsics::make_combined_condition;
 
 /// Logical ID of the implicit HTTP API.
 pub const IMPLICIT_API_ID: &str = "ServerlessHttpApi";
@@ -118,7 +119,7 @@ pub fn run(ctx: &mut Ctx) -> Result<(), Vec<ErrorItem>> {
 
     finish_implicit_api(ctx, &state);
     add_conditions_to_paths(ctx, &state).map_err(|e| vec![e])?;
-    remove_unused_implicit_api(ctx, existing);
+    remove_implicit_api_if_empty(ctx, IMPLICIT_API_ID, existing);
     if errors.is_empty() {
         Ok(())
     } else {
@@ -425,7 +426,7 @@ fn finish_implicit_api(ctx: &mut Ctx, state: &State) {
         }
     }
     if let Some((_, conds)) = new_condition {
-        add_conditions(ctx, conds);
+        ctx.add_conditions(conds);
     }
     let Some(Value::Object(api)) = ctx.resources_mut().get_mut(IMPLICIT_API_ID) else {
         return;
@@ -455,21 +456,6 @@ fn finish_implicit_api(ctx: &mut Ctx, state: &State) {
                 api.insert("UpdateReplacePolicy".into(), json!(candidate));
                 break;
             }
-        }
-    }
-}
-
-fn add_conditions(ctx: &mut Ctx, conds: Map<String, Value>) {
-    let c = ctx
-        .template
-        .entry("Conditions")
-        .or_insert_with(|| json!({}));
-    if !c.is_object() {
-        *c = json!({});
-    }
-    if let Value::Object(c) = c {
-        for (k, v) in conds {
-            c.insert(k, v);
         }
     }
 }
@@ -543,31 +529,8 @@ fn add_conditions_to_paths(ctx: &mut Ctx, state: &State) -> Result<(), ErrorItem
             }
         }
         if !new_conditions.is_empty() {
-            add_conditions(ctx, new_conditions);
+            ctx.add_conditions(new_conditions);
         }
     }
     Ok(())
-}
-
-/// `_maybe_remove_implicit_api`.
-fn remove_unused_implicit_api(ctx: &mut Ctx, existing: Option<Value>) {
-    let empty = ctx
-        .resources()
-        .get(IMPLICIT_API_ID)
-        .and_then(|r| r.get("Properties"))
-        .and_then(|p| p.get("DefinitionBody"))
-        .and_then(|b| b.get("paths"))
-        .and_then(Value::as_object)
-        .is_some_and(Map::is_empty);
-    if !empty {
-        return;
-    }
-    match existing {
-        Some(e) => {
-            ctx.resources_mut().insert(IMPLICIT_API_ID.into(), e);
-        }
-        None => {
-            ctx.resources_mut().shift_remove(IMPLICIT_API_ID);
-        }
-    }
 }

@@ -48,9 +48,3 @@ pub fn translate_http_api_event(
 ) -> Result<Vec<Resource>, ErrorItem> {
     events::translate(ctx, ev)
 }
-
-/// Plugin steps that run after translation (none for HTTP APIs).
-pub fn after_translate(ctx: &mut Ctx) -> Result<(), Vec<ErrorItem>> {
-    let _ = ctx;
-    Ok(())
-}

@@ -6,19 +6,14 @@
 use serde_json::{Map, Value, json};
 
 use crate::error::ErrorItem;
-use crate::intrinsics::is_no_value;
 
-/// `x-amazon-apigateway-integration`.
-pub const X_INTEGRATION: &str = "x-amazon-apigateway-integration";
-/// `x-amazon-apigateway-any-method`.
-pub const X_ANY_METHOD: &str = "x-amazon-apigateway-any-method";
+use crate::api::rest::swagger::{self, method_def_err, path_item_err};
+pub use crate::api::rest::swagger::{X_ANY_METHOD, X_INTEGRATION, normalize_method};
+pub(crate) use crate::api::rest::swagger::{
+    cond_contents as contents, cond_contents_mut as contents_mut, doc_err,
+};
 /// The catch-all path of HTTP APIs.
 pub const DEFAULT_PATH: &str = "$default";
-
-/// `InvalidDocumentException([InvalidTemplateException(msg)])`.
-pub(crate) fn doc_err(msg: impl Into<String>) -> ErrorItem {
-    ErrorItem::document(msg)
-}
 
 /// The default title of generated bodies: `{"Ref": "AWS::StackName"}`.
 pub fn default_title() -> Value {
@@ -92,62 +87,6 @@ pub fn check(doc: Option<&Value>) -> Result<(), ErrorItem> {
     Ok(())
 }
 
-/// `get_conditional_contents`: the branches of an `Fn::If` (without `AWS::NoValue`), or the item.
-pub fn contents(item: &Value) -> Result<Vec<&Value>, ErrorItem> {
-    if let Value::Object(m) = item
-        && let Some(params) = m.get("Fn::If")
-    {
-        let Value::Array(items) = params else {
-            return Err(doc_err("Value of Fn::If must be a list."));
-        };
-        return Ok(items.iter().skip(1).filter(|v| !is_no_value(v)).collect());
-    }
-    Ok(vec![item])
-}
-
-/// Mutable form of [`contents`].
-pub fn contents_mut(item: &mut Value) -> Result<Vec<&mut Value>, ErrorItem> {
-    if item.as_object().is_some_and(|m| m.contains_key("Fn::If")) {
-        let Some(Value::Array(items)) = item.get_mut("Fn::If") else {
-            return Err(doc_err("Value of Fn::If must be a list."));
-        };
-        return Ok(items
-            .iter_mut()
-            .skip(1)
-            .filter(|v| !is_no_value(v))
-            .collect());
-    }
-    Ok(vec![item])
-}
-
-/// `_normalize_method_name`: lower case, `any` → `x-amazon-apigateway-any-method`.
-pub fn normalize_method(method: &str) -> String {
-    let m = method.to_lowercase();
-    if m == "any" {
-        X_ANY_METHOD.to_string()
-    } else {
-        m
-    }
-}
-
-fn path_item_err(path: &str) -> ErrorItem {
-    doc_err(format!(
-        "Value of '{path}' path must be a dictionary according to Swagger spec."
-    ))
-}
-
-fn method_err(method: &str, path: &str) -> ErrorItem {
-    doc_err(format!(
-        "Definition of method '{method}' for path '{path}' should be a map."
-    ))
-}
-
-/// `method_definition_has_integration`.
-fn has_integration_def(def: &Value) -> bool {
-    def.get(X_INTEGRATION)
-        .is_some_and(|v| !crate::ids::is_falsy(v))
-}
-
 fn has_integration_def_map(def: &Map<String, Value>) -> bool {
     def.get(X_INTEGRATION)
         .is_some_and(|v| !crate::ids::is_falsy(v))
@@ -170,19 +109,11 @@ impl<'a> Editor<'a> {
 
     /// The `paths` map.
     pub fn paths(&self) -> &Map<String, Value> {
-        static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
-        self.doc
-            .get("paths")
-            .and_then(Value::as_object)
-            .unwrap_or_else(|| EMPTY.get_or_init(Map::new))
+        swagger::paths_of(self.doc)
     }
 
     fn paths_mut(&mut self) -> &mut Map<String, Value> {
-        let entry = self.doc.entry("paths").or_insert_with(|| json!({}));
-        if !entry.is_object() {
-            *entry = json!({});
-        }
-        entry.as_object_mut().expect("paths is a map")
+        swagger::paths_of_mut(self.doc)
     }
 
     /// The path names, in order.
@@ -192,51 +123,12 @@ impl<'a> Editor<'a> {
 
     /// `has_path(path, method)`.
     pub fn has_path(&self, path: &str, method: Option<&str>) -> Result<bool, ErrorItem> {
-        let Some(item) = self.paths().get(path) else {
-            return Ok(false);
-        };
-        if let Some(m) = method.filter(|m| !m.is_empty()) {
-            let m = normalize_method(m);
-            for pi in contents(item)? {
-                if !pi.as_object().is_some_and(|o| o.contains_key(&m)) {
-                    return Ok(false);
-                }
-            }
-        }
-        Ok(true)
+        swagger::has_path(self.paths(), path, method)
     }
 
     /// `has_integration(path, method)`.
     pub fn has_integration(&self, path: &str, method: &str) -> Result<bool, ErrorItem> {
-        let m = normalize_method(method);
-        if !self.has_path(path, Some(&m))? {
-            return Ok(false);
-        }
-        let Some(item) = self.paths().get(path) else {
-            return Ok(false);
-        };
-        for pi in contents(item)? {
-            let Some(pi) = pi.as_object() else {
-                return Err(path_item_err(path));
-            };
-            let Some(def) = pi.get(&m).filter(|d| d.is_object()) else {
-                return Ok(false);
-            };
-            let mut any = false;
-            for d in contents(def)? {
-                if !d.is_object() {
-                    return Err(method_err(&m, path));
-                }
-                if has_integration_def(d) {
-                    any = true;
-                    break;
-                }
-            }
-            if !any {
-                return Ok(false);
-            }
-        }
-        Ok(true)
+        swagger::has_integration(self.paths(), path, method)
     }
 
     /// `add_path(path, method)`.
@@ -288,7 +180,7 @@ impl<'a> Editor<'a> {
                 *def = json!({});
             }
             let Value::Object(d) = def else {
-                return Err(method_err(&m, path));
+                return Err(method_def_err(path, &m));
             };
             d.insert(
                 X_INTEGRATION.into(),
@@ -323,11 +215,11 @@ impl<'a> Editor<'a> {
                 return Err(path_item_err(path));
             };
             let Some(def) = pi.get_mut(&m) else {
-                return Err(method_err(method, path));
+                return Err(method_def_err(path, method));
             };
             for d in contents_mut(def)? {
                 let Value::Object(d) = d else {
-                    return Err(method_err(method, path));
+                    return Err(method_def_err(path, method));
                 };
                 if has_integration_def_map(d) {
                     f(d)?;
@@ -350,11 +242,11 @@ impl<'a> Editor<'a> {
                 return Err(path_item_err(path));
             };
             let Some(def) = pi.get(&m) else {
-                return Err(method_err(method, path));
+                return Err(method_def_err(path, method));
             };
             for d in contents(def)? {
                 let Value::Object(d) = d else {
-                    return Err(method_err(method, path));
+                    return Err(method_def_err(path, method));
                 };
                 out.push(d);
             }
@@ -519,7 +411,7 @@ impl<'a> Editor<'a> {
                 };
                 for def in contents_mut(method)? {
                     let Value::Object(def) = def else {
-                        return Err(method_err(&method_name, path));
+                        return Err(method_def_err(path, &method_name));
                     };
                     if !has_integration_def_map(def) {
                         continue;

@@ -5,12 +5,8 @@ use serde_json::{Map, Value, json};
 
 use super::swagger::{Editor, X_ANY_METHOD, X_POLICY, doc_err, path_without_params};
 use crate::error::ErrorItem;
-use crate::ids::is_falsy;
+use crate::ids::{is_falsy, truthy};
 use crate::intrinsics::py_str;
-
-fn truthy(v: Option<&Value>) -> bool {
-    v.is_some_and(|v| !is_falsy(v))
-}
 
 fn present(m: &Map<String, Value>, k: &str) -> Option<Value> {
     m.get(k).filter(|v| !v.is_null()).cloned()

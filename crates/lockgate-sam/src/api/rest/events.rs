@@ -9,7 +9,7 @@ use super::implicit::rest_api_id_string;
 use super::swagger::{self, Editor, path_without_params};
 use crate::ctx::{Ctx, FunctionEvent, Resource};
 use crate::error::ErrorItem;
-use crate::ids::{is_falsy, logical_id};
+use crate::ids::{is_alnum, is_falsy, logical_id};
 use crate::intrinsics::{is_intrinsic, py_str};
 use crate::props::{self, Check, Prop, p};
 
@@ -25,11 +25,6 @@ pub const API_EVENT: &[Prop] = &[
     p("TimeoutInMillis", false, Check::Int),
     p("ResponseTransferMode", false, Check::Str),
 ];
-
-/// Python's `str.isalnum()` (non-empty, every character alphanumeric).
-pub fn is_alnum(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(char::is_alphanumeric)
-}
 
 /// What `resources_to_link` finds for an `Api` event.
 struct Linked {

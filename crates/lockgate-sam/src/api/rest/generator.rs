@@ -679,7 +679,7 @@ fn construct_stage(
     let id = g.id;
     let stage_name = get(&g.props, "StageName").cloned();
     let prefix = stage_name.as_ref().and_then(Value::as_str).unwrap_or("");
-    let stage_id = if super::events::is_alnum(prefix) {
+    let stage_id = if crate::ids::is_alnum(prefix) {
         format!("{id}{prefix}Stage")
     } else {
         logical_id(&format!("{id}Stage"), &Value::String(prefix.to_string()))

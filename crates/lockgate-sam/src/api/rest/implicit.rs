@@ -7,25 +7,13 @@ use serde_json::{Map, Value, json};
 use super::swagger::{self, Editor};
 use crate::ctx::Ctx;
 use crate::error::ErrorItem;
+use crate::intrinsics::make_combined_condition;
+use crate::translate::MACRO_TYPES;
 
 /// Logical ID of the implicit REST API.
 pub const IMPLICIT_API_ID: &str = "ServerlessRestApi";
 const IMPLICIT_API_CONDITION: &str = "ServerlessRestApiCondition";
 const API_TYPE: &str = "AWS::Serverless::Api";
-const SAM_TYPES: &[&str] = &[
-    "AWS::Serverless::Function",
-    "AWS::Serverless::Api",
-    "AWS::Serverless::HttpApi",
-    "AWS::Serverless::SimpleTable",
-    "AWS::Serverless::LayerVersion",
-    "AWS::Serverless::Application",
-    "AWS::Serverless::StateMachine",
-    "AWS::Serverless::Connector",
-    "AWS::Serverless::CapacityProvider",
-    "AWS::Serverless::WebSocketApi",
-    "AWS::Serverless::GraphQLApi",
-];
-
 /// `Api.get_rest_api_id_string`: the logical ID inside a `Ref`, else the value.
 pub fn rest_api_id_string(v: Option<&Value>) -> Option<Value> {
     let v = v?;
@@ -40,7 +28,7 @@ fn resource_type(r: &Value) -> Option<&str> {
 }
 
 fn is_valid_sam(r: &Value) -> bool {
-    resource_type(r).is_some_and(|t| SAM_TYPES.contains(&t))
+    resource_type(r).is_some_and(|t| MACRO_TYPES.contains(&t))
 }
 
 /// `DefaultDefinitionBodyPlugin` for REST APIs.
@@ -132,7 +120,7 @@ pub fn implicit_api(ctx: &mut Ctx) -> Result<(), Vec<ErrorItem>> {
     add_condition_to_implicit_api(ctx, &state);
     add_policies_to_implicit_api(ctx, &state);
     add_conditions_to_paths(ctx, &state).map_err(|e| vec![e])?;
-    remove_implicit_api_if_empty(ctx, existing);
+    remove_implicit_api_if_empty(ctx, IMPLICIT_API_ID, existing);
     if errors.is_empty() {
         Ok(())
     } else {
@@ -345,7 +333,7 @@ fn add_condition_to_implicit_api(ctx: &mut Ctx, state: &State) {
     let condition = if set.len() == 1 {
         set[0].clone()
     } else {
-        add_combined_condition(ctx, IMPLICIT_API_CONDITION, set);
+        ctx.add_conditions(make_combined_condition(set, IMPLICIT_API_CONDITION));
         IMPLICIT_API_CONDITION.to_string()
     };
     if let Some(Value::Object(r)) = ctx.resources_mut().get_mut(IMPLICIT_API_ID) {
@@ -381,49 +369,6 @@ fn add_policies_to_implicit_api(ctx: &mut Ctx, state: &State) {
             r.insert(key.into(), Value::String((*chosen).to_string()));
         }
     }
-}
-
-/// `make_combined_condition` into the template's `Conditions`.
-pub fn add_combined_condition(ctx: &mut Ctx, name: &str, conditions: Vec<String>) {
-    let combined = combined_conditions(conditions, name);
-    let conds = ctx
-        .template
-        .entry("Conditions")
-        .or_insert_with(|| json!({}));
-    if !conds.is_object() {
-        *conds = json!({});
-    }
-    if let Value::Object(c) = conds {
-        for (k, v) in combined {
-            c.insert(k, v);
-        }
-    }
-}
-
-/// `make_combined_condition(conditions, name)`: `Fn::Or`s of at most ten.
-pub fn combined_conditions(mut list: Vec<String>, name: &str) -> Map<String, Value> {
-    let mut out = Map::new();
-    if list.len() < 2 {
-        return out;
-    }
-    let mut zero_based = (list.len() - 2) / 9;
-    while list.len() > 1 {
-        let new_name = if zero_based > 0 {
-            let n = format!("{name}{zero_based}");
-            zero_based -= 1;
-            n
-        } else {
-            name.to_string()
-        };
-        let take = list.len().min(10);
-        let chunk: Vec<Value> = list
-            .drain(..take)
-            .map(|c| json!({"Condition": c}))
-            .collect();
-        list.push(new_name.clone());
-        out.insert(new_name, json!({"Fn::Or": chunk}));
-    }
-    out
 }
 
 fn add_conditions_to_paths(ctx: &mut Ctx, state: &State) -> Result<(), ErrorItem> {
@@ -473,16 +418,18 @@ fn add_conditions_to_paths(ctx: &mut Ctx, state: &State) -> Result<(), ErrorItem
             }
         }
         for (name, set) in new_conditions {
-            add_combined_condition(ctx, &name, set);
+            ctx.add_conditions(make_combined_condition(set, &name));
         }
     }
     Ok(())
 }
 
-fn remove_implicit_api_if_empty(ctx: &mut Ctx, existing: Option<Value>) {
+/// `_maybe_remove_implicit_api`: when the implicit API `api_id` ended up with
+/// no paths, puts back the user's resource of that ID (`existing`) or removes it.
+pub(crate) fn remove_implicit_api_if_empty(ctx: &mut Ctx, api_id: &str, existing: Option<Value>) {
     let empty = ctx
         .resources()
-        .get(IMPLICIT_API_ID)
+        .get(api_id)
         .and_then(|r| r.pointer("/Properties/DefinitionBody/paths"))
         .and_then(Value::as_object)
         .is_some_and(Map::is_empty);
@@ -491,10 +438,10 @@ fn remove_implicit_api_if_empty(ctx: &mut Ctx, existing: Option<Value>) {
     }
     match existing {
         Some(r) => {
-            ctx.resources_mut().insert(IMPLICIT_API_ID.to_string(), r);
+            ctx.resources_mut().insert(api_id.to_string(), r);
         }
         None => {
-            ctx.resources_mut().shift_remove(IMPLICIT_API_ID);
+            ctx.resources_mut().shift_remove(api_id);
         }
     }
 }

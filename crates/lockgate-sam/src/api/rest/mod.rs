@@ -54,9 +54,3 @@ pub fn translate_api_event(
 ) -> Result<Vec<Resource>, ErrorItem> {
     events::translate(ctx, ev)
 }
-
-/// Plugin steps that run after translation (none for REST APIs).
-pub fn after_translate(ctx: &mut Ctx) -> Result<(), Vec<ErrorItem>> {
-    let _ = ctx;
-    Ok(())
-}

@@ -12,6 +12,8 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
+use crate::ids::python_number;
+
 const MINSIZE: u64 = 8;
 const PERTURB_SHIFT: u32 = 5;
 
@@ -508,17 +510,6 @@ fn openapi3_root_order(
         .collect();
     order.push(at);
     Some(order)
-}
-
-fn python_number(n: &serde_json::Number) -> String {
-    if n.is_f64() {
-        let f = n.as_f64().unwrap_or_default();
-        if f.fract() == 0.0 && f.abs() < 1e16 {
-            return format!("{f:.1}");
-        }
-        return format!("{f}");
-    }
-    n.to_string()
 }
 
 /// Python's `repr` of a string; `u'…'` (with `unicode_escape`) for unicode.

@@ -7,6 +7,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::error::ErrorItem;
+use crate::ids::truthy;
 use crate::intrinsics::{is_no_value, make_conditional};
 
 /// `x-amazon-apigateway-integration`.
@@ -25,19 +26,16 @@ pub fn doc_err(msg: impl Into<String>) -> ErrorItem {
 
 /// `\A3(\.\d)(\.\d)?$` on `str(value)`.
 pub fn is_openapi3(v: &Value) -> bool {
-    let s = match v {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        _ => return false,
-    };
-    let s = s.strip_suffix('\n').unwrap_or(&s);
-    let b = s.as_bytes();
-    let pair = |i: usize| b.get(i) == Some(&b'.') && b.get(i + 1).is_some_and(u8::is_ascii_digit);
-    (b.len() == 3 || b.len() == 5) && b[0] == b'3' && pair(1) && (b.len() == 3 || pair(3))
+    version_matches(v, b"3")
 }
 
 /// `\A[2-3](\.\d)(\.\d)?$`: the OpenApiVersion values the translator accepts.
 pub fn is_supported_openapi_version(v: &Value) -> bool {
+    version_matches(v, b"23")
+}
+
+/// `\A[majors](\.\d)(\.\d)?$` on `str(value)` of a string or number.
+fn version_matches(v: &Value, majors: &[u8]) -> bool {
     let s = match v {
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
@@ -46,14 +44,7 @@ pub fn is_supported_openapi_version(v: &Value) -> bool {
     let s = s.strip_suffix('\n').unwrap_or(&s);
     let b = s.as_bytes();
     let pair = |i: usize| b.get(i) == Some(&b'.') && b.get(i + 1).is_some_and(u8::is_ascii_digit);
-    (b.len() == 3 || b.len() == 5)
-        && (b[0] == b'2' || b[0] == b'3')
-        && pair(1)
-        && (b.len() == 3 || pair(3))
-}
-
-fn truthy(v: Option<&Value>) -> bool {
-    v.is_some_and(|v| !crate::ids::is_falsy(v))
+    (b.len() == 3 || b.len() == 5) && majors.contains(&b[0]) && pair(1) && (b.len() == 3 || pair(3))
 }
 
 /// `SwaggerEditor.is_valid`.
@@ -118,19 +109,20 @@ pub fn cond_contents_mut(item: &mut Value) -> Result<Vec<&mut Value>, ErrorItem>
     Ok(vec![item])
 }
 
-fn path_item_err(path: &str) -> ErrorItem {
+pub(crate) fn path_item_err(path: &str) -> ErrorItem {
     doc_err(format!(
         "Value of '{path}' path must be a dictionary according to Swagger spec."
     ))
 }
 
-fn method_def_err(path: &str, method: &str) -> ErrorItem {
+pub(crate) fn method_def_err(path: &str, method: &str) -> ErrorItem {
     doc_err(format!(
         "Definition of method '{method}' for path '{path}' should be a map."
     ))
 }
 
-fn has_integration_def(def: &Value) -> bool {
+/// `method_definition_has_integration`.
+pub(crate) fn has_integration_def(def: &Value) -> bool {
     truthy(def.get(X_INTEGRATION))
 }
 
@@ -166,6 +158,81 @@ pub fn path_without_params(path: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The `paths` map of a document (empty when missing or not a map); shared
+/// by this editor and the HTTP API `OpenApiEditor` (the translator's `BaseEditor`).
+pub(crate) fn paths_of(doc: &Map<String, Value>) -> &Map<String, Value> {
+    static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+    doc.get("paths")
+        .and_then(Value::as_object)
+        .unwrap_or_else(|| EMPTY.get_or_init(Map::new))
+}
+
+/// The `paths` map of a document, mutably (made a map first if it is not one).
+pub(crate) fn paths_of_mut(doc: &mut Map<String, Value>) -> &mut Map<String, Value> {
+    let entry = doc.entry("paths").or_insert_with(|| json!({}));
+    if !entry.is_object() {
+        *entry = json!({});
+    }
+    entry.as_object_mut().expect("paths was just made a map")
+}
+
+/// `BaseEditor.has_path(path, method)` on a `paths` map.
+pub(crate) fn has_path(
+    paths: &Map<String, Value>,
+    path: &str,
+    method: Option<&str>,
+) -> Result<bool, ErrorItem> {
+    let Some(item) = paths.get(path) else {
+        return Ok(false);
+    };
+    if let Some(method) = method.filter(|m| !m.is_empty()) {
+        let method = normalize_method(method);
+        for content in cond_contents(item)? {
+            if !content.as_object().is_some_and(|m| m.contains_key(&method)) {
+                return Ok(false);
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// `BaseEditor.has_integration(path, method)` on a `paths` map.
+pub(crate) fn has_integration(
+    paths: &Map<String, Value>,
+    path: &str,
+    method: &str,
+) -> Result<bool, ErrorItem> {
+    let method = normalize_method(method);
+    if !has_path(paths, path, Some(&method))? {
+        return Ok(false);
+    }
+    let Some(item) = paths.get(path) else {
+        return Ok(false);
+    };
+    for content in cond_contents(item)? {
+        let Some(obj) = content.as_object() else {
+            return Err(path_item_err(path));
+        };
+        let Some(def) = obj.get(&method).filter(|d| d.is_object()) else {
+            return Ok(false);
+        };
+        let mut any = false;
+        for d in cond_contents(def)? {
+            if !d.is_object() {
+                return Err(method_def_err(path, &method));
+            }
+            if has_integration_def(d) {
+                any = true;
+                break;
+            }
+        }
+        if !any {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// A definition body being edited.
@@ -207,19 +274,11 @@ impl<'a> Editor<'a> {
 
     /// The `paths` section.
     pub fn paths(&self) -> &Map<String, Value> {
-        static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
-        self.doc
-            .get("paths")
-            .and_then(Value::as_object)
-            .unwrap_or_else(|| EMPTY.get_or_init(Map::new))
+        paths_of(self.doc)
     }
 
     fn paths_mut(&mut self) -> &mut Map<String, Value> {
-        let entry = self.doc.entry("paths").or_insert_with(|| json!({}));
-        if !entry.is_object() {
-            *entry = json!({});
-        }
-        entry.as_object_mut().expect("paths was just made a map")
+        paths_of_mut(self.doc)
     }
 
     /// The path names, in order.
@@ -229,51 +288,12 @@ impl<'a> Editor<'a> {
 
     /// `has_path(path, method)`.
     pub fn has_path(&self, path: &str, method: Option<&str>) -> Result<bool, ErrorItem> {
-        let Some(item) = self.paths().get(path) else {
-            return Ok(false);
-        };
-        if let Some(method) = method.filter(|m| !m.is_empty()) {
-            let method = normalize_method(method);
-            for content in cond_contents(item)? {
-                if !content.as_object().is_some_and(|m| m.contains_key(&method)) {
-                    return Ok(false);
-                }
-            }
-        }
-        Ok(true)
+        has_path(self.paths(), path, method)
     }
 
     /// `has_integration(path, method)`.
     pub fn has_integration(&self, path: &str, method: &str) -> Result<bool, ErrorItem> {
-        let method = normalize_method(method);
-        if !self.has_path(path, Some(&method))? {
-            return Ok(false);
-        }
-        let Some(item) = self.paths().get(path) else {
-            return Ok(false);
-        };
-        for content in cond_contents(item)? {
-            let Some(obj) = content.as_object() else {
-                return Err(path_item_err(path));
-            };
-            let Some(def) = obj.get(&method).filter(|d| d.is_object()) else {
-                return Ok(false);
-            };
-            let mut any = false;
-            for d in cond_contents(def)? {
-                if !d.is_object() {
-                    return Err(method_def_err(path, &method));
-                }
-                if has_integration_def(d) {
-                    any = true;
-                    break;
-                }
-            }
-            if !any {
-                return Ok(false);
-            }
-        }
-        Ok(true)
+        has_integration(self.paths(), path, method)
     }
 
     /// `add_path(path, method)`.

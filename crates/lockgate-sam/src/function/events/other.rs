@@ -4,6 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::EventCtx;
+use super::push::check_dlq_config;
 use crate::ctx::{Ctx, Resource};
 use crate::error::ErrorItem;
 use crate::props::{Check, Prop, p};
@@ -179,19 +180,7 @@ pub fn cognito(
     }
     ctx.resources_mut()
         .insert(pool_id.to_string(), pool.clone());
-    let mut r = Resource::new(pool_id, "AWS::Cognito::UserPool");
-    if let Value::Object(m) = &pool {
-        r.properties = m
-            .get("Properties")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        for (k, v) in m {
-            if k != "Type" && k != "Properties" {
-                r.attributes.insert(k.clone(), v.clone());
-            }
-        }
-    }
+    let r = Resource::from_template(pool_id, "AWS::Cognito::UserPool", &pool);
     Ok(vec![permission, r])
 }
 
@@ -262,21 +251,7 @@ pub fn schedule_v2(ev: &EventCtx<'_>) -> Result<Vec<Resource>, ErrorItem> {
     let mut resources = Vec::new();
     let mut dlq_arn = None;
     if let Some(dlq) = ev.get("DeadLetterConfig") {
-        let has_arn = dlq.get("Arn").is_some();
-        let has_type = dlq.get("Type").is_some();
-        if has_arn && has_type {
-            return Err(
-                ev.err_full("You can either define 'Arn' or 'Type' property of DeadLetterConfig.")
-            );
-        }
-        if has_type && dlq.get("Type").and_then(Value::as_str) != Some("SQS") {
-            return Err(ev.err_full(
-                "The only valid value for 'Type' property of DeadLetterConfig is 'SQS'.",
-            ));
-        }
-        if !has_arn && !has_type {
-            return Err(ev.err_full("No 'Arn' or 'Type' property provided for DeadLetterConfig."));
-        }
+        check_dlq_config(ev.full_id, dlq)?;
         if let Some(arn) = dlq.get("Arn").filter(|v| !v.is_null()) {
             dlq_arn = Some(arn.clone());
         } else {

@@ -59,7 +59,8 @@ pub const SNS: &[Prop] = &[
     p("RedrivePolicy", false, Check::Map),
 ];
 
-const RULE_ORDER: &[&str] = &[
+/// Property order of generated `AWS::Events::Rule`s.
+pub(crate) const RULE_ORDER: &[&str] = &[
     "Description",
     "EventBusName",
     "EventPattern",
@@ -70,8 +71,9 @@ const RULE_ORDER: &[&str] = &[
     "Targets",
 ];
 
-fn target_id(logical_id: &str) -> String {
-    let suffix = "LambdaTarget";
+/// An EventBridge target `Id`: `{logical_id}{suffix}`, the logical ID cut
+/// so that the whole stays within 64 characters.
+pub(crate) fn suffixed_target_id(logical_id: &str, suffix: &str) -> String {
     if logical_id.chars().count() + suffix.len() <= 64 {
         return format!("{logical_id}{suffix}");
     }
@@ -79,47 +81,50 @@ fn target_id(logical_id: &str) -> String {
     format!("{kept}{suffix}")
 }
 
-fn validate_dlq_config(ev: &EventCtx<'_>, dlq: &Value) -> Result<(), ErrorItem> {
+fn target_id(logical_id: &str) -> String {
+    suffixed_target_id(logical_id, "LambdaTarget")
+}
+
+/// `EventBridgeRuleUtils.validate_dlq_config`: `DeadLetterConfig` has either
+/// `Arn` or `Type` (and `Type` is `SQS`).
+pub(crate) fn check_dlq_config(full_id: &str, dlq: &Value) -> Result<(), ErrorItem> {
+    let err = |message: &str| Err(ErrorItem::event(full_id, message));
     let has_arn = dlq.get("Arn").is_some();
     let has_type = dlq.get("Type").is_some();
     if has_arn && has_type {
-        return Err(
-            ev.err_full("You can either define 'Arn' or 'Type' property of DeadLetterConfig.")
-        );
+        return err("You can either define 'Arn' or 'Type' property of DeadLetterConfig.");
     }
     if has_type && dlq.get("Type").and_then(Value::as_str) != Some("SQS") {
-        return Err(
-            ev.err_full("The only valid value for 'Type' property of DeadLetterConfig is 'SQS'.")
-        );
+        return err("The only valid value for 'Type' property of DeadLetterConfig is 'SQS'.");
     }
     if !has_arn && !has_type {
-        return Err(ev.err_full("No 'Arn' or 'Type' property provided for DeadLetterConfig."));
+        return err("No 'Arn' or 'Type' property provided for DeadLetterConfig.");
     }
     Ok(())
 }
 
-/// The DLQ ARN and, for `Type: SQS`, the queue and its policy.
-fn dlq_arn_and_resources(
-    ev: &EventCtx<'_>,
+/// The `DeadLetterConfig` of an EventBridge rule (`EventBridgeRuleUtils`):
+/// checks it (`Arn` or `Type: SQS`), then returns the DLQ ARN and, for
+/// `Type: SQS`, the queue and its policy (with the target's attributes).
+pub(crate) fn event_rule_dlq(
+    full_id: &str,
+    attrs: &Map<String, Value>,
     dlq: &Value,
     rule_arn: &Value,
 ) -> Result<(Value, Vec<Resource>), ErrorItem> {
+    check_dlq_config(full_id, dlq)?;
     if let Some(arn) = dlq.get("Arn") {
         return Ok((arn.clone(), Vec::new()));
     }
     let queue_id = match dlq.get("QueueLogicalId") {
-        None | Some(Value::Null) => format!("{}Queue", ev.full_id),
+        None | Some(Value::Null) => format!("{full_id}Queue"),
         Some(Value::String(s)) => s.clone(),
-        Some(_) => return Err(ev.err_full("QueueLogicalId must be a string")),
+        Some(_) => return Err(ErrorItem::event(full_id, "QueueLogicalId must be a string")),
     };
-    let attrs = &ev.target.attrs;
     let queue = Resource::new(&queue_id, "AWS::SQS::Queue").with_attrs(attrs);
     let queue_arn = get_att(&queue_id, "Arn");
-    let mut policy = Resource::new(
-        format!("{}QueuePolicy", ev.full_id),
-        "AWS::SQS::QueuePolicy",
-    )
-    .with_attrs(attrs);
+    let mut policy =
+        Resource::new(format!("{full_id}QueuePolicy"), "AWS::SQS::QueuePolicy").with_attrs(attrs);
     policy.properties.insert(
         "PolicyDocument".into(),
         json!({"Version": "2012-10-17", "Statement": [{
@@ -162,8 +167,7 @@ pub fn schedule(ev: &EventCtx<'_>) -> Result<Vec<Resource>, ErrorItem> {
     let rule_arn = get_att(ev.full_id, "Arn");
     let mut dlq_arn = None;
     if let Some(dlq) = ev.get("DeadLetterConfig") {
-        validate_dlq_config(ev, dlq)?;
-        let (arn, res) = dlq_arn_and_resources(ev, dlq, &rule_arn)?;
+        let (arn, res) = event_rule_dlq(ev.full_id, &ev.target.attrs, dlq, &rule_arn)?;
         dlq_arn = Some(arn);
         resources.extend(res);
     }
@@ -198,8 +202,7 @@ pub fn cloudwatch_event(ev: &EventCtx<'_>) -> Result<Vec<Resource>, ErrorItem> {
     let mut resources = Vec::new();
     let mut dlq_arn = None;
     if let Some(dlq) = ev.get("DeadLetterConfig") {
-        validate_dlq_config(ev, dlq)?;
-        let (arn, res) = dlq_arn_and_resources(ev, dlq, &rule_arn)?;
+        let (arn, res) = event_rule_dlq(ev.full_id, &ev.target.attrs, dlq, &rule_arn)?;
         dlq_arn = Some(arn);
         resources.extend(res);
     }
@@ -278,19 +281,7 @@ pub fn s3(ctx: &mut Ctx, ev: &EventCtx<'_>, bucket_id: &str) -> Result<Vec<Resou
     // Later events on the same bucket build on this one, as in the translator.
     ctx.resources_mut()
         .insert(bucket_id.to_string(), bucket.clone());
-    let mut r = Resource::new(bucket_id, "AWS::S3::Bucket");
-    if let Value::Object(m) = &bucket {
-        r.properties = m
-            .get("Properties")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        for (k, v) in m {
-            if k != "Type" && k != "Properties" {
-                r.attributes.insert(k.clone(), v.clone());
-            }
-        }
-    }
+    let r = Resource::from_template(bucket_id, "AWS::S3::Bucket", &bucket);
     Ok(vec![permission, r])
 }
 
