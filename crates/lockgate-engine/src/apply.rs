@@ -78,6 +78,16 @@ pub struct DeployedResource {
     pub physical: Physical,
 }
 
+impl From<&DeployedResource> for crate::changeset::Deployed {
+    /// What the planner compares: its type and applied properties.
+    fn from(r: &DeployedResource) -> Self {
+        crate::changeset::Deployed {
+            resource_type: r.resource_type.clone(),
+            properties: r.properties.clone(),
+        }
+    }
+}
+
 /// One resource of the desired template.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TemplateResource {
@@ -206,20 +216,13 @@ pub fn levels(nodes: &[(String, Vec<String>)]) -> Result<Vec<Vec<String>>, Apply
 }
 
 /// What was done, to undo it on failure.
-enum Done {
-    Created {
-        id: String,
-        ty: String,
-        physical: Physical,
-        properties: Map<String, Value>,
-    },
-    Updated {
-        id: String,
-        ty: String,
-        before: DeployedResource,
-        after_props: Map<String, Value>,
-        after: Physical,
-    },
+struct Done {
+    id: String,
+    /// The resource as it now is.
+    now: DeployedResource,
+    /// For an in-place update, the properties to update back to; `None`
+    /// for a creation (including a replacement), undone by deleting it.
+    restore: Option<Map<String, Value>>,
 }
 
 /// Applies `changes` to a stack whose resources are `deployed`, towards `template`.
@@ -334,30 +337,23 @@ pub async fn apply(
                         reason: None,
                     });
                     known.insert(id.clone(), physical.clone());
-                    match old {
-                        Some(before) if updating => done.push(Done::Updated {
-                            id,
-                            ty,
-                            before,
-                            after_props: props,
-                            after: physical,
-                        }),
+                    let restore = match old {
+                        Some(before) if updating => Some(before.properties),
                         Some(before) => {
                             replaced_old.push((id.clone(), before));
-                            done.push(Done::Created {
-                                id,
-                                ty,
-                                physical,
-                                properties: props,
-                            });
+                            None
                         }
-                        None => done.push(Done::Created {
-                            id,
-                            ty,
-                            physical,
+                        None => None,
+                    };
+                    done.push(Done {
+                        id,
+                        now: DeployedResource {
+                            resource_type: ty,
                             properties: props,
-                        }),
-                    }
+                            physical,
+                        },
+                        restore,
+                    });
                 }
                 Err(e) => {
                     let status = if updating {
@@ -395,40 +391,8 @@ pub async fn apply(
 
     // Success: the old selves of replaced resources and removed resources go, in reverse order.
     let mut state: BTreeMap<String, DeployedResource> = deployed.clone();
-    for d in &done {
-        match d {
-            Done::Created {
-                id,
-                ty,
-                physical,
-                properties,
-            } => {
-                state.insert(
-                    id.clone(),
-                    DeployedResource {
-                        resource_type: ty.clone(),
-                        properties: properties.clone(),
-                        physical: physical.clone(),
-                    },
-                );
-            }
-            Done::Updated {
-                id,
-                ty,
-                after_props,
-                after,
-                ..
-            } => {
-                state.insert(
-                    id.clone(),
-                    DeployedResource {
-                        resource_type: ty.clone(),
-                        properties: after_props.clone(),
-                        physical: after.clone(),
-                    },
-                );
-            }
-        }
+    for d in done {
+        state.insert(d.id, d.now);
     }
     let mut cleanup: Vec<(String, DeployedResource)> = replaced_old;
     let removed: Vec<(String, Vec<String>)> = changes
@@ -448,24 +412,15 @@ pub async fn apply(
         let Some(provider) = providers.get(&r.resource_type) else {
             continue;
         };
-        progress.event(Event {
-            logical_id: id.clone(),
-            status: "DELETE_IN_PROGRESS",
-            reason: None,
-        });
-        match provider.delete(&id, &r.physical, &r.properties).await {
-            Ok(()) => progress.event(Event {
-                logical_id: id,
-                status: "DELETE_COMPLETE",
-                reason: None,
-            }),
-            // Like CloudFormation's cleanup phase: the new state stands; the leftover is reported.
-            Err(e) => progress.event(Event {
-                logical_id: id,
-                status: "DELETE_FAILED",
-                reason: Some(e.0),
-            }),
-        }
+        // Like CloudFormation's cleanup phase: the new state stands; a leftover is reported.
+        let _ = reported(
+            progress,
+            &id,
+            Step::Delete,
+            None,
+            provider.delete(&id, &r.physical, &r.properties),
+        )
+        .await;
     }
     Ok(state)
 }
@@ -476,70 +431,25 @@ async fn roll_back(
     progress: &dyn Progress,
 ) -> Result<(), String> {
     let mut failures = Vec::new();
-    for d in done.into_iter().rev() {
-        match d {
-            Done::Created {
-                id,
-                ty,
-                physical,
-                properties,
-            } => {
-                let Some(p) = providers.get(&ty) else {
-                    continue;
-                };
-                progress.event(Event {
-                    logical_id: id.clone(),
-                    status: "DELETE_IN_PROGRESS",
-                    reason: Some("rollback".into()),
-                });
-                if let Err(e) = p.delete(&id, &physical, &properties).await {
-                    failures.push(format!("{id}: {e}"));
-                    progress.event(Event {
-                        logical_id: id,
-                        status: "DELETE_FAILED",
-                        reason: Some(e.0),
-                    });
-                } else {
-                    progress.event(Event {
-                        logical_id: id,
-                        status: "DELETE_COMPLETE",
-                        reason: None,
-                    });
-                }
+    for Done { id, now, restore } in done.into_iter().rev() {
+        let Some(p) = providers.get(&now.resource_type) else {
+            continue;
+        };
+        let result = match &restore {
+            Some(before) => {
+                let undo = p.update(&id, &now.physical, &now.properties, before);
+                reported(progress, &id, Step::Update, Some("rollback"), async {
+                    undo.await.map(drop)
+                })
+                .await
             }
-            Done::Updated {
-                id,
-                ty,
-                before,
-                after_props,
-                after,
-            } => {
-                let Some(p) = providers.get(&ty) else {
-                    continue;
-                };
-                progress.event(Event {
-                    logical_id: id.clone(),
-                    status: "UPDATE_IN_PROGRESS",
-                    reason: Some("rollback".into()),
-                });
-                if let Err(e) = p
-                    .update(&id, &after, &after_props, &before.properties)
-                    .await
-                {
-                    failures.push(format!("{id}: {e}"));
-                    progress.event(Event {
-                        logical_id: id,
-                        status: "UPDATE_FAILED",
-                        reason: Some(e.0),
-                    });
-                } else {
-                    progress.event(Event {
-                        logical_id: id,
-                        status: "UPDATE_COMPLETE",
-                        reason: None,
-                    });
-                }
+            None => {
+                let undo = p.delete(&id, &now.physical, &now.properties);
+                reported(progress, &id, Step::Delete, Some("rollback"), undo).await
             }
+        };
+        if let Err(e) = result {
+            failures.push(format!("{id}: {e}"));
         }
     }
     if failures.is_empty() {
@@ -547,4 +457,45 @@ async fn roll_back(
     } else {
         Err(failures.join("; "))
     }
+}
+
+/// The kind of a reported provider call, naming its events.
+#[derive(Clone, Copy)]
+enum Step {
+    Update,
+    Delete,
+}
+
+impl Step {
+    /// Its in-progress, complete and failed statuses.
+    fn statuses(self) -> [&'static str; 3] {
+        match self {
+            Step::Update => ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE", "UPDATE_FAILED"],
+            Step::Delete => ["DELETE_IN_PROGRESS", "DELETE_COMPLETE", "DELETE_FAILED"],
+        }
+    }
+}
+
+/// Runs `call`, reporting it as in progress (with `reason`), then complete
+/// or failed (with the provider's reason).
+async fn reported(
+    progress: &dyn Progress,
+    id: &str,
+    step: Step,
+    reason: Option<&str>,
+    call: impl Future<Output = Result<(), ProviderError>>,
+) -> Result<(), ProviderError> {
+    let [started, complete, failed] = step.statuses();
+    progress.event(Event {
+        logical_id: id.to_string(),
+        status: started,
+        reason: reason.map(str::to_string),
+    });
+    let result = call.await;
+    progress.event(Event {
+        logical_id: id.to_string(),
+        status: if result.is_ok() { complete } else { failed },
+        reason: result.as_ref().err().map(|e| e.0.clone()),
+    });
+    result
 }

@@ -157,18 +157,8 @@ async fn deploy(
     Result<BTreeMap<String, DeployedResource>, ApplyError>,
     Vec<Event>,
 ) {
-    let deployed: BTreeMap<String, Deployed> = state
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                Deployed {
-                    resource_type: v.resource_type.clone(),
-                    properties: v.properties.clone(),
-                },
-            )
-        })
-        .collect();
+    let deployed: BTreeMap<String, Deployed> =
+        state.iter().map(|(k, v)| (k.clone(), v.into())).collect();
     // Plan with what is statically known: Refs to deployed resources resolved.
     let known: HashMap<String, Physical> = state
         .iter()
@@ -259,18 +249,8 @@ async fn replacement_creates_before_deleting_and_removals_go_last() {
     let mut v2 = template(&[("A", json!({"X": 1}), &[])]);
     v2.get_mut("A").unwrap().resource_type = "Test::Other".into();
     state.get_mut("A").unwrap().resource_type = "Test::Thing".into();
-    let deployed: BTreeMap<String, Deployed> = state
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                Deployed {
-                    resource_type: v.resource_type.clone(),
-                    properties: v.properties.clone(),
-                },
-            )
-        })
-        .collect();
+    let deployed: BTreeMap<String, Deployed> =
+        state.iter().map(|(k, v)| (k.clone(), v.into())).collect();
     let desired = vec![(
         "A".to_string(),
         Desired {

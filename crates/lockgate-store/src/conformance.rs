@@ -205,6 +205,25 @@ pub(crate) fn begin(stack: &StackRef, kind: DeploymentKind, generation: u32) -> 
     }
 }
 
+/// Runs a whole successful deletion of `stack` (its begin record at
+/// `generation`), leaving it `DELETE_COMPLETE`.
+pub(crate) async fn delete_stack(
+    store: &dyn Store,
+    stack: &StackRef,
+    generation: u32,
+) -> Result<Stack, Failure> {
+    let del = store
+        .begin_deployment(begin(stack, DeploymentKind::Delete, generation))
+        .await?;
+    Ok(store
+        .finish_deployment(
+            del.id,
+            DeploymentOutcome::Succeeded,
+            StackCommit::empty(StackStatus::DeleteComplete, json!({}), json!({})),
+        )
+        .await?)
+}
+
 /// Runs a whole successful deployment: begin, one progress record per
 /// resource, finish.
 pub(crate) async fn deploy(

@@ -33,40 +33,9 @@ impl fmt::Display for DeploymentId {
     }
 }
 
-macro_rules! text_enum {
-    ($(#[$doc:meta])* $ty:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal,)+ }) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum $ty {
-            $($(#[$vdoc])* #[serde(rename = $text)] $variant,)+
-        }
+use crate::status::status_enum;
 
-        impl $ty {
-            /// The storage spelling.
-            pub fn as_str(self) -> &'static str {
-                match self { $($ty::$variant => $text,)+ }
-            }
-
-            /// Decodes the storage spelling.
-            pub fn parse(s: &str) -> crate::Result<Self> {
-                match s {
-                    $($text => Ok($ty::$variant),)+
-                    other => Err(crate::StoreError::Corrupt(format!(
-                        "unknown {} `{other}`", stringify!($ty)
-                    ))),
-                }
-            }
-        }
-
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-text_enum!(
+status_enum!(
     /// What a deployment does to its stack.
     DeploymentKind {
         /// Creates the stack (absent, deleted, or a rolled-back create).
@@ -98,7 +67,7 @@ impl DeploymentKind {
     }
 }
 
-text_enum!(
+status_enum!(
     /// Where a deployment stands.
     DeploymentStatus {
         /// Running (or interrupted by a crash, see `recover_interrupted`).

@@ -1,17 +1,19 @@
 //! CloudFormation-style statuses of stacks, resources and events, and timestamps.
 
 use std::fmt;
-use std::str::FromStr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
 
+/// Declares a text-coded enum: serde, [`std::fmt::Display`] and
+/// [`std::str::FromStr`] all use the `$text` spelling (an unknown one is
+/// [`StoreError::Corrupt`]), and `ALL` lists every value.
 macro_rules! status_enum {
     ($(#[$doc:meta])* $ty:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal,)+ }) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
         pub enum $ty {
             $($(#[$vdoc])* #[serde(rename = $text)] $variant,)+
         }
@@ -28,18 +30,18 @@ macro_rules! status_enum {
             }
         }
 
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
 
-        impl FromStr for $ty {
-            type Err = StoreError;
-            fn from_str(s: &str) -> Result<Self, StoreError> {
+        impl ::std::str::FromStr for $ty {
+            type Err = $crate::StoreError;
+            fn from_str(s: &str) -> Result<Self, $crate::StoreError> {
                 match s {
                     $($text => Ok($ty::$variant),)+
-                    other => Err(StoreError::Corrupt(format!(
+                    other => Err($crate::StoreError::Corrupt(format!(
                         "unknown {} `{other}`", stringify!($ty)
                     ))),
                 }
@@ -47,6 +49,7 @@ macro_rules! status_enum {
         }
     };
 }
+pub(crate) use status_enum;
 
 status_enum!(
     /// The status of a stack, as CloudFormation names it.

@@ -61,12 +61,6 @@ impl Document {
         node.key.unwrap_or(node.span)
     }
 
-    /// The span to point at for an entry: its key when it has one, else the node.
-    pub fn entry_span(&self, path: &[PathSeg]) -> Option<Span> {
-        let (node, found) = self.spans.lookup(&self.value, path);
-        found.then(|| node.key.unwrap_or(node.span))
-    }
-
     /// The root span tree.
     pub fn spans(&self) -> &SpanNode {
         &self.spans

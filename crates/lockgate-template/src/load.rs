@@ -232,20 +232,12 @@ pub fn load_document(
         return Err(diags);
     }
 
-    // Local code paths become S3 locations (`sam package`), then the SAM transform.
-    let packaged = package_code(value, opts);
-    let (template, transformed) = if sam && opts.sam_transform {
-        match run_sam(&packaged, opts) {
-            Ok(t) => (t, true),
-            Err(items) => {
-                for d in items {
-                    diags.push(sam_diag(doc, d));
-                }
-                return Err(diags);
-            }
+    let (template, transformed) = match package_and_transform(doc, sam, opts) {
+        Ok(t) => t,
+        Err(sam_errors) => {
+            diags.0.extend(sam_errors.0);
+            return Err(diags);
         }
-    } else {
-        (packaged, false)
     };
 
     // Conditions (of the resulting template: the transform may add some).
@@ -312,6 +304,26 @@ pub fn load_document(
         param_names,
         mappings,
     })
+}
+
+/// The document with its local code paths rewritten to S3 locations
+/// (`sam package`), then through the SAM transform if `sam` and
+/// [`LoadOptions::sam_transform`]; with whether the transform ran.
+fn package_and_transform(
+    doc: &Document,
+    sam: bool,
+    opts: &LoadOptions,
+) -> Result<(Value, bool), Diagnostics> {
+    let packaged = package_code(doc.value(), opts);
+    if !(sam && opts.sam_transform) {
+        return Ok((packaged, false));
+    }
+    match run_sam(&packaged, opts) {
+        Ok(t) => Ok((t, true)),
+        Err(items) => Err(Diagnostics(
+            items.into_iter().map(|i| sam_diag(doc, i)).collect(),
+        )),
+    }
 }
 
 /// `value` with its local code paths rewritten to [`LoadOptions::code_locations`].
@@ -653,18 +665,8 @@ pub fn transform(
             }
         }
     }
-    let packaged = package_code(value, opts);
-    let (template, transformed) = if needs_sam_transform(value) && opts.sam_transform {
-        match run_sam(&packaged, opts) {
-            Ok(t) => (t, true),
-            Err(items) => {
-                let d = Diagnostics(items.into_iter().map(|i| sam_diag(&document, i)).collect());
-                return Err(d);
-            }
-        }
-    } else {
-        (packaged, false)
-    };
+    let (template, transformed) =
+        package_and_transform(&document, needs_sam_transform(value), opts)?;
     Ok(Transformed {
         document,
         template,

@@ -71,12 +71,8 @@ pub fn package_local_paths(template: &mut Value, mut rewrite: impl FnMut(&str) -
                     *uri = rewrite(uri);
                 }
             }
-            "AWS::Lambda::Function" => {
-                to_s3_object(props, "Code", "S3Bucket", "S3Key", &mut rewrite)
-            }
-            "AWS::Lambda::LayerVersion" => {
-                to_s3_object(props, "Content", "S3Bucket", "S3Key", &mut rewrite)
-            }
+            "AWS::Lambda::Function" => to_s3_object(props, "Code", &mut rewrite),
+            "AWS::Lambda::LayerVersion" => to_s3_object(props, "Content", &mut rewrite),
             _ => {}
         }
     }
@@ -90,11 +86,10 @@ fn ensure_props(r: &mut Value) -> Option<&mut Value> {
     )
 }
 
+/// Rewrites a local path in `props[key]` to `{S3Bucket, S3Key}`.
 fn to_s3_object(
     props: &mut Map<String, Value>,
     key: &str,
-    bucket_key: &str,
-    key_key: &str,
     rewrite: &mut impl FnMut(&str) -> String,
 ) {
     if let Some(Value::String(path)) = props.get(key)
@@ -102,7 +97,7 @@ fn to_s3_object(
     {
         let location = rewrite(path);
         if let Some((bucket, k)) = split_s3(&location) {
-            props.insert(key.into(), json!({ bucket_key: bucket, key_key: k }));
+            props.insert(key.into(), json!({ "S3Bucket": bucket, "S3Key": k }));
         }
     }
 }

@@ -7,7 +7,7 @@ use super::{
 };
 use crate::artifacts::Digest;
 use crate::audit::{AuditQuery, NewAuditEntry};
-use crate::deploy::{DeploymentKind, DeploymentOutcome, StackCommit};
+use crate::deploy::{DeploymentKind, DeploymentOutcome};
 use crate::error::StoreError;
 use crate::function::{AliasRouting, AliasSpec, NewFunctionVersion};
 use crate::names::{AliasName, ExportName, FunctionName, ParameterName, StageRef};
@@ -118,20 +118,7 @@ pub async fn exports_and_imports(store: &dyn Store) -> CaseResult {
             commit(StackStatus::UpdateComplete, 2, &["Fn"]),
         )
         .await?;
-    let del = store
-        .begin_deployment(super::begin(&net, DeploymentKind::Delete, 3))
-        .await?;
-    store
-        .finish_deployment(
-            del.id,
-            DeploymentOutcome::Succeeded,
-            StackCommit::empty(
-                StackStatus::DeleteComplete,
-                serde_json::json!({}),
-                serde_json::json!({}),
-            ),
-        )
-        .await?;
+    super::delete_stack(store, &net, 3).await?;
     check!(
         store.list_exports(&stage()).await?.is_empty(),
         "export removed with its stack"
@@ -587,20 +574,7 @@ pub async fn stage_deletion_rules(store: &dyn Store) -> CaseResult {
         store.delete_stage(&stage()).await,
         StoreError::NotEmpty { kind: "stage", .. }
     );
-    let del = store
-        .begin_deployment(super::begin(&s, DeploymentKind::Delete, 2))
-        .await?;
-    store
-        .finish_deployment(
-            del.id,
-            DeploymentOutcome::Succeeded,
-            StackCommit::empty(
-                StackStatus::DeleteComplete,
-                serde_json::json!({}),
-                serde_json::json!({}),
-            ),
-        )
-        .await?;
+    super::delete_stack(store, &s, 2).await?;
     check!(
         store.delete_stage(&stage()).await?,
         "stage with only deleted stacks deleted"

@@ -119,7 +119,7 @@ async fn require_running(conn: &mut SqliteConnection, id: DeploymentId) -> Resul
     .await
     .map_err(db)?
     .ok_or_else(|| StoreError::not_found("deployment", id.to_string()))?;
-    let status = DeploymentStatus::parse(&rows::get::<String>(&row, "status")?)?;
+    let status = rows::get::<String>(&row, "status")?.parse::<DeploymentStatus>()?;
     if status != DeploymentStatus::InProgress {
         return Err(StoreError::DeploymentNotInProgress {
             deployment: id,

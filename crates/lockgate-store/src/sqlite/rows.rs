@@ -146,8 +146,8 @@ pub(crate) fn deployment(row: &SqliteRow) -> Result<Deployment> {
     Ok(Deployment {
         id: DeploymentId(get(row, "id")?),
         stack: stack_ref(row)?,
-        kind: DeploymentKind::parse(&get::<String>(row, "kind")?)?,
-        status: DeploymentStatus::parse(&get::<String>(row, "status")?)?,
+        kind: get::<String>(row, "kind")?.parse::<DeploymentKind>()?,
+        status: get::<String>(row, "status")?.parse::<DeploymentStatus>()?,
         initiated_by: get(row, "initiated_by")?,
         change_set: json(row, "change_set")?,
         target,
