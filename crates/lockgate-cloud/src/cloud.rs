@@ -11,7 +11,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{AliasConfig, ApiConfig, CloudConfig, FunctionConfig, Runtime, RuntimeOptions};
+use crate::config::{
+    AliasConfig, ApiConfig, CloudConfig, FunctionConfig, Runtime, RuntimeOptions,
+    function_name_of_arn,
+};
 use crate::error::CloudError;
 use crate::function::{Function, InvokeError, InvokeOutcome, InvokeRequest};
 use crate::logs::{LogSink, SinkSlot};
@@ -243,7 +246,7 @@ impl Cloud {
     /// `name:$LATEST`, or a function ARN with or without qualifier
     /// (`arn:aws:lambda:REGION:ACCOUNT:function:name[:qualifier]`).
     pub fn target_key(&self, target: &str) -> Option<String> {
-        let (name, qualifier) = split_target(target);
+        let (name, qualifier) = function_name_of_arn(target);
         match qualifier {
             None | Some("$LATEST") => self.functions.contains_key(name).then(|| name.to_string()),
             Some(q) => {
@@ -261,8 +264,22 @@ impl Cloud {
 
     /// The function an invocation of `target` runs (see [`Cloud::target_key`]).
     pub fn resolve(&self, target: &str) -> Option<Arc<Function>> {
-        self.target_key(target)
-            .and_then(|k| self.functions.get(&k).cloned())
+        // As `target_key`, without building the key when the target names a
+        // function directly (the common case on the invocation path).
+        let (name, qualifier) = function_name_of_arn(target);
+        match qualifier {
+            None | Some("$LATEST") => self.functions.get(name).cloned(),
+            Some(q) => {
+                let key = format!("{name}:{q}");
+                match self.functions.get(&key) {
+                    Some(f) => Some(f.clone()),
+                    None => {
+                        let picked = self.aliases.get(&key)?.pick(random_unit());
+                        self.functions.get(picked).cloned()
+                    }
+                }
+            }
+        }
     }
 
     /// The function keys, then the alias names.
@@ -328,13 +345,22 @@ impl Cloud {
         req: InvokeRequest,
     ) -> Result<tokio::task::JoinHandle<Option<InvokeOutcome>>, CloudError> {
         let function = self.resolve_or_err(target)?;
-        let req = with_qualifier(target, req);
+        Ok(self.invoke_event_on(function, with_qualifier(target, req)))
+    }
+
+    /// [`Cloud::invoke_event`] on a function already resolved (`req` carries
+    /// the qualifier the caller used).
+    pub(crate) fn invoke_event_on(
+        &self,
+        function: Arc<Function>,
+        req: InvokeRequest,
+    ) -> tokio::task::JoinHandle<Option<InvokeOutcome>> {
         let log = (
             function.config().name.clone(),
             function.config().version.clone(),
         );
         let sink = self.sink.clone();
-        Ok(tokio::spawn(async move {
+        tokio::spawn(async move {
             let mut wait = Duration::from_millis(100);
             for _ in 0..7 {
                 match function.invoke(req.clone()).await {
@@ -359,7 +385,7 @@ impl Cloud {
                 "lockgate: asynchronous invocation dropped: still throttled after 7 attempts",
             );
             None
-        }))
+        })
     }
 
     fn resolve_or_err(&self, target: &str) -> Result<Arc<Function>, CloudError> {
@@ -391,24 +417,10 @@ impl Cloud {
     }
 }
 
-/// Splits `name[:qualifier]` or a function ARN into name and qualifier.
-fn split_target(target: &str) -> (&str, Option<&str>) {
-    if target.starts_with("arn:") {
-        let mut parts = target.splitn(8, ':');
-        let name = parts.nth(6).unwrap_or("");
-        (name, parts.next())
-    } else {
-        match target.split_once(':') {
-            Some((name, q)) => (name, Some(q)),
-            None => (target, None),
-        }
-    }
-}
-
 /// Adds the qualifier `target` used to the request (for the invoked ARN).
-fn with_qualifier(target: &str, mut req: InvokeRequest) -> InvokeRequest {
+pub(crate) fn with_qualifier(target: &str, mut req: InvokeRequest) -> InvokeRequest {
     if req.qualifier.is_none() {
-        req.qualifier = split_target(target).1.map(str::to_string);
+        req.qualifier = function_name_of_arn(target).1.map(str::to_string);
     }
     req
 }
@@ -443,20 +455,6 @@ fn resolve_interpreters(config: &CloudConfig, mut opts: RuntimeOptions) -> Runti
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn targets_split_like_lambda() {
-        assert_eq!(split_target("f"), ("f", None));
-        assert_eq!(split_target("f:live"), ("f", Some("live")));
-        assert_eq!(
-            split_target("arn:aws:lambda:eu-west-1:123456789012:function:f"),
-            ("f", None)
-        );
-        assert_eq!(
-            split_target("arn:aws:lambda:eu-west-1:123456789012:function:f:3"),
-            ("f", Some("3"))
-        );
-    }
 
     #[test]
     fn weights_pick_in_proportion() {

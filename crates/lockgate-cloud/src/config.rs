@@ -148,6 +148,130 @@ pub enum PayloadVersion {
     V2,
 }
 
+impl PayloadVersion {
+    /// The payload format API Gateway uses for a Lambda proxy integration of
+    /// an API of `kind` whose `payloadFormatVersion` is `format`: REST APIs
+    /// always send 1.0; HTTP APIs send 1.0 when asked to, 2.0 otherwise.
+    pub fn for_api(kind: ApiKind, format: Option<&str>) -> PayloadVersion {
+        match (kind, format) {
+            (ApiKind::Rest, _) | (ApiKind::Http, Some("1.0")) => PayloadVersion::V1,
+            (ApiKind::Http, _) => PayloadVersion::V2,
+        }
+    }
+}
+
+/// The methods an OpenAPI operation may be declared under (lower case).
+const BODY_METHODS: &[&str] = &[
+    "get",
+    "post",
+    "put",
+    "delete",
+    "patch",
+    "head",
+    "options",
+    "x-amazon-apigateway-any-method",
+    "any",
+];
+
+/// The routes of an OpenAPI/Swagger API definition (`Body` of an
+/// `AWS::ApiGateway::RestApi` or `AWS::ApiGatewayV2::Api`): one per
+/// operation under `paths` with an `aws_proxy`
+/// `x-amazon-apigateway-integration`.
+///
+/// - `function_of` maps the integration's `uri` (as written: a string or an
+///   intrinsic) to the function the route invokes (see
+///   [`function_name_of_arn`] and [`integration_arn`]), or `None` when it
+///   is not one this cloud runs;
+/// - `payload_of` maps its `payloadFormatVersion` (absent: `None`) to the
+///   payload format (see [`PayloadVersion::for_api`]).
+///
+/// Operations that are skipped (another integration type, or a function
+/// `function_of` does not know) add a line to `warnings`, prefixed
+/// `API {api}: `. `x-amazon-apigateway-any-method` and `any` give an ANY
+/// route (`method: None`).
+pub fn routes_from_body(
+    api: &str,
+    body: &serde_json::Value,
+    function_of: &dyn Fn(&serde_json::Value) -> Option<String>,
+    payload_of: &dyn Fn(Option<&serde_json::Value>) -> PayloadVersion,
+    warnings: &mut Vec<String>,
+) -> Vec<Route> {
+    use serde_json::Value;
+    let mut routes = Vec::new();
+    let Some(paths) = body.get("paths").and_then(Value::as_object) else {
+        return routes;
+    };
+    for (path, ops) in paths {
+        let Some(ops) = ops.as_object() else { continue };
+        for (method, op) in ops {
+            let lower = method.to_ascii_lowercase();
+            if !BODY_METHODS.contains(&lower.as_str()) {
+                continue;
+            }
+            let Some(integration) = op.get("x-amazon-apigateway-integration") else {
+                continue;
+            };
+            let ty = integration
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if !ty.eq_ignore_ascii_case("aws_proxy") {
+                warnings.push(format!(
+                    "API {api}: {} {path} has a `{ty}` integration, which is not served locally",
+                    method.to_ascii_uppercase()
+                ));
+                continue;
+            }
+            let uri = integration.get("uri").unwrap_or(&Value::Null);
+            let Some(function) = function_of(uri) else {
+                let uri = match uri {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                warnings.push(format!(
+                    "API {api}: {} {path}: integration {uri} does not invoke a function of this stack",
+                    method.to_ascii_uppercase()
+                ));
+                continue;
+            };
+            let any = lower == "x-amazon-apigateway-any-method" || lower == "any";
+            routes.push(Route {
+                method: (!any).then(|| lower.to_ascii_uppercase()),
+                path: path.clone(),
+                function,
+                payload: payload_of(integration.get("payloadFormatVersion")),
+            });
+        }
+    }
+    routes
+}
+
+/// The function ARN inside an API Gateway integration URI
+/// (`arn:…:apigateway:…:lambda:path/2015-03-31/functions/<function ARN>/invocations`),
+/// or `uri` itself when it is not one.
+pub fn integration_arn(uri: &str) -> &str {
+    match uri.split_once("/functions/") {
+        Some((_, rest)) => rest.strip_suffix("/invocations").unwrap_or(rest),
+        None => uri,
+    }
+}
+
+/// Splits what Lambda accepts as a function name into name and qualifier:
+/// `name`, `name:qualifier`, a full ARN
+/// (`arn:aws:lambda:REGION:ACCOUNT:function:name[:qualifier]`) or a partial
+/// one (`ACCOUNT:function:name[:qualifier]`). The qualifier (version,
+/// alias or `$LATEST`) is `None` when absent; `name:` gives `Some("")`.
+pub fn function_name_of_arn(name_or_arn: &str) -> (&str, Option<&str>) {
+    let rest = match name_or_arn.split_once(":function:") {
+        Some((_, r)) => r,
+        None => name_or_arn,
+    };
+    match rest.split_once(':') {
+        Some((name, q)) => (name, Some(q)),
+        None => (rest, None),
+    }
+}
+
 /// One route: method + path template → function.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
@@ -220,5 +344,83 @@ impl Default for RuntimeOptions {
             node: PathBuf::from("node"),
             account_id: "123456789012".into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    #[test]
+    fn names_and_arns_split_like_lambda() {
+        assert_eq!(function_name_of_arn("f"), ("f", None));
+        assert_eq!(function_name_of_arn("f:live"), ("f", Some("live")));
+        assert_eq!(
+            function_name_of_arn("arn:aws:lambda:eu-west-1:123456789012:function:f"),
+            ("f", None)
+        );
+        assert_eq!(
+            function_name_of_arn("arn:aws:lambda:eu-west-1:123456789012:function:f:3"),
+            ("f", Some("3"))
+        );
+        assert_eq!(function_name_of_arn("123456789012:function:f"), ("f", None));
+        assert_eq!(
+            integration_arn(
+                "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:1:function:f/invocations"
+            ),
+            "arn:aws:lambda:eu-west-1:1:function:f"
+        );
+        assert_eq!(integration_arn("f"), "f");
+    }
+
+    #[test]
+    fn body_routes_keep_proxy_integrations() {
+        let body = json!({"paths": {
+            "/a": {
+                "get": {"x-amazon-apigateway-integration": {"type": "AWS_PROXY", "uri": "A"}},
+                "parameters": [],
+                "post": {"x-amazon-apigateway-integration": {"type": "aws_proxy", "uri": "Nope"}}
+            },
+            "/{proxy+}": {"x-amazon-apigateway-any-method": {"x-amazon-apigateway-integration":
+                {"type": "aws_proxy", "uri": "A", "payloadFormatVersion": "1.0"}}},
+            "/mock": {"get": {"x-amazon-apigateway-integration": {"type": "mock"}}}
+        }});
+        let mut warnings = Vec::new();
+        let routes = routes_from_body(
+            "Api",
+            &body,
+            &|uri| (uri.as_str() == Some("A")).then(|| "Fn".to_string()),
+            &|v| PayloadVersion::for_api(ApiKind::Http, v.and_then(Value::as_str)),
+            &mut warnings,
+        );
+        assert_eq!(
+            routes,
+            vec![
+                Route {
+                    method: Some("GET".into()),
+                    path: "/a".into(),
+                    function: "Fn".into(),
+                    payload: PayloadVersion::V2,
+                },
+                Route {
+                    method: None,
+                    path: "/{proxy+}".into(),
+                    function: "Fn".into(),
+                    payload: PayloadVersion::V1,
+                },
+            ]
+        );
+        assert_eq!(
+            warnings,
+            vec![
+                "API Api: POST /a: integration Nope does not invoke a function of this stack",
+                "API Api: GET /mock has a `mock` integration, which is not served locally",
+            ]
+        );
+        assert_eq!(
+            PayloadVersion::for_api(ApiKind::Rest, Some("2.0")),
+            PayloadVersion::V1
+        );
     }
 }

@@ -107,13 +107,12 @@ fn route(method: &str, path: &str, function: &str, payload: PayloadVersion) -> R
 }
 
 async fn gateway(dir: &tempfile::TempDir, api: ApiConfig) -> (Arc<Cloud>, Gateway) {
-    let mut c = config(vec![function("Echo", "python3.12", "app.echo", "python")]);
-    c.apis = vec![api];
-    let cloud = Cloud::new(c, options(dir), Logs::default().sink()).unwrap();
-    let gw = Gateway::start(cloud.clone(), "127.0.0.1:0", Logs::default().sink())
-        .await
-        .unwrap();
-    (cloud, gw)
+    start_gateway(
+        dir,
+        vec![function("Echo", "python3.12", "app.echo", "python")],
+        api,
+    )
+    .await
 }
 
 const HEADERS: &[(&str, &str)] = &[

@@ -46,6 +46,20 @@ async fn setup(dir: &tempfile::TempDir) -> Gateway {
         .unwrap()
 }
 
+/// Invokes `function` through the Invoke API and checks Lambda's answer for
+/// an unhandled error of `error_type` whose message contains `message`.
+async fn expect_unhandled(gw: &Gateway, function: &str, error_type: &str, message: &str) {
+    let r = send(gw.addr(), "POST", &invoke_path(function), &[], "{}").await;
+    assert_eq!(
+        (r.status, r.header("x-amz-function-error")),
+        (200, Some("Unhandled")),
+        "{function}"
+    );
+    let v = r.json();
+    assert_eq!(v["errorType"], error_type);
+    assert!(v["errorMessage"].as_str().unwrap().contains(message), "{v}");
+}
+
 async fn still_serves(gw: &Gateway) {
     let r = send(gw.addr(), "GET", "/echo", &[], "").await;
     assert_eq!(r.status, 200, "{}", r.text());
@@ -106,20 +120,7 @@ async fn malformed_json_from_a_function() {
 async fn a_function_that_writes_nothing_and_exits() {
     let dir = tempfile::tempdir().unwrap();
     let gw = setup(&dir).await;
-    let r = send(gw.addr(), "POST", &invoke_path("Exit"), &[], "{}").await;
-    assert_eq!(
-        (r.status, r.header("x-amz-function-error")),
-        (200, Some("Unhandled"))
-    );
-    let v = r.json();
-    assert_eq!(v["errorType"], "Runtime.ExitError");
-    assert!(
-        v["errorMessage"]
-            .as_str()
-            .unwrap()
-            .contains("exit status: 7"),
-        "{v}"
-    );
+    expect_unhandled(&gw, "Exit", "Runtime.ExitError", "exit status: 7").await;
     let r = send(gw.addr(), "GET", "/exit", &[], "").await;
     assert_eq!(r.status, 502);
     still_serves(&gw).await;
@@ -129,20 +130,13 @@ async fn a_function_that_writes_nothing_and_exits() {
 async fn a_function_that_never_calls_next() {
     let dir = tempfile::tempdir().unwrap();
     let gw = setup(&dir).await;
-    let r = send(gw.addr(), "POST", &invoke_path("Silent"), &[], "{}").await;
-    assert_eq!(
-        (r.status, r.header("x-amz-function-error")),
-        (200, Some("Unhandled"))
-    );
-    let v = r.json();
-    assert_eq!(v["errorType"], "Runtime.InitTimeout");
-    assert!(
-        v["errorMessage"]
-            .as_str()
-            .unwrap()
-            .contains("did not ask for an event"),
-        "{v}"
-    );
+    expect_unhandled(
+        &gw,
+        "Silent",
+        "Runtime.InitTimeout",
+        "did not ask for an event",
+    )
+    .await;
     still_serves(&gw).await;
 }
 
@@ -154,16 +148,7 @@ async fn runtime_api_misuse() {
     let r = send(gw.addr(), "POST", &invoke_path("Huge"), &[], "{}").await;
     assert_eq!(r.json()["errorType"], "Function.ResponseSizeTooLarge");
     // A crash while holding an event fails that event.
-    let r = send(gw.addr(), "POST", &invoke_path("CrashAfterNext"), &[], "{}").await;
-    let v = r.json();
-    assert_eq!(v["errorType"], "Runtime.ExitError");
-    assert!(
-        v["errorMessage"]
-            .as_str()
-            .unwrap()
-            .contains("exit status: 9"),
-        "{v}"
-    );
+    expect_unhandled(&gw, "CrashAfterNext", "Runtime.ExitError", "exit status: 9").await;
     // A response for an unknown request ID is refused with 400.
     let r = send(gw.addr(), "POST", &invoke_path("WrongId"), &[], "{}").await;
     assert_eq!(r.json(), json!({"wrong_id_status": 400}));

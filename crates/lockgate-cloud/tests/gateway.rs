@@ -29,13 +29,7 @@ fn functions() -> Vec<lockgate_cloud::FunctionConfig> {
 }
 
 async fn gateway(dir: &tempfile::TempDir, api: ApiConfig) -> (Arc<Cloud>, Gateway) {
-    let mut c = config(functions());
-    c.apis = vec![api];
-    let cloud = Cloud::new(c, options(dir), Logs::default().sink()).unwrap();
-    let gw = Gateway::start(cloud.clone(), "127.0.0.1:0", Logs::default().sink())
-        .await
-        .unwrap();
-    (cloud, gw)
+    start_gateway(dir, functions(), api).await
 }
 
 fn rest_api() -> ApiConfig {

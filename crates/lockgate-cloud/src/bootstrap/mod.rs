@@ -16,7 +16,10 @@ pub const NODE_BOOTSTRAP: &str = include_str!("node.cjs");
 const PYTHON_FILE: &str = "lockgate_bootstrap.py";
 const NODE_FILE: &str = "lockgate_bootstrap.cjs";
 
-/// Writes the bootstraps into `dir` (created if needed).
+/// Writes the bootstraps into `dir` (created if needed). A file that
+/// already holds the right text is left alone (every redeploy calls this),
+/// and a changed one is replaced by a rename, so an instance starting at
+/// that moment never reads a half-written bootstrap.
 pub fn install(dir: &Path) -> Result<(), CloudError> {
     let io = |source| CloudError::Io {
         path: dir.to_path_buf(),
@@ -25,7 +28,16 @@ pub fn install(dir: &Path) -> Result<(), CloudError> {
     std::fs::create_dir_all(dir).map_err(io)?;
     for (name, text) in [(PYTHON_FILE, PYTHON_BOOTSTRAP), (NODE_FILE, NODE_BOOTSTRAP)] {
         let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|source| CloudError::Io { path, source })?;
+        if std::fs::read(&path).is_ok_and(|have| have == text.as_bytes()) {
+            continue;
+        }
+        let tmp = dir.join(format!(".{name}.{}", std::process::id()));
+        std::fs::write(&tmp, text)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|source| {
+                let _ = std::fs::remove_file(&tmp);
+                CloudError::Io { path, source }
+            })?;
     }
     Ok(())
 }
@@ -50,12 +62,19 @@ pub fn real_interpreter(runtime: &Runtime, opts: &RuntimeOptions) -> Option<Path
         Runtime::Node { .. } => (&opts.node, &["-p", "process.execPath"]),
         Runtime::Provided { .. } => return None,
     };
+    let path = PathBuf::from(ask(program, args)?);
+    (path.is_absolute() && path.is_file()).then_some(path)
+}
+
+/// What `program args` prints (trimmed), when it succeeds.
+fn ask(program: &Path, args: &[&str]) -> Option<String> {
     let out = std::process::Command::new(program)
         .args(args)
         .output()
         .ok()?;
-    let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    (out.status.success() && path.is_absolute() && path.is_file()).then_some(path)
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// Asks an interpreter for its version (`3.11` for Python, `20` for Node).
@@ -68,13 +87,7 @@ pub fn interpreter_version(runtime: &Runtime, opts: &RuntimeOptions) -> Option<S
         Runtime::Node { .. } => (&opts.node, &["-p", "process.versions.node.split('.')[0]"]),
         Runtime::Provided { .. } => return None,
     };
-    let out = std::process::Command::new(program)
-        .args(args)
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    ask(program, args)
 }
 
 /// A warning when the machine's interpreter differs from the runtime's, or

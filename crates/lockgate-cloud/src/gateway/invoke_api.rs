@@ -9,7 +9,7 @@ use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::json;
 
-use crate::cloud::Cloud;
+use crate::cloud::{Cloud, with_qualifier};
 use crate::function::{InvokeError, InvokeRequest};
 use crate::http::{self, Body, BodyError, MAX_PAYLOAD};
 
@@ -65,7 +65,8 @@ pub async fn handle(cloud: &Arc<Cloud>, req: Request<Incoming>) -> Response<Body
         }
         _ => name.clone(),
     };
-    if cloud.target_key(&target).is_none() {
+    // Resolved once: the alias pick made here is the one that runs.
+    let Some(function) = cloud.resolve(&target) else {
         let arn = if target.starts_with("arn:") {
             target.clone()
         } else {
@@ -80,7 +81,7 @@ pub async fn handle(cloud: &Arc<Cloud>, req: Request<Incoming>) -> Response<Body
             "ResourceNotFoundException",
             json!({"Type": "User", "message": format!("Function not found: {arn}")}),
         );
-    }
+    };
     let invocation_type =
         header(&req, "x-amz-invocation-type").unwrap_or_else(|| "RequestResponse".into());
     let want_tail = header(&req, "x-amz-log-type").is_some_and(|v| v.eq_ignore_ascii_case("Tail"));
@@ -116,13 +117,16 @@ pub async fn handle(cloud: &Arc<Cloud>, req: Request<Incoming>) -> Response<Body
             json!({"Type": "User", "message": format!("Could not parse request body into json: {e}")}),
         );
     }
-    let request = InvokeRequest {
-        payload,
-        client_context,
-        cognito_identity: None,
-        want_tail,
-        qualifier: None,
-    };
+    let request = with_qualifier(
+        &target,
+        InvokeRequest {
+            payload,
+            client_context,
+            cognito_identity: None,
+            want_tail,
+            qualifier: None,
+        },
+    );
     match invocation_type.as_str() {
         "DryRun" => {
             let mut r = http::response(StatusCode::NO_CONTENT, "application/json", Bytes::new());
@@ -130,24 +134,13 @@ pub async fn handle(cloud: &Arc<Cloud>, req: Request<Incoming>) -> Response<Body
             r
         }
         "Event" => {
-            if let Err(e) = cloud.invoke_event(&target, request) {
-                return aws_error(
-                    StatusCode::NOT_FOUND,
-                    "ResourceNotFoundException",
-                    json!({"Type": "User", "message": e.to_string()}),
-                );
-            }
+            cloud.invoke_event_on(function, request);
             let mut r = http::response(StatusCode::ACCEPTED, "application/json", Bytes::new());
             r.headers_mut().remove(hyper::header::CONTENT_TYPE);
             r
         }
-        "RequestResponse" => match cloud.invoke(&target, request).await {
-            Err(e) => aws_error(
-                StatusCode::NOT_FOUND,
-                "ResourceNotFoundException",
-                json!({"Type": "User", "message": e.to_string()}),
-            ),
-            Ok(Ok(o)) => {
+        "RequestResponse" => match function.invoke(request).await {
+            Ok(o) => {
                 let mut r = http::response(StatusCode::OK, "application/json", o.body);
                 let h = r.headers_mut();
                 let mut set = |k: &'static str, v: &str| {
@@ -165,12 +158,12 @@ pub async fn handle(cloud: &Arc<Cloud>, req: Request<Incoming>) -> Response<Body
                 }
                 r
             }
-            Ok(Err(InvokeError::Throttled)) => aws_error(
+            Err(InvokeError::Throttled) => aws_error(
                 StatusCode::TOO_MANY_REQUESTS,
                 "TooManyRequestsException",
                 json!({"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded", "Type": "User", "message": "Rate Exceeded."}),
             ),
-            Ok(Err(InvokeError::Start(msg))) => aws_error(
+            Err(InvokeError::Start(msg)) => aws_error(
                 StatusCode::BAD_GATEWAY,
                 "ServiceException",
                 json!({"Type": "Service", "message": msg}),

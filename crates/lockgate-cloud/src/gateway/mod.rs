@@ -189,16 +189,6 @@ impl State {
             .get::<Peer>()
             .map(|p| p.0.ip().to_string())
             .unwrap_or_else(|| "127.0.0.1".into());
-        let headers: Vec<(String, String)> = req
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
         let Some(m) = self.routes.find(&method, &path) else {
             return if self.routes.has_http_api() {
                 http::json(StatusCode::NOT_FOUND, &json!({"message": "Not Found"}))
@@ -210,6 +200,16 @@ impl State {
             };
         };
         let kind = m.api.kind;
+        let headers: Vec<(String, String)> = req
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
         let body = match http::read_body(req.into_body(), MAX_PAYLOAD).await {
             Ok(b) => b,
             Err(BodyError::TooLarge) => return too_large(),
@@ -242,12 +242,12 @@ impl State {
         if event.len() > MAX_PAYLOAD {
             return too_large();
         }
-        let function = m.route.function.clone();
+        let function = m.route.function.as_str();
         let version = m.route.payload;
         let outcome = match self
             .cloud
             .invoke(
-                &function,
+                function,
                 InvokeRequest {
                     payload: event,
                     ..Default::default()
@@ -267,13 +267,13 @@ impl State {
                 );
             }
             Err(InvokeError::Start(msg)) => {
-                self.note(&function, None, &format!("lockgate: {function}: {msg}"));
+                self.note(function, None, &format!("lockgate: {function}: {msg}"));
                 return internal_error(kind);
             }
         };
         if outcome.function_error.is_some() {
             self.note(
-                &function,
+                function,
                 Some(&outcome.version),
                 &format!(
                     "lockgate: {function} failed: {}",
@@ -290,7 +290,7 @@ impl State {
             Ok(r) => to_response(r),
             Err(e) => {
                 self.note(
-                    &function,
+                    function,
                     Some(&outcome.version),
                     &format!("lockgate: {function}: {e}"),
                 );

@@ -91,14 +91,19 @@ fn header<'a>(req: &'a RequestInfo, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// Whether a content type is text (HTTP APIs send everything else base64).
-fn is_text(content_type: &str) -> bool {
-    let ct = content_type
+/// The media type of a `Content-Type` value, lower case, without parameters.
+fn media_type(content_type: &str) -> String {
+    content_type
         .split(';')
         .next()
         .unwrap_or("")
         .trim()
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+}
+
+/// Whether a content type is text (HTTP APIs send everything else base64).
+fn is_text(content_type: &str) -> bool {
+    let ct = media_type(content_type);
     ct.starts_with("text/")
         || ct.ends_with("+json")
         || ct.ends_with("+xml")
@@ -115,12 +120,7 @@ fn is_text(content_type: &str) -> bool {
 
 fn media_type_matches(pattern: &str, content_type: &str) -> bool {
     let pattern = pattern.replace("~1", "/");
-    let ct = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let ct = media_type(content_type);
     let pattern = pattern.to_ascii_lowercase();
     if pattern == "*/*" {
         return true;

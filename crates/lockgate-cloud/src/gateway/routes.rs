@@ -26,6 +26,7 @@ struct Entry {
 pub struct RouteTable {
     apis: Vec<ApiConfig>,
     entries: Vec<Entry>,
+    has_http_api: bool,
 }
 
 /// A matched route.
@@ -58,10 +59,8 @@ fn compile(path: &str) -> Vec<Seg> {
         .collect()
 }
 
-fn decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s)
-        .decode_utf8_lossy()
-        .into_owned()
+fn decode(s: &str) -> std::borrow::Cow<'_, str> {
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy()
 }
 
 impl RouteTable {
@@ -87,12 +86,13 @@ impl RouteTable {
         RouteTable {
             apis: apis.to_vec(),
             entries,
+            has_http_api: apis.iter().any(|a| a.kind == ApiKind::Http),
         }
     }
 
     /// Whether any API is an HTTP API (it decides the no-route answer).
     pub fn has_http_api(&self) -> bool {
-        self.apis.iter().any(|a| a.kind == ApiKind::Http)
+        self.has_http_api
     }
 
     /// Every route as `(METHOD, path, function)`, for printing.
@@ -113,7 +113,8 @@ impl RouteTable {
 
     /// Finds the route for a method and a (still percent-encoded) path.
     pub fn find(&self, method: &str, path: &str) -> Option<Matched<'_>> {
-        let parts = split(path);
+        // Decoded once, not once per route compared.
+        let parts: Vec<_> = split(path).into_iter().map(decode).collect();
         // (segment rank, method rank, entry, path parameters) of the best match so far.
         type Best<'a> = (Vec<u8>, u8, &'a Entry, BTreeMap<String, String>);
         let mut best: Option<Best<'_>> = None;
@@ -152,7 +153,10 @@ impl RouteTable {
 }
 
 /// Matches path segments; the rank has one byte a segment (2 literal, 1 param, 0 greedy).
-fn match_segs(segs: &[Seg], parts: &[&str]) -> Option<(Vec<u8>, BTreeMap<String, String>)> {
+fn match_segs(
+    segs: &[Seg],
+    parts: &[std::borrow::Cow<'_, str>],
+) -> Option<(Vec<u8>, BTreeMap<String, String>)> {
     let mut rank = Vec::with_capacity(segs.len());
     let mut params = BTreeMap::new();
     for (i, seg) in segs.iter().enumerate() {
@@ -161,19 +165,19 @@ fn match_segs(segs: &[Seg], parts: &[&str]) -> Option<(Vec<u8>, BTreeMap<String,
                 if i >= parts.len() || i != segs.len() - 1 {
                     return None;
                 }
-                params.insert(name.clone(), decode(&parts[i..].join("/")));
+                params.insert(name.clone(), parts[i..].join("/"));
                 rank.push(0);
                 return Some((rank, params));
             }
             Seg::Lit(l) => {
-                if parts.get(i).map(|p| decode(p)) != Some(l.clone()) {
+                if parts.get(i).map(|p| p.as_ref()) != Some(l.as_str()) {
                     return None;
                 }
                 rank.push(2);
             }
             Seg::Param(name) => {
                 let p = parts.get(i)?;
-                params.insert(name.clone(), decode(p));
+                params.insert(name.clone(), p.to_string());
                 rank.push(1);
             }
         }

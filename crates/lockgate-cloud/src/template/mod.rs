@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::config::{
     ApiConfig, ApiKind, CloudConfig, FunctionConfig, PayloadVersion, Route, Runtime,
+    function_name_of_arn, integration_arn, routes_from_body,
 };
 use crate::error::CloudError;
 pub use intrinsics::Scope;
@@ -43,18 +44,6 @@ pub struct FromTemplate {
     /// Things worth telling the user (ignored layers, unresolved variables…).
     pub warnings: Vec<String>,
 }
-
-const METHODS: &[&str] = &[
-    "get",
-    "post",
-    "put",
-    "delete",
-    "patch",
-    "head",
-    "options",
-    "x-amazon-apigateway-any-method",
-    "any",
-];
 
 /// Builds the configuration from a transformed template.
 pub fn cloud_config(template: &Value, ctx: &TemplateContext) -> Result<FromTemplate, CloudError> {
@@ -286,17 +275,7 @@ fn layer_dir(l: &Value, scope: &Scope, ctx: &TemplateContext) -> Option<PathBuf>
 /// The function an `aws_proxy` integration URI invokes (its logical ID).
 pub fn integration_function(uri: &Value, scope: &Scope) -> Option<String> {
     let uri = intrinsics::scalar(&scope.resolve(uri)?)?;
-    // `arn:…:apigateway:…:lambda:path/2015-03-31/functions/<function ARN>/invocations`, or the function ARN itself.
-    let arn = match uri.split_once("/functions/") {
-        Some((_, rest)) => rest.strip_suffix("/invocations").unwrap_or(rest),
-        None => uri.as_str(),
-    };
-    let name = arn
-        .split(":function:")
-        .nth(1)
-        .unwrap_or(arn)
-        .split(':')
-        .next()?;
+    let (name, _) = function_name_of_arn(integration_arn(&uri));
     // A FunctionName property names the function; map it back to the logical ID.
     for (id, r) in &scope.resources {
         if r.get("Type").and_then(Value::as_str) == Some("AWS::Lambda::Function")
@@ -330,63 +309,35 @@ fn body_routes(
     scope: &Scope,
     warnings: &mut Vec<String>,
 ) -> Vec<Route> {
-    let mut routes = Vec::new();
-    let Some(paths) = body.get("paths").and_then(Value::as_object) else {
-        return routes;
-    };
-    for (path, ops) in paths {
-        let Some(ops) = ops.as_object() else { continue };
-        for (method, op) in ops {
-            let lower = method.to_ascii_lowercase();
-            if !METHODS.contains(&lower.as_str()) {
-                continue;
-            }
-            let Some(integration) = op.get("x-amazon-apigateway-integration") else {
-                continue;
-            };
-            let ty = integration
-                .get("type")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_ascii_lowercase();
-            if ty != "aws_proxy" {
-                warnings.push(format!(
-                    "API {api}: {} {path} has a `{ty}` integration, which is not served locally",
-                    method.to_ascii_uppercase()
-                ));
-                continue;
-            }
-            let Some(function) = integration
-                .get("uri")
-                .and_then(|u| integration_function(u, scope))
-            else {
-                warnings.push(format!(
-                    "API {api}: {} {path} does not invoke a function of this template",
-                    method.to_ascii_uppercase()
-                ));
-                continue;
-            };
-            let payload = match (
-                kind,
-                integration
-                    .get("payloadFormatVersion")
-                    .and_then(|v| scope.resolve(v))
-                    .and_then(|v| intrinsics::scalar(&v))
-                    .as_deref(),
-            ) {
-                (ApiKind::Rest, _) | (ApiKind::Http, Some("1.0")) => PayloadVersion::V1,
-                (ApiKind::Http, _) => PayloadVersion::V2,
-            };
-            let any = lower == "x-amazon-apigateway-any-method" || lower == "any";
-            routes.push(Route {
-                method: (!any).then(|| lower.to_ascii_uppercase()),
-                path: path.clone(),
-                function,
-                payload,
-            });
-        }
-    }
-    routes
+    routes_from_body(
+        api,
+        body,
+        &|uri| integration_function(uri, scope),
+        &|format| {
+            let format = format
+                .and_then(|v| scope.resolve(v))
+                .and_then(|v| intrinsics::scalar(&v));
+            PayloadVersion::for_api(kind, format.as_deref())
+        },
+        warnings,
+    )
+}
+
+/// The `StageName` of the first stage resource of type `ty` whose
+/// `api_prop` refers to the API `id`.
+fn stage_name(
+    resources: &Map<String, Value>,
+    ty: &str,
+    api_prop: &str,
+    id: &str,
+    scope: &Scope,
+) -> Option<String> {
+    resources
+        .values()
+        .filter(|r| r.get("Type").and_then(Value::as_str) == Some(ty))
+        .filter_map(|r| r.get("Properties"))
+        .find(|p| refers_to(p.get(api_prop), id))
+        .and_then(|p| prop_str(p, "StageName", scope))
 }
 
 fn refers_to(v: Option<&Value>, id: &str) -> bool {
@@ -405,8 +356,8 @@ fn rest_api(
             "API {id}: its definition is in S3 (BodyS3Location), so it has no local routes"
         ));
     }
-    let body = props.get("Body").cloned().unwrap_or(Value::Null);
-    let routes = body_routes(id, &body, ApiKind::Rest, scope, warnings);
+    let body = props.get("Body").unwrap_or(&Value::Null);
+    let routes = body_routes(id, body, ApiKind::Rest, scope, warnings);
     let mut binary = Vec::new();
     for list in [
         props.get("BinaryMediaTypes"),
@@ -424,12 +375,7 @@ fn rest_api(
             );
         }
     }
-    let stage = resources
-        .values()
-        .filter(|r| r.get("Type").and_then(Value::as_str) == Some("AWS::ApiGateway::Stage"))
-        .filter_map(|r| r.get("Properties"))
-        .find(|p| refers_to(p.get("RestApiId"), id))
-        .and_then(|p| prop_str(p, "StageName", scope))
+    let stage = stage_name(resources, "AWS::ApiGateway::Stage", "RestApiId", id, scope)
         .unwrap_or_else(|| "Prod".into());
     Ok(ApiConfig {
         name: id.to_string(),
@@ -503,12 +449,7 @@ fn http_api(
             payload,
         });
     }
-    let stage = resources
-        .values()
-        .filter(|r| r.get("Type").and_then(Value::as_str) == Some("AWS::ApiGatewayV2::Stage"))
-        .filter_map(|r| r.get("Properties"))
-        .find(|p| refers_to(p.get("ApiId"), id))
-        .and_then(|p| prop_str(p, "StageName", scope))
+    let stage = stage_name(resources, "AWS::ApiGatewayV2::Stage", "ApiId", id, scope)
         .unwrap_or_else(|| "$default".into());
     Ok(ApiConfig {
         name: id.to_string(),

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use lockgate_cloud::{
-    CloudConfig, FunctionConfig, InvokeOutcome, InvokeRequest, LogLine, LogSink, Runtime,
-    RuntimeOptions,
+    ApiConfig, Cloud, CloudConfig, FunctionConfig, Gateway, InvokeOutcome, InvokeRequest, LogLine,
+    LogSink, Runtime, RuntimeOptions,
 };
 
 /// A fixture directory.
@@ -74,3 +74,18 @@ pub fn json(o: &InvokeOutcome) -> serde_json::Value {
 }
 
 pub mod http;
+
+/// A cloud of `functions` serving `api`, and a gateway for it on a free port.
+pub async fn start_gateway(
+    dir: &tempfile::TempDir,
+    functions: Vec<FunctionConfig>,
+    api: ApiConfig,
+) -> (Arc<Cloud>, Gateway) {
+    let mut c = config(functions);
+    c.apis = vec![api];
+    let cloud = Cloud::new(c, options(dir), Logs::default().sink()).unwrap();
+    let gw = Gateway::start(cloud.clone(), "127.0.0.1:0", Logs::default().sink())
+        .await
+        .unwrap();
+    (cloud, gw)
+}
