@@ -44,54 +44,6 @@ pub fn default_template(dir: &Path) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Parses `KEY=VALUE` pairs (`--parameter-overrides`), also in SAM CLI's
-/// `ParameterKey=K,ParameterValue=V` form.
-pub fn parse_overrides(items: &[String]) -> Result<BTreeMap<String, String>, String> {
-    let mut out = BTreeMap::new();
-    for item in items {
-        for part in split_pairs(item) {
-            if let Some(rest) = part.strip_prefix("ParameterKey=") {
-                let (k, v) = rest.split_once(",ParameterValue=").ok_or_else(|| {
-                    format!("bad override `{part}`: expected ParameterKey=K,ParameterValue=V")
-                })?;
-                out.insert(k.to_string(), v.to_string());
-            } else {
-                let (k, v) = part
-                    .split_once('=')
-                    .ok_or_else(|| format!("bad override `{part}`: expected KEY=VALUE"))?;
-                if k.is_empty() {
-                    return Err(format!("bad override `{part}`: empty key"));
-                }
-                out.insert(k.to_string(), v.to_string());
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Splits on spaces outside quotes, dropping the quotes.
-fn split_pairs(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quote: Option<char> = None;
-    for c in s.chars() {
-        match (quote, c) {
-            (None, '"' | '\'') => quote = Some(c),
-            (Some(q), c) if c == q => quote = None,
-            (None, ' ') => {
-                if !cur.is_empty() {
-                    out.push(std::mem::take(&mut cur));
-                }
-            }
-            _ => cur.push(c),
-        }
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
 /// Reads, packages and transforms a template, then builds the configuration.
 pub fn load_template(opts: &LoadOptions) -> Result<(FromTemplate, Value), CloudError> {
     let text = std::fs::read_to_string(&opts.template).map_err(|source| CloudError::Io {
@@ -139,26 +91,11 @@ pub fn load_template(opts: &LoadOptions) -> Result<(FromTemplate, Value), CloudE
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn local_bucket_matches_the_packager() {
         assert_eq!(
             crate::template::LOCAL_BUCKET,
             lockgate_template::package::LOCAL_BUCKET
         );
-    }
-
-    #[test]
-    fn overrides_in_both_forms() {
-        let got = parse_overrides(&[
-            "A=1 B='two words'".into(),
-            "ParameterKey=C,ParameterValue=x=y".into(),
-        ])
-        .unwrap();
-        assert_eq!(got.get("A").map(String::as_str), Some("1"));
-        assert_eq!(got.get("B").map(String::as_str), Some("two words"));
-        assert_eq!(got.get("C").map(String::as_str), Some("x=y"));
-        assert!(parse_overrides(&["novalue".into()]).is_err());
     }
 }

@@ -105,12 +105,14 @@ impl SamConfig {
                 )));
             }
         };
-        lockgate_cloud::load::parse_overrides(&items).map_err(|e| {
-            ClientError::Usage(format!(
-                "{}: {table} parameter_overrides: {e}",
-                self.path.display()
-            ))
-        })
+        lockgate_template::Overrides::parse_args(&items)
+            .map(|o| o.0.into_iter().collect())
+            .map_err(|e| {
+                ClientError::Usage(format!(
+                    "{}: {table} parameter_overrides: {e}",
+                    self.path.display()
+                ))
+            })
     }
 }
 

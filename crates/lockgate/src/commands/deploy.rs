@@ -81,9 +81,9 @@ pub fn prepare(
             inline.push(o.clone());
         }
     }
-    let cli = lockgate_cloud::load::parse_overrides(&inline)
+    let cli = lockgate_template::Overrides::parse_args(&inline)
         .map_err(|e| ClientError::Usage(format!("--parameter-overrides: {e}")))?;
-    parameters.extend(cli);
+    parameters.extend(cli.0);
     let template_path = template
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

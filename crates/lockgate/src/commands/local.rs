@@ -105,7 +105,11 @@ fn load_config(args: &TemplateArgs) -> Result<CloudConfig, String> {
     };
     let mut opts = LoadOptions::new(template);
     opts.region = args.region.clone();
-    opts.parameters = load::parse_overrides(&args.parameter_overrides)?;
+    opts.parameters = lockgate_template::Overrides::parse_args(&args.parameter_overrides)
+        .map_err(|e| format!("--parameter-overrides: {e}"))?
+        .0
+        .into_iter()
+        .collect();
     let (out, _) = load::load_template(&opts).map_err(|e| e.to_string())?;
     for w in &out.warnings {
         eprintln!("warning: {w}");
