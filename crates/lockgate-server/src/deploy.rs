@@ -536,15 +536,7 @@ impl Deployer {
             .unwrap_or_default();
         let deployed: BTreeMap<String, Deployed> = current
             .iter()
-            .map(|(id, r)| {
-                (
-                    id.clone(),
-                    Deployed {
-                        resource_type: r.resource_type.clone(),
-                        properties: r.properties.clone(),
-                    },
-                )
-            })
+            .map(|(id, r)| (id.clone(), r.into()))
             .collect();
         // Plan; then plan again without the physical IDs of what would be
         // replaced, so that what refers to it is changed too (its new value
@@ -787,9 +779,9 @@ impl Deployer {
             })?;
 
         let deployed = &p.current;
-        let ctx = self.stage_ctx(&p.stack, actor, &deployed);
+        let ctx = self.stage_ctx(&p.stack, actor, deployed);
         let types = resource_types(&p.loaded.template);
-        let providers = self.recording(ctx, deployment.id, &types, &deployed);
+        let providers = self.recording(ctx, deployment.id, &types, deployed);
         let active = p.loaded.active_resources();
         let template: BTreeMap<String, TemplateResource> = types
             .iter()
@@ -836,7 +828,7 @@ impl Deployer {
             });
         };
         let result = engine::apply(
-            &deployed, &template, &p.changes, &providers, &resolver, &progress,
+            deployed, &template, &p.changes, &providers, &resolver, &progress,
         )
         .await;
         match result {

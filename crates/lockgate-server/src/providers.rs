@@ -134,16 +134,11 @@ pub fn random_id() -> String {
         .collect()
 }
 
-/// The function name inside a function ARN or name (`name`, `name:qual`, ARN).
+/// The function name inside a function ARN or name (`name`, `name:qual`,
+/// ARN), owned.
 pub fn function_name_of(name_or_arn: &str) -> (String, Option<String>) {
-    let rest = match name_or_arn.split_once(":function:") {
-        Some((_, r)) => r,
-        None => name_or_arn,
-    };
-    match rest.split_once(':') {
-        Some((n, q)) => (n.to_string(), Some(q.to_string())),
-        None => (rest.to_string(), None),
-    }
+    let (name, qualifier) = lockgate_cloud::config::function_name_of_arn(name_or_arn);
+    (name.to_string(), qualifier.map(str::to_string))
 }
 
 /// The code a function or layer property points at: an artifact digest.

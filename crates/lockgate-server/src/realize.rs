@@ -16,6 +16,8 @@ use lockgate_store::{Digest, ResourceState};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
+use lockgate_cloud::config::{function_name_of_arn, integration_arn, routes_from_body};
+
 use crate::providers::{ARTIFACT_BUCKET, function_name_of};
 
 /// A scheduled rule of a stage.
@@ -167,12 +169,7 @@ pub fn stage_model(
             .filter(|s| s.properties.get("RestApiId").and_then(Value::as_str) == Some(&id))
             .filter_map(|s| s.physical_id.clone())
             .collect();
-        let routes = body_routes(
-            r.properties.get("Body"),
-            PayloadVersion::V1,
-            &known,
-            &mut m.warnings,
-        );
+        let routes = body_routes(&r.logical_id, r, ApiKind::Rest, &known, &mut m.warnings);
         m.cloud.apis.push(ApiConfig {
             name: r.logical_id.clone(),
             kind: ApiKind::Rest,
@@ -202,12 +199,7 @@ pub fn stage_model(
             continue;
         }
         let id = r.physical_id.clone().unwrap_or_default();
-        let mut routes = body_routes(
-            r.properties.get("Body"),
-            PayloadVersion::V2,
-            &known,
-            &mut m.warnings,
-        );
+        let mut routes = body_routes(&r.logical_id, r, ApiKind::Http, &known, &mut m.warnings);
         for route in by_type("AWS::ApiGatewayV2::Route")
             .filter(|x| x.properties.get("ApiId").and_then(Value::as_str) == Some(&id))
         {
@@ -241,8 +233,13 @@ pub fn stage_model(
                 ));
                 continue;
             };
-            let payload = payload_version(integration.properties.get("PayloadFormatVersion"))
-                .unwrap_or(PayloadVersion::V2);
+            let payload = PayloadVersion::for_api(
+                ApiKind::Http,
+                integration
+                    .properties
+                    .get("PayloadFormatVersion")
+                    .and_then(Value::as_str),
+            );
             let (method, path) = split_route_key(key);
             routes.push(Route {
                 method,
@@ -398,27 +395,17 @@ fn inline_code(code_root: &Path, runtime: &Runtime, src: &str) -> std::io::Resul
     Ok(dir)
 }
 
-/// The function (a name of this stage) an integration URI or target ARN invokes.
+/// The function (a name of this stage) an integration URI or target ARN
+/// invokes: the qualified name (`name:alias`, `name:3`) when the stage runs
+/// it, else the function itself.
 pub fn function_of_uri(uri: &str, known: &[String]) -> Option<String> {
-    let arn = match uri.split_once("/functions/") {
-        Some((_, rest)) => rest.strip_suffix("/invocations").unwrap_or(rest),
-        None => uri,
-    };
-    let (name, qualifier) = function_name_of(arn);
+    let (name, qualifier) = function_name_of_arn(integration_arn(uri));
     let qualified = qualifier.map(|q| format!("{name}:{q}"));
     known
         .iter()
         .find(|k| Some(k.as_str()) == qualified.as_deref())
-        .or_else(|| known.iter().find(|k| **k == name))
+        .or_else(|| known.iter().find(|k| k.as_str() == name))
         .cloned()
-}
-
-fn payload_version(v: Option<&Value>) -> Option<PayloadVersion> {
-    match v?.as_str()? {
-        "1.0" => Some(PayloadVersion::V1),
-        "2.0" => Some(PayloadVersion::V2),
-        _ => None,
-    }
 }
 
 fn split_route_key(key: &str) -> (Option<String>, String) {
@@ -429,55 +416,22 @@ fn split_route_key(key: &str) -> (Option<String>, String) {
     }
 }
 
-const METHODS: &[&str] = &[
-    "get",
-    "put",
-    "post",
-    "delete",
-    "patch",
-    "head",
-    "options",
-    "x-amazon-apigateway-any-method",
-];
-
+/// The routes of an API resource's OpenAPI `Body`.
 fn body_routes(
-    body: Option<&Value>,
-    default_payload: PayloadVersion,
+    api: &str,
+    r: &ResourceState,
+    kind: ApiKind,
     known: &[String],
     warnings: &mut Vec<String>,
 ) -> Vec<Route> {
-    let mut routes = Vec::new();
-    let Some(paths) = body.and_then(|b| b.get("paths")).and_then(Value::as_object) else {
-        return routes;
+    let Some(body) = r.properties.get("Body") else {
+        return Vec::new();
     };
-    for (path, ops) in paths {
-        let Some(ops) = ops.as_object() else { continue };
-        for (method, op) in ops {
-            let lower = method.to_ascii_lowercase();
-            if !METHODS.contains(&lower.as_str()) {
-                continue;
-            }
-            let Some(integration) = op.get("x-amazon-apigateway-integration") else {
-                continue;
-            };
-            let uri = integration.get("uri").and_then(Value::as_str).unwrap_or("");
-            let Some(function) = function_of_uri(uri, known) else {
-                warnings.push(format!(
-                    "{} {path}: integration {uri} is not a function of this stage",
-                    method.to_ascii_uppercase()
-                ));
-                continue;
-            };
-            let payload =
-                payload_version(integration.get("payloadFormatVersion")).unwrap_or(default_payload);
-            routes.push(Route {
-                method: (lower != "x-amazon-apigateway-any-method")
-                    .then(|| lower.to_ascii_uppercase()),
-                path: path.clone(),
-                function,
-                payload,
-            });
-        }
-    }
-    routes
+    routes_from_body(
+        api,
+        body,
+        &|u| u.as_str().and_then(|u| function_of_uri(u, known)),
+        &|v| PayloadVersion::for_api(kind, v.and_then(Value::as_str)),
+        warnings,
+    )
 }
