@@ -418,6 +418,7 @@ async fn run() {
             kind: ApiKind::Http,
             stage: "$default".into(),
             binary_media_types: vec![],
+            stage_variables: Default::default(),
             routes: vec![Route {
                 method: Some("GET".into()),
                 path: "/hello".into(),

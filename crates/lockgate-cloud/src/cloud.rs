@@ -8,7 +8,7 @@
 //! [`crate::Gateway::swap`], and then [`Cloud::retire`]s the old one.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::config::{
@@ -94,11 +94,22 @@ fn random_unit() -> f64 {
     fastrand::f64()
 }
 
+/// An alias whose routing can change while the cloud serves: each
+/// invocation reads the routing of the moment it arrives.
+#[derive(Debug)]
+struct AliasSlot(RwLock<Arc<Alias>>);
+
+impl AliasSlot {
+    fn get(&self) -> Arc<Alias> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
 /// The functions, aliases and APIs of one configuration.
 #[derive(Debug)]
 pub struct Cloud {
     functions: BTreeMap<String, Arc<Function>>,
-    aliases: BTreeMap<String, Alias>,
+    aliases: BTreeMap<String, AliasSlot>,
     apis: Vec<ApiConfig>,
     metrics: Arc<Metrics>,
     region: String,
@@ -179,7 +190,10 @@ impl Cloud {
                 });
             }
             let alias = Alias::new(a, &functions)?;
-            aliases.insert(alias.config.name.clone(), alias);
+            aliases.insert(
+                alias.config.name.clone(),
+                AliasSlot(RwLock::new(Arc::new(alias))),
+            );
         }
         let cloud = Cloud {
             functions,
@@ -235,9 +249,36 @@ impl Cloud {
         self.functions.iter().map(|(k, f)| (k.as_str(), f))
     }
 
-    /// The aliases' configurations.
-    pub fn aliases(&self) -> impl Iterator<Item = &AliasConfig> {
-        self.aliases.values().map(|a| &a.config)
+    /// The aliases' configurations, with their routing of this moment.
+    pub fn aliases(&self) -> Vec<AliasConfig> {
+        self.aliases
+            .values()
+            .map(|a| a.get().config.clone())
+            .collect()
+    }
+
+    /// Changes an alias's routing in place: the next invocation of the
+    /// alias is routed by `targets` (`(function key, weight)` pairs, as in
+    /// [`AliasConfig::targets`]); invocations already routed finish where
+    /// they are. Nothing is rebuilt and no request fails because of it.
+    /// The targets must be functions of this cloud.
+    pub fn route_alias(&self, name: &str, targets: Vec<(String, f64)>) -> Result<(), CloudError> {
+        let slot = self.aliases.get(name).ok_or_else(|| CloudError::BadAlias {
+            alias: name.to_string(),
+            message: format!(
+                "no such alias; aliases: {}",
+                self.aliases.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        })?;
+        let alias = Alias::new(
+            AliasConfig {
+                name: name.to_string(),
+                targets,
+            },
+            &self.functions,
+        )?;
+        *slot.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(alias);
+        Ok(())
     }
 
     /// Which function key an invocation of `target` runs now (aliases pick
@@ -256,7 +297,7 @@ impl Cloud {
                 } else {
                     self.aliases
                         .get(&key)
-                        .map(|a| a.pick(random_unit()).to_string())
+                        .map(|a| a.get().pick(random_unit()).to_string())
                 }
             }
         }
@@ -274,8 +315,8 @@ impl Cloud {
                 match self.functions.get(&key) {
                     Some(f) => Some(f.clone()),
                     None => {
-                        let picked = self.aliases.get(&key)?.pick(random_unit());
-                        self.functions.get(picked).cloned()
+                        let alias = self.aliases.get(&key)?.get();
+                        self.functions.get(alias.pick(random_unit())).cloned()
                     }
                 }
             }

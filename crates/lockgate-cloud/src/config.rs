@@ -1,7 +1,7 @@
 //! Typed configuration of the local cloud: functions and API routes.
 //!
-//! The core knows nothing about templates; [`crate::template`] builds these
-//! values from a transformed CloudFormation template.
+//! The core knows nothing about templates; the server's resource types
+//! build these values from a stage's resources.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -294,6 +294,8 @@ pub struct ApiConfig {
     pub kind: ApiKind,
     /// The stage name put into `requestContext.stage`.
     pub stage: String,
+    /// The stage's variables (`stageVariables` of the events).
+    pub stage_variables: BTreeMap<String, String>,
     /// Its routes.
     pub routes: Vec<Route>,
     /// Media types sent to functions base64-encoded (REST `binaryMediaTypes`).

@@ -2,15 +2,17 @@
 //! Lambda Runtime API and an HTTP gateway with API Gateway's payloads.
 //!
 //! The core ([`Cloud`], [`Function`], [`Gateway`]) takes typed
-//! configuration ([`config`]); [`template`] builds it from a transformed
-//! CloudFormation template and [`load`] from a SAM template file.
+//! configuration ([`config`]) and knows no template: the server's resource
+//! types build that configuration from a stage's resources, for deployed
+//! stages and `lockgate local` alike.
 //!
 //! A long-running server redeploys with [`Cloud::new_reusing`] (unchanged
 //! functions stay warm), swaps the result into its running gateway with
 //! [`Gateway::swap`] and [`Cloud::retire`]s the old cloud; functions may be
 //! versions (`name:3`) behind weighted aliases ([`AliasConfig`]); every log
-//! line says which function and version wrote it ([`LogLine`]); and
-//! [`Cloud::invoke_event`] runs asynchronous (`Event`) invocations.
+//! line says which function and version wrote it ([`LogLine`]);
+//! [`Cloud::invoke_event`] runs asynchronous (`Event`) invocations; and
+//! [`Cloud::route_alias`] moves an alias's traffic in place (a canary).
 
 pub mod bootstrap;
 pub mod cloud;
@@ -20,11 +22,8 @@ pub mod function;
 pub mod gateway;
 pub mod http;
 pub mod instance;
-#[cfg(feature = "load")]
-pub mod load;
 pub mod logs;
 pub mod metrics;
-pub mod template;
 pub mod timefmt;
 
 pub use cloud::Cloud;

@@ -132,6 +132,7 @@ async fn rest_api_1_0_event_has_real_api_gateways_shape() {
             kind: ApiKind::Rest,
             stage: "Prod".into(),
             binary_media_types: vec![],
+            stage_variables: Default::default(),
             routes: vec![route("GET", "/items/{id}", "Echo", PayloadVersion::V1)],
         },
     )
@@ -155,6 +156,7 @@ async fn http_api_2_0_event_has_real_api_gateways_shape() {
             kind: ApiKind::Http,
             stage: "$default".into(),
             binary_media_types: vec![],
+            stage_variables: Default::default(),
             routes: vec![route("GET", "/items/{id}", "Echo", PayloadVersion::V2)],
         },
     )
@@ -180,6 +182,7 @@ async fn http_api_1_0_event_has_real_api_gateways_shape() {
             kind: ApiKind::Http,
             stage: "$default".into(),
             binary_media_types: vec![],
+            stage_variables: Default::default(),
             routes: vec![route("POST", "/v1/items/{id}", "Echo", PayloadVersion::V1)],
         },
     )

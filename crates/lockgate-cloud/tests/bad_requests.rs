@@ -32,6 +32,7 @@ async fn setup(dir: &tempfile::TempDir) -> Gateway {
         kind: ApiKind::Rest,
         stage: "Prod".into(),
         binary_media_types: vec![],
+        stage_variables: Default::default(),
         routes: vec![
             route("/echo", "Echo"),
             route("/malformed", "Malformed"),

@@ -39,6 +39,7 @@ fn rest_api() -> ApiConfig {
         kind: ApiKind::Rest,
         stage: "Prod".into(),
         binary_media_types: vec!["image/png".into()],
+        stage_variables: Default::default(),
         routes: vec![
             route(Some("GET"), "/items/{id}", "Echo", V1),
             route(None, "/files/{proxy+}", "Echo", V1),
@@ -55,6 +56,7 @@ fn http_api() -> ApiConfig {
         kind: ApiKind::Http,
         stage: "$default".into(),
         binary_media_types: vec![],
+        stage_variables: Default::default(),
         routes: vec![
             route(Some("GET"), "/items/{id}", "Echo", V2),
             route(None, "/files/{proxy+}", "Echo", V2),

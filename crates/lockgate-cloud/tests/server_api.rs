@@ -58,6 +58,7 @@ fn http_api(stage: &str, routes: Vec<Route>) -> ApiConfig {
         kind: ApiKind::Http,
         stage: stage.into(),
         binary_media_types: vec![],
+        stage_variables: Default::default(),
         routes,
     }
 }

@@ -12,36 +12,38 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::changeset::{Action, ChangeSet, Replacement};
+pub use crate::error::{ApplyError, ErrorKind, ProviderError, ResolveError};
+pub use crate::resource::{DeployedResource, Physical, PlannedResource, Policies, RemovalPolicy};
 
 /// A boxed future, so providers can be trait objects.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// A resource as it exists: its physical ID and the attributes `Fn::GetAtt` reads.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Physical {
-    /// What `Ref` returns for most types (a name, an ID, an ARN).
-    pub physical_id: String,
-    /// `Fn::GetAtt` attributes by name.
-    pub attributes: Map<String, Value>,
+/// The resource a provider call is about.
+#[derive(Debug, Clone, Copy)]
+pub struct Step<'a> {
+    /// Its logical ID.
+    pub logical_id: &'a str,
+    /// Its type.
+    pub resource_type: &'a str,
+    /// Its policies; `UpdatePolicy` resolved on creates and updates.
+    pub policies: &'a Policies,
+    /// Whether the call undoes an earlier one (a rollback puts things back
+    /// at once: an alias update is not shifted gradually, say).
+    pub rollback: bool,
 }
-
-/// A provider's failure, reported against the resource it was working on.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{0}")]
-pub struct ProviderError(pub String);
 
 /// Creates, updates and deletes the resources of one type.
 pub trait Provider: Send + Sync {
     /// Creates the resource; `properties` are fully resolved.
     fn create<'a>(
         &'a self,
-        logical_id: &'a str,
+        step: Step<'a>,
         properties: &'a Map<String, Value>,
     ) -> BoxFuture<'a, Result<Physical, ProviderError>>;
     /// Updates it in place from `old` to `new` properties.
     fn update<'a>(
         &'a self,
-        logical_id: &'a str,
+        step: Step<'a>,
         current: &'a Physical,
         old: &'a Map<String, Value>,
         new: &'a Map<String, Value>,
@@ -49,54 +51,30 @@ pub trait Provider: Send + Sync {
     /// Deletes it.
     fn delete<'a>(
         &'a self,
-        logical_id: &'a str,
+        step: Step<'a>,
         current: &'a Physical,
         properties: &'a Map<String, Value>,
     ) -> BoxFuture<'a, Result<(), ProviderError>>;
 }
 
-/// Turns a resource's template properties into resolved ones, given what
-/// exists so far (`Ref` / `Fn::GetAtt` of other resources).
+/// A resource's properties and `UpdatePolicy`, resolved.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Resolved {
+    /// The properties, with no intrinsic left.
+    pub properties: Map<String, Value>,
+    /// The `UpdatePolicy`, resolved the same way.
+    pub update_policy: Option<Value>,
+}
+
+/// Resolves a resource of the template given what exists so far (`Ref` /
+/// `Fn::GetAtt` of other resources).
 pub trait Resolver: Send + Sync {
-    /// Resolves `properties` of `logical_id`; an error names what could not be resolved.
+    /// Resolves `logical_id`'s properties and update policy.
     fn resolve(
         &self,
         logical_id: &str,
-        properties: &Map<String, Value>,
         known: &HashMap<String, Physical>,
-    ) -> Result<Map<String, Value>, String>;
-}
-
-/// One resource of the stack as it is deployed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DeployedResource {
-    /// Its type.
-    pub resource_type: String,
-    /// Its resolved properties.
-    pub properties: Map<String, Value>,
-    /// Its physical identity.
-    pub physical: Physical,
-}
-
-impl From<&DeployedResource> for crate::changeset::Deployed {
-    /// What the planner compares: its type and applied properties.
-    fn from(r: &DeployedResource) -> Self {
-        crate::changeset::Deployed {
-            resource_type: r.resource_type.clone(),
-            properties: r.properties.clone(),
-        }
-    }
-}
-
-/// One resource of the desired template.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TemplateResource {
-    /// Its type.
-    pub resource_type: String,
-    /// Its properties as written (intrinsics unresolved).
-    pub properties: Map<String, Value>,
-    /// Logical IDs it depends on (Ref, GetAtt, Sub, DependsOn).
-    pub depends_on: Vec<String>,
+    ) -> Result<Resolved, ResolveError>;
 }
 
 /// A step of an apply, for progress reporting and the stack's event log.
@@ -104,9 +82,10 @@ pub struct TemplateResource {
 pub struct Event {
     /// The resource.
     pub logical_id: String,
-    /// CloudFormation-style status: `CREATE_IN_PROGRESS`, `UPDATE_COMPLETE`, `DELETE_FAILED`…
+    /// CloudFormation-style status: `CREATE_IN_PROGRESS`, `UPDATE_COMPLETE`,
+    /// `DELETE_FAILED`, `DELETE_SKIPPED`…
     pub status: &'static str,
-    /// Why, for failures.
+    /// Why, for failures and skipped deletions.
     pub reason: Option<String>,
 }
 
@@ -120,35 +99,6 @@ impl<F: Fn(Event) + Send + Sync> Progress for F {
     fn event(&self, event: Event) {
         self(event)
     }
-}
-
-/// How an apply ended.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ApplyError {
-    /// A resource failed; the stack was rolled back to its previous state.
-    #[error("resource {logical_id} failed: {reason}; the stack was rolled back")]
-    RolledBack {
-        /// The resource that failed first.
-        logical_id: String,
-        /// Why.
-        reason: String,
-    },
-    /// A resource failed and so did part of the rollback; the stack needs attention.
-    #[error("resource {logical_id} failed: {reason}; rollback failed too: {rollback}")]
-    RollbackFailed {
-        /// The resource that failed first.
-        logical_id: String,
-        /// Why.
-        reason: String,
-        /// What the rollback could not undo.
-        rollback: String,
-    },
-    /// The template names a resource type with no provider.
-    #[error("no provider for resource type {0}")]
-    NoProvider(String),
-    /// The dependency graph has a cycle through these resources.
-    #[error("circular dependency between resources: {}", .0.join(", "))]
-    Cycle(Vec<String>),
 }
 
 /// The providers, by resource type, and a fallback for any other type.
@@ -215,6 +165,71 @@ pub fn levels(nodes: &[(String, Vec<String>)]) -> Result<Vec<Vec<String>>, Apply
     Ok(out)
 }
 
+/// What a successful apply leaves behind: the new state, and the physical
+/// resources that left it (old copies of replaced resources, removed
+/// resources) for [`clean_up`] — which CloudFormation runs after the stack
+/// update is complete (`UPDATE_COMPLETE_CLEANUP_IN_PROGRESS`), so a
+/// failure there no longer rolls the update back.
+pub struct Applied {
+    /// The stack's resources now.
+    pub state: BTreeMap<String, DeployedResource>,
+    /// What to delete (or keep, by policy), in deletion order.
+    pub leftovers: Vec<Leftover>,
+    /// What was done, for [`undo`] when the result cannot be kept.
+    done: Vec<Done>,
+}
+
+impl std::fmt::Debug for Applied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Applied")
+            .field("state", &self.state)
+            .field("leftovers", &self.leftovers)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Undoes a successful apply whose result cannot be kept (its outputs
+/// cannot be computed, or the state store refuses the commit), exactly as
+/// a failure during the apply would have been undone; returns what could
+/// not be undone.
+pub async fn undo(
+    applied: Applied,
+    providers: &Providers,
+    progress: &dyn Progress,
+) -> Vec<(String, ProviderError)> {
+    roll_back(applied.done, providers, progress).await
+}
+
+/// Why a physical resource left the stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum LeftoverKind {
+    /// The old copy of a replaced resource (`UpdateReplacePolicy` applies).
+    Replaced,
+    /// A resource no longer in the template, or of a deleted stack (`DeletionPolicy` applies).
+    Removed,
+}
+
+/// A physical resource that left the stack and awaits deletion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Leftover {
+    /// Its logical ID.
+    pub logical_id: String,
+    /// The resource.
+    pub resource: DeployedResource,
+    /// Why it left.
+    pub kind: LeftoverKind,
+}
+
+impl Leftover {
+    /// The policy that decides its fate.
+    pub fn policy(&self) -> RemovalPolicy {
+        match self.kind {
+            LeftoverKind::Replaced => self.resource.policies.update_replace,
+            LeftoverKind::Removed => self.resource.policies.deletion,
+        }
+    }
+}
+
 /// What was done, to undo it on failure.
 struct Done {
     id: String,
@@ -225,18 +240,23 @@ struct Done {
     restore: Option<Map<String, Value>>,
 }
 
-/// Applies `changes` to a stack whose resources are `deployed`, towards `template`.
+/// Applies `changes` to a stack whose resources are `deployed`, towards
+/// the resources `planned`; `resolver` gives each resource's properties
+/// once what it depends on exists.
 ///
-/// Returns the new deployed state. On failure everything done is undone
-/// (created resources deleted, updated ones put back) and the old state stands.
+/// Creates and updates run in dependency levels (a level's resources at
+/// once); a replacement creates the new copy and leaves the old one to
+/// [`clean_up`], as removed resources are. On the first failure everything
+/// done is undone (created resources deleted unless their `DeletionPolicy`
+/// keeps them, updated ones put back) and the old state stands.
 pub async fn apply(
     deployed: &BTreeMap<String, DeployedResource>,
-    template: &BTreeMap<String, TemplateResource>,
+    planned: &BTreeMap<String, PlannedResource>,
     changes: &ChangeSet,
     providers: &Providers,
     resolver: &dyn Resolver,
     progress: &dyn Progress,
-) -> Result<BTreeMap<String, DeployedResource>, ApplyError> {
+) -> Result<Applied, ApplyError> {
     for c in &changes.changes {
         if providers.get(&c.resource_type).is_none() {
             return Err(ApplyError::NoProvider(c.resource_type.clone()));
@@ -247,7 +267,7 @@ pub async fn apply(
         .iter()
         .filter(|c| c.action != Action::Remove)
         .filter_map(|c| {
-            template
+            planned
                 .get(&c.logical_id)
                 .map(|t| (c.logical_id.clone(), t.depends_on.clone()))
         })
@@ -264,18 +284,18 @@ pub async fn apply(
         .map(|(k, v)| (k.clone(), v.physical.clone()))
         .collect();
     let mut done: Vec<Done> = Vec::new();
-    let mut replaced_old: Vec<(String, DeployedResource)> = Vec::new();
-    let mut failure: Option<(String, String)> = None;
+    let mut leftovers: Vec<Leftover> = Vec::new();
+    let mut failure: Option<(String, ProviderError)> = None;
 
     'levels: for level in &order {
         let mut jobs = Vec::new();
         for id in level {
             let change = by_id[id.as_str()];
-            let t = &template[id];
-            let props = match resolver.resolve(id, &t.properties, &known) {
+            let t = &planned[id];
+            let resolved = match resolver.resolve(id, &known) {
                 Ok(p) => p,
-                Err(reason) => {
-                    failure = Some((id.clone(), reason));
+                Err(e) => {
+                    failure = Some((id.clone(), ProviderError::from(e)));
                     break 'levels;
                 }
             };
@@ -285,44 +305,44 @@ pub async fn apply(
             let old = deployed.get(id).cloned();
             let replace =
                 change.action == Action::Modify && change.replacement == Some(Replacement::True);
+            let policies = Policies {
+                update: resolved.update_policy,
+                ..t.policies.clone()
+            };
             jobs.push((
                 id.clone(),
                 t.resource_type.clone(),
-                props,
+                resolved.properties,
+                policies,
                 provider,
                 old,
                 replace,
             ));
         }
         let results = futures::future::join_all(jobs.iter().map(
-            |(id, _ty, props, provider, old, replace)| {
-                let provider = provider.clone();
-                async move {
-                    match (old, replace) {
-                        (Some(old), false) => {
-                            progress.event(Event {
-                                logical_id: id.clone(),
-                                status: "UPDATE_IN_PROGRESS",
-                                reason: None,
-                            });
-                            provider
-                                .update(id, &old.physical, &old.properties, props)
-                                .await
-                        }
-                        _ => {
-                            progress.event(Event {
-                                logical_id: id.clone(),
-                                status: "CREATE_IN_PROGRESS",
-                                reason: None,
-                            });
-                            provider.create(id, props).await
-                        }
+            |(id, ty, props, policies, provider, old, replace)| async move {
+                let step = Step {
+                    logical_id: id,
+                    resource_type: ty,
+                    policies,
+                    rollback: false,
+                };
+                match (old, replace) {
+                    (Some(old), false) => {
+                        progress.event(event(id, "UPDATE_IN_PROGRESS", None));
+                        provider
+                            .update(step, &old.physical, &old.properties, props)
+                            .await
+                    }
+                    _ => {
+                        progress.event(event(id, "CREATE_IN_PROGRESS", None));
+                        provider.create(step, props).await
                     }
                 }
             },
         ))
         .await;
-        for ((id, ty, props, _p, old, replace), result) in jobs.into_iter().zip(results) {
+        for ((id, ty, props, policies, _p, old, replace), result) in jobs.into_iter().zip(results) {
             let updating = old.is_some() && !replace;
             match result {
                 Ok(physical) => {
@@ -331,16 +351,23 @@ pub async fn apply(
                     } else {
                         "CREATE_COMPLETE"
                     };
-                    progress.event(Event {
-                        logical_id: id.clone(),
-                        status,
-                        reason: None,
-                    });
+                    progress.event(event(&id, status, None));
                     known.insert(id.clone(), physical.clone());
                     let restore = match old {
                         Some(before) if updating => Some(before.properties),
                         Some(before) => {
-                            replaced_old.push((id.clone(), before));
+                            leftovers.push(Leftover {
+                                logical_id: id.clone(),
+                                resource: DeployedResource {
+                                    // The new template's UpdateReplacePolicy decides.
+                                    policies: Policies {
+                                        update_replace: policies.update_replace,
+                                        ..before.policies.clone()
+                                    },
+                                    ..before
+                                },
+                                kind: LeftoverKind::Replaced,
+                            });
                             None
                         }
                         None => None,
@@ -351,6 +378,7 @@ pub async fn apply(
                             resource_type: ty,
                             properties: props,
                             physical,
+                            policies,
                         },
                         restore,
                     });
@@ -361,13 +389,9 @@ pub async fn apply(
                     } else {
                         "CREATE_FAILED"
                     };
-                    progress.event(Event {
-                        logical_id: id.clone(),
-                        status,
-                        reason: Some(e.0.clone()),
-                    });
+                    progress.event(event(&id, status, Some(e.message.clone())));
                     if failure.is_none() {
-                        failure = Some((id, e.0));
+                        failure = Some((id, e));
                     }
                 }
             }
@@ -377,125 +401,182 @@ pub async fn apply(
         }
     }
 
-    if let Some((logical_id, reason)) = failure {
+    if let Some((logical_id, error)) = failure {
         let rollback = roll_back(done, providers, progress).await;
-        return Err(match rollback {
-            Ok(()) => ApplyError::RolledBack { logical_id, reason },
-            Err(rollback) => ApplyError::RollbackFailed {
+        return Err(if rollback.is_empty() {
+            ApplyError::RolledBack { logical_id, error }
+        } else {
+            ApplyError::RollbackFailed {
                 logical_id,
-                reason,
+                error,
                 rollback,
-            },
+            }
         });
     }
 
-    // Success: the old selves of replaced resources and removed resources go, in reverse order.
     let mut state: BTreeMap<String, DeployedResource> = deployed.clone();
-    for d in done {
-        state.insert(d.id, d.now);
+    for d in &done {
+        state.insert(d.id.clone(), d.now.clone());
     }
-    let mut cleanup: Vec<(String, DeployedResource)> = replaced_old;
-    let removed: Vec<(String, Vec<String>)> = changes
+    // Removals after the replaced copies, all in reverse order: the later
+    // a resource was deployed, the earlier it goes.
+    for c in changes
         .changes
         .iter()
         .filter(|c| c.action == Action::Remove)
-        .map(|c| (c.logical_id.clone(), Vec::new()))
-        .collect();
-    for (id, _) in &removed {
-        if let Some(r) = state.remove(id) {
-            cleanup.push((id.clone(), r));
+    {
+        if let Some(r) = state.remove(&c.logical_id) {
+            leftovers.push(Leftover {
+                logical_id: c.logical_id.clone(),
+                resource: r,
+                kind: LeftoverKind::Removed,
+            });
         }
     }
-    // Delete in reverse of the order they were deployed in (later first).
-    cleanup.reverse();
-    for (id, r) in cleanup {
-        let Some(provider) = providers.get(&r.resource_type) else {
-            continue;
-        };
-        // Like CloudFormation's cleanup phase: the new state stands; a leftover is reported.
-        let _ = reported(
-            progress,
-            &id,
-            Step::Delete,
-            None,
-            provider.delete(&id, &r.physical, &r.properties),
-        )
-        .await;
-    }
-    Ok(state)
+    leftovers.reverse();
+    Ok(Applied {
+        state,
+        leftovers,
+        done,
+    })
 }
 
+/// A leftover that could not be deleted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CleanupFailure {
+    /// The leftover.
+    pub leftover: Leftover,
+    /// Why.
+    pub error: ProviderError,
+}
+
+/// Deletes leftovers in order, as their policies say: `Delete` deletes,
+/// `Retain` (and `RetainExceptOnCreate`) keep the physical resource
+/// (`DELETE_SKIPPED`), `Snapshot` records a final snapshot, then deletes.
+/// Every leftover is tried; the failures are returned.
+pub async fn clean_up(
+    leftovers: &[Leftover],
+    providers: &Providers,
+    progress: &dyn Progress,
+) -> Vec<CleanupFailure> {
+    let mut failures = Vec::new();
+    for l in leftovers {
+        if let Err(error) = remove(l, l.policy(), false, providers, progress).await {
+            failures.push(CleanupFailure {
+                leftover: l.clone(),
+                error,
+            });
+        }
+    }
+    failures
+}
+
+/// Removes one physical resource under `policy`.
+async fn remove(
+    l: &Leftover,
+    policy: RemovalPolicy,
+    rollback: bool,
+    providers: &Providers,
+    progress: &dyn Progress,
+) -> Result<(), ProviderError> {
+    let id = l.logical_id.as_str();
+    let r = &l.resource;
+    if policy.keeps() {
+        progress.event(event(
+            id,
+            "DELETE_SKIPPED",
+            Some(format!(
+                "{} {} kept by its {} policy",
+                r.resource_type,
+                r.physical.physical_id,
+                match l.kind {
+                    LeftoverKind::Replaced => "UpdateReplacePolicy",
+                    LeftoverKind::Removed => "DeletionPolicy",
+                }
+            )),
+        ));
+        return Ok(());
+    }
+    let provider = providers
+        .get(&r.resource_type)
+        .ok_or_else(|| ProviderError::internal(format!("no provider for {}", r.resource_type)))?;
+    let reason = (policy == RemovalPolicy::Snapshot).then(|| {
+        format!(
+            "final snapshot of {} recorded (snapshots are not emulated locally)",
+            r.physical.physical_id
+        )
+    });
+    progress.event(event(id, "DELETE_IN_PROGRESS", reason));
+    let step = Step {
+        logical_id: id,
+        resource_type: &r.resource_type,
+        policies: &r.policies,
+        rollback,
+    };
+    let result = provider.delete(step, &r.physical, &r.properties).await;
+    progress.event(match &result {
+        Ok(()) => event(id, "DELETE_COMPLETE", None),
+        Err(e) => event(id, "DELETE_FAILED", Some(e.message.clone())),
+    });
+    result
+}
+
+/// Undoes `done` in reverse; returns what could not be undone.
 async fn roll_back(
     done: Vec<Done>,
     providers: &Providers,
     progress: &dyn Progress,
-) -> Result<(), String> {
+) -> Vec<(String, ProviderError)> {
     let mut failures = Vec::new();
     for Done { id, now, restore } in done.into_iter().rev() {
-        let Some(p) = providers.get(&now.resource_type) else {
-            continue;
-        };
         let result = match &restore {
             Some(before) => {
-                let undo = p.update(&id, &now.physical, &now.properties, before);
-                reported(progress, &id, Step::Update, Some("rollback"), async {
-                    undo.await.map(drop)
-                })
-                .await
+                let Some(p) = providers.get(&now.resource_type) else {
+                    continue;
+                };
+                progress.event(event(&id, "UPDATE_IN_PROGRESS", Some("rollback".into())));
+                let step = Step {
+                    logical_id: &id,
+                    resource_type: &now.resource_type,
+                    policies: &now.policies,
+                    rollback: true,
+                };
+                let r = p
+                    .update(step, &now.physical, &now.properties, before)
+                    .await
+                    .map(drop);
+                progress.event(match &r {
+                    Ok(()) => event(&id, "UPDATE_COMPLETE", None),
+                    Err(e) => event(&id, "UPDATE_FAILED", Some(e.message.clone())),
+                });
+                r
             }
+            // A resource this operation created: its DeletionPolicy decides,
+            // except that RetainExceptOnCreate deletes it.
             None => {
-                let undo = p.delete(&id, &now.physical, &now.properties);
-                reported(progress, &id, Step::Delete, Some("rollback"), undo).await
+                let policy = match now.policies.deletion {
+                    RemovalPolicy::RetainExceptOnCreate => RemovalPolicy::Delete,
+                    other => other,
+                };
+                let l = Leftover {
+                    logical_id: id.clone(),
+                    resource: now,
+                    kind: LeftoverKind::Removed,
+                };
+                remove(&l, policy, true, providers, progress).await
             }
         };
         if let Err(e) = result {
-            failures.push(format!("{id}: {e}"));
+            failures.push((id, e));
         }
     }
-    if failures.is_empty() {
-        Ok(())
-    } else {
-        Err(failures.join("; "))
-    }
+    failures
 }
 
-/// The kind of a reported provider call, naming its events.
-#[derive(Clone, Copy)]
-enum Step {
-    Update,
-    Delete,
-}
-
-impl Step {
-    /// Its in-progress, complete and failed statuses.
-    fn statuses(self) -> [&'static str; 3] {
-        match self {
-            Step::Update => ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE", "UPDATE_FAILED"],
-            Step::Delete => ["DELETE_IN_PROGRESS", "DELETE_COMPLETE", "DELETE_FAILED"],
-        }
-    }
-}
-
-/// Runs `call`, reporting it as in progress (with `reason`), then complete
-/// or failed (with the provider's reason).
-async fn reported(
-    progress: &dyn Progress,
-    id: &str,
-    step: Step,
-    reason: Option<&str>,
-    call: impl Future<Output = Result<(), ProviderError>>,
-) -> Result<(), ProviderError> {
-    let [started, complete, failed] = step.statuses();
-    progress.event(Event {
+fn event(id: &str, status: &'static str, reason: Option<String>) -> Event {
+    Event {
         logical_id: id.to_string(),
-        status: started,
-        reason: reason.map(str::to_string),
-    });
-    let result = call.await;
-    progress.event(Event {
-        logical_id: id.to_string(),
-        status: if result.is_ok() { complete } else { failed },
-        reason: result.as_ref().err().map(|e| e.0.clone()),
-    });
-    result
+        status,
+        reason,
+    }
 }

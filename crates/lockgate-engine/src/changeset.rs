@@ -14,16 +14,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::replacement::{Recreation, recreation};
-
-/// What the stack has now, per logical ID.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Deployed {
-    /// `Type` of the deployed resource.
-    pub resource_type: String,
-    /// Its properties as they were applied (intrinsics resolved).
-    pub properties: Map<String, Value>,
-}
+use crate::replacement::{Catalog, Recreation, recreation};
+use crate::resource::DeployedResource;
 
 /// What the template asks for, per logical ID.
 #[derive(Debug, Clone, PartialEq)]
@@ -123,11 +115,13 @@ pub const REDACTED: &str = "****";
 /// Computes the change set from the deployed state to the desired one.
 ///
 /// `desired` is in template order; `secrets` are values that must never be
-/// shown (they are masked wherever they occur inside a string).
-pub fn plan(
-    deployed: &BTreeMap<String, Deployed>,
+/// shown (they are masked wherever they occur inside a string); `catalog`
+/// says which property changes replace a resource.
+pub fn diff(
+    deployed: &BTreeMap<String, DeployedResource>,
     desired: &[(String, Desired)],
     secrets: &[String],
+    catalog: &dyn Catalog,
 ) -> ChangeSet {
     let mut changes = Vec::new();
     for (id, want) in desired {
@@ -140,7 +134,7 @@ pub fn plan(
                 details: Vec::new(),
             }),
             Some(have) => {
-                if let Some(change) = modify(id, have, want, secrets) {
+                if let Some(change) = modify(id, have, want, secrets, catalog) {
                     changes.push(change);
                 }
             }
@@ -162,7 +156,13 @@ pub fn plan(
     ChangeSet { changes }
 }
 
-fn modify(id: &str, have: &Deployed, want: &Desired, secrets: &[String]) -> Option<ResourceChange> {
+fn modify(
+    id: &str,
+    have: &DeployedResource,
+    want: &Desired,
+    secrets: &[String],
+    catalog: &dyn Catalog,
+) -> Option<ResourceChange> {
     if have.resource_type != want.resource_type {
         // A type change can only be done by replacing the resource.
         return Some(ResourceChange {
@@ -192,7 +192,7 @@ fn modify(id: &str, have: &Deployed, want: &Desired, secrets: &[String]) -> Opti
         } else {
             Evaluation::Static
         };
-        let mut requires_recreation = recreation(&want.resource_type, name);
+        let mut requires_recreation = recreation(catalog, &want.resource_type, name);
         if evaluation == Evaluation::Dynamic && requires_recreation == Recreation::Always {
             requires_recreation = Recreation::Conditionally;
         }
@@ -275,19 +275,43 @@ mod tests {
         v.as_object().cloned().unwrap_or_default()
     }
 
-    fn deployed(entries: &[(&str, &str, Value)]) -> BTreeMap<String, Deployed> {
+    fn deployed(entries: &[(&str, &str, Value)]) -> BTreeMap<String, DeployedResource> {
         entries
             .iter()
             .map(|(id, ty, p)| {
                 (
                     id.to_string(),
-                    Deployed {
+                    DeployedResource {
                         resource_type: ty.to_string(),
                         properties: props(p.clone()),
+                        physical: Default::default(),
+                        policies: Default::default(),
                     },
                 )
             })
             .collect()
+    }
+
+    /// Test rules: a function is replaced when renamed, an alias when it
+    /// moves to another function.
+    struct Rules;
+
+    impl Catalog for Rules {
+        fn replacing_properties(&self, resource_type: &str) -> &'static [&'static str] {
+            match resource_type {
+                FN => &["FunctionName"],
+                "AWS::Lambda::Alias" => &["Name", "FunctionName"],
+                _ => &[],
+            }
+        }
+    }
+
+    fn plan(
+        deployed: &BTreeMap<String, DeployedResource>,
+        desired: &[(String, Desired)],
+        secrets: &[String],
+    ) -> ChangeSet {
+        diff(deployed, desired, secrets, &Rules)
     }
 
     fn desired(entries: &[(&str, &str, Value)]) -> Vec<(String, Desired)> {

@@ -1,5 +1,9 @@
 //! Which property updates force CloudFormation to replace a resource
 //! ("Update requires: Replacement" in the AWS resource reference).
+//!
+//! The engine asks a [`Catalog`]: the server's registry of resource types
+//! answers for the types it implements (each in its own file), and falls
+//! back to [`recorded_type_rules`] for types it only records.
 
 /// How an update of one property is carried out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -12,29 +16,30 @@ pub enum Recreation {
     Always,
 }
 
-/// The properties of a resource type whose change needs replacement.
-/// `["*"]` means every property (immutable resources).
-pub fn replacing_properties(resource_type: &str) -> &'static [&'static str] {
+/// What the engine needs to know about resource types.
+pub trait Catalog: Send + Sync {
+    /// The top-level properties of `resource_type` whose change needs
+    /// replacement; `["*"]` means every property (immutable resources).
+    fn replacing_properties(&self, resource_type: &str) -> &'static [&'static str];
+}
+
+/// A catalog of only [`recorded_type_rules`] (tests, and tools without a registry).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CloudFormationRules;
+
+impl Catalog for CloudFormationRules {
+    fn replacing_properties(&self, resource_type: &str) -> &'static [&'static str] {
+        recorded_type_rules(resource_type)
+    }
+}
+
+/// CloudFormation's replacement rules for common types that Lockgate
+/// records without emulating them (the emulated types declare their own
+/// rules beside their implementation). Unknown types update in place.
+pub fn recorded_type_rules(resource_type: &str) -> &'static [&'static str] {
     match resource_type {
-        "AWS::Lambda::Function" => &["FunctionName", "PackageType"],
-        "AWS::Lambda::Version" => &["*"],
-        "AWS::Lambda::Alias" => &["Name", "FunctionName"],
-        "AWS::Lambda::Permission" => &["*"],
-        "AWS::Lambda::LayerVersion" => &["*"],
-        "AWS::Lambda::LayerVersionPermission" => &["*"],
-        "AWS::Lambda::EventSourceMapping" => &[
-            "EventSourceArn",
-            "StartingPosition",
-            "StartingPositionTimestamp",
-            "SelfManagedEventSource",
-            "Topics",
-            "Queues",
-        ],
         "AWS::Lambda::Url" => &["TargetFunctionArn", "Qualifier"],
         "AWS::Lambda::EventInvokeConfig" => &["FunctionName", "Qualifier"],
-        "AWS::ApiGateway::RestApi" => &[],
-        "AWS::ApiGateway::Deployment" => &["RestApiId", "DeploymentCanarySettings"],
-        "AWS::ApiGateway::Stage" => &["RestApiId", "StageName"],
         "AWS::ApiGateway::Resource" => &["ParentId", "PathPart", "RestApiId"],
         "AWS::ApiGateway::Method" => &["HttpMethod", "ResourceId", "RestApiId"],
         "AWS::ApiGateway::Authorizer" => &["RestApiId"],
@@ -42,24 +47,11 @@ pub fn replacing_properties(resource_type: &str) -> &'static [&'static str] {
         "AWS::ApiGateway::DomainName" => &["DomainName"],
         "AWS::ApiGateway::ApiKey" => &["Name", "Value", "GenerateDistinctId"],
         "AWS::ApiGateway::UsagePlanKey" => &["*"],
-        "AWS::ApiGatewayV2::Api" => &["ProtocolType"],
-        "AWS::ApiGatewayV2::Route" => &["ApiId"],
-        "AWS::ApiGatewayV2::Integration" => &["ApiId"],
-        "AWS::ApiGatewayV2::Stage" => &["ApiId", "StageName"],
         "AWS::ApiGatewayV2::Authorizer" => &["ApiId"],
         "AWS::ApiGatewayV2::DomainName" => &["DomainName"],
         "AWS::ApiGatewayV2::ApiMapping" => &["DomainName"],
-        "AWS::IAM::Role" => &["RoleName", "Path", "PermissionsBoundary"],
-        "AWS::IAM::Policy" => &[],
-        "AWS::IAM::ManagedPolicy" => &["ManagedPolicyName", "Path"],
         "AWS::IAM::User" => &[],
-        "AWS::SSM::Parameter" => &["Name"],
-        "AWS::Events::Rule" => &["Name", "EventBusName"],
         "AWS::Scheduler::Schedule" => &["Name", "GroupName"],
-        "AWS::Logs::LogGroup" => &["LogGroupName", "LogGroupClass"],
-        "AWS::CloudWatch::Alarm" => &["AlarmName"],
-        "AWS::CodeDeploy::Application" => &["ApplicationName", "ComputePlatform"],
-        "AWS::CodeDeploy::DeploymentGroup" => &["ApplicationName", "DeploymentGroupName"],
         "AWS::CodeDeploy::DeploymentConfig" => &["*"],
         "AWS::DynamoDB::Table" => &["TableName", "KeySchema", "LocalSecondaryIndexes"],
         "AWS::S3::Bucket" => &["BucketName", "ObjectLockEnabled"],
@@ -76,8 +68,8 @@ pub fn replacing_properties(resource_type: &str) -> &'static [&'static str] {
 }
 
 /// How a change of `property` (a top-level property name) of `resource_type` is carried out.
-pub fn recreation(resource_type: &str, property: &str) -> Recreation {
-    let props = replacing_properties(resource_type);
+pub fn recreation(catalog: &dyn Catalog, resource_type: &str, property: &str) -> Recreation {
+    let props = catalog.replacing_properties(resource_type);
     if props.contains(&"*") || props.contains(&property) {
         Recreation::Always
     } else {
@@ -90,27 +82,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn function_name_replaces_but_code_does_not() {
+    fn named_properties_replace_and_others_do_not() {
+        let c = CloudFormationRules;
         assert_eq!(
-            recreation("AWS::Lambda::Function", "FunctionName"),
+            recreation(&c, "AWS::SQS::Queue", "QueueName"),
             Recreation::Always
         );
         assert_eq!(
-            recreation("AWS::Lambda::Function", "Code"),
+            recreation(&c, "AWS::SQS::Queue", "VisibilityTimeout"),
             Recreation::Never
         );
     }
 
     #[test]
-    fn versions_are_immutable() {
+    fn immutable_types_replace_on_any_change() {
         assert_eq!(
-            recreation("AWS::Lambda::Version", "Description"),
+            recreation(
+                &CloudFormationRules,
+                "AWS::CodeDeploy::DeploymentConfig",
+                "X"
+            ),
             Recreation::Always
         );
     }
 
     #[test]
     fn unknown_types_update_in_place() {
-        assert_eq!(recreation("Custom::Thing", "Anything"), Recreation::Never);
+        assert_eq!(
+            recreation(&CloudFormationRules, "Custom::Thing", "Anything"),
+            Recreation::Never
+        );
     }
 }

@@ -6,10 +6,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use lockgate_engine::apply::{
-    ApplyError, BoxFuture, DeployedResource, Event, Physical, Provider, ProviderError, Providers,
-    Resolver, TemplateResource, apply, levels,
+    Applied, ApplyError, BoxFuture, DeployedResource, Event, LeftoverKind, Physical,
+    PlannedResource, Policies, Provider, ProviderError, Providers, RemovalPolicy, ResolveError,
+    Resolved, Resolver, Step, apply, clean_up, levels,
 };
-use lockgate_engine::changeset::{Deployed, Desired, plan};
+use lockgate_engine::changeset::{ChangeSet, Desired};
+use lockgate_engine::replacement::CloudFormationRules;
 use serde_json::{Map, Value, json};
 
 /// A provider whose "cloud" is a map of physical IDs to properties.
@@ -23,7 +25,7 @@ struct MapCloud {
 impl MapCloud {
     fn fail_if_asked(props: &Map<String, Value>) -> Result<(), ProviderError> {
         match props.get("Fail") {
-            Some(Value::String(why)) => Err(ProviderError(why.clone())),
+            Some(Value::String(why)) => Err(ProviderError::invalid(why.clone())),
             _ => Ok(()),
         }
     }
@@ -32,9 +34,10 @@ impl MapCloud {
 impl Provider for MapCloud {
     fn create<'a>(
         &'a self,
-        logical_id: &'a str,
+        step: Step<'a>,
         properties: &'a Map<String, Value>,
     ) -> BoxFuture<'a, Result<Physical, ProviderError>> {
+        let logical_id = step.logical_id;
         Box::pin(async move {
             self.log
                 .lock()
@@ -57,11 +60,12 @@ impl Provider for MapCloud {
 
     fn update<'a>(
         &'a self,
-        logical_id: &'a str,
+        step: Step<'a>,
         current: &'a Physical,
         _old: &'a Map<String, Value>,
         new: &'a Map<String, Value>,
     ) -> BoxFuture<'a, Result<Physical, ProviderError>> {
+        let logical_id = step.logical_id;
         Box::pin(async move {
             self.log
                 .lock()
@@ -78,10 +82,11 @@ impl Provider for MapCloud {
 
     fn delete<'a>(
         &'a self,
-        logical_id: &'a str,
+        step: Step<'a>,
         current: &'a Physical,
         _p: &'a Map<String, Value>,
     ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        let logical_id = step.logical_id;
         Box::pin(async move {
             self.log
                 .lock()
@@ -93,83 +98,112 @@ impl Provider for MapCloud {
     }
 }
 
-/// Resolves `{"Ref": X}` to X's physical ID.
-struct RefResolver;
+/// Resolves `{"Ref": X}` to X's physical ID in the template's properties.
+struct RefResolver<'a>(&'a BTreeMap<String, Map<String, Value>>);
 
-impl Resolver for RefResolver {
-    fn resolve(
-        &self,
-        _id: &str,
-        properties: &Map<String, Value>,
-        known: &HashMap<String, Physical>,
-    ) -> Result<Map<String, Value>, String> {
-        fn walk(v: &Value, known: &HashMap<String, Physical>) -> Result<Value, String> {
-            Ok(match v {
-                Value::Object(m) if m.len() == 1 && m.contains_key("Ref") => {
-                    let target = m["Ref"].as_str().unwrap_or_default();
-                    Value::String(
-                        known
-                            .get(target)
-                            .ok_or(format!("Ref to {target}, which does not exist"))?
-                            .physical_id
-                            .clone(),
-                    )
-                }
-                Value::Object(m) => Value::Object(
-                    m.iter()
-                        .map(|(k, v)| Ok((k.clone(), walk(v, known)?)))
-                        .collect::<Result<_, String>>()?,
-                ),
-                Value::Array(a) => {
-                    Value::Array(a.iter().map(|v| walk(v, known)).collect::<Result<_, _>>()?)
-                }
-                other => other.clone(),
-            })
-        }
-        match walk(&Value::Object(properties.clone()), known)? {
-            Value::Object(m) => Ok(m),
-            _ => unreachable!("an object stays an object"),
-        }
+fn resolve_refs(
+    properties: &Map<String, Value>,
+    known: &HashMap<String, Physical>,
+) -> Result<Map<String, Value>, ResolveError> {
+    fn walk(v: &Value, known: &HashMap<String, Physical>) -> Result<Value, ResolveError> {
+        Ok(match v {
+            Value::Object(m) if m.len() == 1 && m.contains_key("Ref") => {
+                let target = m["Ref"].as_str().unwrap_or_default();
+                Value::String(
+                    known
+                        .get(target)
+                        .ok_or(ResolveError::Evaluation(format!(
+                            "Ref to {target}, which does not exist"
+                        )))?
+                        .physical_id
+                        .clone(),
+                )
+            }
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, v)| Ok((k.clone(), walk(v, known)?)))
+                    .collect::<Result<_, ResolveError>>()?,
+            ),
+            Value::Array(a) => {
+                Value::Array(a.iter().map(|v| walk(v, known)).collect::<Result<_, _>>()?)
+            }
+            other => other.clone(),
+        })
+    }
+    match walk(&Value::Object(properties.clone()), known)? {
+        Value::Object(m) => Ok(m),
+        _ => unreachable!("an object stays an object"),
     }
 }
 
-fn template(entries: &[(&str, Value, &[&str])]) -> BTreeMap<String, TemplateResource> {
-    entries
-        .iter()
-        .map(|(id, p, deps)| {
-            (
-                id.to_string(),
-                TemplateResource {
-                    resource_type: "Test::Thing".into(),
-                    properties: p.as_object().cloned().unwrap_or_default(),
-                    depends_on: deps.iter().map(|d| d.to_string()).collect(),
-                },
-            )
+impl Resolver for RefResolver<'_> {
+    fn resolve(
+        &self,
+        id: &str,
+        known: &HashMap<String, Physical>,
+    ) -> Result<Resolved, ResolveError> {
+        Ok(Resolved {
+            properties: resolve_refs(&self.0[id], known)?,
+            update_policy: None,
         })
-        .collect()
+    }
 }
 
+/// A test template: resources of one type with properties and dependencies.
+struct Template {
+    planned: BTreeMap<String, PlannedResource>,
+    properties: BTreeMap<String, Map<String, Value>>,
+}
+
+fn template(entries: &[(&str, Value, &[&str])]) -> Template {
+    Template {
+        planned: entries
+            .iter()
+            .map(|(id, _, deps)| {
+                (
+                    id.to_string(),
+                    PlannedResource {
+                        resource_type: "Test::Thing".into(),
+                        depends_on: deps.iter().map(|d| d.to_string()).collect(),
+                        policies: Policies::default(),
+                    },
+                )
+            })
+            .collect(),
+        properties: entries
+            .iter()
+            .map(|(id, p, _)| (id.to_string(), p.as_object().cloned().unwrap_or_default()))
+            .collect(),
+    }
+}
+
+fn providers(cloud: &Arc<MapCloud>) -> Providers {
+    let mut providers = Providers::new(None);
+    providers.insert("Test::Thing", cloud.clone());
+    providers.insert("Test::Other", cloud.clone());
+    providers
+}
+
+/// Plans against what is statically known (Refs to deployed resources
+/// resolved), applies, and cleans up.
 async fn deploy(
     cloud: &Arc<MapCloud>,
     state: &BTreeMap<String, DeployedResource>,
-    t: &BTreeMap<String, TemplateResource>,
+    t: &Template,
 ) -> (
     Result<BTreeMap<String, DeployedResource>, ApplyError>,
     Vec<Event>,
 ) {
-    let deployed: BTreeMap<String, Deployed> =
-        state.iter().map(|(k, v)| (k.clone(), v.into())).collect();
-    // Plan with what is statically known: Refs to deployed resources resolved.
     let known: HashMap<String, Physical> = state
         .iter()
         .map(|(k, v)| (k.clone(), v.physical.clone()))
         .collect();
     let desired: Vec<(String, Desired)> = t
+        .planned
         .iter()
         .map(|(k, v)| {
-            let props = RefResolver
-                .resolve(k, &v.properties, &known)
-                .unwrap_or_else(|_| v.properties.clone());
+            let props =
+                resolve_refs(&t.properties[k], &known).unwrap_or_else(|_| t.properties[k].clone());
             (
                 k.clone(),
                 Desired {
@@ -179,12 +213,41 @@ async fn deploy(
             )
         })
         .collect();
-    let changes = plan(&deployed, &desired, &[]);
-    let mut providers = Providers::new(None);
-    providers.insert("Test::Thing", cloud.clone());
+    let changes = lockgate_engine::diff(state, &desired, &[], &CloudFormationRules);
+    run(cloud, state, t, &changes).await
+}
+
+async fn run(
+    cloud: &Arc<MapCloud>,
+    state: &BTreeMap<String, DeployedResource>,
+    t: &Template,
+    changes: &ChangeSet,
+) -> (
+    Result<BTreeMap<String, DeployedResource>, ApplyError>,
+    Vec<Event>,
+) {
+    let providers = providers(cloud);
     let events = Mutex::new(Vec::new());
     let progress = |e: Event| events.lock().unwrap().push(e);
-    let r = apply(state, t, &changes, &providers, &RefResolver, &progress).await;
+    let r = apply(
+        state,
+        &t.planned,
+        changes,
+        &providers,
+        &RefResolver(&t.properties),
+        &progress,
+    )
+    .await;
+    let r = match r {
+        Ok(Applied {
+            state, leftovers, ..
+        }) => {
+            let failures = clean_up(&leftovers, &providers, &progress).await;
+            assert!(failures.is_empty(), "{failures:?}");
+            Ok(state)
+        }
+        Err(e) => Err(e),
+    };
     (r, events.into_inner().unwrap())
 }
 
@@ -221,9 +284,9 @@ async fn a_failure_rolls_back_to_the_previous_state() {
     ]);
     let (result, events) = deploy(&cloud, &state, &v2).await;
     match result {
-        Err(ApplyError::RolledBack { logical_id, reason }) => {
+        Err(ApplyError::RolledBack { logical_id, error }) => {
             assert_eq!(logical_id, "D");
-            assert_eq!(reason, "quota exceeded");
+            assert_eq!(error.message, "quota exceeded");
         }
         other => panic!("expected a rollback, got {other:?}"),
     }
@@ -247,38 +310,113 @@ async fn replacement_creates_before_deleting_and_removals_go_last() {
     let mut state = state.unwrap();
     // Test::Thing has no replacing properties, so force a replacement by changing the type.
     let mut v2 = template(&[("A", json!({"X": 1}), &[])]);
-    v2.get_mut("A").unwrap().resource_type = "Test::Other".into();
+    v2.planned.get_mut("A").unwrap().resource_type = "Test::Other".into();
     state.get_mut("A").unwrap().resource_type = "Test::Thing".into();
-    let deployed: BTreeMap<String, Deployed> =
-        state.iter().map(|(k, v)| (k.clone(), v.into())).collect();
     let desired = vec![(
         "A".to_string(),
         Desired {
             resource_type: "Test::Other".into(),
-            properties: v2["A"].properties.clone(),
+            properties: v2.properties["A"].clone(),
         },
     )];
-    let changes = plan(&deployed, &desired, &[]);
-    let mut providers = Providers::new(None);
-    providers.insert("Test::Thing", cloud.clone());
-    providers.insert("Test::Other", cloud.clone());
+    let changes = lockgate_engine::diff(&state, &desired, &[], &CloudFormationRules);
     cloud.log.lock().unwrap().clear();
-    let new_state = apply(
-        &state,
-        &v2,
-        &changes,
-        &providers,
-        &RefResolver,
-        &|_e: Event| {},
-    )
-    .await
-    .unwrap();
+    let (new_state, _) = run(&cloud, &state, &v2, &changes).await;
+    let new_state = new_state.unwrap();
     assert_eq!(
         *cloud.log.lock().unwrap(),
         vec!["create A", "delete Gone", "delete A"]
     );
     assert_eq!(new_state.len(), 1);
     assert_eq!(new_state["A"].resource_type, "Test::Other");
+    assert_eq!(cloud.live.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn policies_keep_or_snapshot_what_leaves_the_stack() {
+    let cloud = Arc::new(MapCloud::default());
+    let v1 = template(&[
+        ("Kept", json!({}), &[]),
+        ("Snap", json!({}), &[]),
+        ("Plain", json!({}), &[]),
+    ]);
+    let (state, _) = deploy(&cloud, &BTreeMap::new(), &v1).await;
+    let mut state = state.unwrap();
+    state.get_mut("Kept").unwrap().policies.deletion = RemovalPolicy::Retain;
+    state.get_mut("Snap").unwrap().policies.deletion = RemovalPolicy::Snapshot;
+    let providers = providers(&cloud);
+    let changes =
+        lockgate_engine::plan::removal(&state, &["Kept".into(), "Snap".into(), "Plain".into()]);
+    let applied = apply(
+        &state,
+        &BTreeMap::new(),
+        &changes,
+        &providers,
+        &RefResolver(&BTreeMap::new()),
+        &|_e: Event| {},
+    )
+    .await
+    .unwrap();
+    assert!(applied.state.is_empty());
+    assert!(
+        applied
+            .leftovers
+            .iter()
+            .all(|l| l.kind == LeftoverKind::Removed)
+    );
+    let events = Mutex::new(Vec::new());
+    let failures = clean_up(&applied.leftovers, &providers, &|e: Event| {
+        events.lock().unwrap().push(e)
+    })
+    .await;
+    assert!(failures.is_empty());
+    let events = events.into_inner().unwrap();
+    let of = |id: &str| -> Vec<&str> {
+        events
+            .iter()
+            .filter(|e| e.logical_id == id)
+            .map(|e| e.status)
+            .collect()
+    };
+    assert_eq!(of("Kept"), ["DELETE_SKIPPED"]);
+    assert_eq!(of("Snap"), ["DELETE_IN_PROGRESS", "DELETE_COMPLETE"]);
+    assert!(
+        events
+            .iter()
+            .any(|e| e.logical_id == "Snap"
+                && e.reason.as_deref().unwrap_or("").contains("snapshot"))
+    );
+    // Dependents first: the reverse of the removal order.
+    assert_eq!(*cloud.log.lock().unwrap().last().unwrap(), "delete Snap");
+    assert_eq!(
+        cloud.live.lock().unwrap().len(),
+        1,
+        "only the retained one is left"
+    );
+}
+
+#[tokio::test]
+async fn a_rolled_back_create_is_retained_only_when_its_policy_says_so() {
+    let cloud = Arc::new(MapCloud::default());
+    let mut t = template(&[
+        ("Kept", json!({}), &[]),
+        ("Dropped", json!({}), &[]),
+        ("Fails", json!({"Fail": "no"}), &["Kept", "Dropped"]),
+    ]);
+    t.planned.get_mut("Kept").unwrap().policies.deletion = RemovalPolicy::Retain;
+    t.planned.get_mut("Dropped").unwrap().policies.deletion = RemovalPolicy::RetainExceptOnCreate;
+    let (result, events) = deploy(&cloud, &BTreeMap::new(), &t).await;
+    assert!(matches!(result, Err(ApplyError::RolledBack { .. })));
+    assert!(
+        events
+            .iter()
+            .any(|e| e.logical_id == "Kept" && e.status == "DELETE_SKIPPED")
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e.logical_id == "Dropped" && e.status == "DELETE_COMPLETE")
+    );
     assert_eq!(cloud.live.lock().unwrap().len(), 1);
 }
 

@@ -76,9 +76,16 @@ fn deploy_error_json(e: &DeployError) -> Value {
             v["rendered"] = Value::String(rendered.clone());
             v["diagnostics"] = diagnostics.clone();
         }
-        DeployError::Failed { logical_id, reason } => {
+        DeployError::Failed {
+            logical_id,
+            reason,
+            rollback,
+        } => {
             v["logical_id"] = Value::String(logical_id.clone());
             v["reason"] = Value::String(reason.clone());
+            if let Some(r) = rollback {
+                v["rollback"] = Value::String(r.clone());
+            }
         }
         _ => {}
     }
@@ -249,8 +256,8 @@ async fn list_apps(State(s): S) -> Response {
         };
         let mut list = Vec::new();
         for st in stages {
-            let key = format!("{}/{}", st.stage.app, st.stage.stage);
             let stacks = s.store.list_stacks(&st.stage).await.unwrap_or_default();
+            let url = s.stages.url(&st.stage).await;
             for stack in stacks {
                 list.push(json!({
                     "stage": st.stage.stage.to_string(),
@@ -258,7 +265,7 @@ async fn list_apps(State(s): S) -> Response {
                     "status": stack.status.as_str(),
                     "version": stack.version,
                     "updated_at": stack.updated_at.as_millis(),
-                    "url": s.runtimes.url(&key).await,
+                    "url": url,
                 }));
             }
         }
@@ -287,8 +294,8 @@ async fn stage_info(
         }
         Err(e) => return store_error(e),
     };
-    let key = format!("{app}/{stage}");
-    let outputs = s.deployer.outputs_view(&key, &snapshot.outputs).await;
+    let stage_ref = stack.stage_ref();
+    let outputs = s.deployer.outputs_view(&stage_ref, &snapshot.outputs).await;
     let resources: Vec<Value> = snapshot
         .resources
         .iter()
@@ -298,7 +305,7 @@ async fn stage_info(
                 "type": r.resource_type,
                 "physical_id": r.physical_id,
                 "status": r.status.as_str(),
-                "emulated": crate::providers::is_emulated(&r.resource_type),
+                "emulated": s.deployer.registry().is_emulated(&r.resource_type),
             })
         })
         .collect();
@@ -308,7 +315,7 @@ async fn stage_info(
         "status": snapshot.status.as_str(),
         "status_reason": snapshot.status_reason,
         "version": snapshot.version,
-        "url": s.runtimes.url(&key).await,
+        "url": s.stages.url(&stage_ref).await,
         "outputs": outputs,
         "resources": resources,
     }))
@@ -623,10 +630,11 @@ pub(crate) async fn sync_schedules(s: &Arc<Shared>) {
             continue;
         };
         for st in stages {
-            let key = format!("{}/{}", st.stage.app, st.stage.stage);
-            let (Some(model), Some(cloud)) =
-                (s.runtimes.model(&key).await, s.runtimes.cloud(&key).await)
-            else {
+            let key = crate::stage::key(&st.stage);
+            let (Some(model), Some(cloud)) = (
+                s.stages.running_model(&st.stage).await,
+                s.stages.cloud(&st.stage).await,
+            ) else {
                 s.scheduler.remove_group(&key);
                 continue;
             };

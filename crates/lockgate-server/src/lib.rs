@@ -7,13 +7,15 @@
 
 mod api;
 pub mod deploy;
+pub mod local;
 pub mod logs;
-pub mod providers;
-pub mod realize;
-pub mod runtime;
+pub mod resources;
+pub mod rollout;
 pub mod schedule;
 pub mod sigv4;
 pub mod ssm;
+pub mod stage;
+mod test_hooks;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -25,7 +27,7 @@ use lockgate_store::{ArtifactStore, SqliteStore, StageRef, Store};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use deploy::{DeployError, DeployRequest, DeployResult, Deployer, Plan, ProgressEvent};
+pub use deploy::{DeployError, DeployRequest, DeployResult, Deployer, Mode, Plan, ProgressEvent};
 
 /// The account ID in ARNs.
 pub const ACCOUNT_ID: &str = "123456789012";
@@ -109,7 +111,7 @@ pub fn default_data_dir() -> PathBuf {
 pub(crate) struct Shared {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) deployer: Deployer,
-    pub(crate) runtimes: Arc<runtime::Runtimes>,
+    pub(crate) stages: Arc<stage::Stages>,
     pub(crate) logs: Arc<logs::LogHub>,
     pub(crate) token: String,
     pub(crate) ssm: ssm::SsmService,
@@ -195,14 +197,10 @@ impl Server {
             account_id: ACCOUNT_ID.into(),
             ..RuntimeOptions::default()
         };
-        let runtimes = Arc::new(runtime::Runtimes::new(
-            &data_dir,
-            &opts.gateway_host,
-            runtime_opts,
-            logs.clone(),
-        ));
+        let runtimes =
+            stage::Runtimes::new(&data_dir, &opts.gateway_host, runtime_opts, logs.clone());
         let index = credentials.clone();
-        let function_env = Arc::new(move |stage: &StageRef| {
+        let function_env: stage::FunctionEnv = Arc::new(move |stage: &StageRef| {
             let c = index.register_stage(stage.app.as_str(), stage.stage.as_str());
             BTreeMap::from([
                 ("AWS_ENDPOINT_URL_SSM".to_string(), api_url.clone()),
@@ -213,19 +211,27 @@ impl Server {
                 ("LOCKGATE_APP".to_string(), stage.app.to_string()),
             ])
         });
-        let deployer = Deployer {
-            store: store.clone(),
-            artifacts,
-            runtimes: runtimes.clone(),
-            code_root: data_dir.join("code"),
-            region: opts.region.clone(),
-            account: ACCOUNT_ID.into(),
+        let registry = Arc::new(resources::registry::standard());
+        let code: Arc<dyn resources::CodeStore> = Arc::new(resources::StoredCode {
+            artifacts: artifacts.clone(),
+            root: data_dir.join("code"),
+        });
+        let stages = Arc::new(stage::Stages::new(
+            runtimes,
+            store.clone(),
+            registry.clone(),
+            code,
+            &opts.region,
             function_env,
-            locks: Default::default(),
-            pause_after: std::env::var("LOCKGATE_TEST_PAUSE_AFTER")
-                .ok()
-                .filter(|s| !s.is_empty()),
-        };
+        ));
+        let deployer = Deployer::new(
+            store.clone(),
+            artifacts,
+            stages.clone(),
+            registry,
+            ACCOUNT_ID,
+            Mode::Stages,
+        );
         let recovery = deployer
             .recover()
             .await
@@ -236,7 +242,7 @@ impl Server {
         let shared = Arc::new(Shared {
             store,
             deployer,
-            runtimes,
+            stages,
             logs,
             token,
             ssm,
@@ -313,7 +319,7 @@ impl Server {
             task.abort();
         }
         self.scheduler_task.abort();
-        self.shared.runtimes.shutdown().await;
+        self.shared.stages.shutdown().await;
         let _ = std::fs::remove_file(self.data_dir.join("server.json"));
     }
 }

@@ -27,9 +27,11 @@ use crate::store::Store;
 
 mod cases;
 mod cases_more;
+mod cases_rollouts;
 
 pub use cases::*;
 pub use cases_more::*;
+pub use cases_rollouts::*;
 
 /// A broken promise, with where it was checked.
 pub struct Failure(pub String);
@@ -127,7 +129,8 @@ macro_rules! conformance_tests {
             recover_interrupted_deployments, exports_and_imports,
             function_versions_and_aliases, parameters_and_versions,
             secure_strings_sealed, parameters_by_path, audit_log,
-            stage_deletion_rules);
+            stage_deletion_rules, rollouts_record_a_timeline,
+            leftovers_outlive_their_commit);
     };
     (@cases $factory:expr; $($case:ident),+) => {
         $(
@@ -192,6 +195,7 @@ pub(crate) fn commit(status: StackStatus, generation: u32, resources: &[&str]) -
         outputs: Vec::new(),
         imports: Vec::new(),
         events: Vec::new(),
+        leftovers: Vec::new(),
     }
 }
 

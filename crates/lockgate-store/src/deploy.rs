@@ -244,6 +244,10 @@ pub struct StackCommit {
     pub imports: Vec<ExportName>,
     /// Events to append, in order, before the final stack event.
     pub events: Vec<NewEvent>,
+    /// Physical resources that left the stack and still await deletion
+    /// (cleanup runs after the commit; at startup for what a crash left).
+    #[serde(default)]
+    pub leftovers: Vec<crate::rollout::NewLeftover>,
 }
 
 impl StackCommit {
@@ -259,6 +263,7 @@ impl StackCommit {
             outputs: previous.outputs.clone(),
             imports: previous.imports.clone(),
             events: Vec::new(),
+            leftovers: Vec::new(),
         }
     }
 
@@ -273,6 +278,7 @@ impl StackCommit {
             outputs: Vec::new(),
             imports: Vec::new(),
             events: Vec::new(),
+            leftovers: Vec::new(),
         }
     }
 }

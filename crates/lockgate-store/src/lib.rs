@@ -21,6 +21,7 @@ pub mod function;
 pub mod model;
 pub mod names;
 pub mod param;
+pub mod rollout;
 pub mod secret;
 pub mod sqlite;
 pub mod status;
@@ -43,6 +44,9 @@ pub use names::{
     StageRef,
 };
 pub use param::{NewParameterValue, Parameter, ParameterType, ParameterValue, PutParameter};
+pub use rollout::{
+    Leftover, NewLeftover, NewRollout, Rollout, RolloutEvent, RolloutId, RolloutStatus,
+};
 pub use secret::{Keyring, SealedValue, SecretString};
 pub use sqlite::SqliteStore;
 pub use status::{EventStatus, ResourceStatus, StackStatus, Timestamp};

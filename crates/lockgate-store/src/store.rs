@@ -17,6 +17,7 @@ use crate::names::{
     AliasName, AppName, ExportName, FunctionName, ParameterName, StackRef, StageRef,
 };
 use crate::param::{Parameter, PutParameter};
+use crate::rollout::{Leftover, NewRollout, Rollout, RolloutEvent, RolloutId, RolloutStatus};
 use crate::secret::SecretString;
 
 /// The state of a Lockgate server: apps, stages, stacks, deployments, function
@@ -105,6 +106,34 @@ pub trait Store: Send + Sync {
     /// Deployments left `IN_PROGRESS` (by a crash), oldest first, with their
     /// progress: call at startup and roll each back or forward.
     async fn recover_interrupted(&self) -> Result<Vec<InterruptedDeployment>>;
+
+    /// Leftovers of committed deployments not yet deleted, oldest first.
+    async fn pending_leftovers(&self) -> Result<Vec<Leftover>>;
+    /// Forgets a leftover once it is deleted (or its deletion failed for good).
+    async fn clear_leftover(&self, id: i64) -> Result<()>;
+
+    // ---- rollouts (alias traffic shifts) -----------------------------------
+
+    /// Starts a rollout at weight 0 with a `Start` event; `AlreadyExists`
+    /// when the alias has one in progress.
+    async fn begin_rollout(&self, rollout: NewRollout) -> Result<Rollout>;
+    /// Appends an event to a running rollout (and moves its weight when
+    /// the event carries one).
+    async fn record_rollout(&self, rollout: RolloutId, event: RolloutEvent) -> Result<()>;
+    /// Ends a running rollout with `status`, `reason` and a last event.
+    async fn finish_rollout(
+        &self,
+        rollout: RolloutId,
+        status: RolloutStatus,
+        reason: Option<String>,
+        event: RolloutEvent,
+    ) -> Result<Rollout>;
+    /// One rollout with its timeline.
+    async fn get_rollout(&self, rollout: RolloutId) -> Result<Option<Rollout>>;
+    /// A stage's rollouts, newest first, at most `limit`.
+    async fn list_rollouts(&self, stage: &StageRef, limit: u32) -> Result<Vec<Rollout>>;
+    /// Rollouts still in progress (at startup: interrupted by a crash), oldest first.
+    async fn running_rollouts(&self) -> Result<Vec<Rollout>>;
 
     // ---- function versions and aliases -----------------------------------
 

@@ -2,8 +2,10 @@
 //! restart, leaves the stack at its old state with its routes serving, and
 //! the next deploy goes through.
 //!
-//! The server pauses after a named resource when `LOCKGATE_TEST_PAUSE_AFTER`
-//! is set (a test hook) and says so on stderr; the test kills it there.
+//! The server pauses at a named point when `LOCKGATE_TEST_PAUSE_AT` is set
+//! (a test hook compiled in with the `test-hooks` feature, which this
+//! crate's dev-dependencies turn on) and says so on stderr; the test kills
+//! it there.
 
 mod server_common;
 
@@ -84,7 +86,7 @@ fn kill_during_deploy_restarts_into_the_old_state() {
 
     // Version two: the server pauses after updating the function; kill -9 there.
     set_greeting_code(&app, "two");
-    let (mut server, url) = start_server(&data, Some("HelloFunction"));
+    let (mut server, url) = start_server(&data, Some("after:HelloFunction"));
     let mut cli = lockgate()
         .current_dir(&app)
         .args(["deploy", "--stage", "dev"])
@@ -97,7 +99,7 @@ fn kill_during_deploy_restarts_into_the_old_state() {
     let stderr = BufReader::new(server.stderr.take().unwrap());
     let mut paused = false;
     for line in stderr.lines() {
-        if line.unwrap().contains("paused after HelloFunction") {
+        if line.unwrap().contains("paused at after:HelloFunction") {
             paused = true;
             break;
         }
@@ -160,7 +162,7 @@ fn kill_during_destroy_finishes_the_deletion_at_restart() {
     server.wait().unwrap();
 
     // Destroy, killed after the first function is deleted.
-    let (mut server, url) = start_server(&data, Some("EchoFunction"));
+    let (mut server, url) = start_server(&data, Some("after:EchoFunction"));
     let mut cli = lockgate()
         .current_dir(&app)
         .args(["destroy", "--stage", "dev", "-y"])
@@ -173,7 +175,7 @@ fn kill_during_destroy_finishes_the_deletion_at_restart() {
     let stderr = BufReader::new(server.stderr.take().unwrap());
     let paused = stderr
         .lines()
-        .any(|l| l.unwrap().contains("paused after EchoFunction"));
+        .any(|l| l.unwrap().contains("paused at after:EchoFunction"));
     assert!(paused, "the server never reached the pause point");
     server.kill().unwrap();
     server.wait().unwrap();

@@ -21,7 +21,7 @@ use tokio::task::JoinHandle;
 use crate::cloud::Cloud;
 use crate::config::{ApiKind, PayloadVersion};
 use crate::error::CloudError;
-use crate::function::{InvokeError, InvokeRequest};
+use crate::function::{Function, InvokeError, InvokeRequest};
 use crate::http::{self, Body, BodyError, MAX_PAYLOAD, Peer};
 use crate::logs::{LogLine, LogSink};
 use payload::{MappedResponse, RequestInfo, Target};
@@ -71,17 +71,13 @@ impl State {
         })
     }
 
-    /// Writes a gateway line about `function` (a route target) to the log
-    /// of that function (and `version`, when known).
-    fn note(&self, function: &str, version: Option<&str>, line: &str) {
-        let (name, guessed) = match self.cloud.resolve(function) {
-            Some(f) => (f.config().name.clone(), f.config().version.clone()),
-            None => (function.to_string(), String::new()),
-        };
-        let version = version.map(str::to_string).unwrap_or(guessed);
+    /// Writes a gateway line to the log of the function version that
+    /// served (or failed to serve) a request.
+    fn note(&self, function: &Function, version: Option<&str>, line: &str) {
+        let config = function.config();
         (self.sink)(&LogLine {
-            function: &name,
-            version: &version,
+            function: &config.name,
+            version: version.unwrap_or(&config.version),
             line,
         });
     }
@@ -244,20 +240,20 @@ impl State {
         }
         let function = m.route.function.as_str();
         let version = m.route.payload;
-        let outcome = match self
-            .cloud
-            .invoke(
+        // Resolved once: an alias's pick here is the version that runs and
+        // the one its log lines name.
+        let Some(resolved) = self.cloud.resolve(function) else {
+            return internal_error(kind);
+        };
+        let outcome = resolved
+            .invoke(crate::cloud::with_qualifier(
                 function,
                 InvokeRequest {
                     payload: event,
                     ..Default::default()
                 },
-            )
-            .await
-        {
-            Ok(o) => o,
-            Err(e) => Err(InvokeError::Start(e.to_string())),
-        };
+            ))
+            .await;
         let outcome = match outcome {
             Ok(o) => o,
             Err(InvokeError::Throttled) => {
@@ -267,13 +263,13 @@ impl State {
                 );
             }
             Err(InvokeError::Start(msg)) => {
-                self.note(function, None, &format!("lockgate: {function}: {msg}"));
+                self.note(&resolved, None, &format!("lockgate: {function}: {msg}"));
                 return internal_error(kind);
             }
         };
         if outcome.function_error.is_some() {
             self.note(
-                function,
+                &resolved,
                 Some(&outcome.version),
                 &format!(
                     "lockgate: {function} failed: {}",
@@ -290,7 +286,7 @@ impl State {
             Ok(r) => to_response(r),
             Err(e) => {
                 self.note(
-                    function,
+                    &resolved,
                     Some(&outcome.version),
                     &format!("lockgate: {function}: {e}"),
                 );

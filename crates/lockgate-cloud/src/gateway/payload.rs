@@ -198,7 +198,14 @@ pub fn event_v1(req: &RequestInfo, t: &Target<'_>) -> Value {
         obj_or_null(multi_query),
     );
     ev.insert("pathParameters".into(), obj_or_null(params));
-    ev.insert("stageVariables".into(), Value::Null);
+    ev.insert(
+        "stageVariables".into(),
+        if t.api.stage_variables.is_empty() {
+            Value::Null
+        } else {
+            json!(t.api.stage_variables)
+        },
+    );
     ev.insert(
         "requestContext".into(),
         json!({
@@ -330,6 +337,8 @@ struct EventV2<'a> {
     request_context: ContextV2<'a>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     path_parameters: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    stage_variables: &'a BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     body: Option<String>,
     is_base64_encoded: bool,
@@ -409,6 +418,7 @@ impl<'a> EventV2<'a> {
                 time_epoch: epoch_ms(req.time),
             },
             path_parameters: t.path_params,
+            stage_variables: &t.api.stage_variables,
             body,
             is_base64_encoded: b64,
         }
@@ -601,6 +611,7 @@ mod tests {
             stage: "$default".into(),
             routes: vec![],
             binary_media_types: vec![],
+            stage_variables: Default::default(),
         };
         let params = BTreeMap::from([("id".to_string(), "a b".to_string())]);
         let t = Target {

@@ -196,6 +196,7 @@ mod tests {
             kind,
             stage: "Prod".into(),
             binary_media_types: vec![],
+            stage_variables: Default::default(),
             routes: routes
                 .iter()
                 .map(|(m, p, f)| Route {

@@ -503,6 +503,7 @@ pub(super) async fn finish(
             .await
             .map_err(db)?;
     }
+    super::rollouts::insert_leftovers(&mut tx, stack_id, &commit.leftovers).await?;
     for event in &commit.events {
         insert_event(&mut tx, stack_id, &dep.stack, Some(id), event).await?;
     }

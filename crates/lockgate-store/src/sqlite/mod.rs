@@ -13,6 +13,7 @@ mod audit;
 mod deploy;
 mod functions;
 mod params;
+mod rollouts;
 mod rows;
 mod stacks;
 mod trait_impl;

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 
-use super::{SqliteStore, apps, audit, deploy, functions, params, stacks};
+use super::{SqliteStore, apps, audit, deploy, functions, params, rollouts, stacks};
 use crate::artifacts::Digest;
 use crate::audit::{AuditEntry, AuditQuery, NewAuditEntry};
 use crate::deploy::{
@@ -18,6 +18,7 @@ use crate::names::{
     AliasName, AppName, ExportName, FunctionName, ParameterName, StackRef, StageRef,
 };
 use crate::param::{Parameter, PutParameter};
+use crate::rollout::{Leftover, NewRollout, Rollout, RolloutEvent, RolloutId, RolloutStatus};
 use crate::secret::SecretString;
 use crate::store::Store;
 
@@ -110,6 +111,38 @@ impl Store for SqliteStore {
     }
     async fn recover_interrupted(&self) -> Result<Vec<InterruptedDeployment>> {
         deploy::recover(self).await
+    }
+
+    async fn pending_leftovers(&self) -> Result<Vec<Leftover>> {
+        rollouts::leftovers(self).await
+    }
+    async fn clear_leftover(&self, id: i64) -> Result<()> {
+        rollouts::clear_leftover(self, id).await
+    }
+
+    async fn begin_rollout(&self, rollout: NewRollout) -> Result<Rollout> {
+        rollouts::begin(self, rollout).await
+    }
+    async fn record_rollout(&self, rollout: RolloutId, event: RolloutEvent) -> Result<()> {
+        rollouts::record(self, rollout, event).await
+    }
+    async fn finish_rollout(
+        &self,
+        rollout: RolloutId,
+        status: RolloutStatus,
+        reason: Option<String>,
+        event: RolloutEvent,
+    ) -> Result<Rollout> {
+        rollouts::finish(self, rollout, status, reason, event).await
+    }
+    async fn get_rollout(&self, rollout: RolloutId) -> Result<Option<Rollout>> {
+        rollouts::get(self, rollout).await
+    }
+    async fn list_rollouts(&self, stage: &StageRef, limit: u32) -> Result<Vec<Rollout>> {
+        rollouts::list(self, stage, limit).await
+    }
+    async fn running_rollouts(&self) -> Result<Vec<Rollout>> {
+        rollouts::running(self).await
     }
 
     async fn publish_version(

@@ -61,6 +61,7 @@ fn full_commit(status: StackStatus, generation: u64) -> StackCommit {
         }],
         imports: Vec::new(),
         events: Vec::new(),
+        leftovers: Vec::new(),
     }
 }
 

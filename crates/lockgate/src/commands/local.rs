@@ -1,16 +1,14 @@
-//! `lockgate local invoke` and `lockgate local start-api`: thin wrappers
-//! over `lockgate-cloud`.
+//! `lockgate local invoke` and `lockgate local start-api`: the template
+//! served as a deployed stage serves it (`lockgate_server::local`), from an
+//! ephemeral state, with code run in place.
 
 use std::io::{IsTerminal, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use lockgate_cloud::load::{self, LoadOptions};
-use lockgate_cloud::{
-    ApiKind, Cloud, CloudConfig, Gateway, InvokeError, InvokeRequest, LogLine, LogSink,
-    RuntimeOptions,
-};
+use lockgate_cloud::{ApiKind, InvokeError, InvokeRequest, LogLine, LogSink};
+use lockgate_server::local::{LocalOptions, LocalStage};
 
 /// The `local` verbs.
 #[derive(Debug, clap::Subcommand)]
@@ -94,62 +92,46 @@ fn stderr_sink() -> LogSink {
     })
 }
 
-fn load_config(args: &TemplateArgs) -> Result<CloudConfig, String> {
+/// The default template of a directory: `template.yaml`, then `template.yml`, then `template.json`.
+pub fn default_template(dir: &Path) -> Option<PathBuf> {
+    ["template.yaml", "template.yml", "template.json"]
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
+}
+
+/// Serves the template as a stage serves it, on `host:port`.
+async fn start_local(args: &TemplateArgs, host: &str, port: u16) -> Result<LocalStage, String> {
     let template = match &args.template {
         Some(t) => t.clone(),
         None => {
             let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
-            load::default_template(&cwd)
+            default_template(&cwd)
                 .ok_or("no template.yaml, template.yml or template.json here; pass --template")?
         }
     };
-    let mut opts = LoadOptions::new(template);
-    opts.region = args.region.clone();
-    opts.parameters = lockgate_template::Overrides::parse_args(&args.parameter_overrides)
+    let parameters = lockgate_template::Overrides::parse_args(&args.parameter_overrides)
         .map_err(|e| format!("--parameter-overrides: {e}"))?
         .0
         .into_iter()
         .collect();
-    let (out, _) = load::load_template(&opts).map_err(|e| e.to_string())?;
-    for w in &out.warnings {
+    let opts = LocalOptions {
+        template,
+        parameters,
+        region: args.region.clone(),
+        host: host.to_string(),
+        port,
+    };
+    let local = LocalStage::start(&opts, stderr_sink())
+        .await
+        .map_err(|e| e.to_string())?;
+    for w in local.warnings() {
         eprintln!("warning: {w}");
     }
-    Ok(out.config)
-}
-
-fn start_cloud(config: CloudConfig) -> Result<Arc<Cloud>, String> {
-    let cloud =
-        Cloud::new(config, RuntimeOptions::default(), stderr_sink()).map_err(|e| e.to_string())?;
-    for w in cloud.warnings() {
-        eprintln!("warning: {w}");
-    }
-    Ok(cloud)
+    Ok(local)
 }
 
 async fn invoke(args: InvokeArgs) -> Result<ExitCode, String> {
-    let config = load_config(&args.template)?;
-    let names: Vec<String> = config.functions.iter().map(|f| f.name.clone()).collect();
-    let function = match args.function {
-        Some(f) => f,
-        None if names.len() == 1 => names[0].clone(),
-        None => {
-            return Err(format!(
-                "the template has {} functions; name one: {}",
-                names.len(),
-                names.join(", ")
-            ));
-        }
-    };
-    if !names.contains(&function) {
-        return Err(format!(
-            "no function named `{function}`; available: {}",
-            if names.is_empty() {
-                "(none)".into()
-            } else {
-                names.join(", ")
-            }
-        ));
-    }
     let payload = match &args.event {
         None => b"{}".to_vec(),
         Some(p) if p.as_os_str() == "-" => {
@@ -167,7 +149,39 @@ async fn invoke(args: InvokeArgs) -> Result<ExitCode, String> {
     if let Err(e) = serde_json::from_slice::<serde_json::Value>(&payload) {
         return Err(format!("the event is not JSON: {e}"));
     }
-    let cloud = start_cloud(config)?;
+    let local = start_local(&args.template, "127.0.0.1", 0).await?;
+    let Some(cloud) = local.cloud().await else {
+        local.shutdown().await;
+        return Err("the template has no function that runs locally".into());
+    };
+    let names: Vec<String> = cloud
+        .functions()
+        .filter(|(_, f)| f.config().version == "$LATEST")
+        .map(|(k, _)| k.to_string())
+        .collect();
+    let function = match args.function {
+        Some(f) => f,
+        None if names.len() == 1 => names[0].clone(),
+        None => {
+            local.shutdown().await;
+            return Err(format!(
+                "the template has {} functions; name one: {}",
+                names.len(),
+                names.join(", ")
+            ));
+        }
+    };
+    if cloud.target_key(&function).is_none() {
+        local.shutdown().await;
+        return Err(format!(
+            "no function named `{function}`; available: {}",
+            if names.is_empty() {
+                "(none)".into()
+            } else {
+                names.join(", ")
+            }
+        ));
+    }
     let outcome = cloud
         .invoke(
             &function,
@@ -177,13 +191,15 @@ async fn invoke(args: InvokeArgs) -> Result<ExitCode, String> {
             },
         )
         .await
-        .map_err(|e| e.to_string())?;
-    cloud.shutdown();
-    match outcome {
+        .map_err(|e| e.to_string());
+    drop(cloud);
+    local.shutdown().await;
+    match outcome? {
         Ok(o) => {
             let mut out = std::io::stdout().lock();
-            let _ = out.write_all(&o.body);
-            let _ = out.write_all(b"\n");
+            out.write_all(&o.body)
+                .and_then(|()| out.write_all(b"\n"))
+                .map_err(|e| format!("writing the response: {e}"))?;
             Ok(if o.function_error.is_some() {
                 ExitCode::FAILURE
             } else {
@@ -196,14 +212,12 @@ async fn invoke(args: InvokeArgs) -> Result<ExitCode, String> {
 }
 
 async fn start_api(args: StartApiArgs) -> Result<ExitCode, String> {
-    let config = load_config(&args.template)?;
-    let cloud = start_cloud(config)?;
-    let addr = format!("{}:{}", args.host, args.port);
-    let gateway = Gateway::start(cloud.clone(), &addr, stderr_sink())
-        .await
-        .map_err(|e| e.to_string())?;
-    let base = format!("http://{}", gateway.addr());
-    let list = gateway.routes();
+    let local = start_local(&args.template, &args.host, args.port).await?;
+    let (Some(cloud), Some(base)) = (local.cloud().await, local.url().map(str::to_string)) else {
+        local.shutdown().await;
+        return Err("the template has no function that runs locally".into());
+    };
+    let list = lockgate_cloud::gateway::RouteTable::new(cloud.apis()).list();
     if list.is_empty() {
         eprintln!("warning: the template has no API routes; only the Lambda Invoke API is served");
     }
@@ -217,10 +231,15 @@ async fn start_api(args: StartApiArgs) -> Result<ExitCode, String> {
     }
     println!("Lambda Invoke API: {base}/2015-03-31/functions/{{name}}/invocations");
     println!("Running on {base}/ (Ctrl-C to stop)");
-    let _ = std::io::stdout().flush();
-    let _ = tokio::signal::ctrl_c().await;
+    // stdout is a pipe for tools that wait for the lines above.
+    std::io::stdout()
+        .flush()
+        .map_err(|e| format!("writing to stdout: {e}"))?;
+    drop(cloud);
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
     eprintln!("stopping");
-    gateway.stop().await;
-    cloud.shutdown();
+    local.shutdown().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -105,7 +105,7 @@ impl StageArgs {
     pub fn template_path(&self, dir: &Path) -> Result<PathBuf, ClientError> {
         let path = match &self.template {
             Some(t) => dir.join(t),
-            None => lockgate_cloud::load::default_template(dir).ok_or_else(|| {
+            None => local::default_template(dir).ok_or_else(|| {
                 ClientError::Usage(format!(
                     "no template given and none found in {}: expected template.yaml, template.yml or template.json (or pass --template)",
                     dir.display()

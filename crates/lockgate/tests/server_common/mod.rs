@@ -51,7 +51,10 @@ impl Drop for ServerGuard {
     }
 }
 
-pub fn start_server(data: &Path, pause_after: Option<&str>) -> (ServerGuard, String) {
+/// Starts `lockgate server` on `data`; with `pause_at`, the server stops at
+/// that test-hook point (`after:<logical id>`, `shift:<alias logical id>`)
+/// and says so on stderr, for a test to kill it there.
+pub fn start_server(data: &Path, pause_at: Option<&str>) -> (ServerGuard, String) {
     let _ = std::fs::remove_file(data.join("server.json"));
     let mut cmd = lockgate();
     cmd.args(["server", "--data-dir"])
@@ -59,8 +62,8 @@ pub fn start_server(data: &Path, pause_after: Option<&str>) -> (ServerGuard, Str
         .args(["--listen", "127.0.0.1:0"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    if let Some(id) = pause_after {
-        cmd.env("LOCKGATE_TEST_PAUSE_AFTER", id);
+    if let Some(point) = pause_at {
+        cmd.env("LOCKGATE_TEST_PAUSE_AT", point);
     }
     let mut child = cmd.spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -10,11 +10,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use lockgate_cloud::{Cloud, Gateway, RuntimeOptions};
+use lockgate_cloud::{Cloud, CloudError, Gateway, RuntimeOptions};
 use tokio::sync::Mutex;
 
 use crate::logs::LogHub;
-use crate::realize::StageModel;
+use crate::resources::StageModel;
 
 /// One stage's runtime.
 struct StageRuntime {
@@ -27,8 +27,12 @@ pub struct Runtimes {
     stages: Mutex<HashMap<String, StageRuntime>>,
     ports_file: PathBuf,
     host: String,
+    /// A port every gateway must bind (`lockgate local start-api --port`).
+    fixed_port: Option<u16>,
     opts: RuntimeOptions,
     logs: Arc<LogHub>,
+    /// Also receives every log line (`lockgate local` prints them).
+    echo: Option<lockgate_cloud::LogSink>,
 }
 
 impl Runtimes {
@@ -43,9 +47,23 @@ impl Runtimes {
             stages: Mutex::new(HashMap::new()),
             ports_file: data_dir.join("gateways.json"),
             host: host.to_string(),
+            fixed_port: None,
             opts,
             logs,
+            echo: None,
         }
+    }
+
+    /// Gateways bind exactly `port` (0: any free one) and fail when it is taken.
+    pub fn with_fixed_port(mut self, port: u16) -> Self {
+        self.fixed_port = Some(port);
+        self
+    }
+
+    /// Every log line also goes to `sink`.
+    pub fn with_echo(mut self, sink: lockgate_cloud::LogSink) -> Self {
+        self.echo = Some(sink);
+        self
     }
 
     fn ports(&self) -> BTreeMap<String, u16> {
@@ -55,26 +73,32 @@ impl Runtimes {
             .unwrap_or_default()
     }
 
+    /// Writes the ports file. Losing it only costs a stage its old port
+    /// at the next start (it gets a new one), so a failure is logged, not
+    /// raised.
+    fn write_ports(&self, ports: &BTreeMap<String, u16>) {
+        let tmp = self.ports_file.with_extension("json.tmp");
+        let written = serde_json::to_vec_pretty(ports)
+            .map_err(std::io::Error::other)
+            .and_then(|text| std::fs::write(&tmp, text))
+            .and_then(|()| std::fs::rename(&tmp, &self.ports_file));
+        if let Err(e) = written {
+            tracing::warn!("cannot write {}: {e}", self.ports_file.display());
+        }
+    }
+
     fn save_port(&self, key: &str, port: u16) {
         let mut ports = self.ports();
-        if ports.get(key) == Some(&port) {
-            return;
-        }
-        ports.insert(key.to_string(), port);
-        if let Ok(text) = serde_json::to_vec_pretty(&ports) {
-            let tmp = self.ports_file.with_extension("json.tmp");
-            if std::fs::write(&tmp, text).is_ok() {
-                let _ = std::fs::rename(&tmp, &self.ports_file);
-            }
+        if ports.get(key) != Some(&port) {
+            ports.insert(key.to_string(), port);
+            self.write_ports(&ports);
         }
     }
 
     fn forget_port(&self, key: &str) {
         let mut ports = self.ports();
-        if ports.remove(key).is_some()
-            && let Ok(text) = serde_json::to_vec_pretty(&ports)
-        {
-            let _ = std::fs::write(&self.ports_file, text);
+        if ports.remove(key).is_some() {
+            self.write_ports(&ports);
         }
     }
 
@@ -82,11 +106,15 @@ impl Runtimes {
     /// functions whose configuration did not change keep their warm
     /// instances, the gateway keeps its port and swaps to the new routes
     /// without dropping a connection. Answers the stage's URL.
-    pub async fn run(&self, key: &str, model: StageModel) -> Result<String, String> {
+    pub async fn run(&self, key: &str, model: StageModel) -> Result<String, CloudError> {
         let log = self.logs.stage(key);
+        let echo = self.echo.clone();
         let sink: lockgate_cloud::LogSink =
             Arc::new(move |l: &lockgate_cloud::logs::LogLine<'_>| {
                 log.push(l.function, l.line);
+                if let Some(echo) = &echo {
+                    echo(l);
+                }
             });
         let mut stages = self.stages.lock().await;
         if let Some(current) = stages.get_mut(key) {
@@ -96,15 +124,20 @@ impl Runtimes {
                 self.opts.clone(),
                 sink.clone(),
                 Some(&old),
-            )
-            .map_err(|e| e.to_string())?;
+            )?;
             current.gateway.swap_with_sink(cloud.clone(), sink);
             old.retire(Some(&cloud));
             current.model = model;
             return Ok(format!("http://{}", current.gateway.addr()));
         }
-        let cloud = Cloud::new(model.cloud.clone(), self.opts.clone(), sink.clone())
-            .map_err(|e| e.to_string())?;
+        let cloud = Cloud::new(model.cloud.clone(), self.opts.clone(), sink.clone())?;
+        if let Some(port) = self.fixed_port {
+            let gateway =
+                Gateway::start(cloud.clone(), &format!("{}:{port}", self.host), sink).await?;
+            let addr = gateway.addr();
+            stages.insert(key.to_string(), StageRuntime { gateway, model });
+            return Ok(format!("http://{addr}"));
+        }
         let port = self.ports().get(key).copied().unwrap_or(0);
         let gateway = match Gateway::start(
             cloud.clone(),
@@ -114,10 +147,11 @@ impl Runtimes {
         .await
         {
             Ok(g) => g,
-            Err(_) if port != 0 => Gateway::start(cloud.clone(), &format!("{}:0", self.host), sink)
-                .await
-                .map_err(|e| e.to_string())?,
-            Err(e) => return Err(e.to_string()),
+            // The remembered port is taken: a new one (the stage's URL changes).
+            Err(_) if port != 0 => {
+                Gateway::start(cloud.clone(), &format!("{}:0", self.host), sink).await?
+            }
+            Err(e) => return Err(e),
         };
         let addr = gateway.addr();
         self.save_port(key, addr.port());

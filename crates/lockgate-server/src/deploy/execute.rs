@@ -1,0 +1,650 @@
+//! Phase 3, execute: one way to carry out a change set — begin a
+//! deployment, apply through the recorded resource types, commit or roll
+//! back, clean up what left the stack — for deploys and destroys (and, in
+//! [`super::recover`], for rolling back what a crash interrupted).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use lockgate_engine::apply::{
+    self as engine, Applied, ApplyError, CleanupFailure, DeployedResource, Event, Leftover,
+    LeftoverKind, Physical, PlannedResource, Policies, Providers,
+};
+use lockgate_engine::{Action, ChangeSet};
+use lockgate_store::{
+    BeginDeployment, Deployment, DeploymentKind, DeploymentOutcome, ResourceState, ResourceStatus,
+    StackCommit, StackRef, StackStatus, StackTarget, StageRef, StoreError,
+};
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use super::error::DeployError;
+use super::plan::{NO_ECHO_DIGESTS, Planned, digest_text};
+use super::prepare::{Prepared, deployed_map, imports_of};
+use super::record::{recording, rollback_commit, rollback_failed, stored_leftover};
+use super::resolve::Evaluator;
+use super::{DeployRequest, DeployResult, Deployer, Mode, Plan, ProgressEvent};
+use crate::resources::StageCtx;
+use crate::rollout::traffic::StageTraffic;
+use crate::stage;
+
+/// Where a run's progress goes: the client's stream.
+type Events = mpsc::UnboundedSender<ProgressEvent>;
+
+/// Sends engine events to the client's stream, with each resource's type.
+fn progress(events: &Events, types: HashMap<String, String>) -> impl Fn(Event) + Send + Sync + '_ {
+    move |e: Event| {
+        // A client that went away does not stop the deployment.
+        let _ = events.send(ProgressEvent {
+            resource_type: types.get(&e.logical_id).cloned().unwrap_or_default(),
+            logical_id: e.logical_id,
+            status: e.status.to_string(),
+            reason: e.reason,
+        });
+    }
+}
+
+/// The resources of an evaluated template as apply needs them.
+fn planned_resources(
+    p: &Prepared,
+    view: &Value,
+    active: &std::collections::HashSet<String>,
+) -> Result<BTreeMap<String, PlannedResource>, DeployError> {
+    let mut out = BTreeMap::new();
+    for (id, r) in view
+        .get("Resources")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        if !active.contains(id) {
+            continue;
+        }
+        let policies = Policies::of_template_resource(id, r)
+            .map_err(|e| DeployError::invalid(format!("Resources.{e}")))?;
+        out.insert(
+            id.clone(),
+            PlannedResource {
+                resource_type: r
+                    .get("Type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                depends_on: p
+                    .loaded
+                    .graph
+                    .dependencies_of(id)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect(),
+                policies,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// The types a run may call providers of.
+fn types_of(
+    planned: &BTreeMap<String, PlannedResource>,
+    deployed: &BTreeMap<String, DeployedResource>,
+) -> HashMap<String, String> {
+    deployed
+        .iter()
+        .map(|(k, v)| (k.clone(), v.resource_type.clone()))
+        .chain(
+            planned
+                .iter()
+                .map(|(k, v)| (k.clone(), v.resource_type.clone())),
+        )
+        .collect()
+}
+
+impl Deployer {
+    /// The change set a deploy would apply; nothing changes.
+    pub async fn plan(
+        &self,
+        app: &str,
+        stage: &str,
+        req: &DeployRequest,
+    ) -> Result<Plan, DeployError> {
+        let p = self.prepare(app, stage, req).await?;
+        let planned = self.plan_prepared(&p).await?;
+        Ok(Plan {
+            app: p.stage.app.to_string(),
+            stage: p.stage.stage.to_string(),
+            stack_exists: p.snapshot.is_some(),
+            changes: self.plan_changes(&planned.changes),
+            warnings: p.warnings,
+        })
+    }
+
+    /// Providers of `ctx`'s stage, recorded under `deployment`.
+    fn providers(
+        &self,
+        ctx: &Arc<StageCtx>,
+        deployment: &Deployment,
+        types: &HashMap<String, String>,
+    ) -> Providers {
+        let mut all: Vec<String> = types.values().cloned().collect();
+        all.sort();
+        all.dedup();
+        recording(
+            &self.registry.providers(ctx),
+            all,
+            &self.store,
+            deployment.id,
+            ctx,
+        )
+    }
+
+    /// Deploys; progress events go to `events` as they happen.
+    pub async fn deploy(
+        &self,
+        app: &str,
+        stage: &str,
+        req: &DeployRequest,
+        actor: &str,
+        events: Events,
+    ) -> Result<DeployResult, DeployError> {
+        let started = std::time::Instant::now();
+        let stage_ref =
+            StageRef::parse(app, stage).map_err(|e| DeployError::BadRequest(e.to_string()))?;
+        let _lock = self
+            .lock(&Self::stack_of(&stage_ref, req.stack.as_deref())?)
+            .await;
+        let p = self.prepare(app, stage, req).await?;
+        let planned = self.plan_prepared(&p).await?;
+        let mut warnings = p.warnings.clone();
+        for c in &planned.changes.changes {
+            if !self.registry.is_emulated(&c.resource_type) && c.action != Action::Remove {
+                warnings.push(format!(
+                    "{} ({}) is recorded but not emulated locally",
+                    c.logical_id, c.resource_type
+                ));
+            }
+        }
+        let result = |status: &str, outputs, url, warnings| DeployResult {
+            app: p.stage.app.to_string(),
+            stage: p.stage.stage.to_string(),
+            status: status.to_string(),
+            changes: self.plan_changes(&planned.changes),
+            outputs,
+            url,
+            warnings,
+            elapsed_ms: started.elapsed().as_millis() as u64,
+        };
+        if !req.execute || planned.changes.is_empty() {
+            let outputs = match &p.snapshot {
+                Some(s) => self.outputs_view(&p.stage, &s.outputs).await,
+                None => Vec::new(),
+            };
+            let status = if req.execute { "UNCHANGED" } else { "PLANNED" };
+            return Ok(result(
+                status,
+                outputs,
+                self.stages.url(&p.stage).await,
+                warnings,
+            ));
+        }
+        let status = self
+            .execute(&p, &planned, actor, &events, &mut warnings)
+            .await?;
+        let (url, w) = self.stages.realize(&p.stage).await;
+        warnings.extend(w);
+        self.clean_up_committed(&p.stack, &events, &mut warnings)
+            .await;
+        let outputs = match self.store.stack_snapshot(&p.stack).await? {
+            Some(s) => self.outputs_view(&p.stage, &s.outputs).await,
+            None => Vec::new(),
+        };
+        Ok(result(status.as_str(), outputs, url, warnings))
+    }
+
+    /// Begins the deployment of a prepared plan, applies it, commits it (or
+    /// rolls it back); answers the stack's new status.
+    async fn execute(
+        &self,
+        p: &Prepared,
+        planned: &Planned,
+        actor: &str,
+        events: &Events,
+        warnings: &mut Vec<String>,
+    ) -> Result<StackStatus, DeployError> {
+        self.store.ensure_stage(&p.stage).await?;
+        let kind = if p.snapshot.is_some() {
+            DeploymentKind::Update
+        } else {
+            DeploymentKind::Create
+        };
+        let target = StackTarget {
+            template: p.loaded.redact(p.loaded.template.clone()),
+            parameters: {
+                let mut params = p
+                    .loaded
+                    .redact(Value::Object(p.loaded.parameter_values.clone()));
+                // Digests of the NoEcho values, so that a later plan can mask
+                // them where they are no longer secrets of the template.
+                if let Value::Object(m) = &mut params {
+                    m.insert(
+                        NO_ECHO_DIGESTS.into(),
+                        p.secrets
+                            .iter()
+                            .map(|x| Value::String(digest_text(x)))
+                            .collect(),
+                    );
+                }
+                params
+            },
+        };
+        let change_set = serde_json::to_value(self.plan_changes(&planned.changes))
+            .map_err(|e| DeployError::Internal(format!("cannot encode the change set: {e}")))?;
+        let deployment = self
+            .store
+            .begin_deployment(BeginDeployment {
+                stack: p.stack.clone(),
+                kind,
+                initiated_by: actor.to_string(),
+                change_set,
+                target: target.clone(),
+            })
+            .await
+            .map_err(|e| match e {
+                StoreError::DeploymentInProgress { .. } => DeployError::Conflict(format!(
+                    "another deployment is running on {}: {e}",
+                    p.stack
+                )),
+                other => DeployError::Store(other),
+            })?;
+        let traffic = (self.mode == Mode::Stages).then(|| {
+            Arc::new(StageTraffic {
+                store: self.store.clone(),
+                stages: self.stages.clone(),
+                deployment: deployment.id,
+                stack: p.stack.clone(),
+            }) as Arc<dyn crate::rollout::Traffic>
+        });
+        let committed = p
+            .snapshot
+            .as_ref()
+            .map(|s| s.resources.clone())
+            .unwrap_or_default();
+        let ctx = self.stage_ctx(&p.stack, actor, &committed, traffic);
+        let eval = Evaluator::new(&p.loaded, &p.lookups);
+        let plan = planned_resources(p, &planned.view, eval.active())?;
+        let types = types_of(&plan, &p.deployed);
+        let providers = self.providers(&ctx, &deployment, &types);
+        let report = progress(events, types);
+        let fail =
+            |logical_id: String, reason: String, rollback: Option<String>| DeployError::Failed {
+                logical_id,
+                reason,
+                rollback,
+            };
+        let applied = engine::apply(
+            &p.deployed,
+            &plan,
+            &planned.changes,
+            &providers,
+            &eval,
+            &report,
+        )
+        .await;
+        let applied = match applied {
+            Ok(a) => a,
+            Err(e) => {
+                let (logical_id, reason, rollback) = match &e {
+                    ApplyError::RolledBack { logical_id, error } => {
+                        (logical_id.clone(), error.message.clone(), None)
+                    }
+                    ApplyError::RollbackFailed {
+                        logical_id,
+                        error,
+                        rollback,
+                    } => (
+                        logical_id.clone(),
+                        error.message.clone(),
+                        Some(failures_text(rollback)),
+                    ),
+                    other => (String::new(), other.to_string(), None),
+                };
+                self.finish_rolled_back(&deployment, &target, e.to_string(), rollback.is_some())
+                    .await?;
+                // A rollout may have staged new versions in: serve the committed state.
+                let (_, w) = self.stages.realize(&p.stage).await;
+                warnings.extend(w);
+                return Err(fail(logical_id, reason, rollback));
+            }
+        };
+        let known: HashMap<String, Physical> = applied
+            .state
+            .iter()
+            .map(|(k, v)| (k.clone(), v.physical.clone()))
+            .collect();
+        let outputs = self.outputs(&eval, &p.secrets, &known);
+        let status = match kind {
+            DeploymentKind::Create => StackStatus::CreateComplete,
+            _ => StackStatus::UpdateComplete,
+        };
+        let commit = outputs.map(|outputs| StackCommit {
+            status,
+            status_reason: None,
+            template: target.template.clone(),
+            parameters: target.parameters.clone(),
+            resources: applied
+                .state
+                .iter()
+                .map(|(id, r)| ResourceState {
+                    logical_id: id.clone(),
+                    resource_type: r.resource_type.clone(),
+                    physical_id: Some(r.physical.physical_id.clone()),
+                    properties: Value::Object(r.properties.clone()),
+                    status: if p.deployed.contains_key(id)
+                        && planned
+                            .changes
+                            .get(id)
+                            .is_some_and(|c| c.action == Action::Modify)
+                    {
+                        ResourceStatus::UpdateComplete
+                    } else {
+                        ResourceStatus::CreateComplete
+                    },
+                    status_reason: None,
+                    attributes: Value::Object(r.physical.attributes.clone()),
+                })
+                .collect(),
+            outputs,
+            imports: imports_of(&p.loaded.template),
+            events: Vec::new(),
+            leftovers: applied
+                .leftovers
+                .iter()
+                .filter_map(stored_leftover)
+                .collect(),
+        });
+        let refused = match commit {
+            Ok(commit) => match self
+                .store
+                .finish_deployment(deployment.id, DeploymentOutcome::Succeeded, commit)
+                .await
+            {
+                Ok(_) => return Ok(status),
+                // The store refused the result (an export in use, …).
+                Err(e) => format!("the result could not be committed: {e}"),
+            },
+            Err(e) => e.to_string(),
+        };
+        // Keep the old state: undo what was applied, then record the rollback.
+        let undone = engine::undo(applied, &providers, &report).await;
+        let rollback = (!undone.is_empty()).then(|| failures_text(&undone));
+        self.finish_rolled_back(&deployment, &target, refused.clone(), rollback.is_some())
+            .await?;
+        let (_, w) = self.stages.realize(&p.stage).await;
+        warnings.extend(w);
+        Err(fail(String::new(), refused, rollback))
+    }
+
+    /// Records a deployment as rolled back (or, when `partial`, as a
+    /// rollback that failed: the stack's status says so).
+    async fn finish_rolled_back(
+        &self,
+        deployment: &Deployment,
+        target: &StackTarget,
+        reason: String,
+        partial: bool,
+    ) -> Result<(), DeployError> {
+        let mut commit = rollback_commit(deployment, target, reason);
+        let outcome = if partial {
+            commit.status = rollback_failed(commit.status);
+            DeploymentOutcome::Failed
+        } else {
+            DeploymentOutcome::RolledBack
+        };
+        self.store
+            .finish_deployment(deployment.id, outcome, commit)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes the physical resources that left `stack` in its last commit
+    /// (old copies of replaced resources, removed resources), as their
+    /// policies say, and forgets them; what cannot be deleted is reported.
+    pub(crate) async fn clean_up_committed(
+        &self,
+        stack: &StackRef,
+        events: &Events,
+        warnings: &mut Vec<String>,
+    ) {
+        let pending = match self.store.pending_leftovers().await {
+            Ok(l) => l,
+            Err(e) => {
+                warnings.push(format!(
+                    "cleanup postponed to the next start: state store: {e}"
+                ));
+                return;
+            }
+        };
+        let pending: Vec<_> = pending.into_iter().filter(|l| l.stack == *stack).collect();
+        if pending.is_empty() {
+            return;
+        }
+        let ctx = self.stage_ctx(stack, "cleanup", &[], None);
+        let providers = self.registry.providers(&ctx);
+        let types = pending
+            .iter()
+            .map(|l| (l.logical_id.clone(), l.resource_type.clone()))
+            .collect();
+        let report = progress(events, types);
+        for l in pending {
+            let leftover = Leftover {
+                logical_id: l.logical_id.clone(),
+                resource: DeployedResource {
+                    resource_type: l.resource_type.clone(),
+                    properties: l.properties.as_object().cloned().unwrap_or_default(),
+                    physical: Physical {
+                        physical_id: l.physical_id.clone(),
+                        attributes: l.attributes.as_object().cloned().unwrap_or_default(),
+                    },
+                    policies: Policies {
+                        deletion: lockgate_engine::RemovalPolicy::parse(&l.policy)
+                            .unwrap_or_default(),
+                        ..Policies::default()
+                    },
+                },
+                kind: LeftoverKind::Removed,
+            };
+            for CleanupFailure { leftover, error } in
+                engine::clean_up(&[leftover], &providers, &report).await
+            {
+                warnings.push(format!(
+                    "{} ({}) was left in place: {error}",
+                    leftover.logical_id, leftover.resource.physical.physical_id
+                ));
+            }
+            if let Err(e) = self.store.clear_leftover(l.id).await {
+                warnings.push(format!("cleanup of {} not recorded: {e}", l.logical_id));
+            }
+        }
+    }
+
+    /// Deletes every resource of a stage's stack, dependents first.
+    pub async fn destroy(
+        &self,
+        app: &str,
+        stage: &str,
+        stack: Option<&str>,
+        actor: &str,
+        events: Events,
+    ) -> Result<DeployResult, DeployError> {
+        let started = std::time::Instant::now();
+        let stage =
+            StageRef::parse(app, stage).map_err(|e| DeployError::BadRequest(e.to_string()))?;
+        let stack = Self::stack_of(&stage, stack)?;
+        let _lock = self.lock(&stack).await;
+        let key = stage::key(&stage);
+        let Some(snapshot) = self
+            .store
+            .stack_snapshot(&stack)
+            .await?
+            .filter(|s| !s.status.is_gone())
+        else {
+            return Err(DeployError::NotFound(format!(
+                "stage {key} has no deployed stack"
+            )));
+        };
+        let exported: Vec<String> = snapshot
+            .outputs
+            .iter()
+            .filter_map(|o| o.export_name.as_ref().map(|e| e.to_string()))
+            .collect();
+        let users = self.importers(&stage, &stack, &exported).await?;
+        if !users.is_empty() {
+            return Err(DeployError::BadRequest(format!(
+                "cannot destroy {key}: its exports are imported by other stacks ({}); remove those imports first",
+                users
+                    .iter()
+                    .map(|(e, s)| format!("`{e}` by {s}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let deployed = deployed_map(&snapshot.resources, &snapshot.template);
+        let changes = engine_removal(&deployed, &snapshot.template);
+        let change_set = serde_json::to_value(self.plan_changes(&changes))
+            .map_err(|e| DeployError::Internal(format!("cannot encode the change set: {e}")))?;
+        let deployment = self
+            .store
+            .begin_deployment(BeginDeployment {
+                stack: stack.clone(),
+                kind: DeploymentKind::Delete,
+                initiated_by: actor.to_string(),
+                change_set,
+                target: StackTarget {
+                    template: snapshot.template.clone(),
+                    parameters: snapshot.parameters.clone(),
+                },
+            })
+            .await?;
+        let ctx = self.stage_ctx(&stack, actor, &snapshot.resources, None);
+        let failures = self
+            .remove_all(&ctx, &deployment, &deployed, &changes, &events)
+            .await?;
+        self.finish_delete(&deployment, &snapshot.resources, &failures)
+            .await?;
+        let (url, _) = self.stages.realize(&stage).await;
+        if let Some(f) = failures.first() {
+            return Err(DeployError::Failed {
+                logical_id: f.leftover.logical_id.clone(),
+                reason: format!(
+                    "{} (the stack is DELETE_FAILED; destroy again to retry)",
+                    failures_text(
+                        &failures
+                            .iter()
+                            .map(|f| (f.leftover.logical_id.clone(), f.error.clone()))
+                            .collect::<Vec<_>>()
+                    )
+                ),
+                rollback: None,
+            });
+        }
+        Ok(DeployResult {
+            app: stage.app.to_string(),
+            stage: stage.stage.to_string(),
+            status: StackStatus::DeleteComplete.as_str().into(),
+            changes: self.plan_changes(&changes),
+            outputs: Vec::new(),
+            url,
+            warnings: Vec::new(),
+            elapsed_ms: started.elapsed().as_millis() as u64,
+        })
+    }
+
+    /// Carries out a removal change set within `deployment`: every resource
+    /// leaves the stack and is deleted (or kept) by its policy.
+    pub(crate) async fn remove_all(
+        &self,
+        ctx: &Arc<StageCtx>,
+        deployment: &Deployment,
+        deployed: &BTreeMap<String, DeployedResource>,
+        changes: &ChangeSet,
+        events: &Events,
+    ) -> Result<Vec<CleanupFailure>, DeployError> {
+        let planned = BTreeMap::new();
+        let types = types_of(&planned, deployed);
+        let providers = self.providers(ctx, deployment, &types);
+        let report = progress(events, types);
+        let nothing = super::resolve::AsCommitted(&HashMap::new());
+        let applied: Applied =
+            engine::apply(deployed, &planned, changes, &providers, &nothing, &report)
+                .await
+                .map_err(|e| DeployError::Internal(format!("removal: {e}")))?;
+        Ok(engine::clean_up(&applied.leftovers, &providers, &report).await)
+    }
+
+    /// Commits a (possibly interrupted) delete: empty when everything went,
+    /// `DELETE_FAILED` with what is left otherwise.
+    pub(crate) async fn finish_delete(
+        &self,
+        deployment: &Deployment,
+        resources: &[ResourceState],
+        failures: &[CleanupFailure],
+    ) -> Result<(), DeployError> {
+        let target = &deployment.target;
+        let (outcome, commit) = if failures.is_empty() {
+            (
+                DeploymentOutcome::Succeeded,
+                StackCommit::empty(
+                    StackStatus::DeleteComplete,
+                    target.template.clone(),
+                    target.parameters.clone(),
+                ),
+            )
+        } else {
+            let left: std::collections::HashSet<&str> = failures
+                .iter()
+                .map(|f| f.leftover.logical_id.as_str())
+                .collect();
+            let mut commit = StackCommit::empty(
+                StackStatus::DeleteFailed,
+                target.template.clone(),
+                target.parameters.clone(),
+            );
+            commit.resources = resources
+                .iter()
+                .filter(|r| left.contains(r.logical_id.as_str()))
+                .cloned()
+                .collect();
+            commit.status_reason = Some(format!(
+                "could not delete: {}",
+                failures
+                    .iter()
+                    .map(|f| format!("{} ({})", f.leftover.logical_id, f.error))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+            (DeploymentOutcome::Failed, commit)
+        };
+        self.store
+            .finish_deployment(deployment.id, outcome, commit)
+            .await?;
+        Ok(())
+    }
+}
+
+/// The removal change set of a stack, in its template's dependency order.
+pub(crate) fn engine_removal(
+    deployed: &BTreeMap<String, DeployedResource>,
+    template: &Value,
+) -> ChangeSet {
+    let (graph, _) = lockgate_template::build_graph(template, &std::collections::HashSet::new());
+    let order: Vec<String> = graph.order().into_iter().map(str::to_string).collect();
+    lockgate_engine::plan::removal(deployed, &order)
+}
+
+/// `id: reason; id: reason`.
+fn failures_text(f: &[(String, lockgate_engine::ProviderError)]) -> String {
+    f.iter()
+        .map(|(id, e)| format!("{id}: {e}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}

@@ -1,0 +1,80 @@
+//! Phase 6, outputs: a stack's outputs once its resources exist, secrets
+//! masked, and as clients see them (API URLs pointing at the stage).
+
+use std::collections::HashMap;
+
+use lockgate_engine::apply::Physical;
+use lockgate_store::{ExportName, Output, StageRef};
+use serde_json::Value;
+
+use super::error::{DeployError, diag_error};
+use super::resolve::Evaluator;
+use super::{Deployer, OutputView};
+
+impl Deployer {
+    /// The template's outputs with every resource in `known`.
+    pub(crate) fn outputs(
+        &self,
+        eval: &Evaluator<'_>,
+        secrets: &[String],
+        known: &HashMap<String, Physical>,
+    ) -> Result<Vec<Output>, DeployError> {
+        let view = eval.view(known).map_err(diag_error)?;
+        let mut out = Vec::new();
+        for (key, o) in view
+            .get("Outputs")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let value = match o.get("Value") {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .map(|x| {
+                        x.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| x.to_string())
+                    })
+                    .collect::<Vec<_>>()
+                    .join(","),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            };
+            let value = lockgate_engine::changeset::redact(&Value::String(value), secrets)
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let export = match o.pointer("/Export/Name").and_then(Value::as_str) {
+                Some(n) => Some(ExportName::new(n).map_err(|e| {
+                    DeployError::invalid(format!("Outputs.{key}.Export.Name: {e}"))
+                })?),
+                None => None,
+            };
+            out.push(Output {
+                key: key.clone(),
+                value,
+                description: o
+                    .get("Description")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                export_name: export,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Outputs with API Gateway URLs pointing at the stage's local gateway.
+    pub async fn outputs_view(&self, stage: &StageRef, outputs: &[Output]) -> Vec<OutputView> {
+        let mut out = Vec::with_capacity(outputs.len());
+        for o in outputs {
+            out.push(OutputView {
+                key: o.key.clone(),
+                value: self.stages.local_urls(stage, &o.value).await,
+                description: o.description.clone(),
+                export: o.export_name.as_ref().map(|e| e.to_string()),
+            });
+        }
+        out
+    }
+}

@@ -1,0 +1,277 @@
+//! Phase 1, prepare: parse the template, find its code, load it (parameters
+//! checked, SAM transform, conditions), read what it needs from the store
+//! (SSM parameters, exports) and the stack's committed state. Changes nothing.
+
+use std::collections::BTreeMap;
+
+use lockgate_engine::apply::{DeployedResource, Physical, Policies};
+use lockgate_store::{
+    ExportName, ParameterName, ParameterValue, ResourceState, StackRef, StackSnapshot, StageRef,
+};
+use lockgate_template::{DynamicRef, LoadOptions, LoadedTemplate, Overrides, Pseudo};
+use serde_json::Value;
+
+use super::error::{DeployError, diag_error};
+use super::resolve::Lookups;
+use super::{DeployRequest, Deployer};
+
+/// What prepare found.
+pub(crate) struct Prepared {
+    pub stage: StageRef,
+    pub stack: StackRef,
+    pub loaded: LoadedTemplate,
+    /// The NoEcho values of this deploy (never shown).
+    pub secrets: Vec<String>,
+    /// The stack's committed state, when it exists and is not deleted.
+    pub snapshot: Option<StackSnapshot>,
+    /// The committed resources, by logical ID.
+    pub deployed: BTreeMap<String, DeployedResource>,
+    pub lookups: Lookups,
+    pub warnings: Vec<String>,
+}
+
+/// The committed resources of a stack as the engine sees them, with the
+/// policies the template that deployed them gave them.
+pub(crate) fn deployed_map(
+    resources: &[ResourceState],
+    template: &Value,
+) -> BTreeMap<String, DeployedResource> {
+    resources
+        .iter()
+        .filter_map(|r| {
+            let policies = template
+                .get("Resources")
+                .and_then(|t| t.get(&r.logical_id))
+                .and_then(|t| Policies::of_template_resource(&r.logical_id, t).ok())
+                .unwrap_or_default();
+            Some((
+                r.logical_id.clone(),
+                DeployedResource {
+                    resource_type: r.resource_type.clone(),
+                    properties: r.properties.as_object().cloned().unwrap_or_default(),
+                    physical: Physical {
+                        physical_id: r.physical_id.clone()?,
+                        attributes: r.attributes.as_object().cloned().unwrap_or_default(),
+                    },
+                    policies,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Every `{{resolve:ssm:…}}` / `{{resolve:ssm-secure:…}}` in a value, as
+/// (secure, name, version); malformed ones were reported by the load.
+fn dynamic_refs(v: &Value, out: &mut Vec<(bool, String, Option<String>)>) {
+    match v {
+        Value::String(s) => {
+            for (_, r) in lockgate_template::eval::dynamic::find_dynamic(s) {
+                match r {
+                    Ok(DynamicRef::Ssm { name, version }) => out.push((false, name, version)),
+                    Ok(DynamicRef::SsmSecure { name, version }) => out.push((true, name, version)),
+                    _ => {}
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| dynamic_refs(x, out)),
+        Value::Object(m) => m.values().for_each(|x| dynamic_refs(x, out)),
+        _ => {}
+    }
+}
+
+/// The export names a template imports.
+pub(crate) fn imports_of(template: &Value) -> Vec<ExportName> {
+    fn walk(v: &Value, out: &mut Vec<ExportName>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(n)) = m.get("Fn::ImportValue")
+                    && let Ok(e) = ExportName::new(n.clone())
+                    && !out.contains(&e)
+                {
+                    out.push(e);
+                }
+                m.values().for_each(|x| walk(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(template, &mut out);
+    out
+}
+
+impl Deployer {
+    /// Parses and checks everything; changes nothing.
+    pub(crate) async fn prepare(
+        &self,
+        app: &str,
+        stage: &str,
+        req: &DeployRequest,
+    ) -> Result<Prepared, DeployError> {
+        let stage =
+            StageRef::parse(app, stage).map_err(|e| DeployError::BadRequest(e.to_string()))?;
+        let stack = Self::stack_of(&stage, req.stack.as_deref())?;
+        let doc = lockgate_template::parse(&req.template_path, &req.template)
+            .map_err(|e| diag_error(lockgate_template::Diagnostic::from(e).into()))?;
+        let code_locations = self.code_locations(&doc, req).await?;
+        let opts = LoadOptions {
+            overrides: Overrides(req.parameters.clone().into_iter().collect()),
+            pseudo: Pseudo {
+                region: self.region.clone(),
+                account_id: Some(self.account.clone()),
+                stack_name: Some(format!("{}-{}", stack.name, stage.stage)),
+                stack_id: Some(format!(
+                    "arn:aws:cloudformation:{}:{}:stack/{}-{}/{}",
+                    self.region, self.account, stack.name, stage.stage, stage.app
+                )),
+                notification_arns: Vec::new(),
+            },
+            require_parameter_values: true,
+            sam_transform: true,
+            code_locations,
+        };
+        let loaded = lockgate_template::load_document(doc, &opts).map_err(diag_error)?;
+        let warnings: Vec<String> = loaded.warnings.iter().map(|w| w.message.clone()).collect();
+        let secrets: Vec<String> = loaded.secrets().into_iter().map(str::to_string).collect();
+        let lookups = self.lookups(&stage, &loaded).await?;
+        let snapshot = self
+            .store
+            .stack_snapshot(&stack)
+            .await?
+            .filter(|s| !s.status.is_gone());
+        if let Some(s) = &snapshot
+            && s.status.is_in_progress()
+        {
+            return Err(DeployError::Conflict(format!(
+                "{}/{} stack {} is {}: wait for it to finish",
+                stage.app, stage.stage, stack.name, s.status
+            )));
+        }
+        let deployed = snapshot
+            .as_ref()
+            .map(|s| deployed_map(&s.resources, &s.template))
+            .unwrap_or_default();
+        Ok(Prepared {
+            stage,
+            stack,
+            loaded,
+            secrets,
+            snapshot,
+            deployed,
+            lookups,
+            warnings,
+        })
+    }
+
+    /// Where each local code path of the template is: an artifact in the
+    /// store, or (for `lockgate local`) the path itself.
+    async fn code_locations(
+        &self,
+        doc: &lockgate_template::Document,
+        req: &DeployRequest,
+    ) -> Result<BTreeMap<String, String>, DeployError> {
+        let mut paths = Vec::new();
+        let mut scratch = doc.to_json();
+        lockgate_template::package::package_local_paths(&mut scratch, |p| {
+            paths.push(p.to_string());
+            lockgate_template::package::local_location(p)
+        });
+        let mut code_locations = BTreeMap::new();
+        if self.mode == super::Mode::Local {
+            return Ok(code_locations);
+        }
+        for p in paths {
+            if code_locations.contains_key(&p) {
+                continue;
+            }
+            let dir = req.base_dir.join(&p);
+            if !dir.is_dir() {
+                return Err(DeployError::invalid(format!(
+                    "{}: code path `{p}` is not a directory ({}): expected a directory \
+                     relative to the template",
+                    req.template_path,
+                    dir.display()
+                )));
+            }
+            let artifacts = self.artifacts.clone();
+            let digest = tokio::task::spawn_blocking(move || artifacts.put_dir(&dir))
+                .await
+                .map_err(|e| DeployError::Internal(e.to_string()))?
+                .map_err(|e| DeployError::invalid(format!("code path `{p}`: {e}")))?;
+            code_locations.insert(
+                p,
+                format!("s3://{}/{digest}", crate::resources::ARTIFACT_BUCKET),
+            );
+        }
+        Ok(code_locations)
+    }
+
+    /// SSM parameters and exports the template reads, from the store.
+    async fn lookups(
+        &self,
+        stage: &StageRef,
+        loaded: &LoadedTemplate,
+    ) -> Result<Lookups, DeployError> {
+        let mut lookups = Lookups::default();
+        let mut refs = Vec::new();
+        dynamic_refs(&loaded.template, &mut refs);
+        for name in loaded.ssm_parameters.values() {
+            if let Some(n) = name.as_str() {
+                refs.push((false, n.to_string(), None));
+            }
+        }
+        for (secure, name, version) in refs {
+            let pname = ParameterName::new(name.clone())
+                .map_err(|e| DeployError::invalid(format!("SSM parameter `{name}`: {e}")))?;
+            let v = match version.as_deref() {
+                Some(v) => Some(v.parse::<u64>().map_err(|_| {
+                    DeployError::invalid(format!(
+                        "SSM parameter `{name}`: version `{v}` is not a number"
+                    ))
+                })?),
+                None => None,
+            };
+            let Some(found) = self.store.get_parameter(&pname, v).await? else {
+                return Err(DeployError::invalid(format!(
+                    "SSM parameter `{name}`{} does not exist: create it with \
+                     `lockgate params put {name} VALUE`",
+                    version
+                        .as_deref()
+                        .map(|v| format!(" version {v}"))
+                        .unwrap_or_default()
+                )));
+            };
+            match (secure, &found.value) {
+                (true, _) => {}
+                (false, ParameterValue::SecureString(_)) => {
+                    return Err(DeployError::invalid(format!(
+                        "SSM parameter `{name}` is a SecureString: reference it with \
+                         {{{{resolve:ssm-secure:{name}}}}}"
+                    )));
+                }
+                (false, ParameterValue::String(s)) => {
+                    lookups.ssm.insert((name, version), s.clone());
+                }
+                (false, ParameterValue::StringList(l)) => {
+                    lookups.ssm.insert((name, version), l.join(","));
+                }
+            }
+        }
+        for e in self.store.list_exports(stage).await? {
+            lookups
+                .exporters
+                .insert(e.name.to_string(), e.exporting_stack.name.to_string());
+            lookups.exports.insert(e.name.to_string(), e.value);
+        }
+        for name in imports_of(&loaded.template) {
+            if !lookups.exports.contains_key(name.as_str()) {
+                return Err(DeployError::invalid(format!(
+                    "Fn::ImportValue `{name}`: no stack of {}/{} exports that name",
+                    stage.app, stage.stage
+                )));
+            }
+        }
+        Ok(lookups)
+    }
+}

@@ -1,0 +1,260 @@
+//! Phase 4, record: every provider call is recorded in the store before and
+//! after it runs (so a crash leaves a trail recovery follows), and the
+//! stack's live state follows each completed step (so a rollout sees what
+//! this deployment created). Also the commits that end a deployment.
+
+use std::sync::Arc;
+
+use lockgate_engine::ProviderError;
+use lockgate_engine::apply::{BoxFuture, Physical, Provider, Providers, Step};
+use lockgate_store::{
+    Deployment, DeploymentId, NewLeftover, ResourceProgress, ResourceState, ResourceStatus,
+    StackCommit, StackStatus, StackTarget, Store,
+};
+use serde_json::{Map, Value};
+
+use crate::resources::StageCtx;
+
+/// Wraps every provider of `inner` so each call is recorded under `deployment`.
+pub(crate) fn recording(
+    inner: &Providers,
+    types: impl IntoIterator<Item = String>,
+    store: &Arc<dyn Store>,
+    deployment: DeploymentId,
+    ctx: &Arc<StageCtx>,
+) -> Providers {
+    let mut out = Providers::new(None);
+    for ty in types {
+        if let Some(provider) = inner.get(&ty) {
+            out.insert(
+                &ty,
+                Arc::new(Recording {
+                    inner: provider,
+                    resource_type: ty.clone(),
+                    store: store.clone(),
+                    deployment,
+                    ctx: ctx.clone(),
+                }),
+            );
+        }
+    }
+    out
+}
+
+/// Records every provider call in the store before and after it runs.
+struct Recording {
+    inner: Arc<dyn Provider>,
+    resource_type: String,
+    store: Arc<dyn Store>,
+    deployment: DeploymentId,
+    ctx: Arc<StageCtx>,
+}
+
+impl Recording {
+    async fn record(
+        &self,
+        id: &str,
+        status: ResourceStatus,
+        physical: Option<&Physical>,
+        props: Option<&Map<String, Value>>,
+        reason: Option<String>,
+    ) -> Result<(), ProviderError> {
+        let mut p = ResourceProgress::new(id, self.resource_type.clone(), status);
+        if let Some(ph) = physical {
+            p.physical_id = Some(ph.physical_id.clone());
+            p.attributes = Some(Value::Object(ph.attributes.clone()));
+        }
+        p.properties = props.map(|m| Value::Object(m.clone()));
+        p.reason = reason;
+        self.store
+            .record_progress(self.deployment, p)
+            .await
+            .map(drop)
+            .map_err(|e| {
+                ProviderError::internal(format!("cannot record progress: {e}")).with_source(e)
+            })
+    }
+
+    /// A provider failure, recorded; if even that fails, both are told.
+    async fn failed(
+        &self,
+        id: &str,
+        status: ResourceStatus,
+        physical: Option<&Physical>,
+        props: &Map<String, Value>,
+        e: ProviderError,
+    ) -> ProviderError {
+        match self
+            .record(id, status, physical, Some(props), Some(e.message.clone()))
+            .await
+        {
+            Ok(()) => e,
+            Err(r) => ProviderError {
+                message: format!("{} (and the failure could not be recorded: {r})", e.message),
+                ..e
+            },
+        }
+    }
+
+    /// Records `begin`, runs `op`, records `done` (or `failed` with the
+    /// reason); the stack's live state follows.
+    async fn step(
+        &self,
+        id: &str,
+        (begin, done, failed): (ResourceStatus, ResourceStatus, ResourceStatus),
+        current: Option<&Physical>,
+        props: &Map<String, Value>,
+        op: BoxFuture<'_, Result<Physical, ProviderError>>,
+    ) -> Result<Physical, ProviderError> {
+        self.record(id, begin, current, Some(props), None).await?;
+        match op.await {
+            Ok(ph) => {
+                self.record(id, done, Some(&ph), Some(props), None).await?;
+                self.ctx.set_live(
+                    id,
+                    Some(ResourceState {
+                        logical_id: id.to_string(),
+                        resource_type: self.resource_type.clone(),
+                        physical_id: Some(ph.physical_id.clone()),
+                        properties: Value::Object(props.clone()),
+                        status: done,
+                        status_reason: None,
+                        attributes: Value::Object(ph.attributes.clone()),
+                    }),
+                );
+                crate::test_hooks::pause_at(&format!("after:{id}")).await;
+                Ok(ph)
+            }
+            Err(e) => Err(self.failed(id, failed, current, props, e).await),
+        }
+    }
+}
+
+impl Provider for Recording {
+    fn create<'a>(
+        &'a self,
+        step: Step<'a>,
+        props: &'a Map<String, Value>,
+    ) -> BoxFuture<'a, Result<Physical, ProviderError>> {
+        use ResourceStatus::*;
+        Box::pin(self.step(
+            step.logical_id,
+            (CreateInProgress, CreateComplete, CreateFailed),
+            None,
+            props,
+            self.inner.create(step, props),
+        ))
+    }
+
+    fn update<'a>(
+        &'a self,
+        step: Step<'a>,
+        current: &'a Physical,
+        old: &'a Map<String, Value>,
+        new: &'a Map<String, Value>,
+    ) -> BoxFuture<'a, Result<Physical, ProviderError>> {
+        use ResourceStatus::*;
+        Box::pin(self.step(
+            step.logical_id,
+            (UpdateInProgress, UpdateComplete, UpdateFailed),
+            Some(current),
+            new,
+            self.inner.update(step, current, old, new),
+        ))
+    }
+
+    fn delete<'a>(
+        &'a self,
+        step: Step<'a>,
+        current: &'a Physical,
+        props: &'a Map<String, Value>,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move {
+            let id = step.logical_id;
+            self.record(
+                id,
+                ResourceStatus::DeleteInProgress,
+                Some(current),
+                Some(props),
+                None,
+            )
+            .await?;
+            match self.inner.delete(step, current, props).await {
+                Ok(()) => {
+                    self.record(
+                        id,
+                        ResourceStatus::DeleteComplete,
+                        Some(current),
+                        Some(props),
+                        None,
+                    )
+                    .await?;
+                    // The live copy goes unless a replacement already took its place.
+                    let replaced = self
+                        .ctx
+                        .live
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .get(id)
+                        .is_some_and(|r| r.physical_id.as_deref() != Some(&current.physical_id));
+                    if !replaced {
+                        self.ctx.set_live(id, None);
+                    }
+                    crate::test_hooks::pause_at(&format!("after:{id}")).await;
+                    Ok(())
+                }
+                Err(e) => Err(self
+                    .failed(id, ResourceStatus::DeleteFailed, Some(current), props, e)
+                    .await),
+            }
+        })
+    }
+}
+
+/// The commit that keeps a stack at its state before `deployment`.
+pub(crate) fn rollback_commit(
+    deployment: &Deployment,
+    target: &StackTarget,
+    reason: String,
+) -> StackCommit {
+    let mut commit = match &deployment.previous {
+        Some(prev) if !prev.status.is_gone() => {
+            StackCommit::restore(prev, deployment.kind.rolled_back_status())
+        }
+        _ => StackCommit::empty(
+            StackStatus::RollbackComplete,
+            target.template.clone(),
+            target.parameters.clone(),
+        ),
+    };
+    commit.status_reason = Some(reason);
+    commit
+}
+
+/// A rollback that could not put everything back: its failed status.
+pub(crate) fn rollback_failed(status: StackStatus) -> StackStatus {
+    match status {
+        StackStatus::RollbackComplete => StackStatus::RollbackFailed,
+        StackStatus::DeleteComplete | StackStatus::DeleteFailed => StackStatus::DeleteFailed,
+        _ => StackStatus::UpdateRollbackFailed,
+    }
+}
+
+/// A leftover as the store keeps it (only those to delete: kept ones are
+/// not recorded).
+pub(crate) fn stored_leftover(l: &lockgate_engine::apply::Leftover) -> Option<NewLeftover> {
+    use lockgate_engine::RemovalPolicy;
+    let policy = match l.policy() {
+        RemovalPolicy::Delete => "Delete",
+        RemovalPolicy::Snapshot => "Snapshot",
+        RemovalPolicy::Retain | RemovalPolicy::RetainExceptOnCreate => return None,
+    };
+    Some(NewLeftover {
+        logical_id: l.logical_id.clone(),
+        resource_type: l.resource.resource_type.clone(),
+        physical_id: l.resource.physical.physical_id.clone(),
+        properties: Value::Object(l.resource.properties.clone()),
+        attributes: Value::Object(l.resource.physical.attributes.clone()),
+        policy: policy.into(),
+    })
+}

@@ -1,0 +1,5 @@
+//! Amazon CloudWatch: alarms.
+
+mod alarm;
+
+pub use alarm::Alarm;

@@ -1,0 +1,5 @@
+//! Amazon EventBridge: scheduled rules.
+
+mod rule;
+
+pub use rule::Rule;

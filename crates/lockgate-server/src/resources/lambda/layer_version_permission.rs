@@ -1,0 +1,35 @@
+use async_trait::async_trait;
+use lockgate_engine::ProviderError;
+use lockgate_engine::apply::Physical;
+use serde_json::Map;
+
+use crate::resource_type;
+use crate::resources::{Ctx, Props, ResourceType};
+
+resource_type! {
+    /// Who may use a layer version. Recorded; layers of a stage are usable
+    /// by its own functions. Immutable: any change replaces it. `Ref` is
+    /// its physical ID.
+    pub struct LayerVersionPermission = "AWS::Lambda::LayerVersionPermission";
+}
+
+#[async_trait]
+impl ResourceType for LayerVersionPermission {
+    fn replacing_properties(&self) -> &'static [&'static str] {
+        &["*"]
+    }
+
+    async fn put(
+        &self,
+        cx: &Ctx<'_>,
+        current: Option<&Physical>,
+        _p: &Props<'_>,
+    ) -> Result<Physical, ProviderError> {
+        Ok(Physical {
+            physical_id: current
+                .map(|c| c.physical_id.clone())
+                .unwrap_or_else(|| cx.stage.physical_name(cx.id(), 128)),
+            attributes: Map::new(),
+        })
+    }
+}

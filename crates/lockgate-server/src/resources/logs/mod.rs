@@ -1,0 +1,5 @@
+//! Amazon CloudWatch Logs: log groups.
+
+mod log_group;
+
+pub use log_group::LogGroup;

@@ -1,0 +1,5 @@
+//! AWS Systems Manager: parameters a template creates.
+
+mod parameter;
+
+pub use parameter::Parameter;

@@ -1,0 +1,251 @@
+//! A stage's running side: its local cloud (functions, aliases, routes) on
+//! its own gateway port, built from its committed resources by the resource
+//! types' `realize`, its schedules, and direct traffic changes (an alias's
+//! weights moved in place during a rollout).
+
+mod runtime;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use lockgate_cloud::{Cloud, CloudError};
+use lockgate_store::{FunctionName, ResourceState, StackRef, StageRef, Store, StoreError};
+
+pub use runtime::Runtimes;
+
+use crate::resources::realize::{RealizeInputs, stage_model};
+use crate::resources::{CodeStore, Registry, StageModel};
+
+/// The environment a stage's functions get on top of their own
+/// (endpoints of Lockgate's AWS APIs, the stage's credentials).
+pub type FunctionEnv = Arc<dyn Fn(&StageRef) -> BTreeMap<String, String> + Send + Sync>;
+
+/// Why a stage's runtime could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum StageError {
+    /// Reading the stage's resources failed.
+    #[error("state store: {0}")]
+    Store(#[from] StoreError),
+    /// The local cloud refused the configuration.
+    #[error("{0}")]
+    Cloud(#[from] CloudError),
+    /// The stage does not run.
+    #[error("stage {0} does not run")]
+    NotRunning(String),
+}
+
+/// Every stage's runtime, built from the state store.
+pub struct Stages {
+    runtimes: Runtimes,
+    store: Arc<dyn Store>,
+    registry: Arc<Registry>,
+    code: Arc<dyn CodeStore>,
+    region: String,
+    function_env: FunctionEnv,
+    /// One realize of a stage at a time, so the last one reads the last commit.
+    locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// `app/stage`, the key of a stage's runtime and logs.
+pub fn key(stage: &StageRef) -> String {
+    format!("{}/{}", stage.app, stage.stage)
+}
+
+impl Stages {
+    /// Stages over `runtimes`, reading `store`, with code from `code`.
+    pub fn new(
+        runtimes: Runtimes,
+        store: Arc<dyn Store>,
+        registry: Arc<Registry>,
+        code: Arc<dyn CodeStore>,
+        region: &str,
+        function_env: FunctionEnv,
+    ) -> Stages {
+        Stages {
+            runtimes,
+            store,
+            registry,
+            code,
+            region: region.to_string(),
+            function_env,
+            locks: Default::default(),
+        }
+    }
+
+    /// Where function code lives.
+    pub fn code(&self) -> &Arc<dyn CodeStore> {
+        &self.code
+    }
+
+    /// The region.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    async fn lock(&self, stage: &StageRef) -> tokio::sync::OwnedMutexGuard<()> {
+        let m = self
+            .locks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key(stage))
+            .or_default()
+            .clone();
+        m.lock_owned().await
+    }
+
+    /// The committed resources of every live stack of a stage but `except`.
+    async fn committed(
+        &self,
+        stage: &StageRef,
+        except: Option<&StackRef>,
+    ) -> Result<Vec<ResourceState>, StoreError> {
+        let mut resources = Vec::new();
+        for s in self.store.list_stacks(stage).await? {
+            if s.status.is_gone() || Some(&s.stack) == except {
+                continue;
+            }
+            if let Some(snap) = self.store.stack_snapshot(&s.stack).await? {
+                resources.extend(snap.resources);
+            }
+        }
+        Ok(resources)
+    }
+
+    /// The model of a stage with `resources` live.
+    async fn model(
+        &self,
+        stage: &StageRef,
+        resources: &[ResourceState],
+    ) -> Result<StageModel, StoreError> {
+        let env = (self.function_env)(stage);
+        let mut versions = HashMap::new();
+        for r in resources
+            .iter()
+            .filter(|r| r.resource_type == "AWS::Lambda::Function")
+        {
+            let Some(name) = r
+                .physical_id
+                .as_deref()
+                .and_then(|n| FunctionName::new(n).ok())
+            else {
+                continue;
+            };
+            for v in self.store.list_versions(stage, &name).await? {
+                versions.insert((name.to_string(), v.version), v.config);
+            }
+        }
+        Ok(stage_model(
+            resources,
+            &self.registry,
+            RealizeInputs {
+                region: &self.region,
+                env: &env,
+                code: self.code.as_ref(),
+                versions: &versions,
+            },
+        ))
+    }
+
+    /// Starts, replaces or stops a stage's runtime from the committed
+    /// resources of all its stacks; answers its URL and what was left out.
+    /// On a store error the stage keeps serving what it served.
+    pub async fn realize(&self, stage: &StageRef) -> (Option<String>, Vec<String>) {
+        let _lock = self.lock(stage).await;
+        let k = key(stage);
+        let resources = match self.committed(stage, None).await {
+            Ok(r) => r,
+            Err(e) => {
+                return (
+                    self.runtimes.url(&k).await,
+                    vec![format!("state store: {e}")],
+                );
+            }
+        };
+        if resources.is_empty() {
+            self.runtimes.remove(&k).await;
+            return (None, Vec::new());
+        }
+        let model = match self.model(stage, &resources).await {
+            Ok(m) => m,
+            Err(e) => {
+                return (
+                    self.runtimes.url(&k).await,
+                    vec![format!("state store: {e}")],
+                );
+            }
+        };
+        let mut warnings = model.warnings.clone();
+        match self.runtimes.run(&k, model).await {
+            Ok(url) => (Some(url), warnings),
+            Err(e) => {
+                warnings.push(format!("the stage's runtime did not start: {e}"));
+                (self.runtimes.url(&k).await, warnings)
+            }
+        }
+    }
+
+    /// Serves a stage with `stack`'s resources as `live` says (a deployment
+    /// in progress) and its other stacks as committed, so the versions and
+    /// hook functions a rollout needs run before traffic moves. Aliases keep
+    /// the routing `live` gives them.
+    pub async fn stage_in(
+        &self,
+        stage: &StageRef,
+        stack: &StackRef,
+        live: Vec<ResourceState>,
+    ) -> Result<(), StageError> {
+        let _lock = self.lock(stage).await;
+        let mut resources = self.committed(stage, Some(stack)).await?;
+        resources.extend(live);
+        let model = self.model(stage, &resources).await?;
+        self.runtimes.run(&key(stage), model).await?;
+        Ok(())
+    }
+
+    /// Moves an alias's traffic in place (no rebuild): `targets` are
+    /// `(function key, weight)` pairs.
+    pub async fn route_alias(
+        &self,
+        stage: &StageRef,
+        alias: &str,
+        targets: Vec<(String, f64)>,
+    ) -> Result<(), StageError> {
+        let k = key(stage);
+        let cloud = self
+            .runtimes
+            .cloud(&k)
+            .await
+            .ok_or_else(|| StageError::NotRunning(k.clone()))?;
+        cloud.route_alias(alias, targets)?;
+        Ok(())
+    }
+
+    /// The URL of a stage that runs.
+    pub async fn url(&self, stage: &StageRef) -> Option<String> {
+        self.runtimes.url(&key(stage)).await
+    }
+
+    /// The model a stage runs.
+    pub async fn running_model(&self, stage: &StageRef) -> Option<StageModel> {
+        self.runtimes.model(&key(stage)).await
+    }
+
+    /// The cloud a stage runs.
+    pub async fn cloud(&self, stage: &StageRef) -> Option<Arc<Cloud>> {
+        self.runtimes.cloud(&key(stage)).await
+    }
+
+    /// `value` with API Gateway URLs pointing at the stage's local gateway.
+    pub async fn local_urls(&self, stage: &StageRef, value: &str) -> String {
+        let k = key(stage);
+        match (self.runtimes.url(&k).await, self.runtimes.model(&k).await) {
+            (Some(url), Some(m)) => m.local_urls(value, &url, &self.region),
+            _ => value.to_string(),
+        }
+    }
+
+    /// Stops every stage.
+    pub async fn shutdown(&self) {
+        self.runtimes.shutdown().await;
+    }
+}
