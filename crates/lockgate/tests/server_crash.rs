@@ -63,6 +63,99 @@ fn set_greeting_code(app: &Path, word: &str) {
     std::fs::write(path, code).unwrap();
 }
 
+/// Deploys `app` to a server that pauses at `point`, runs `while_paused`
+/// with the stage's URL there, then kills the server with SIGKILL; the
+/// deploy must not report success.
+fn kill_deploy_at(app: &Path, data: &Path, point: &str, while_paused: impl FnOnce(&str)) {
+    let (mut server, url) = start_server(data, Some(point));
+    let mut cli = lockgate()
+        .current_dir(app)
+        .args(["deploy", "--stage", "dev"])
+        .env("LOCKGATE_SERVER", &url)
+        .env("LOCKGATE_TOKEN_FILE", data.join("admin.token"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(server.stderr.take().unwrap());
+    let mut paused = false;
+    for line in stderr.lines() {
+        if line.unwrap().contains(&format!("paused at {point}")) {
+            paused = true;
+            break;
+        }
+    }
+    assert!(paused, "the server never reached {point}");
+    while_paused(&stage_url(data));
+    // `Child::kill` is SIGKILL: no cleanup of any kind runs.
+    server.kill().unwrap();
+    let status = server.wait().unwrap();
+    assert!(!status.success());
+    let cli_status = cli.wait().unwrap();
+    assert!(
+        !cli_status.success(),
+        "the interrupted deploy must not report success"
+    );
+}
+
+fn stacks_json(url: &str, data: &Path) -> String {
+    let out = lockgate()
+        .args(["stacks", "--output", "json"])
+        .env("LOCKGATE_SERVER", url)
+        .env("LOCKGATE_TOKEN_FILE", data.join("admin.token"))
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn kill_during_an_alias_shift_rolls_the_traffic_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let app = tmp.path().join("greeter");
+    let data = tmp.path().join("data");
+    copy_dir(&example(), &app);
+    set_greeting_code(&app, "one");
+    let (mut server, url) = start_server(&data, None);
+    let out = deploy(&app, &url, &data);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stage = stage_url(&data);
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    // Version two moves the `live` alias (AllAtOnce on dev) through the
+    // rollout seam; the server pauses once the traffic moved, before the
+    // deployment commits: the alias already serves version two.
+    set_greeting_code(&app, "two");
+    kill_deploy_at(&app, &data, "shift:HelloFunctionAliaslive", |stage| {
+        let body = get(stage, "/hello/ann");
+        assert!(body.contains("\"version\": \"two\""), "mid-shift: {body}");
+    });
+
+    // Restart: the deployment is rolled back with its traffic, version one serves.
+    let (mut server, url) = start_server(&data, None);
+    assert_eq!(stage_url(&data), stage);
+    let body = get(&stage, "/hello/ann");
+    assert!(
+        body.contains("\"version\": \"one\""),
+        "after recovery: {body}"
+    );
+    let stacks = stacks_json(&url, &data);
+    assert!(stacks.contains("UPDATE_ROLLBACK_COMPLETE"), "{stacks}");
+    let out = deploy(&app, &url, &data);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(get(&stage, "/hello/ann").contains("\"version\": \"two\""));
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
 #[test]
 fn kill_during_deploy_restarts_into_the_old_state() {
     let tmp = tempfile::tempdir().unwrap();
@@ -86,34 +179,7 @@ fn kill_during_deploy_restarts_into_the_old_state() {
 
     // Version two: the server pauses after updating the function; kill -9 there.
     set_greeting_code(&app, "two");
-    let (mut server, url) = start_server(&data, Some("after:HelloFunction"));
-    let mut cli = lockgate()
-        .current_dir(&app)
-        .args(["deploy", "--stage", "dev"])
-        .env("LOCKGATE_SERVER", &url)
-        .env("LOCKGATE_TOKEN_FILE", data.join("admin.token"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = BufReader::new(server.stderr.take().unwrap());
-    let mut paused = false;
-    for line in stderr.lines() {
-        if line.unwrap().contains("paused at after:HelloFunction") {
-            paused = true;
-            break;
-        }
-    }
-    assert!(paused, "the server never reached the pause point");
-    // `Child::kill` is SIGKILL: no cleanup of any kind runs.
-    server.kill().unwrap();
-    let status = server.wait().unwrap();
-    assert!(!status.success());
-    let cli_status = cli.wait().unwrap();
-    assert!(
-        !cli_status.success(),
-        "the interrupted deploy must not report success"
-    );
+    kill_deploy_at(&app, &data, "after:HelloFunction", |_| {});
 
     // Restart: the interrupted deployment is rolled back, the old code serves.
     let (mut server, url) = start_server(&data, None);
@@ -123,13 +189,7 @@ fn kill_during_deploy_restarts_into_the_old_state() {
         body.contains("\"version\": \"one\""),
         "after recovery: {body}"
     );
-    let out = lockgate()
-        .args(["stacks", "--output", "json"])
-        .env("LOCKGATE_SERVER", &url)
-        .env("LOCKGATE_TOKEN_FILE", data.join("admin.token"))
-        .output()
-        .unwrap();
-    let stacks = String::from_utf8_lossy(&out.stdout);
+    let stacks = stacks_json(&url, &data);
     assert!(stacks.contains("UPDATE_ROLLBACK_COMPLETE"), "{stacks}");
 
     // And the same change deploys cleanly now.

@@ -202,7 +202,7 @@ impl Deployer {
     }
 
     /// Begins the deployment of a prepared plan, applies it, commits it (or
-    /// rolls it back); answers the stack's new status.
+    /// rolls it back), serves the outcome; answers the stack's new status.
     async fn execute(
         &self,
         p: &Prepared,
@@ -210,6 +210,36 @@ impl Deployer {
         actor: &str,
         events: &Events,
         warnings: &mut Vec<String>,
+    ) -> Result<StackStatus, DeployError> {
+        let traffic = (self.mode == Mode::Stages).then(|| {
+            Arc::new(StageTraffic {
+                store: self.store.clone(),
+                stages: self.stages.clone(),
+                deployment: Default::default(),
+                stack: p.stack.clone(),
+                shifted: Default::default(),
+            })
+        });
+        let outcome = self
+            .apply_and_commit(p, planned, actor, events, traffic.clone())
+            .await;
+        // Serve what was committed (a rollout may have staged versions in).
+        let (_, w) = self.stages.realize(&p.stage).await;
+        warnings.extend(w);
+        if let Some(t) = traffic {
+            t.end(&p.stage);
+        }
+        outcome
+    }
+
+    /// Begins the deployment, applies it, commits it or rolls it back.
+    async fn apply_and_commit(
+        &self,
+        p: &Prepared,
+        planned: &Planned,
+        actor: &str,
+        events: &Events,
+        traffic: Option<Arc<StageTraffic>>,
     ) -> Result<StackStatus, DeployError> {
         self.store.ensure_stage(&p.stage).await?;
         let kind = if p.snapshot.is_some() {
@@ -256,14 +286,11 @@ impl Deployer {
                 )),
                 other => DeployError::Store(other),
             })?;
-        let traffic = (self.mode == Mode::Stages).then(|| {
-            Arc::new(StageTraffic {
-                store: self.store.clone(),
-                stages: self.stages.clone(),
-                deployment: deployment.id,
-                stack: p.stack.clone(),
-            }) as Arc<dyn crate::rollout::Traffic>
-        });
+        if let Some(t) = &traffic {
+            // Set once: this deployment is the only one to begin here.
+            let _ = t.deployment.set(deployment.id);
+        }
+        let traffic = traffic.map(|t| t as Arc<dyn crate::rollout::Traffic>);
         let committed = p
             .snapshot
             .as_ref()
@@ -310,9 +337,6 @@ impl Deployer {
                 };
                 self.finish_rolled_back(&deployment, &target, e.to_string(), rollback.is_some())
                     .await?;
-                // A rollout may have staged new versions in: serve the committed state.
-                let (_, w) = self.stages.realize(&p.stage).await;
-                warnings.extend(w);
                 return Err(fail(logical_id, reason, rollback));
             }
         };
@@ -379,8 +403,6 @@ impl Deployer {
         let rollback = (!undone.is_empty()).then(|| failures_text(&undone));
         self.finish_rolled_back(&deployment, &target, refused.clone(), rollback.is_some())
             .await?;
-        let (_, w) = self.stages.realize(&p.stage).await;
-        warnings.extend(w);
         Err(fail(String::new(), refused, rollback))
     }
 

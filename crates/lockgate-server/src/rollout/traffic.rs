@@ -24,10 +24,27 @@ pub struct StageTraffic {
     pub store: Arc<dyn Store>,
     /// The running stages.
     pub stages: Arc<Stages>,
-    /// The stack deployment the alias updates belong to.
-    pub deployment: DeploymentId,
+    /// The stack deployment the alias updates belong to (set once it begins).
+    pub deployment: std::sync::OnceLock<DeploymentId>,
     /// Its stack.
     pub stack: StackRef,
+    /// Aliases shifted by this deployment, whose routing holds until it ends.
+    pub shifted: std::sync::Mutex<Vec<String>>,
+}
+
+impl StageTraffic {
+    /// The deployment ended and its outcome is served: the aliases it
+    /// shifted follow the stage's committed state again.
+    pub fn end(&self, stage: &StageRef) {
+        for alias in self
+            .shifted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+        {
+            self.stages.end_shift(stage, &alias);
+        }
+    }
 }
 
 /// The deployment configuration of the deployment group `group` among the
@@ -64,7 +81,7 @@ impl Traffic for StageTraffic {
         let rollout = self
             .store
             .begin_rollout(NewRollout {
-                deployment: Some(self.deployment),
+                deployment: self.deployment.get().copied(),
                 stage: stage.stage.clone(),
                 logical_id: req.logical_id.clone(),
                 function: function.clone(),
@@ -94,6 +111,7 @@ impl Traffic for StageTraffic {
             Ok(()) => strategy.run(&shift).await,
             Err(e) => Err(e),
         };
+        let alias_key = format!("{}:{}", shift.request.function, shift.request.alias);
         match outcome {
             Ok(()) => {
                 self.store
@@ -109,6 +127,11 @@ impl Traffic for StageTraffic {
                     )
                     .await
                     .map_err(store_error)?;
+                // The alias's routing holds until the deployment's commit is served.
+                self.shifted
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(alias_key);
                 Ok(())
             }
             Err(e) => {
@@ -131,6 +154,7 @@ impl Traffic for StageTraffic {
                     )
                     .await
                     .map_err(store_error)?;
+                self.stages.end_shift(&stage.stage, &alias_key);
                 Err(e.into())
             }
         }

@@ -44,6 +44,9 @@ pub struct Stages {
     function_env: FunctionEnv,
     /// One realize of a stage at a time, so the last one reads the last commit.
     locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Alias routing of shifts in progress, by stage key and alias: a
+    /// rebuild of the stage's cloud (another alias staging in) keeps them.
+    shifting: std::sync::Mutex<HashMap<String, BTreeMap<String, Vec<(String, f64)>>>>,
 }
 
 /// `app/stage`, the key of a stage's runtime and logs.
@@ -69,6 +72,7 @@ impl Stages {
             region: region.to_string(),
             function_env,
             locks: Default::default(),
+            shifting: Default::default(),
         }
     }
 
@@ -134,7 +138,7 @@ impl Stages {
                 versions.insert((name.to_string(), v.version), v.config);
             }
         }
-        Ok(stage_model(
+        let mut model = stage_model(
             resources,
             &self.registry,
             RealizeInputs {
@@ -143,7 +147,17 @@ impl Stages {
                 code: self.code.as_ref(),
                 versions: &versions,
             },
-        ))
+        );
+        // Shifts in progress keep their routing across rebuilds.
+        let shifting = self.shifting.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(routes) = shifting.get(&key(stage)) {
+            for a in &mut model.cloud.aliases {
+                if let Some(targets) = routes.get(&a.name) {
+                    a.targets = targets.clone();
+                }
+            }
+        }
+        Ok(model)
     }
 
     /// Starts, replaces or stops a stage's runtime from the committed
@@ -203,7 +217,8 @@ impl Stages {
     }
 
     /// Moves an alias's traffic in place (no rebuild): `targets` are
-    /// `(function key, weight)` pairs.
+    /// `(function key, weight)` pairs. The routing holds until
+    /// [`Stages::end_shift`], also across rebuilds of the stage's cloud.
     pub async fn route_alias(
         &self,
         stage: &StageRef,
@@ -211,13 +226,31 @@ impl Stages {
         targets: Vec<(String, f64)>,
     ) -> Result<(), StageError> {
         let k = key(stage);
+        let _lock = self.lock(stage).await;
         let cloud = self
             .runtimes
             .cloud(&k)
             .await
             .ok_or_else(|| StageError::NotRunning(k.clone()))?;
-        cloud.route_alias(alias, targets)?;
+        cloud.route_alias(alias, targets.clone())?;
+        self.shifting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(k)
+            .or_default()
+            .insert(alias.to_string(), targets);
         Ok(())
+    }
+
+    /// A shift of `alias` ended: the stage's committed state routes it again.
+    pub fn end_shift(&self, stage: &StageRef, alias: &str) {
+        let mut shifting = self.shifting.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(routes) = shifting.get_mut(&key(stage)) {
+            routes.remove(alias);
+            if routes.is_empty() {
+                shifting.remove(&key(stage));
+            }
+        }
     }
 
     /// The URL of a stage that runs.
