@@ -20,6 +20,9 @@ use crate::resources::{CodeStore, Registry, StageModel};
 /// (endpoints of Lockgate's AWS APIs, the stage's credentials).
 pub type FunctionEnv = Arc<dyn Fn(&StageRef) -> BTreeMap<String, String> + Send + Sync>;
 
+/// An alias's routing: `(function key, weight)` pairs.
+pub type Targets = Vec<(String, f64)>;
+
 /// Why a stage's runtime could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum StageError {
@@ -46,7 +49,7 @@ pub struct Stages {
     locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Alias routing of shifts in progress, by stage key and alias: a
     /// rebuild of the stage's cloud (another alias staging in) keeps them.
-    shifting: std::sync::Mutex<HashMap<String, BTreeMap<String, Vec<(String, f64)>>>>,
+    shifting: std::sync::Mutex<HashMap<String, BTreeMap<String, Targets>>>,
 }
 
 /// `app/stage`, the key of a stage's runtime and logs.
@@ -223,7 +226,7 @@ impl Stages {
         &self,
         stage: &StageRef,
         alias: &str,
-        targets: Vec<(String, f64)>,
+        targets: Targets,
     ) -> Result<(), StageError> {
         let k = key(stage);
         let _lock = self.lock(stage).await;
