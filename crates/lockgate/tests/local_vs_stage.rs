@@ -68,12 +68,15 @@ fn deploy(app: &Path, server: &str, data: &Path, stage: &str, overrides: &[&str]
         .to_string()
 }
 
+/// A request: method, path, and a body with its content type.
+type Request = (&'static str, &'static str, Option<(&'static str, Vec<u8>)>);
+
 /// What a base URL answers to each request: status and JSON body.
 async fn answers(base: &str) -> Vec<(u16, serde_json::Value)> {
     let http = reqwest::Client::new();
     let binary = vec![0u8, 159, 146, 150, 255];
     let mut out = Vec::new();
-    let requests: Vec<(&str, &str, Option<(&str, Vec<u8>)>)> = vec![
+    let requests: Vec<Request> = vec![
         (
             "POST",
             "/echo",
