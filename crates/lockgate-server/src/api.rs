@@ -42,6 +42,13 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/apps/{app}/stages/{stage}/logs", get(logs_all))
         .route("/apps/{app}/stages/{stage}/logs/{function}", get(logs))
+        .route("/artifacts/missing", post(missing_artifacts))
+        .route(
+            "/artifacts/{digest}",
+            axum::routing::put(put_artifact).layer(axum::extract::DefaultBodyLimit::max(
+                lockgate_api::MAX_ARTIFACT_BYTES,
+            )),
+        )
         .route("/params", get(list_params))
         .route(
             "/params/{*name}",
@@ -145,6 +152,55 @@ fn parse_body<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, Box<Respo
         .map_err(|e| Box::new(error(400, "bad-request", format!("request body: {e}"))))
 }
 
+async fn missing_artifacts(State(s): S, body: Bytes) -> Response {
+    let req: lockgate_api::MissingArtifactsRequest = match parse_body(&body) {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
+    let mut missing = Vec::new();
+    for (i, d) in req.digests.iter().enumerate() {
+        let digest: lockgate_store::Digest = match d.parse() {
+            Ok(x) => x,
+            Err(e) => return error(400, "bad-request", format!("digests[{i}]: {e}")),
+        };
+        if !s.deployer.artifacts.exists(&digest) {
+            missing.push(d.clone());
+        }
+    }
+    axum::Json(lockgate_api::MissingArtifacts { missing }).into_response()
+}
+
+async fn put_artifact(State(s): S, Path(digest): Path<String>, body: Bytes) -> Response {
+    let digest: lockgate_store::Digest = match digest.parse() {
+        Ok(x) => x,
+        Err(e) => {
+            return error(
+                400,
+                "bad-request",
+                format!("PUT /v1/artifacts/{{digest}}: {e}"),
+            );
+        }
+    };
+    let size = body.len() as u64;
+    let store = s.deployer.artifacts.clone();
+    match tokio::task::spawn_blocking(move || store.put_verified(&digest, &body)).await {
+        Ok(Ok(())) => axum::Json(lockgate_api::ArtifactStored {
+            digest: digest.to_string(),
+            size,
+        })
+        .into_response(),
+        Ok(Err(StoreError::DigestMismatch { actual, .. })) => error(
+            400,
+            "digest-mismatch",
+            format!(
+                "PUT /v1/artifacts/{digest}: the body's SHA-256 is {actual}, not the digest in the path; nothing was stored"
+            ),
+        ),
+        Ok(Err(e)) => store_error(e),
+        Err(e) => error(500, "internal", format!("artifact upload: {e}")),
+    }
+}
+
 async fn plan(State(s): S, Path((app, stage)): Path<(String, String)>, body: Bytes) -> Response {
     let req: DeployRequest = match parse_body(&body) {
         Ok(r) => r,
@@ -203,14 +259,14 @@ where
 }
 
 async fn deploy(State(s): S, Path((app, stage)): Path<(String, String)>, body: Bytes) -> Response {
-    let req: DeployRequest = match parse_body(&body) {
-        Ok(r) => r,
-        Err(r) => return *r,
-    };
     // Refuse bad names before streaming, with a plain error status.
     if let Err(e) = StageRef::parse(&app, &stage) {
         return error(400, "bad-request", e.to_string());
     }
+    let req: DeployRequest = match parse_body(&body) {
+        Ok(r) => r,
+        Err(r) => return *r,
+    };
     run_streaming(s, move |s, tx| async move {
         s.deployer.deploy(&app, &stage, &req, "admin", tx).await
     })

@@ -12,6 +12,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use lockgate_api::{
+    Change as PlanChange, DeployRequest, DeployResult, Plan, ProgressEvent,
+    StackOutput as OutputView,
+};
+
 use lockgate_engine::apply::{
     self as engine, BoxFuture, DeployedResource, Event, Physical, Provider, ProviderError,
     Providers, TemplateResource,
@@ -26,118 +31,12 @@ use lockgate_store::{
 use lockgate_template::{
     DynamicRef, DynamicResolver, LoadOptions, LoadedTemplate, Overrides, Pseudo, Resolver,
 };
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 
-use crate::providers::{self, ARTIFACT_BUCKET, StageCtx, is_emulated};
+use crate::providers::{self, StageCtx, is_emulated};
 use crate::realize;
 use crate::runtime::Runtimes;
-
-/// What a client asks to deploy (or plan).
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct DeployRequest {
-    /// The template's text.
-    pub template: String,
-    /// The template's file name, for diagnostics.
-    #[serde(default = "default_template_path")]
-    pub template_path: String,
-    /// The directory local code paths are relative to (the template's).
-    pub base_dir: PathBuf,
-    /// Parameter values.
-    #[serde(default)]
-    pub parameters: BTreeMap<String, String>,
-    /// The stack of the stage to deploy (default: the app's own, named as the app).
-    #[serde(default)]
-    pub stack: Option<String>,
-    /// Whether to apply the change set (false: create it and stop, like `--no-execute-changeset`).
-    #[serde(default = "yes")]
-    pub execute: bool,
-}
-
-fn default_template_path() -> String {
-    "template.yaml".into()
-}
-
-fn yes() -> bool {
-    true
-}
-
-/// One change of a plan, with whether its type runs locally.
-#[derive(Debug, Clone, Serialize)]
-pub struct PlanChange {
-    /// The change, as CloudFormation's change sets describe it.
-    #[serde(flatten)]
-    pub change: ResourceChange,
-    /// False for types that are recorded but not emulated locally.
-    pub emulated: bool,
-}
-
-/// A change set of a stage.
-#[derive(Debug, Clone, Serialize)]
-pub struct Plan {
-    /// The app.
-    pub app: String,
-    /// The stage.
-    pub stage: String,
-    /// Whether the stack exists yet.
-    pub stack_exists: bool,
-    /// The changes; unchanged resources are not listed.
-    pub changes: Vec<PlanChange>,
-    /// Warnings of the template (unknown parameters given, …).
-    pub warnings: Vec<String>,
-}
-
-/// A stack output as clients see it.
-#[derive(Debug, Clone, Serialize)]
-pub struct OutputView {
-    /// `OutputKey`.
-    pub key: String,
-    /// `OutputValue` (API URLs point at the stage's local gateway).
-    pub value: String,
-    /// `Description`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// `ExportName`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub export: Option<String>,
-}
-
-/// What a finished deploy answers.
-#[derive(Debug, Clone, Serialize)]
-pub struct DeployResult {
-    /// The app.
-    pub app: String,
-    /// The stage.
-    pub stage: String,
-    /// The stack's status (`CREATE_COMPLETE`, `UPDATE_COMPLETE`, `UNCHANGED`, `DELETE_COMPLETE`, or with `--no-execute` `PLANNED`).
-    pub status: String,
-    /// The changes made.
-    pub changes: Vec<PlanChange>,
-    /// The outputs.
-    pub outputs: Vec<OutputView>,
-    /// The stage's URL, when it serves.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// Things worth knowing (not emulated types, routes left out…).
-    pub warnings: Vec<String>,
-    /// Milliseconds from request to commit.
-    pub elapsed_ms: u64,
-}
-
-/// A progress event of a deploy, streamed to the client.
-#[derive(Debug, Clone, Serialize)]
-pub struct ProgressEvent {
-    /// The resource's logical ID.
-    pub logical_id: String,
-    /// Its type.
-    pub resource_type: String,
-    /// `CREATE_IN_PROGRESS`, `CREATE_COMPLETE`, …
-    pub status: String,
-    /// Why, on failures.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
 
 /// Why a deploy did not happen or did not succeed.
 #[derive(Debug, thiserror::Error)]
@@ -416,34 +315,15 @@ impl Deployer {
         let doc = lockgate_template::parse(&req.template_path, &req.template)
             .map_err(|e| diag_error(lockgate_template::Diagnostic::from(e).into()))?;
 
-        // Local code, stored by digest (what `sam package` uploads).
+        // Local code, uploaded by the client before the request (what `sam
+        // package` uploads), looked up by the digests the request names.
         let mut paths = Vec::new();
         let mut scratch = doc.to_json();
         lockgate_template::package::package_local_paths(&mut scratch, |p| {
             paths.push(p.to_string());
             lockgate_template::package::local_location(p)
         });
-        let mut code_locations = BTreeMap::new();
-        for p in paths {
-            if code_locations.contains_key(&p) {
-                continue;
-            }
-            let dir = req.base_dir.join(&p);
-            if !dir.is_dir() {
-                return Err(DeployError::invalid(format!(
-                    "{}: code path `{p}` is not a directory ({}): expected a directory \
-                     relative to the template",
-                    req.template_path,
-                    dir.display()
-                )));
-            }
-            let artifacts = self.artifacts.clone();
-            let digest = tokio::task::spawn_blocking(move || artifacts.put_dir(&dir))
-                .await
-                .map_err(|e| DeployError::Internal(e.to_string()))?
-                .map_err(|e| DeployError::invalid(format!("code path `{p}`: {e}")))?;
-            code_locations.insert(p, format!("s3://{ARTIFACT_BUCKET}/{digest}"));
-        }
+        let code_locations = crate::uploads::code_locations(&self.artifacts, req, &paths).await?;
 
         let opts = LoadOptions {
             overrides: Overrides(req.parameters.clone().into_iter().collect()),
@@ -1531,10 +1411,7 @@ fn mask_old_secrets(changes: &mut ChangeSet, old_digests: &HashSet<String>) {
 fn plan_changes(c: &ChangeSet) -> Vec<PlanChange> {
     c.changes
         .iter()
-        .map(|x| PlanChange {
-            emulated: is_emulated(&x.resource_type),
-            change: x.clone(),
-        })
+        .map(|x| crate::wire::change(x, is_emulated(&x.resource_type)))
         .collect()
 }
 

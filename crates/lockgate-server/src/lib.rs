@@ -14,6 +14,8 @@ pub mod runtime;
 pub mod schedule;
 pub mod sigv4;
 pub mod ssm;
+mod uploads;
+pub mod wire;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

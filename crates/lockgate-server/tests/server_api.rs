@@ -50,15 +50,69 @@ impl Api {
         (s, serde_json::from_str(&t).unwrap_or(Value::String(t)))
     }
 
+    /// Uploads the local code `template` names (relative to `dir`) as a
+    /// client does, and answers a deploy request body for it.
+    async fn request(&self, template: &str, dir: &Path, parameters: Value) -> Value {
+        let mut paths = Vec::new();
+        let mut scratch = lockgate_template::parse("template.yaml", template)
+            .unwrap()
+            .to_json();
+        lockgate_template::package::package_local_paths(&mut scratch, |p| {
+            paths.push(p.to_string());
+            p.to_string()
+        });
+        let mut artifacts = serde_json::Map::new();
+        for p in paths {
+            let packed = lockgate_artifact::pack_dir(&dir.join(&p)).unwrap();
+            let mut blobs: Vec<(String, Vec<u8>)> = packed
+                .files
+                .iter()
+                .map(|(d, f)| (d.to_string(), std::fs::read(f).unwrap()))
+                .collect();
+            blobs.push((packed.digest.to_string(), packed.manifest.clone()));
+            let (status, text) = self
+                .call(
+                    reqwest::Method::POST,
+                    "/v1/artifacts/missing",
+                    Some(json!({"digests": blobs.iter().map(|b| &b.0).collect::<Vec<_>>()})),
+                )
+                .await;
+            assert_eq!(status, 200, "{text}");
+            let missing: Value = serde_json::from_str(&text).unwrap();
+            for (digest, bytes) in blobs {
+                if missing["missing"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!(digest))
+                {
+                    let res = self
+                        .http
+                        .put(format!("{}/v1/artifacts/{digest}", self.url))
+                        .bearer_auth(&self.token)
+                        .body(bytes)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(res.status().as_u16(), 200);
+                }
+            }
+            artifacts.insert(p, json!(packed.digest.to_string()));
+        }
+        json!({
+            "template": template,
+            "template_path": "template.yaml",
+            "parameters": parameters,
+            "artifacts": artifacts,
+        })
+    }
+
     /// Deploys and answers the last ndjson line (`result` or `error`).
     async fn deploy(&self, app: &str, stage: &str, stack: Option<&str>, dir: &Path) -> Value {
-        let body = json!({
-            "template": std::fs::read_to_string(dir.join("template.yaml")).unwrap(),
-            "template_path": "template.yaml",
-            "base_dir": dir,
-            "parameters": {},
-            "stack": stack,
-        });
+        let template = std::fs::read_to_string(dir.join("template.yaml")).unwrap();
+        let mut body = self.request(&template, dir, json!({})).await;
+        if let Some(stack) = stack {
+            body["stack"] = json!(stack);
+        }
         let (status, text) = self
             .call(
                 reqwest::Method::POST,
@@ -258,7 +312,7 @@ async fn deploys_stacks_with_exports_imports_parameters_and_schedules() {
         .call(
             reqwest::Method::POST,
             "/v1/apps/exporter/stages/Dev!/deploy",
-            Some(json!({"template": EXPORTER, "base_dir": exporter})),
+            Some(json!({"template": EXPORTER})),
         )
         .await;
     assert_eq!(status, 400, "{text}");
@@ -294,11 +348,13 @@ async fn no_echo_values_never_leave_the_server() {
     let (server, api) = Api::start(&tmp.path().join("data")).await;
     let dir = tmp.path().join("secretive");
     write(&dir, WITH_SECRET);
-    let body = json!({
-        "template": WITH_SECRET,
-        "base_dir": dir,
-        "parameters": {"DbPassword": "hunter2-topsecret"},
-    });
+    let body = api
+        .request(
+            WITH_SECRET,
+            &dir,
+            json!({"DbPassword": "hunter2-topsecret"}),
+        )
+        .await;
     let (_, plan) = api
         .call(
             reqwest::Method::POST,
@@ -335,11 +391,10 @@ async fn no_echo_values_never_leave_the_server() {
         .call(
             reqwest::Method::POST,
             "/v1/apps/secretive/stages/dev/plan",
-            Some(json!({
-                "template": WITH_SECRET,
-                "base_dir": dir,
-                "parameters": {"DbPassword": "other-topsecret"},
-            })),
+            Some(
+                api.request(WITH_SECRET, &dir, json!({"DbPassword": "other-topsecret"}))
+                    .await,
+            ),
         )
         .await;
     assert!(
@@ -353,11 +408,7 @@ async fn no_echo_values_never_leave_the_server() {
         .call(
             reqwest::Method::POST,
             "/v1/apps/secretive/stages/dev/plan",
-            Some(json!({
-                "template": plain,
-                "base_dir": dir,
-                "parameters": {"DbPassword": "x"},
-            })),
+            Some(api.request(&plain, &dir, json!({"DbPassword": "x"})).await),
         )
         .await;
     assert!(
@@ -410,8 +461,9 @@ async fn replacing_a_function_updates_what_refers_to_it() {
         "def handler(event, context):\n    return {'statusCode': 200, 'body': 'ok'}\n",
     )
     .unwrap();
-    let deploy =
-        |name: &str| json!({"template": RENAMED, "base_dir": dir, "parameters": {"FnName": name}});
+    let a = api.request(RENAMED, &dir, json!({"FnName": "fn-a"})).await;
+    let b = api.request(RENAMED, &dir, json!({"FnName": "fn-b"})).await;
+    let deploy = |name: &str| if name == "fn-a" { a.clone() } else { b.clone() };
     let (_, text) = api
         .call(
             reqwest::Method::POST,

@@ -10,6 +10,8 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
+use crate::package::{BlobSource, CodePackage};
+
 /// Where the server is and how to authenticate to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
@@ -239,6 +241,15 @@ pub fn param_path(name: &str) -> String {
     format!("/v1/params/{}", segs.join("/"))
 }
 
+/// What [`Client::upload`] sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Uploaded {
+    /// Blobs uploaded (files and manifests the server lacked).
+    pub artifacts: usize,
+    /// Their bytes.
+    pub bytes: u64,
+}
+
 /// An HTTP client for one server.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -403,8 +414,114 @@ impl Client {
         })
     }
 
+    /// A typed JSON answer.
+    async fn typed<T: serde::de::DeserializeOwned>(
+        &self,
+        rb: reqwest::RequestBuilder,
+        what: &str,
+    ) -> Result<T, ClientError> {
+        let resp = self.send(rb, what).await?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Server(format!("{what}: reading the answer failed: {e}")))?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            ClientError::Server(format!(
+                "{what}: the server answered something this client does not read ({e}): {}",
+                String::from_utf8_lossy(&bytes)
+            ))
+        })
+    }
+
+    /// `POST /v1/artifacts/missing`: which of `digests` the server lacks.
+    pub async fn missing_artifacts(
+        &self,
+        digests: Vec<String>,
+    ) -> Result<Vec<String>, ClientError> {
+        let body = lockgate_api::MissingArtifactsRequest { digests };
+        let answer: lockgate_api::MissingArtifacts = self
+            .typed(
+                self.request(reqwest::Method::POST, "/v1/artifacts/missing")
+                    .json(&body),
+                "artifact lookup",
+            )
+            .await?;
+        Ok(answer.missing)
+    }
+
+    /// `PUT /v1/artifacts/{digest}`: uploads one blob (the server verifies
+    /// that `bytes` hash to `digest`).
+    pub async fn put_artifact(
+        &self,
+        digest: &str,
+        bytes: Vec<u8>,
+    ) -> Result<lockgate_api::ArtifactStored, ClientError> {
+        self.typed(
+            self.request(
+                reqwest::Method::PUT,
+                &format!("/v1/artifacts/{}", encode_segment(digest)),
+            )
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(bytes),
+            &format!("upload of artifact {digest}"),
+        )
+        .await
+    }
+
+    /// Uploads the blobs of `code` the server lacks (a few at a time) and
+    /// answers what was sent: nothing when the server holds them all, as
+    /// for unchanged code.
+    pub async fn upload(&self, code: &CodePackage) -> Result<Uploaded, ClientError> {
+        let blobs = code.blobs();
+        if blobs.is_empty() {
+            return Ok(Uploaded::default());
+        }
+        let missing = self
+            .missing_artifacts(blobs.keys().map(|d| d.to_string()).collect())
+            .await?;
+        let mut todo = Vec::new();
+        for m in &missing {
+            let source = m
+                .parse::<lockgate_artifact::Digest>()
+                .ok()
+                .and_then(|d| blobs.get(&d).copied())
+                .ok_or_else(|| {
+                    ClientError::Server(format!(
+                        "artifact lookup: the server asked for `{m}`, which this deploy does not hold"
+                    ))
+                })?;
+            todo.push((m.clone(), source));
+        }
+        let sent =
+            futures_util::stream::iter(todo.into_iter().map(|(digest, source)| async move {
+                let bytes = match source {
+                    BlobSource::Manifest(b) => b.to_vec(),
+                    BlobSource::File(path) => tokio::fs::read(path).await.map_err(|e| {
+                        ClientError::Usage(format!("cannot read {}: {e}", path.display()))
+                    })?,
+                };
+                let size = bytes.len() as u64;
+                self.put_artifact(&digest, bytes).await?;
+                Ok::<u64, ClientError>(size)
+            }))
+            .buffer_unordered(4)
+            .collect::<Vec<_>>()
+            .await;
+        let mut up = Uploaded::default();
+        for r in sent {
+            up.bytes += r?;
+            up.artifacts += 1;
+        }
+        Ok(up)
+    }
+
     /// `POST /v1/apps/{app}/stages/{stage}/plan`: the change set.
-    pub async fn plan(&self, app: &str, stage: &str, req: &Value) -> Result<Value, ClientError> {
+    pub async fn plan(
+        &self,
+        app: &str,
+        stage: &str,
+        req: &lockgate_api::DeployRequest,
+    ) -> Result<Value, ClientError> {
         let path = format!(
             "/v1/apps/{}/stages/{}/plan",
             encode_segment(app),
@@ -423,7 +540,7 @@ impl Client {
         &self,
         app: &str,
         stage: &str,
-        req: &Value,
+        req: &lockgate_api::DeployRequest,
         on_item: impl FnMut(&StreamItem),
     ) -> Result<Value, ClientError> {
         let path = format!(

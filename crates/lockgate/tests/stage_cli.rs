@@ -614,8 +614,8 @@ fn bad_input_is_refused_before_anything_changes() {
     let body = serde_json::json!({
         "template": template,
         "template_path": "template.yaml",
-        "base_dir": app,
         "parameters": {},
+        "artifacts": {},
         "execute": true,
     })
     .to_string();

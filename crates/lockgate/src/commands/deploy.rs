@@ -12,7 +12,9 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
 use super::{Common, Format, StageArgs, field, pretty, table, text_field};
-use crate::client::{Client, ClientError, StreamItem};
+use crate::client::{Client, ClientError, StreamItem, Uploaded};
+use crate::package::CodePackage;
+use lockgate_api::DeployRequest;
 
 /// Arguments of `lockgate deploy`.
 #[derive(Debug, clap::Args)]
@@ -39,12 +41,15 @@ pub struct Prepared {
     pub stage: String,
     /// The template file (absolute).
     pub template: PathBuf,
-    /// The `DeployRequest` body.
-    pub request: Value,
+    /// The request body.
+    pub request: DeployRequest,
+    /// The template's local code, packed; uploaded before the request.
+    pub code: CodePackage,
 }
 
-/// Builds the deploy request: template text, base directory, the merged
-/// parameters (samconfig.toml, then `overrides`), app and stage names.
+/// Builds the deploy request: template text, the merged parameters
+/// (samconfig.toml, then `overrides`), app and stage names, and the
+/// template's local code packed for upload (its digests in `artifacts`).
 pub fn prepare(
     target: &StageArgs,
     overrides: &[String],
@@ -88,19 +93,21 @@ pub fn prepare(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let request = json!({
-        "template": text,
-        "template_path": template_path,
-        "base_dir": base_dir.to_string_lossy(),
-        "parameters": parameters,
-        "execute": execute,
-        "stack": target.stack,
-    });
+    let code = CodePackage::of_template(&template, &text, &base_dir)?;
+    let request = DeployRequest {
+        template: text,
+        template_path,
+        parameters,
+        stack: target.stack.clone(),
+        execute,
+        artifacts: code.artifacts(),
+    };
     Ok(Prepared {
         app,
         stage,
         template,
         request,
+        code,
     })
 }
 
@@ -138,6 +145,8 @@ pub struct Summary {
     pub events: Vec<Value>,
     /// Wall time from request to result, as the client saw it.
     pub elapsed: Duration,
+    /// What was uploaded first (nothing when the server had all the code).
+    pub uploaded: Uploaded,
 }
 
 impl Summary {
@@ -195,6 +204,7 @@ impl Summary {
             "warnings": self.warnings(),
             "events": self.events,
             "elapsed_ms": self.elapsed.as_millis() as u64,
+            "uploaded": self.uploaded,
         })
     }
 }
@@ -249,6 +259,7 @@ pub async fn deploy(
             prepared.stage
         );
     }
+    let uploaded = client.upload(&prepared.code).await?;
     let mut progress = Progress::new(output == Format::Text);
     let mut events = Vec::new();
     let res = client
@@ -267,6 +278,7 @@ pub async fn deploy(
         result,
         events,
         elapsed: started.elapsed(),
+        uploaded,
     })
 }
 

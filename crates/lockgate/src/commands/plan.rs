@@ -4,11 +4,12 @@
 
 use std::process::ExitCode;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::deploy::{Prepared, prepare};
 use super::{Common, Format, StageArgs, field, pretty, table};
 use crate::client::{Client, ClientError};
+use lockgate_api::DeployRequest;
 
 /// Arguments of `lockgate plan`.
 #[derive(Debug, clap::Args)]
@@ -39,8 +40,11 @@ pub async fn show_plan(
     prepared: &Prepared,
     output: Format,
 ) -> Result<(), ClientError> {
-    let mut req = prepared.request.clone();
-    req["execute"] = json!(false);
+    client.upload(&prepared.code).await?;
+    let req = DeployRequest {
+        execute: false,
+        ..prepared.request.clone()
+    };
     let cs = client.plan(&prepared.app, &prepared.stage, &req).await?;
     if output == Format::Text {
         for w in super::deploy::strings(cs.get("warnings")) {
@@ -165,6 +169,7 @@ pub fn render(app: &str, stage: &str, cs: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn renders_like_a_change_set() {
