@@ -124,6 +124,28 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)
 }
 
+impl Action {
+    /// The action as sent (`Add`, `Modify`, `Remove`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Add => "Add",
+            Action::Modify => "Modify",
+            Action::Remove => "Remove",
+        }
+    }
+}
+
+impl Replacement {
+    /// The value as sent (`True`, `False`, `Conditional`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Replacement::True => "True",
+            Replacement::False => "False",
+            Replacement::Conditional => "Conditional",
+        }
+    }
+}
+
 /// The change to one resource, as CloudFormation's change sets describe it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

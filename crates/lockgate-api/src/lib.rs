@@ -51,7 +51,9 @@ pub use params::{
     ParameterVersion, PutParameterRequest,
 };
 pub use schedules::{Schedule, ScheduleFired};
-pub use stages::{AppSummary, Health, StackQuery, StackSummary, StageInfo, StageResource};
+pub use stages::{
+    AppSummary, Health, ServerInfo, StackQuery, StackSummary, StageInfo, StageResource,
+};
 
 /// The largest body `PUT /v1/artifacts/{digest}` takes: 256 MiB (AWS Lambda's
 /// limit for a function's unpacked code and layers is 250 MB, so no file of a

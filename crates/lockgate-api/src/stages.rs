@@ -92,3 +92,19 @@ pub struct StageResource {
     /// False for types that are recorded but not emulated locally.
     pub emulated: bool,
 }
+
+/// `server.json`, which a running server writes into its data directory
+/// (`lockgate up`: the app's `.lockgate/`) and the CLI reads to find it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ServerInfo {
+    /// The API's URL (`http://127.0.0.1:PORT`).
+    pub url: String,
+    /// The file holding the admin token (relative paths are relative to
+    /// the `server.json` file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_file: Option<String>,
+    /// The server's process ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+}

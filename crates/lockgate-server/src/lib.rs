@@ -14,6 +14,7 @@ pub mod runtime;
 pub mod schedule;
 pub mod sigv4;
 pub mod ssm;
+mod stage_schedules;
 mod uploads;
 pub mod wire;
 
@@ -27,6 +28,7 @@ use lockgate_store::{ArtifactStore, SqliteStore, StageRef, Store};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use api::routes as api_routes;
 pub use deploy::{DeployError, DeployRequest, DeployResult, Deployer, Plan, ProgressEvent};
 
 /// The account ID in ARNs.
@@ -245,7 +247,7 @@ impl Server {
             credentials,
             scheduler,
         });
-        api::sync_schedules(&shared).await;
+        stage_schedules::sync(&shared).await;
         let (shutdown, rx) = watch::channel(false);
         let router = api::router(shared.clone());
         let task = tokio::spawn(async move {
@@ -271,11 +273,11 @@ impl Server {
     }
 
     fn write_info(&self) -> Result<(), ServerError> {
-        let info = serde_json::json!({
-            "url": self.url(),
-            "token_file": self.token_file,
-            "pid": std::process::id(),
-        });
+        let info = lockgate_api::ServerInfo {
+            url: self.url(),
+            token_file: Some(self.token_file.display().to_string()),
+            pid: Some(std::process::id()),
+        };
         let path = self.data_dir.join("server.json");
         let tmp = self.data_dir.join("server.json.tmp");
         std::fs::write(&tmp, serde_json::to_vec_pretty(&info).unwrap_or_default())
