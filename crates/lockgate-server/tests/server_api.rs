@@ -538,3 +538,191 @@ Outputs:
     assert_eq!(status, 404);
     server.shutdown().await;
 }
+
+/// Every refusal of the admin API is `{"error": {"code", "message"}}` as
+/// JSON, also where axum itself refuses (a path, query or body it cannot
+/// read, a wrong method, an unknown route, a body too large).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_refusal_is_the_api_error_body() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (server, api) = Api::start(&tmp.path().join("data")).await;
+    let big = json!({"template": "x".repeat(3 * 1024 * 1024)}).to_string();
+    let cases: Vec<(&str, String, Option<String>, u16, &str)> = vec![
+        ("GET", "/v1/nope".into(), None, 404, "not-found"),
+        ("PATCH", "/v1/apps".into(), None, 405, "method-not-allowed"),
+        (
+            "GET",
+            "/v1/apps/a/stages/dev/logs?since=soon".into(),
+            None,
+            400,
+            "bad-request",
+        ),
+        (
+            "GET",
+            "/v1/apps/a/stages/dev?stack=x&extra=1".into(),
+            None,
+            400,
+            "bad-request",
+        ),
+        ("GET", "/v1/params/dev/%FF".into(), None, 400, "bad-request"),
+        (
+            "POST",
+            "/v1/apps/a/stages/dev/plan".into(),
+            Some("not json".into()),
+            400,
+            "bad-request",
+        ),
+        (
+            "POST",
+            "/v1/apps/a/stages/dev/plan".into(),
+            Some(json!({"template": "x", "base_dir": "/app"}).to_string()),
+            400,
+            "bad-request",
+        ),
+        (
+            "PUT",
+            "/v1/params/dev/x".into(),
+            Some(json!({"value": "v", "type": "Number"}).to_string()),
+            400,
+            "bad-request",
+        ),
+        (
+            "POST",
+            "/v1/apps/a/stages/dev/plan".into(),
+            Some(big),
+            413,
+            "payload-too-large",
+        ),
+        (
+            "POST",
+            "/v1/artifacts/missing".into(),
+            Some(json!({"digests": ["nope"]}).to_string()),
+            400,
+            "bad-request",
+        ),
+        (
+            "PUT",
+            "/v1/artifacts/not-a-digest".into(),
+            Some("x".into()),
+            400,
+            "bad-request",
+        ),
+    ];
+    for (method, path, body, status, code) in cases {
+        let mut req = api
+            .http
+            .request(method.parse().unwrap(), format!("{}{path}", api.url))
+            .bearer_auth(&api.token);
+        if let Some(b) = body {
+            req = req.body(b);
+        }
+        let res = req.send().await.unwrap();
+        let got = res.status().as_u16();
+        let ty = res
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string());
+        let text = res.text().await.unwrap();
+        assert_eq!(got, status, "{method} {path}: {text}");
+        assert_eq!(ty.as_deref(), Some("application/json"), "{method} {path}");
+        let e: lockgate_api::ErrorBody =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {path}: {e}: {text}"));
+        assert_eq!(e.error.code.as_str(), code, "{method} {path}: {text}");
+        assert!(!e.error.message.is_empty());
+    }
+    // Without a token, too.
+    let anon = reqwest::get(format!("{}/v1/apps", api.url)).await.unwrap();
+    let e: lockgate_api::ErrorBody = anon.json().await.unwrap();
+    assert_eq!(e.error.code.as_str(), "unauthorized");
+    server.shutdown().await;
+}
+
+/// Uploads are content-addressed: bytes that do not hash to the digest
+/// named are refused and nothing is stored; a deploy naming a directory the
+/// server does not hold (or holds in part) is refused before anything
+/// changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_are_verified_and_a_deploy_needs_its_code_uploaded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (server, api) = Api::start(&tmp.path().join("data")).await;
+    let dir = tmp.path().join("app");
+    write(&dir, RENAMED);
+    let packed = lockgate_artifact::pack_dir(&dir.join("src")).unwrap();
+    let digest = packed.digest.to_string();
+    let put = |d: String, body: Vec<u8>| {
+        api.http
+            .put(format!("{}/v1/artifacts/{d}", api.url))
+            .bearer_auth(&api.token)
+            .body(body)
+            .send()
+    };
+
+    // A body that is not what the digest names.
+    let res = put(digest.clone(), b"something else".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+    let e: lockgate_api::ErrorBody = res.json().await.unwrap();
+    assert_eq!(e.error.code.as_str(), "digest-mismatch");
+    assert!(e.error.message.contains(&digest), "{}", e.error.message);
+    let (_, missing) = api
+        .call(
+            reqwest::Method::POST,
+            "/v1/artifacts/missing",
+            Some(json!({"digests": [digest]})),
+        )
+        .await;
+    assert!(missing.contains(&digest), "nothing was stored: {missing}");
+
+    // A deploy naming it before it was uploaded.
+    let body = json!({
+        "template": RENAMED,
+        "parameters": {"FnName": "fn-a"},
+        "artifacts": {"src/": digest},
+    });
+    let deploy = || {
+        api.call(
+            reqwest::Method::POST,
+            "/v1/apps/renamed/stages/dev/deploy",
+            Some(body.clone()),
+        )
+    };
+    let (_, text) = deploy().await;
+    assert!(
+        text.contains(&format!(
+            "artifact {digest} for code path `src/` was not uploaded"
+        )),
+        "{text}"
+    );
+    // Only the manifest, not its file: still refused.
+    let res = put(digest.clone(), packed.manifest.clone()).await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let (_, text) = deploy().await;
+    assert!(text.contains("is incomplete"), "{text}");
+    // No artifact named for the path at all.
+    let (_, text) = api
+        .call(
+            reqwest::Method::POST,
+            "/v1/apps/renamed/stages/dev/plan",
+            Some(json!({"template": RENAMED, "parameters": {"FnName": "fn-a"}})),
+        )
+        .await;
+    assert!(
+        text.contains("code path `src/` has no artifact in the request"),
+        "{text}"
+    );
+    // Nothing was created.
+    let (status, _) = api.get("/v1/apps/renamed/stages/dev").await;
+    assert_eq!(status, 404);
+    let (_, apps) = api.get("/v1/apps").await;
+    assert_eq!(apps, json!([]));
+
+    // With the file uploaded too, the same request deploys.
+    for (d, f) in &packed.files {
+        let res = put(d.to_string(), std::fs::read(f).unwrap()).await.unwrap();
+        assert_eq!(res.status().as_u16(), 200);
+    }
+    let (_, text) = deploy().await;
+    assert!(text.contains("CREATE_COMPLETE"), "{text}");
+    server.shutdown().await;
+}
