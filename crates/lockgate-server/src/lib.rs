@@ -16,6 +16,8 @@ pub mod sigv4;
 pub mod ssm;
 pub mod stage;
 mod test_hooks;
+mod uploads;
+pub mod wire;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -27,6 +29,7 @@ use lockgate_store::{ArtifactStore, SqliteStore, StageRef, Store};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use api::routes as api_routes;
 pub use deploy::{DeployError, DeployRequest, DeployResult, Deployer, Mode, Plan, ProgressEvent};
 
 /// The account ID in ARNs.
@@ -249,7 +252,7 @@ impl Server {
             credentials,
             scheduler,
         });
-        api::sync_schedules(&shared).await;
+        stage::schedules::sync(&shared).await;
         let (shutdown, rx) = watch::channel(false);
         let router = api::router(shared.clone());
         let task = tokio::spawn(async move {
@@ -275,11 +278,11 @@ impl Server {
     }
 
     fn write_info(&self) -> Result<(), ServerError> {
-        let info = serde_json::json!({
-            "url": self.url(),
-            "token_file": self.token_file,
-            "pid": std::process::id(),
-        });
+        let info = lockgate_api::ServerInfo {
+            url: self.url(),
+            token_file: Some(self.token_file.display().to_string()),
+            pid: Some(std::process::id()),
+        };
         let path = self.data_dir.join("server.json");
         let tmp = self.data_dir.join("server.json.tmp");
         std::fs::write(&tmp, serde_json::to_vec_pretty(&info).unwrap_or_default())

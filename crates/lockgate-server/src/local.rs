@@ -128,10 +128,10 @@ impl LocalStage {
         let request = DeployRequest {
             template: text,
             template_path: opts.template.display().to_string(),
-            base_dir: PathBuf::new(),
             parameters: opts.parameters.clone(),
             stack: None,
             execute: true,
+            artifacts: BTreeMap::new(),
         };
         let (tx, _rx) = mpsc::unbounded_channel();
         let (app, stage) = LOCAL_STAGE;

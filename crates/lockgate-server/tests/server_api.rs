@@ -50,15 +50,69 @@ impl Api {
         (s, serde_json::from_str(&t).unwrap_or(Value::String(t)))
     }
 
+    /// Uploads the local code `template` names (relative to `dir`) as a
+    /// client does, and answers a deploy request body for it.
+    async fn request(&self, template: &str, dir: &Path, parameters: Value) -> Value {
+        let mut paths = Vec::new();
+        let mut scratch = lockgate_template::parse("template.yaml", template)
+            .unwrap()
+            .to_json();
+        lockgate_template::package::package_local_paths(&mut scratch, |p| {
+            paths.push(p.to_string());
+            p.to_string()
+        });
+        let mut artifacts = serde_json::Map::new();
+        for p in paths {
+            let packed = lockgate_artifact::pack_dir(&dir.join(&p)).unwrap();
+            let mut blobs: Vec<(String, Vec<u8>)> = packed
+                .files
+                .iter()
+                .map(|(d, f)| (d.to_string(), std::fs::read(f).unwrap()))
+                .collect();
+            blobs.push((packed.digest.to_string(), packed.manifest.clone()));
+            let (status, text) = self
+                .call(
+                    reqwest::Method::POST,
+                    "/v1/artifacts/missing",
+                    Some(json!({"digests": blobs.iter().map(|b| &b.0).collect::<Vec<_>>()})),
+                )
+                .await;
+            assert_eq!(status, 200, "{text}");
+            let missing: Value = serde_json::from_str(&text).unwrap();
+            for (digest, bytes) in blobs {
+                if missing["missing"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!(digest))
+                {
+                    let res = self
+                        .http
+                        .put(format!("{}/v1/artifacts/{digest}", self.url))
+                        .bearer_auth(&self.token)
+                        .body(bytes)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(res.status().as_u16(), 200);
+                }
+            }
+            artifacts.insert(p, json!(packed.digest.to_string()));
+        }
+        json!({
+            "template": template,
+            "template_path": "template.yaml",
+            "parameters": parameters,
+            "artifacts": artifacts,
+        })
+    }
+
     /// Deploys and answers the last ndjson line (`result` or `error`).
     async fn deploy(&self, app: &str, stage: &str, stack: Option<&str>, dir: &Path) -> Value {
-        let body = json!({
-            "template": std::fs::read_to_string(dir.join("template.yaml")).unwrap(),
-            "template_path": "template.yaml",
-            "base_dir": dir,
-            "parameters": {},
-            "stack": stack,
-        });
+        let template = std::fs::read_to_string(dir.join("template.yaml")).unwrap();
+        let mut body = self.request(&template, dir, json!({})).await;
+        if let Some(stack) = stack {
+            body["stack"] = json!(stack);
+        }
         let (status, text) = self
             .call(
                 reqwest::Method::POST,
@@ -258,7 +312,7 @@ async fn deploys_stacks_with_exports_imports_parameters_and_schedules() {
         .call(
             reqwest::Method::POST,
             "/v1/apps/exporter/stages/Dev!/deploy",
-            Some(json!({"template": EXPORTER, "base_dir": exporter})),
+            Some(json!({"template": EXPORTER})),
         )
         .await;
     assert_eq!(status, 400, "{text}");
@@ -294,11 +348,13 @@ async fn no_echo_values_never_leave_the_server() {
     let (server, api) = Api::start(&tmp.path().join("data")).await;
     let dir = tmp.path().join("secretive");
     write(&dir, WITH_SECRET);
-    let body = json!({
-        "template": WITH_SECRET,
-        "base_dir": dir,
-        "parameters": {"DbPassword": "hunter2-topsecret"},
-    });
+    let body = api
+        .request(
+            WITH_SECRET,
+            &dir,
+            json!({"DbPassword": "hunter2-topsecret"}),
+        )
+        .await;
     let (_, plan) = api
         .call(
             reqwest::Method::POST,
@@ -335,11 +391,10 @@ async fn no_echo_values_never_leave_the_server() {
         .call(
             reqwest::Method::POST,
             "/v1/apps/secretive/stages/dev/plan",
-            Some(json!({
-                "template": WITH_SECRET,
-                "base_dir": dir,
-                "parameters": {"DbPassword": "other-topsecret"},
-            })),
+            Some(
+                api.request(WITH_SECRET, &dir, json!({"DbPassword": "other-topsecret"}))
+                    .await,
+            ),
         )
         .await;
     assert!(
@@ -353,11 +408,7 @@ async fn no_echo_values_never_leave_the_server() {
         .call(
             reqwest::Method::POST,
             "/v1/apps/secretive/stages/dev/plan",
-            Some(json!({
-                "template": plain,
-                "base_dir": dir,
-                "parameters": {"DbPassword": "x"},
-            })),
+            Some(api.request(&plain, &dir, json!({"DbPassword": "x"})).await),
         )
         .await;
     assert!(
@@ -410,8 +461,9 @@ async fn replacing_a_function_updates_what_refers_to_it() {
         "def handler(event, context):\n    return {'statusCode': 200, 'body': 'ok'}\n",
     )
     .unwrap();
-    let deploy =
-        |name: &str| json!({"template": RENAMED, "base_dir": dir, "parameters": {"FnName": name}});
+    let a = api.request(RENAMED, &dir, json!({"FnName": "fn-a"})).await;
+    let b = api.request(RENAMED, &dir, json!({"FnName": "fn-b"})).await;
+    let deploy = |name: &str| if name == "fn-a" { a.clone() } else { b.clone() };
     let (_, text) = api
         .call(
             reqwest::Method::POST,
@@ -484,5 +536,193 @@ Outputs:
     assert_eq!(status, 404, "nothing was created");
     let (status, _) = api.get("/v1/apps/badexport/stages/dev").await;
     assert_eq!(status, 404);
+    server.shutdown().await;
+}
+
+/// Every refusal of the admin API is `{"error": {"code", "message"}}` as
+/// JSON, also where axum itself refuses (a path, query or body it cannot
+/// read, a wrong method, an unknown route, a body too large).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_refusal_is_the_api_error_body() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (server, api) = Api::start(&tmp.path().join("data")).await;
+    let big = json!({"template": "x".repeat(3 * 1024 * 1024)}).to_string();
+    let cases: Vec<(&str, String, Option<String>, u16, &str)> = vec![
+        ("GET", "/v1/nope".into(), None, 404, "not-found"),
+        ("PATCH", "/v1/apps".into(), None, 405, "method-not-allowed"),
+        (
+            "GET",
+            "/v1/apps/a/stages/dev/logs?since=soon".into(),
+            None,
+            400,
+            "bad-request",
+        ),
+        (
+            "GET",
+            "/v1/apps/a/stages/dev?stack=x&extra=1".into(),
+            None,
+            400,
+            "bad-request",
+        ),
+        ("GET", "/v1/params/dev/%FF".into(), None, 400, "bad-request"),
+        (
+            "POST",
+            "/v1/apps/a/stages/dev/plan".into(),
+            Some("not json".into()),
+            400,
+            "bad-request",
+        ),
+        (
+            "POST",
+            "/v1/apps/a/stages/dev/plan".into(),
+            Some(json!({"template": "x", "base_dir": "/app"}).to_string()),
+            400,
+            "bad-request",
+        ),
+        (
+            "PUT",
+            "/v1/params/dev/x".into(),
+            Some(json!({"value": "v", "type": "Number"}).to_string()),
+            400,
+            "bad-request",
+        ),
+        (
+            "POST",
+            "/v1/apps/a/stages/dev/plan".into(),
+            Some(big),
+            413,
+            "payload-too-large",
+        ),
+        (
+            "POST",
+            "/v1/artifacts/missing".into(),
+            Some(json!({"digests": ["nope"]}).to_string()),
+            400,
+            "bad-request",
+        ),
+        (
+            "PUT",
+            "/v1/artifacts/not-a-digest".into(),
+            Some("x".into()),
+            400,
+            "bad-request",
+        ),
+    ];
+    for (method, path, body, status, code) in cases {
+        let mut req = api
+            .http
+            .request(method.parse().unwrap(), format!("{}{path}", api.url))
+            .bearer_auth(&api.token);
+        if let Some(b) = body {
+            req = req.body(b);
+        }
+        let res = req.send().await.unwrap();
+        let got = res.status().as_u16();
+        let ty = res
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string());
+        let text = res.text().await.unwrap();
+        assert_eq!(got, status, "{method} {path}: {text}");
+        assert_eq!(ty.as_deref(), Some("application/json"), "{method} {path}");
+        let e: lockgate_api::ErrorBody =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {path}: {e}: {text}"));
+        assert_eq!(e.error.code.as_str(), code, "{method} {path}: {text}");
+        assert!(!e.error.message.is_empty());
+    }
+    // Without a token, too.
+    let anon = reqwest::get(format!("{}/v1/apps", api.url)).await.unwrap();
+    let e: lockgate_api::ErrorBody = anon.json().await.unwrap();
+    assert_eq!(e.error.code.as_str(), "unauthorized");
+    server.shutdown().await;
+}
+
+/// Uploads are content-addressed: bytes that do not hash to the digest
+/// named are refused and nothing is stored; a deploy naming a directory the
+/// server does not hold (or holds in part) is refused before anything
+/// changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_are_verified_and_a_deploy_needs_its_code_uploaded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (server, api) = Api::start(&tmp.path().join("data")).await;
+    let dir = tmp.path().join("app");
+    write(&dir, RENAMED);
+    let packed = lockgate_artifact::pack_dir(&dir.join("src")).unwrap();
+    let digest = packed.digest.to_string();
+    let put = |d: String, body: Vec<u8>| {
+        api.http
+            .put(format!("{}/v1/artifacts/{d}", api.url))
+            .bearer_auth(&api.token)
+            .body(body)
+            .send()
+    };
+
+    // A body that is not what the digest names.
+    let res = put(digest.clone(), b"something else".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+    let e: lockgate_api::ErrorBody = res.json().await.unwrap();
+    assert_eq!(e.error.code.as_str(), "digest-mismatch");
+    assert!(e.error.message.contains(&digest), "{}", e.error.message);
+    let (_, missing) = api
+        .call(
+            reqwest::Method::POST,
+            "/v1/artifacts/missing",
+            Some(json!({"digests": [digest]})),
+        )
+        .await;
+    assert!(missing.contains(&digest), "nothing was stored: {missing}");
+
+    // A deploy naming it before it was uploaded.
+    let body = json!({
+        "template": RENAMED,
+        "parameters": {"FnName": "fn-a"},
+        "artifacts": {"src/": digest},
+    });
+    let deploy = || {
+        api.call(
+            reqwest::Method::POST,
+            "/v1/apps/renamed/stages/dev/deploy",
+            Some(body.clone()),
+        )
+    };
+    let (_, text) = deploy().await;
+    assert!(
+        text.contains(&format!(
+            "artifact {digest} for code path `src/` was not uploaded"
+        )),
+        "{text}"
+    );
+    // Only the manifest, not its file: still refused.
+    let res = put(digest.clone(), packed.manifest.clone()).await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let (_, text) = deploy().await;
+    assert!(text.contains("is incomplete"), "{text}");
+    // No artifact named for the path at all.
+    let (_, text) = api
+        .call(
+            reqwest::Method::POST,
+            "/v1/apps/renamed/stages/dev/plan",
+            Some(json!({"template": RENAMED, "parameters": {"FnName": "fn-a"}})),
+        )
+        .await;
+    assert!(
+        text.contains("code path `src/` has no artifact in the request"),
+        "{text}"
+    );
+    // Nothing was created.
+    let (status, _) = api.get("/v1/apps/renamed/stages/dev").await;
+    assert_eq!(status, 404);
+    let (_, apps) = api.get("/v1/apps").await;
+    assert_eq!(apps, json!([]));
+
+    // With the file uploaded too, the same request deploys.
+    for (d, f) in &packed.files {
+        let res = put(d.to_string(), std::fs::read(f).unwrap()).await.unwrap();
+        assert_eq!(res.status().as_u16(), 200);
+    }
+    let (_, text) = deploy().await;
+    assert!(text.contains("CREATE_COMPLETE"), "{text}");
     server.shutdown().await;
 }

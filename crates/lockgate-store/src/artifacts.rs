@@ -7,142 +7,48 @@
 //! digest. A directory is stored as one blob per file plus a manifest blob
 //! (see [`Manifest`]) whose digest names the directory.
 //!
+//! The format itself — [`Digest`], [`Manifest`], walking a directory — is
+//! the `lockgate-artifact` crate, re-exported here, so that the CLI, which
+//! packs and uploads code, computes exactly the digests this store does.
+//!
 //! The API is synchronous (plain file I/O); async callers wrap calls in
 //! `tokio::task::spawn_blocking`.
 
 use std::collections::{BTreeSet, HashSet};
-use std::fmt;
 use std::fs;
 use std::io::{self, Read, Write};
-use std::path::{Component, Path, PathBuf};
-use std::str::FromStr;
+use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
+pub use lockgate_artifact::{
+    ArtifactError, DIGEST_SHAPE, Digest, Hasher, MANIFEST_FORMAT, Manifest, ManifestEntry,
+    ParseDigestError,
+};
 
 use crate::error::{Result, StoreError};
 
-/// A SHA-256 digest naming an artifact. Displayed as 64 lowercase hex digits;
-/// parsed with or without a `sha256:` prefix.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Digest([u8; 32]);
-
-impl Digest {
-    /// The digest of `bytes`.
-    pub fn of(bytes: &[u8]) -> Self {
-        Digest(Sha256::digest(bytes).into())
-    }
-
-    /// The raw 32 bytes.
-    pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-
-    /// The digest as 64 hex digits.
-    pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
-    }
-}
-
-impl fmt::Display for Digest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_hex())
-    }
-}
-
-impl fmt::Debug for Digest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Digest(sha256:{})", self.to_hex())
-    }
-}
-
-impl FromStr for Digest {
-    type Err = StoreError;
-    fn from_str(s: &str) -> Result<Self> {
-        let hex = s.strip_prefix("sha256:").unwrap_or(s);
-        let invalid = || StoreError::InvalidName {
+impl From<ParseDigestError> for StoreError {
+    fn from(e: ParseDigestError) -> Self {
+        StoreError::InvalidName {
             kind: "digest",
-            value: s.to_string(),
-            expected: "64 lowercase hex digits, optionally prefixed by `sha256:`",
-        };
-        if hex.len() != 64 {
-            return Err(invalid());
+            value: e.value,
+            expected: DIGEST_SHAPE,
         }
-        let mut out = [0u8; 32];
-        for (i, chunk) in hex.as_bytes().chunks(2).enumerate() {
-            let text = std::str::from_utf8(chunk).map_err(|_| invalid())?;
-            if text.bytes().any(|c| c.is_ascii_uppercase()) {
-                return Err(invalid());
-            }
-            out[i] = u8::from_str_radix(text, 16).map_err(|_| invalid())?;
-        }
-        Ok(Digest(out))
     }
 }
 
-impl TryFrom<String> for Digest {
-    type Error = StoreError;
-    fn try_from(s: String) -> Result<Self> {
-        s.parse()
-    }
-}
-
-impl From<Digest> for String {
-    fn from(d: Digest) -> String {
-        d.to_hex()
-    }
-}
-
-/// The format tag of directory manifests.
-pub const MANIFEST_FORMAT: &str = "lockgate-dir/1";
-
-/// A directory's listing: every entry sorted by path, with no timestamps or
-/// owners, so the same tree always gives the same manifest and digest.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Manifest {
-    /// Always [`MANIFEST_FORMAT`].
-    pub format: String,
-    /// The entries, sorted by path.
-    pub entries: Vec<ManifestEntry>,
-}
-
-/// One entry of a [`Manifest`]; paths are relative, `/`-separated.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum ManifestEntry {
-    /// A directory.
-    Dir {
-        /// Its path.
-        path: String,
-    },
-    /// A regular file, stored as its own blob.
-    File {
-        /// Its path.
-        path: String,
-        /// Its content's digest.
-        digest: Digest,
-        /// Its size in bytes.
-        size: u64,
-        /// Whether it is executable (a `bootstrap`, say).
-        executable: bool,
-    },
-    /// A symbolic link, kept as a link.
-    Symlink {
-        /// Its path.
-        path: String,
-        /// Where it points.
-        target: String,
-    },
-}
-
-impl ManifestEntry {
-    /// The entry's path.
-    pub fn path(&self) -> &str {
-        match self {
-            ManifestEntry::Dir { path }
-            | ManifestEntry::File { path, .. }
-            | ManifestEntry::Symlink { path, .. } => path,
+impl From<ArtifactError> for StoreError {
+    fn from(e: ArtifactError) -> Self {
+        match e {
+            ArtifactError::Io {
+                action,
+                path,
+                source,
+            } => StoreError::Io {
+                action,
+                path,
+                source,
+            },
+            other => StoreError::InvalidInput(other.to_string()),
         }
     }
 }
@@ -197,11 +103,25 @@ impl ArtifactStore {
         Ok(digest)
     }
 
+    /// Stores bytes that must hash to `expected` (an upload naming its
+    /// digest); refuses them with [`StoreError::DigestMismatch`] otherwise,
+    /// storing nothing.
+    pub fn put_verified(&self, expected: &Digest, bytes: &[u8]) -> Result<()> {
+        let actual = Digest::of(bytes);
+        if actual != *expected {
+            return Err(StoreError::DigestMismatch {
+                expected: expected.to_hex(),
+                actual: actual.to_hex(),
+            });
+        }
+        self.put_bytes(bytes).map(|_| ())
+    }
+
     /// Stores a file's content, streaming it; returns its digest.
     pub fn put_file(&self, path: &Path) -> Result<Digest> {
         let mut src = fs::File::open(path).map_err(|e| StoreError::io("open", path, e))?;
         let mut tmp = self.temp_file()?;
-        let mut hasher = Sha256::new();
+        let mut hasher = Hasher::new();
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             let n = match src.read(&mut buf) {
@@ -214,7 +134,7 @@ impl ArtifactStore {
             tmp.write_all(&buf[..n])
                 .map_err(|e| StoreError::io("write", tmp.path().to_path_buf(), e))?;
         }
-        let digest = Digest(hasher.finalize().into());
+        let digest = hasher.finish();
         if !self.exists(&digest) {
             self.commit_temp(tmp, &digest)?;
         }
@@ -222,71 +142,24 @@ impl ArtifactStore {
     }
 
     /// Stores a directory: each regular file as a blob, then its [`Manifest`];
-    /// returns the manifest's digest. The same tree always yields the same digest.
+    /// returns the manifest's digest. The same tree always yields the same
+    /// digest, and the same one a client computes with
+    /// [`lockgate_artifact::pack_dir`] (one walk for both).
     pub fn put_dir(&self, dir: &Path) -> Result<Digest> {
-        let mut entries = Vec::new();
-        self.walk(dir, "", &mut entries)?;
-        entries.sort_by(|a, b| a.path().cmp(b.path()));
-        let manifest = Manifest {
-            format: MANIFEST_FORMAT.to_string(),
-            entries,
-        };
-        let bytes = serde_json::to_vec(&manifest)
-            .map_err(|e| StoreError::Corrupt(format!("cannot encode manifest: {e}")))?;
-        self.put_bytes(&bytes)
+        let manifest = lockgate_artifact::walk_dir(dir, |path| self.put_file(path))?;
+        self.put_bytes(&manifest.to_bytes())
     }
 
-    fn walk(&self, dir: &Path, prefix: &str, out: &mut Vec<ManifestEntry>) -> Result<()> {
-        let read = fs::read_dir(dir).map_err(|e| StoreError::io("read directory", dir, e))?;
-        let mut children = Vec::new();
-        for entry in read {
-            let entry = entry.map_err(|e| StoreError::io("read directory", dir, e))?;
-            children.push(entry.path());
-        }
-        children.sort();
-        for path in children {
-            let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
-                StoreError::InvalidInput(format!("file name {} is not UTF-8", path.display()))
-            })?;
-            let rel = if prefix.is_empty() {
-                name.to_string()
-            } else {
-                format!("{prefix}/{name}")
-            };
-            let meta = fs::symlink_metadata(&path).map_err(|e| StoreError::io("stat", &path, e))?;
-            let kind = meta.file_type();
-            if kind.is_symlink() {
-                let target =
-                    fs::read_link(&path).map_err(|e| StoreError::io("read link", &path, e))?;
-                let target = target.to_str().ok_or_else(|| {
-                    StoreError::InvalidInput(format!(
-                        "link target of {} is not UTF-8",
-                        path.display()
-                    ))
-                })?;
-                out.push(ManifestEntry::Symlink {
-                    path: rel,
-                    target: target.to_string(),
-                });
-            } else if kind.is_dir() {
-                out.push(ManifestEntry::Dir { path: rel.clone() });
-                self.walk(&path, &rel, out)?;
-            } else if kind.is_file() {
-                let digest = self.put_file(&path)?;
-                out.push(ManifestEntry::File {
-                    path: rel,
-                    digest,
-                    size: meta.len(),
-                    executable: is_executable(&meta),
-                });
-            } else {
-                return Err(StoreError::InvalidInput(format!(
-                    "{} is neither a file, a directory nor a link",
-                    path.display()
-                )));
-            }
-        }
-        Ok(())
+    /// Checks that a directory was stored whole: its manifest is held and
+    /// valid, and every file blob it names is held. Answers the digests of
+    /// the file blobs that are missing (empty when the directory is whole);
+    /// a missing manifest is [`StoreError::NotFound`].
+    pub fn missing_files(&self, digest: &Digest) -> Result<Vec<Digest>> {
+        let manifest = self.manifest(digest)?;
+        Ok(manifest
+            .file_digests()
+            .filter(|d| !self.exists(d))
+            .collect())
     }
 
     /// Reads a blob, verifying its digest.
@@ -314,21 +187,11 @@ impl ArtifactStore {
         self.get(digest).map(|_| ())
     }
 
-    /// Reads a directory manifest.
+    /// Reads a directory manifest, checked (see [`Manifest::from_bytes`]).
     pub fn manifest(&self, digest: &Digest) -> Result<Manifest> {
         let bytes = self.get(digest)?;
-        let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
-            StoreError::InvalidInput(format!(
-                "artifact {digest} is not a directory manifest: {e}"
-            ))
-        })?;
-        if manifest.format != MANIFEST_FORMAT {
-            return Err(StoreError::InvalidInput(format!(
-                "artifact {digest} has manifest format `{}`, expected `{MANIFEST_FORMAT}`",
-                manifest.format
-            )));
-        }
-        Ok(manifest)
+        Manifest::from_bytes(&bytes)
+            .map_err(|e| StoreError::InvalidInput(format!("artifact {digest}: {e}")))
     }
 
     /// Recreates a stored directory at `dest` (which must not exist yet),
@@ -336,16 +199,8 @@ impl ArtifactStore {
     pub fn extract_dir(&self, digest: &Digest, dest: &Path) -> Result<()> {
         let manifest = self.manifest(digest)?;
         fs::create_dir(dest).map_err(|e| StoreError::io("create directory", dest, e))?;
-        let mut links: Vec<&str> = Vec::new();
         for entry in &manifest.entries {
-            let rel = entry.path();
-            check_relative(rel)?;
-            if links.iter().any(|l| rel.starts_with(&format!("{l}/"))) {
-                return Err(StoreError::InvalidInput(format!(
-                    "manifest entry `{rel}` lies under a symbolic link"
-                )));
-            }
-            let path = dest.join(rel);
+            let path = dest.join(entry.path());
             match entry {
                 ManifestEntry::Dir { .. } => {
                     fs::create_dir_all(&path)
@@ -362,7 +217,6 @@ impl ArtifactStore {
                 }
                 ManifestEntry::Symlink { target, .. } => {
                     make_symlink(target, &path)?;
-                    links.push(rel);
                 }
             }
         }
@@ -462,29 +316,6 @@ impl ArtifactStore {
             .map_err(|e| StoreError::io("rename into", &dest, e.error))?;
         Ok(())
     }
-}
-
-fn check_relative(rel: &str) -> Result<()> {
-    let path = Path::new(rel);
-    let ok = !rel.is_empty() && path.components().all(|c| matches!(c, Component::Normal(_)));
-    if ok {
-        Ok(())
-    } else {
-        Err(StoreError::InvalidInput(format!(
-            "manifest entry `{rel}` is not a plain relative path"
-        )))
-    }
-}
-
-#[cfg(unix)]
-fn is_executable(meta: &fs::Metadata) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    meta.permissions().mode() & 0o111 != 0
-}
-
-#[cfg(not(unix))]
-fn is_executable(_meta: &fs::Metadata) -> bool {
-    false
 }
 
 #[cfg(unix)]
@@ -588,10 +419,39 @@ mod tests {
     }
 
     #[test]
-    fn manifest_paths_are_checked() {
-        for bad in ["", "../x", "/etc/passwd", "a/../../b", "./a"] {
-            assert!(check_relative(bad).is_err(), "{bad}");
-        }
-        assert!(check_relative("a/b.py").is_ok());
+    fn uploads_are_verified_and_directories_checked_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ArtifactStore::open(dir.path()).unwrap();
+        // Bytes that do not hash to the digest named are refused and not stored.
+        let named = Digest::of(b"expected");
+        let e = store.put_verified(&named, b"something else").unwrap_err();
+        assert!(matches!(e, StoreError::DigestMismatch { .. }), "{e}");
+        assert!(store.list().unwrap().is_empty());
+        store.put_verified(&named, b"expected").unwrap();
+        assert!(store.exists(&named));
+
+        // A manifest whose file blob is missing is not a whole directory.
+        let src = dir.path().join("src");
+        fs::create_dir_all(&src).unwrap();
+        fs::write(src.join("a.py"), "a = 1\n").unwrap();
+        let packed = lockgate_artifact::pack_dir(&src).unwrap();
+        assert!(matches!(
+            store.missing_files(&packed.digest),
+            Err(StoreError::NotFound { .. })
+        ));
+        store
+            .put_verified(&packed.digest, &packed.manifest)
+            .unwrap();
+        let file = Digest::of(b"a = 1\n");
+        assert_eq!(store.missing_files(&packed.digest).unwrap(), vec![file]);
+        store.put_verified(&file, b"a = 1\n").unwrap();
+        assert!(store.missing_files(&packed.digest).unwrap().is_empty());
+        // The client's packing and the store's walk name the directory alike.
+        assert_eq!(store.put_dir(&src).unwrap(), packed.digest);
+        // A blob that is not a manifest is refused as one.
+        assert!(matches!(
+            store.missing_files(&file),
+            Err(StoreError::InvalidInput(_))
+        ));
     }
 }

@@ -8,7 +8,15 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use lockgate_api::{
+    ApiError, AppSummary, DeletedParameter, DeployRequest, DeployResult, DeployStreamItem,
+    ErrorBody, GetParameterQuery, ListParametersQuery, LogLine, LogsQuery, Parameter,
+    ParameterVersion, Plan, ProgressEvent, PutParameterRequest, ServerInfo, StackQuery, StageInfo,
+};
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+
+use crate::package::{BlobSource, CodePackage};
 
 /// Where the server is and how to authenticate to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,18 +132,14 @@ or point at one with --server URL / LOCKGATE_SERVER";
 fn read_server_json(path: &Path) -> Result<(String, Option<PathBuf>), ClientError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ClientError::Unreachable(format!("cannot read {}: {e}", path.display())))?;
-    let v: Value = serde_json::from_str(&text).map_err(|e| {
-        ClientError::Unreachable(format!("{} is not valid JSON: {e}", path.display()))
+    let info: ServerInfo = serde_json::from_str(&text).map_err(|e| {
+        ClientError::Unreachable(format!(
+            "{} is not a server.json ({{\"url\": …, \"token_file\": …}}): {e}",
+            path.display()
+        ))
     })?;
-    let url = v
-        .get("url")
-        .and_then(Value::as_str)
-        .ok_or_else(|| {
-            ClientError::Unreachable(format!("{} has no string field `url`", path.display()))
-        })?
-        .trim_end_matches('/')
-        .to_string();
-    let token_file = v.get("token_file").and_then(Value::as_str).map(|t| {
+    let url = info.url.trim_end_matches('/').to_string();
+    let token_file = info.token_file.map(|t| {
         let p = PathBuf::from(t);
         if p.is_relative() {
             path.parent().unwrap_or(Path::new(".")).join(p)
@@ -239,6 +243,15 @@ pub fn param_path(name: &str) -> String {
     format!("/v1/params/{}", segs.join("/"))
 }
 
+/// What [`Client::upload`] sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Uploaded {
+    /// Blobs uploaded (files and manifests the server lacked).
+    pub artifacts: usize,
+    /// Their bytes.
+    pub bytes: u64,
+}
+
 /// An HTTP client for one server.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -246,78 +259,47 @@ pub struct Client {
     http: reqwest::Client,
 }
 
-/// One line of a deploy or destroy stream.
-#[derive(Debug, Clone, PartialEq)]
-pub enum StreamItem {
-    /// A resource event (`{"event": {...}}`).
-    Event(Value),
-    /// The final result (`{"result": {...}}`).
-    Result(Value),
-    /// The final error (`{"error": {...}}`).
-    Error(Value),
-    /// Anything else (kept for forward compatibility).
-    Other(Value),
-}
-
-impl StreamItem {
-    fn from_line(v: Value) -> StreamItem {
-        if let Some(obj) = v.as_object()
-            && obj.len() == 1
-        {
-            if let Some(e) = obj.get("event") {
-                return StreamItem::Event(e.clone());
-            }
-            if let Some(r) = obj.get("result") {
-                return StreamItem::Result(r.clone());
-            }
-            if let Some(e) = obj.get("error") {
-                return StreamItem::Error(e.clone());
-            }
-        }
-        StreamItem::Other(v)
-    }
-}
-
-/// Turns an `{"error": {...}}` body (or any body) into a [`ClientError`].
+/// Turns an error answer (or any body) into a [`ClientError`]: the API's
+/// `{"error": {...}}` when the body is one, else the status and the text.
 pub fn error_from_body(status: u16, body: &str, what: &str) -> ClientError {
-    let parsed: Option<Value> = serde_json::from_str(body).ok();
-    let err = parsed.as_ref().and_then(|v| v.get("error")).cloned();
-    let (code, message, diagnostics) = match &err {
-        Some(e) => (
-            e.get("code")
-                .and_then(Value::as_str)
-                .unwrap_or("Error")
-                .to_string(),
-            e.get("message")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .unwrap_or_else(|| e.to_string()),
-            e.get("rendered")
-                .or_else(|| e.get("diagnostics"))
-                .and_then(Value::as_str)
-                .map(str::to_string),
-        ),
-        None => (
-            "Error".to_string(),
-            if body.trim().is_empty() {
+    match serde_json::from_str::<ErrorBody>(body) {
+        Ok(b) => error_from_api(status, b.error, what),
+        Err(_) => {
+            let message = if body.trim().is_empty() {
                 format!("{what}: HTTP {status}")
             } else {
                 format!("{what}: HTTP {status}: {}", body.trim())
-            },
-            None,
-        ),
-    };
-    let internal_code = matches!(code.as_str(), "internal" | "store");
-    if (400..500).contains(&status) && !internal_code {
+            };
+            if (400..500).contains(&status) {
+                ClientError::Refused {
+                    status,
+                    code: "Error".into(),
+                    message,
+                    diagnostics: None,
+                }
+            } else {
+                ClientError::Server(format!(
+                    "{what}: the server failed (HTTP {status}): {message}"
+                ))
+            }
+        }
+    }
+}
+
+/// The API's error as a [`ClientError`]: a refusal (exit code 1) for a 4xx
+/// that is not the server's own failure, else a server error (exit code 2).
+pub fn error_from_api(status: u16, e: ApiError, what: &str) -> ClientError {
+    if (400..500).contains(&status) && !e.code.is_internal() {
         ClientError::Refused {
             status,
-            code,
-            message,
-            diagnostics,
+            code: e.code.to_string(),
+            message: e.message,
+            diagnostics: e.rendered,
         }
     } else {
         ClientError::Server(format!(
-            "{what}: the server failed (HTTP {status}): {message}"
+            "{what}: the server failed (HTTP {status}): {}",
+            e.message
         ))
     }
 }
@@ -389,163 +371,234 @@ impl Client {
         Err(err)
     }
 
-    async fn json(&self, rb: reqwest::RequestBuilder, what: &str) -> Result<Value, ClientError> {
+    /// A typed JSON answer.
+    async fn typed<T: DeserializeOwned>(
+        &self,
+        rb: reqwest::RequestBuilder,
+        what: &str,
+    ) -> Result<T, ClientError> {
         let resp = self.send(rb, what).await?;
-        let text = resp
-            .text()
+        let bytes = resp
+            .bytes()
             .await
             .map_err(|e| ClientError::Server(format!("{what}: reading the answer failed: {e}")))?;
-        if text.trim().is_empty() {
-            return Ok(Value::Null);
-        }
-        serde_json::from_str(&text).map_err(|e| {
-            ClientError::Server(format!("{what}: the server answered invalid JSON: {e}"))
+        serde_json::from_slice(&bytes).map_err(|e| {
+            ClientError::Server(format!(
+                "{what}: the server answered something this client does not read ({e}): {}",
+                String::from_utf8_lossy(&bytes)
+            ))
         })
     }
 
+    /// `POST /v1/artifacts/missing`: which of `digests` the server lacks.
+    pub async fn missing_artifacts(
+        &self,
+        digests: Vec<String>,
+    ) -> Result<Vec<String>, ClientError> {
+        let body = lockgate_api::MissingArtifactsRequest { digests };
+        let answer: lockgate_api::MissingArtifacts = self
+            .typed(
+                self.request(reqwest::Method::POST, "/v1/artifacts/missing")
+                    .json(&body),
+                "artifact lookup",
+            )
+            .await?;
+        Ok(answer.missing)
+    }
+
+    /// `PUT /v1/artifacts/{digest}`: uploads one blob (the server verifies
+    /// that `bytes` hash to `digest`).
+    pub async fn put_artifact(
+        &self,
+        digest: &str,
+        bytes: Vec<u8>,
+    ) -> Result<lockgate_api::ArtifactStored, ClientError> {
+        self.typed(
+            self.request(
+                reqwest::Method::PUT,
+                &format!("/v1/artifacts/{}", encode_segment(digest)),
+            )
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(bytes),
+            &format!("upload of artifact {digest}"),
+        )
+        .await
+    }
+
+    /// Uploads the blobs of `code` the server lacks (a few at a time) and
+    /// answers what was sent: nothing when the server holds them all, as
+    /// for unchanged code.
+    pub async fn upload(&self, code: &CodePackage) -> Result<Uploaded, ClientError> {
+        let blobs = code.blobs();
+        if blobs.is_empty() {
+            return Ok(Uploaded::default());
+        }
+        let missing = self
+            .missing_artifacts(blobs.keys().map(|d| d.to_string()).collect())
+            .await?;
+        let mut todo = Vec::new();
+        for m in &missing {
+            let source = m
+                .parse::<lockgate_artifact::Digest>()
+                .ok()
+                .and_then(|d| blobs.get(&d).copied())
+                .ok_or_else(|| {
+                    ClientError::Server(format!(
+                        "artifact lookup: the server asked for `{m}`, which this deploy does not hold"
+                    ))
+                })?;
+            todo.push((m.clone(), source));
+        }
+        let sent =
+            futures_util::stream::iter(todo.into_iter().map(|(digest, source)| async move {
+                let bytes = match source {
+                    BlobSource::Manifest(b) => b.to_vec(),
+                    BlobSource::File(path) => tokio::fs::read(path).await.map_err(|e| {
+                        ClientError::Usage(format!("cannot read {}: {e}", path.display()))
+                    })?,
+                };
+                let size = bytes.len() as u64;
+                self.put_artifact(&digest, bytes).await?;
+                Ok::<u64, ClientError>(size)
+            }))
+            .buffer_unordered(4)
+            .collect::<Vec<_>>()
+            .await;
+        let mut up = Uploaded::default();
+        for r in sent {
+            up.bytes += r?;
+            up.artifacts += 1;
+        }
+        Ok(up)
+    }
+
     /// `POST /v1/apps/{app}/stages/{stage}/plan`: the change set.
-    pub async fn plan(&self, app: &str, stage: &str, req: &Value) -> Result<Value, ClientError> {
-        let path = format!(
-            "/v1/apps/{}/stages/{}/plan",
-            encode_segment(app),
-            encode_segment(stage)
-        );
-        self.json(
-            self.request(reqwest::Method::POST, &path).json(req),
+    pub async fn plan(
+        &self,
+        app: &str,
+        stage: &str,
+        req: &DeployRequest,
+    ) -> Result<Plan, ClientError> {
+        self.typed(
+            self.request(reqwest::Method::POST, &stage_path(app, stage, "/plan"))
+                .json(req),
             &format!("plan of {app}/{stage}"),
         )
         .await
     }
 
-    /// `POST /v1/apps/{app}/stages/{stage}/deploy`: streams events to `on_item`;
-    /// returns the final result, or the final error as [`ClientError::Refused`].
+    /// `POST /v1/apps/{app}/stages/{stage}/deploy`: calls `on_event` with
+    /// each resource's progress as it streams in; returns the final result,
+    /// or the final error (a refusal or a rolled-back failure).
     pub async fn deploy(
         &self,
         app: &str,
         stage: &str,
-        req: &Value,
-        on_item: impl FnMut(&StreamItem),
-    ) -> Result<Value, ClientError> {
-        let path = format!(
-            "/v1/apps/{}/stages/{}/deploy",
-            encode_segment(app),
-            encode_segment(stage)
-        );
+        req: &DeployRequest,
+        on_event: impl FnMut(&ProgressEvent),
+    ) -> Result<DeployResult, ClientError> {
         let what = format!("deploy of {app}/{stage}");
         let resp = self
-            .send(self.request(reqwest::Method::POST, &path).json(req), &what)
+            .send(
+                self.request(reqwest::Method::POST, &stage_path(app, stage, "/deploy"))
+                    .json(req),
+                &what,
+            )
             .await?;
-        finish_stream(resp, &what, on_item).await
+        finish_stream(resp, &what, on_event).await
     }
 
-    /// `DELETE /v1/apps/{app}/stages/{stage}`: streams events like a deploy.
+    /// `DELETE /v1/apps/{app}/stages/{stage}`: streams like a deploy.
     pub async fn destroy(
         &self,
         app: &str,
         stage: &str,
         stack: Option<&str>,
-        on_item: impl FnMut(&StreamItem),
-    ) -> Result<Value, ClientError> {
-        let path = format!(
-            "/v1/apps/{}/stages/{}{}",
-            encode_segment(app),
-            encode_segment(stage),
-            stack_query(stack)
-        );
+        on_event: impl FnMut(&ProgressEvent),
+    ) -> Result<DeployResult, ClientError> {
         let what = format!("destroy of {app}/{stage}");
+        let query = StackQuery {
+            stack: stack.map(str::to_string),
+        };
         let resp = self
-            .send(self.request(reqwest::Method::DELETE, &path), &what)
+            .send(
+                self.request(reqwest::Method::DELETE, &stage_path(app, stage, ""))
+                    .query(&query),
+                &what,
+            )
             .await?;
-        finish_stream(resp, &what, on_item).await
+        finish_stream(resp, &what, on_event).await
     }
 
-    /// `GET /v1/apps`.
-    pub async fn apps(&self) -> Result<Value, ClientError> {
-        self.json(
+    /// `GET /v1/apps`: every app with its stages' stacks.
+    pub async fn apps(&self) -> Result<Vec<AppSummary>, ClientError> {
+        self.typed(
             self.request(reqwest::Method::GET, "/v1/apps"),
             "list of apps",
         )
         .await
     }
 
-    /// `GET /v1/apps/{app}/stages/{stage}`.
+    /// `GET /v1/apps/{app}/stages/{stage}`: a stack's state.
     pub async fn stage(
         &self,
         app: &str,
         stage: &str,
         stack: Option<&str>,
-    ) -> Result<Value, ClientError> {
-        let path = format!(
-            "/v1/apps/{}/stages/{}{}",
-            encode_segment(app),
-            encode_segment(stage),
-            stack_query(stack)
-        );
-        self.json(
-            self.request(reqwest::Method::GET, &path),
+    ) -> Result<StageInfo, ClientError> {
+        let query = StackQuery {
+            stack: stack.map(str::to_string),
+        };
+        self.typed(
+            self.request(reqwest::Method::GET, &stage_path(app, stage, ""))
+                .query(&query),
             &format!("stage {app}/{stage}"),
         )
         .await
     }
 
     /// `GET /v1/apps/{app}/stages/{stage}/logs[/{function}]`: calls `on_line`
-    /// with each `{"cursor", "line"}` record; with `follow`, until the server
-    /// ends the stream or `on_line` returns false.
+    /// with each line; with `follow`, until the server ends the stream or
+    /// `on_line` returns false.
     pub async fn logs(
         &self,
         app: &str,
         stage: &str,
         function: Option<&str>,
-        since: Option<u64>,
-        follow: bool,
-        mut on_line: impl FnMut(&Value) -> bool,
+        query: &LogsQuery,
+        mut on_line: impl FnMut(&LogLine) -> bool,
     ) -> Result<(), ClientError> {
-        let mut path = format!(
-            "/v1/apps/{}/stages/{}/logs",
-            encode_segment(app),
-            encode_segment(stage)
-        );
+        let mut path = stage_path(app, stage, "/logs");
         if let Some(f) = function {
             path.push('/');
             path.push_str(&encode_segment(f));
-        }
-        let mut q = Vec::new();
-        if let Some(c) = since {
-            q.push(format!("since={c}"));
-        }
-        if follow {
-            q.push("follow=true".to_string());
-        }
-        if !q.is_empty() {
-            path.push('?');
-            path.push_str(&q.join("&"));
         }
         let what = match function {
             Some(f) => format!("logs of {f} in {app}/{stage}"),
             None => format!("logs of {app}/{stage}"),
         };
         let resp = self
-            .send(self.request(reqwest::Method::GET, &path), &what)
+            .send(
+                self.request(reqwest::Method::GET, &path).query(query),
+                &what,
+            )
             .await?;
         let mut lines = NdjsonLines::new(resp);
-        while let Some(v) = lines.next(&what).await? {
-            let go_on = match v {
-                Value::Array(items) => items.iter().all(&mut on_line),
-                Value::Object(ref o) if o.contains_key("error") && o.len() == 1 => {
-                    return Err(error_from_body(400, &v.to_string(), &what));
-                }
-                other => on_line(&other),
-            };
-            if !go_on {
+        while let Some(line) = lines.next::<LogLine>(&what).await? {
+            if !on_line(&line) {
                 return Ok(());
             }
         }
         Ok(())
     }
 
-    /// `PUT /v1/params/{name}`.
-    pub async fn put_param(&self, name: &str, body: &Value) -> Result<Value, ClientError> {
-        self.json(
+    /// `PUT /v1/params/{name}`: creates or updates a parameter.
+    pub async fn put_param(
+        &self,
+        name: &str,
+        body: &PutParameterRequest,
+    ) -> Result<ParameterVersion, ClientError> {
+        self.typed(
             self.request(reqwest::Method::PUT, &param_path(name))
                 .json(body),
             &format!("parameter {name}"),
@@ -554,13 +607,14 @@ impl Client {
     }
 
     /// `GET /v1/params/{name}`.
-    pub async fn get_param(&self, name: &str, decrypt: bool) -> Result<Value, ClientError> {
-        let mut path = param_path(name);
-        if decrypt {
-            path.push_str("?decrypt=true");
-        }
-        self.json(
-            self.request(reqwest::Method::GET, &path),
+    pub async fn get_param(
+        &self,
+        name: &str,
+        query: &GetParameterQuery,
+    ) -> Result<Parameter, ClientError> {
+        self.typed(
+            self.request(reqwest::Method::GET, &param_path(name))
+                .query(query),
             &format!("parameter {name}"),
         )
         .await
@@ -569,36 +623,33 @@ impl Client {
     /// `GET /v1/params?path=P&recursive=B`.
     pub async fn list_params(
         &self,
-        path: Option<&str>,
-        recursive: bool,
-    ) -> Result<Value, ClientError> {
-        let mut url = "/v1/params".to_string();
-        let mut q = Vec::new();
-        if let Some(p) = path {
-            q.push(format!("path={}", encode_segment(p)));
-        }
-        if recursive {
-            q.push("recursive=true".to_string());
-        }
-        if !q.is_empty() {
-            url.push('?');
-            url.push_str(&q.join("&"));
-        }
-        self.json(
-            self.request(reqwest::Method::GET, &url),
+        query: &ListParametersQuery,
+    ) -> Result<Vec<Parameter>, ClientError> {
+        self.typed(
+            self.request(reqwest::Method::GET, "/v1/params")
+                .query(query),
             "list of parameters",
         )
         .await
     }
 
-    /// `DELETE /v1/params/{name}`.
-    pub async fn delete_param(&self, name: &str) -> Result<Value, ClientError> {
-        self.json(
+    /// `DELETE /v1/params/{name}`: deletes every version.
+    pub async fn delete_param(&self, name: &str) -> Result<DeletedParameter, ClientError> {
+        self.typed(
             self.request(reqwest::Method::DELETE, &param_path(name)),
             &format!("parameter {name}"),
         )
         .await
     }
+}
+
+/// `/v1/apps/{app}/stages/{stage}{rest}`, segments percent-encoded.
+fn stage_path(app: &str, stage: &str, rest: &str) -> String {
+    format!(
+        "/v1/apps/{}/stages/{}{rest}",
+        encode_segment(app),
+        encode_segment(stage)
+    )
 }
 
 /// The error and its sources, joined.
@@ -630,8 +681,8 @@ impl NdjsonLines {
         }
     }
 
-    /// The next JSON value; `None` at the end of the body.
-    async fn next(&mut self, what: &str) -> Result<Option<Value>, ClientError> {
+    /// The next line, read as a `T`; `None` at the end of the body.
+    async fn next<T: DeserializeOwned>(&mut self, what: &str) -> Result<Option<T>, ClientError> {
         loop {
             if let Some(pos) = self.buf.iter().position(|&b| b == b'\n') {
                 let line: Vec<u8> = self.buf.drain(..=pos).collect();
@@ -640,11 +691,7 @@ impl NdjsonLines {
                 if text.is_empty() {
                     continue;
                 }
-                return serde_json::from_str(text).map(Some).map_err(|e| {
-                    ClientError::Server(format!(
-                        "{what}: the server sent a line that is not JSON ({e}): {text}"
-                    ))
-                });
+                return parse_line(text, what).map(Some);
             }
             if self.done {
                 let rest = std::mem::take(&mut self.buf);
@@ -653,11 +700,7 @@ impl NdjsonLines {
                 if text.is_empty() {
                     return Ok(None);
                 }
-                return serde_json::from_str(text).map(Some).map_err(|e| {
-                    ClientError::Server(format!(
-                        "{what}: the server sent a line that is not JSON ({e}): {text}"
-                    ))
-                });
+                return parse_line(text, what).map(Some);
             }
             match self.stream.next().await {
                 Some(Ok(chunk)) => self.buf.extend_from_slice(&chunk),
@@ -673,41 +716,39 @@ impl NdjsonLines {
     }
 }
 
-/// Reads a deploy/destroy stream to its end.
+/// One line of a stream, read as a `T`.
+fn parse_line<T: DeserializeOwned>(text: &str, what: &str) -> Result<T, ClientError> {
+    serde_json::from_str(text).map_err(|e| {
+        ClientError::Server(format!(
+            "{what}: the server sent a line this client does not read ({e}): {text}"
+        ))
+    })
+}
+
+/// Reads a deploy/destroy stream to its end: events to `on_event`, then
+/// the result, or the error line as a [`ClientError`].
 async fn finish_stream(
     resp: reqwest::Response,
     what: &str,
-    mut on_item: impl FnMut(&StreamItem),
-) -> Result<Value, ClientError> {
+    mut on_event: impl FnMut(&ProgressEvent),
+) -> Result<DeployResult, ClientError> {
     let mut lines = NdjsonLines::new(resp);
-    while let Some(v) = lines.next(what).await? {
-        let item = StreamItem::from_line(v);
-        on_item(&item);
+    while let Some(item) = lines.next::<DeployStreamItem>(what).await? {
         match item {
-            StreamItem::Result(r) => return Ok(r),
-            StreamItem::Error(e) => {
-                let body = json!({ "error": e }).to_string();
-                // The stream has already said 200: the code tells user errors
-                // (bad request, invalid template, failed and rolled back) from internal ones.
-                let status = match e.get("code").and_then(Value::as_str) {
-                    Some("internal" | "store") => 500,
-                    _ => 400,
-                };
-                return Err(error_from_body(status, &body, what));
+            DeployStreamItem::Event(e) => on_event(&e),
+            DeployStreamItem::Result(r) => return Ok(r),
+            // The stream has already said 200: the code tells user errors
+            // (bad request, invalid template, failed and rolled back) from
+            // the server's own.
+            DeployStreamItem::Error(e) => {
+                let status = if e.code.is_internal() { 500 } else { 400 };
+                return Err(error_from_api(status, e, what));
             }
-            StreamItem::Event(_) | StreamItem::Other(_) => {}
         }
     }
     Err(ClientError::Server(format!(
         "{what}: the server ended the stream without a result"
     )))
-}
-
-/// `?stack=NAME` for a stack other than the app's own, else nothing.
-fn stack_query(stack: Option<&str>) -> String {
-    stack
-        .map(|s| format!("?stack={}", encode_segment(s)))
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -725,7 +766,7 @@ mod tests {
     fn refused_errors_carry_code_message_and_diagnostics() {
         let e = error_from_body(
             400,
-            r#"{"error":{"code":"InvalidTemplate","message":"bad","diagnostics":"x"}}"#,
+            r#"{"error":{"code":"InvalidTemplate","message":"bad","rendered":"x"}}"#,
             "deploy",
         );
         assert_eq!(e.exit_code(), 1);

@@ -3,6 +3,7 @@
 
 mod client;
 mod commands;
+mod package;
 mod samconfig;
 
 use std::process::ExitCode;

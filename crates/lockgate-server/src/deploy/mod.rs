@@ -27,7 +27,6 @@ mod prepare;
 mod record;
 mod recover;
 mod resolve;
-mod wire;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -35,7 +34,10 @@ use std::sync::{Arc, Mutex};
 use lockgate_store::{ArtifactStore, ResourceState, StackRef, StageRef, Store};
 
 pub use error::DeployError;
-pub use wire::{DeployRequest, DeployResult, OutputView, Plan, PlanChange, ProgressEvent};
+pub use lockgate_api::{
+    Change as PlanChange, DeployRequest, DeployResult, Plan, ProgressEvent,
+    StackOutput as OutputView,
+};
 
 use crate::resources::{Naming, Registry, StageCtx};
 use crate::rollout::Traffic;

@@ -148,10 +148,7 @@ impl Deployer {
     pub(crate) fn plan_changes(&self, c: &ChangeSet) -> Vec<PlanChange> {
         c.changes
             .iter()
-            .map(|x| PlanChange {
-                emulated: self.registry.is_emulated(&x.resource_type),
-                change: x.clone(),
-            })
+            .map(|x| crate::wire::change(x, self.registry.is_emulated(&x.resource_type)))
             .collect()
     }
 }

@@ -177,34 +177,11 @@ impl Deployer {
             paths.push(p.to_string());
             lockgate_template::package::local_location(p)
         });
-        let mut code_locations = BTreeMap::new();
         if self.mode == super::Mode::Local {
-            return Ok(code_locations);
+            // Code runs in place: `s3://lockgate-local/<path>` placeholders.
+            return Ok(BTreeMap::new());
         }
-        for p in paths {
-            if code_locations.contains_key(&p) {
-                continue;
-            }
-            let dir = req.base_dir.join(&p);
-            if !dir.is_dir() {
-                return Err(DeployError::invalid(format!(
-                    "{}: code path `{p}` is not a directory ({}): expected a directory \
-                     relative to the template",
-                    req.template_path,
-                    dir.display()
-                )));
-            }
-            let artifacts = self.artifacts.clone();
-            let digest = tokio::task::spawn_blocking(move || artifacts.put_dir(&dir))
-                .await
-                .map_err(|e| DeployError::Internal(e.to_string()))?
-                .map_err(|e| DeployError::invalid(format!("code path `{p}`: {e}")))?;
-            code_locations.insert(
-                p,
-                format!("s3://{}/{digest}", crate::resources::ARTIFACT_BUCKET),
-            );
-        }
-        Ok(code_locations)
+        crate::uploads::code_locations(&self.artifacts, req, &paths).await
     }
 
     /// SSM parameters and exports the template reads, from the store.

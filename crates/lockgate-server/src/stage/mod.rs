@@ -4,6 +4,7 @@
 //! weights moved in place during a rollout).
 
 mod runtime;
+pub(crate) mod schedules;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

@@ -177,7 +177,9 @@ pub(crate) fn function_version(row: &SqliteRow, stage: &StageRef) -> Result<Func
         stage: stage.clone(),
         function: FunctionName::new(get::<String>(row, "function_name")?).map_err(corrupt_name)?,
         version: to_u64(get(row, "version")?, "function version")?,
-        code: digest.parse::<Digest>().map_err(corrupt_name)?,
+        code: digest
+            .parse::<Digest>()
+            .map_err(|e| corrupt_name(e.into()))?,
         config: json(row, "config")?,
         description: get(row, "description")?,
         created_at: time(row, "created_at")?,

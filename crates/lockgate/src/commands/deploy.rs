@@ -9,10 +9,13 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use serde_json::{Value, json};
+use lockgate_api::{Change, DeployRequest, DeployResult, ProgressEvent, StackOutput};
+use serde::Serialize;
+use serde_json::Value;
 
-use super::{Common, Format, StageArgs, field, pretty, table, text_field};
-use crate::client::{Client, ClientError, StreamItem};
+use super::{Common, Format, StageArgs, pretty, table};
+use crate::client::{Client, ClientError, Uploaded};
+use crate::package::CodePackage;
 
 /// Arguments of `lockgate deploy`.
 #[derive(Debug, clap::Args)]
@@ -39,12 +42,15 @@ pub struct Prepared {
     pub stage: String,
     /// The template file (absolute).
     pub template: PathBuf,
-    /// The `DeployRequest` body.
-    pub request: Value,
+    /// The request body.
+    pub request: DeployRequest,
+    /// The template's local code, packed; uploaded before the request.
+    pub code: CodePackage,
 }
 
-/// Builds the deploy request: template text, base directory, the merged
-/// parameters (samconfig.toml, then `overrides`), app and stage names.
+/// Builds the deploy request: template text, the merged parameters
+/// (samconfig.toml, then `overrides`), app and stage names, and the
+/// template's local code packed for upload (its digests in `artifacts`).
 pub fn prepare(
     target: &StageArgs,
     overrides: &[String],
@@ -88,19 +94,21 @@ pub fn prepare(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let request = json!({
-        "template": text,
-        "template_path": template_path,
-        "base_dir": base_dir.to_string_lossy(),
-        "parameters": parameters,
-        "execute": execute,
-        "stack": target.stack,
-    });
+    let code = CodePackage::of_template(&template, &text, &base_dir)?;
+    let request = DeployRequest {
+        template: text,
+        template_path,
+        parameters,
+        stack: target.stack.clone(),
+        execute,
+        artifacts: code.artifacts(),
+    };
     Ok(Prepared {
         app,
         stage,
         template,
         request,
+        code,
     })
 }
 
@@ -132,106 +140,64 @@ pub struct Summary {
     pub app: String,
     /// The stage.
     pub stage: String,
-    /// The server's final `result` (`DeployResult`: status, changes, outputs, url, warnings).
-    pub result: Value,
+    /// The server's final result (status, changes, outputs, url, warnings).
+    pub result: DeployResult,
     /// The events seen.
-    pub events: Vec<Value>,
+    pub events: Vec<ProgressEvent>,
     /// Wall time from request to result, as the client saw it.
     pub elapsed: Duration,
+    /// What was uploaded first (nothing when the server had all the code).
+    pub uploaded: Uploaded,
+}
+
+/// The document `deploy --output json` prints.
+#[derive(Debug, Serialize)]
+struct SummaryJson<'a> {
+    app: &'a str,
+    stage: &'a str,
+    status: &'a str,
+    changes: &'a [Change],
+    outputs: &'a [StackOutput],
+    urls: Vec<String>,
+    warnings: &'a [String],
+    events: &'a [ProgressEvent],
+    elapsed_ms: u64,
+    uploaded: Uploaded,
 }
 
 impl Summary {
     /// Whether the deploy changed nothing.
     pub fn unchanged(&self) -> bool {
-        field(&self.result, &["status"]) == Some("UNCHANGED") || self.changed() == 0
+        self.result.status == "UNCHANGED" || self.changed() == 0
     }
 
     /// How many resources changed.
     pub fn changed(&self) -> usize {
-        match self.result.get("changes").and_then(Value::as_array) {
-            Some(c) => c.len(),
-            None => {
-                let mut seen = std::collections::BTreeSet::new();
-                for e in &self.events {
-                    if let (Some(id), Some(status)) = (event_id(e), field(e, &["status"]))
-                        && status.ends_with("_COMPLETE")
-                    {
-                        seen.insert(id.to_string());
-                    }
-                }
-                seen.len()
-            }
-        }
+        self.result.changes.len()
     }
 
     /// The stage's URLs.
     pub fn urls(&self) -> Vec<String> {
-        urls_of(&self.result)
-    }
-
-    /// The stack's outputs.
-    pub fn outputs(&self) -> Vec<Value> {
-        self.result
-            .get("outputs")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// The server's warnings.
-    pub fn warnings(&self) -> Vec<String> {
-        strings(self.result.get("warnings"))
+        self.result.url.iter().cloned().collect()
     }
 
     /// The JSON document printed by `--output json`.
     pub fn to_json(&self) -> Value {
-        json!({
-            "app": self.app,
-            "stage": self.stage,
-            "status": field(&self.result, &["status"]),
-            "changes": self.result.get("changes").cloned().unwrap_or(json!([])),
-            "outputs": self.outputs(),
-            "urls": self.urls(),
-            "warnings": self.warnings(),
-            "events": self.events,
-            "elapsed_ms": self.elapsed.as_millis() as u64,
-        })
+        let doc = SummaryJson {
+            app: &self.app,
+            stage: &self.stage,
+            status: &self.result.status,
+            changes: &self.result.changes,
+            outputs: &self.result.outputs,
+            urls: self.urls(),
+            warnings: &self.result.warnings,
+            events: &self.events,
+            elapsed_ms: self.elapsed.as_millis() as u64,
+            uploaded: self.uploaded,
+        };
+        // Strings, numbers and the API's own types: always serializable.
+        serde_json::to_value(doc).unwrap_or_default()
     }
-}
-
-/// The strings of a JSON array (empty for anything else).
-pub fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The URLs of a stage document: `url` (one) or `urls` (strings or `{url}` objects).
-pub fn urls_of(v: &Value) -> Vec<String> {
-    if let Some(u) = v.get("url").and_then(Value::as_str) {
-        return vec![u.to_string()];
-    }
-    v.get("urls")
-        .and_then(Value::as_array)
-        .map(|urls| {
-            urls.iter()
-                .filter_map(|u| {
-                    u.as_str()
-                        .map(str::to_string)
-                        .or_else(|| field(u, &["url"]).map(str::to_string))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The logical ID of an event.
-pub fn event_id(e: &Value) -> Option<&str> {
-    field(e, &["logical_id", "logicalId", "LogicalResourceId"])
 }
 
 /// Deploys with live progress; returns the summary, or the refusal/failure.
@@ -249,14 +215,13 @@ pub async fn deploy(
             prepared.stage
         );
     }
+    let uploaded = client.upload(&prepared.code).await?;
     let mut progress = Progress::new(output == Format::Text);
     let mut events = Vec::new();
     let res = client
-        .deploy(&prepared.app, &prepared.stage, &prepared.request, |item| {
-            if let StreamItem::Event(e) = item {
-                progress.event(e);
-                events.push(e.clone());
-            }
+        .deploy(&prepared.app, &prepared.stage, &prepared.request, |e| {
+            progress.event(e);
+            events.push(e.clone());
         })
         .await;
     progress.finish();
@@ -267,6 +232,7 @@ pub async fn deploy(
         result,
         events,
         elapsed: started.elapsed(),
+        uploaded,
     })
 }
 
@@ -275,7 +241,7 @@ pub fn print_summary(s: &Summary, output: Format) {
     match output {
         Format::Json => println!("{}", pretty(&s.to_json())),
         Format::Text => {
-            for w in s.warnings() {
+            for w in &s.result.warnings {
                 eprintln!("warning: {w}");
             }
             if s.unchanged() {
@@ -294,7 +260,7 @@ pub fn print_summary(s: &Summary, output: Format) {
                     s.changed()
                 );
             }
-            print_outputs(&s.outputs());
+            print_outputs(&s.result.outputs);
             for u in s.urls() {
                 println!("URL: {u}");
             }
@@ -304,24 +270,26 @@ pub fn print_summary(s: &Summary, output: Format) {
 
 /// Prints stack outputs as a table (nothing when there are none); the
 /// Description and Export columns only when some output has one.
-pub fn print_outputs(outputs: &[Value]) {
+pub fn print_outputs(outputs: &[StackOutput]) {
     if outputs.is_empty() {
         return;
     }
-    let cols: [(&str, &[&str]); 4] = [
-        ("Key", &["key", "OutputKey"]),
-        ("Value", &["value", "OutputValue"]),
-        ("Description", &["description", "Description"]),
-        ("Export", &["export", "ExportName"]),
-    ];
-    let cells: Vec<Vec<String>> = outputs
+    let header = ["Key", "Value", "Description", "Export"];
+    let cells: Vec<[String; 4]> = outputs
         .iter()
-        .map(|o| cols.iter().map(|(_, keys)| text_field(o, keys)).collect())
+        .map(|o| {
+            [
+                o.key.clone(),
+                o.value.clone(),
+                o.description.clone().unwrap_or_default(),
+                o.export.clone().unwrap_or_default(),
+            ]
+        })
         .collect();
-    let keep: Vec<usize> = (0..cols.len())
+    let keep: Vec<usize> = (0..header.len())
         .filter(|&i| i < 2 || cells.iter().any(|r| !r[i].is_empty()))
         .collect();
-    let header: Vec<&str> = keep.iter().map(|&i| cols[i].0).collect();
+    let header: Vec<&str> = keep.iter().map(|&i| header[i]).collect();
     let rows: Vec<Vec<String>> = cells
         .iter()
         .map(|r| keep.iter().map(|&i| r[i].clone()).collect())
@@ -362,13 +330,11 @@ impl Progress {
     }
 
     /// Shows one event.
-    pub fn event(&mut self, e: &Value) {
-        let id = event_id(e).unwrap_or("?").to_string();
-        let status = field(e, &["status", "ResourceStatus"])
-            .unwrap_or("?")
-            .to_string();
-        let rtype = field(e, &["resource_type", "type", "ResourceType"]).unwrap_or("");
-        let reason = field(e, &["reason", "ResourceStatusReason"]).unwrap_or("");
+    pub fn event(&mut self, e: &ProgressEvent) {
+        let id = e.logical_id.clone();
+        let status = e.status.clone();
+        let rtype = &e.resource_type;
+        let reason = e.reason.as_deref().unwrap_or("");
         let line = format!(
             "{status:<20} {rtype:<34} {id}{}",
             if reason.is_empty() {

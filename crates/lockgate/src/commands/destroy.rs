@@ -4,11 +4,12 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
-use serde_json::json;
+use lockgate_api::{DeployResult, ProgressEvent};
+use serde::Serialize;
 
 use super::deploy::Progress;
 use super::{Common, Format, StageArgs, pretty};
-use crate::client::{Client, ClientError, StreamItem};
+use crate::client::{Client, ClientError};
 
 /// Arguments of `lockgate destroy`.
 #[derive(Debug, clap::Args)]
@@ -20,6 +21,15 @@ pub struct Args {
     pub yes: bool,
     #[command(flatten)]
     pub common: Common,
+}
+
+/// The document `destroy --output json` prints.
+#[derive(Debug, Serialize)]
+struct DestroyJson<'a> {
+    app: &'a str,
+    stage: &'a str,
+    result: &'a DeployResult,
+    events: &'a [ProgressEvent],
 }
 
 /// Runs the verb.
@@ -40,11 +50,9 @@ pub fn run(args: Args) -> ExitCode {
         let mut progress = Progress::new(output == Format::Text);
         let mut events = Vec::new();
         let res = client
-            .destroy(&app, &stage, args.target.stack.as_deref(), |item| {
-                if let StreamItem::Event(e) = item {
-                    progress.event(e);
-                    events.push(e.clone());
-                }
+            .destroy(&app, &stage, args.target.stack.as_deref(), |e| {
+                progress.event(e);
+                events.push(e.clone());
             })
             .await;
         progress.finish();
@@ -52,7 +60,12 @@ pub fn run(args: Args) -> ExitCode {
         match output {
             Format::Json => println!(
                 "{}",
-                pretty(&json!({"app": app, "stage": stage, "result": result, "events": events}))
+                pretty(&DestroyJson {
+                    app: &app,
+                    stage: &stage,
+                    result: &result,
+                    events: &events,
+                })
             ),
             Format::Text => println!("Destroyed {app}/{stage}."),
         }

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use serde_json::Value;
+use lockgate_api::{LogLine, LogsQuery};
 
 use super::{Common, Format, StageArgs};
 use crate::client::Client;
@@ -34,37 +34,30 @@ pub fn run(args: Args) -> ExitCode {
         let client = Client::discover(&args.common.connect)?;
         let stdout = std::io::stdout();
         let all = args.function.is_none();
-        let on_line = |v: &Value| {
+        let on_line = |l: &LogLine| {
             let mut out = stdout.lock();
             let written = match output {
                 // ndjson: one record per line, so a follower can read as they come.
-                Format::Json => writeln!(out, "{v}"),
+                Format::Json => writeln!(out, "{}", serde_json::to_string(l).unwrap_or_default()),
                 Format::Text => {
-                    let line = v
-                        .get("line")
-                        .and_then(Value::as_str)
-                        .map(str::to_string)
-                        .unwrap_or_else(|| v.to_string());
-                    let line = line.trim_end_matches('\n');
+                    let line = l.line.trim_end_matches('\n');
                     // With every function's lines mixed, say whose each one is.
-                    match v.get("function").and_then(Value::as_str) {
-                        Some(f) if all && !f.is_empty() => writeln!(out, "[{f}] {line}"),
-                        _ => writeln!(out, "{line}"),
+                    if all && !l.function.is_empty() {
+                        writeln!(out, "[{}] {line}", l.function)
+                    } else {
+                        writeln!(out, "{line}")
                     }
                 }
             };
             // Stop when stdout is gone (`lockgate logs -f | head`).
             written.and_then(|()| out.flush()).is_ok()
         };
+        let query = LogsQuery {
+            since: args.since,
+            follow: args.follow,
+        };
         client
-            .logs(
-                &app,
-                &stage,
-                args.function.as_deref(),
-                args.since,
-                args.follow,
-                on_line,
-            )
+            .logs(&app, &stage, args.function.as_deref(), &query, on_line)
             .await
     })
 }

@@ -18,8 +18,6 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use serde_json::Value;
-
 use crate::client::{ClientError, ConnectArgs};
 
 /// Output format of the server verbs.
@@ -245,27 +243,10 @@ pub fn finish(output: Format, result: Result<(), ClientError>) -> ExitCode {
     }
 }
 
-/// Pretty JSON.
-pub fn pretty(v: &Value) -> String {
-    serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
-}
-
-/// The first string field of `v` among `keys`.
-pub fn field<'a>(v: &'a Value, keys: &[&str]) -> Option<&'a str> {
-    keys.iter().find_map(|k| v.get(*k).and_then(Value::as_str))
-}
-
-/// A field as display text: strings as is, numbers and booleans printed, else empty.
-pub fn text_field(v: &Value, keys: &[&str]) -> String {
-    for k in keys {
-        match v.get(*k) {
-            Some(Value::String(s)) => return s.clone(),
-            Some(Value::Number(n)) => return n.to_string(),
-            Some(Value::Bool(b)) => return b.to_string(),
-            _ => {}
-        }
-    }
-    String::new()
+/// Pretty JSON of a document.
+pub fn pretty<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    // Documents of strings, numbers and the API's types always serialize.
+    serde_json::to_string_pretty(v).unwrap_or_default()
 }
 
 /// Renders rows as left-aligned columns separated by two spaces (the last column unpadded).

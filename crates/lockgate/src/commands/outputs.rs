@@ -2,7 +2,8 @@
 
 use std::process::ExitCode;
 
-use serde_json::Value;
+use lockgate_api::{StackOutput, StageResource};
+use serde::Serialize;
 
 use super::{Common, Format, StageArgs, pretty};
 use crate::client::Client;
@@ -16,6 +17,19 @@ pub struct Args {
     pub common: Common,
 }
 
+/// The document `outputs --output json` prints.
+#[derive(Debug, Serialize)]
+struct OutputsJson<'a> {
+    app: &'a str,
+    stage: &'a str,
+    status: &'a str,
+    status_reason: Option<&'a str>,
+    version: u64,
+    outputs: &'a [StackOutput],
+    urls: &'a [String],
+    resources: &'a [StageResource],
+}
+
 /// Runs the verb.
 pub fn run(args: Args) -> ExitCode {
     let output = args.common.output;
@@ -25,37 +39,30 @@ pub fn run(args: Args) -> ExitCode {
         let info = client
             .stage(&app, &stage, args.target.stack.as_deref())
             .await?;
-        let urls = super::deploy::urls_of(&info);
-        let outputs = info
-            .get("outputs")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let urls: Vec<String> = info.url.iter().cloned().collect();
         match output {
             Format::Json => println!(
                 "{}",
-                pretty(&serde_json::json!({
-                    "app": app,
-                    "stage": stage,
-                    "status": info.get("status"),
-                    "status_reason": info.get("status_reason"),
-                    "version": info.get("version"),
-                    "outputs": outputs,
-                    "urls": urls,
-                    "resources": info.get("resources").cloned().unwrap_or(Value::Array(vec![])),
-                }))
+                pretty(&OutputsJson {
+                    app: &app,
+                    stage: &stage,
+                    status: &info.status,
+                    status_reason: info.status_reason.as_deref(),
+                    version: info.version,
+                    outputs: &info.outputs,
+                    urls: &urls,
+                    resources: &info.resources,
+                })
             ),
             Format::Text => {
-                if let Some(s) = info.get("status").and_then(Value::as_str) {
-                    match info.get("status_reason").and_then(Value::as_str) {
-                        Some(r) if !r.is_empty() => println!("{app}/{stage}: {s} ({r})"),
-                        _ => println!("{app}/{stage}: {s}"),
-                    }
+                match info.status_reason.as_deref() {
+                    Some(r) if !r.is_empty() => println!("{app}/{stage}: {} ({r})", info.status),
+                    _ => println!("{app}/{stage}: {}", info.status),
                 }
-                if outputs.is_empty() {
+                if info.outputs.is_empty() {
                     println!("No outputs.");
                 }
-                super::deploy::print_outputs(&outputs);
+                super::deploy::print_outputs(&info.outputs);
                 for u in urls {
                     println!("URL: {u}");
                 }

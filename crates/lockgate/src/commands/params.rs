@@ -3,9 +3,11 @@
 
 use std::process::ExitCode;
 
-use serde_json::{Value, json};
+use lockgate_api::{
+    GetParameterQuery, ListParametersQuery, Parameter, ParameterType, PutParameterRequest,
+};
 
-use super::{Common, Format, pretty, table, text_field};
+use super::{Common, Format, pretty, table};
 use crate::client::Client;
 
 /// The `params` verbs.
@@ -35,12 +37,12 @@ pub enum ParamType {
     SecureString,
 }
 
-impl ParamType {
-    fn as_str(self) -> &'static str {
-        match self {
-            ParamType::String => "String",
-            ParamType::StringList => "StringList",
-            ParamType::SecureString => "SecureString",
+impl From<ParamType> for ParameterType {
+    fn from(t: ParamType) -> Self {
+        match t {
+            ParamType::String => ParameterType::String,
+            ParamType::StringList => ParameterType::StringList,
+            ParamType::SecureString => ParameterType::SecureString,
         }
     }
 }
@@ -106,19 +108,21 @@ pub fn run(cmd: ParamsCommand) -> ExitCode {
             let output = a.common.output;
             super::run_async(output, async move {
                 let client = Client::discover(&a.common.connect)?;
-                let mut body =
-                    json!({"type": a.kind.as_str(), "value": a.value, "overwrite": a.overwrite});
-                if let Some(d) = &a.description {
-                    body["description"] = json!(d);
-                }
+                let parameter_type = ParameterType::from(a.kind);
+                let body = PutParameterRequest {
+                    parameter_type,
+                    value: a.value.clone(),
+                    overwrite: a.overwrite,
+                    description: a.description.clone(),
+                };
                 let res = client.put_param(&a.name, &body).await?;
                 match output {
                     Format::Json => println!("{}", pretty(&res)),
                     Format::Text => println!(
                         "{} ({}) is at version {}.",
                         a.name,
-                        a.kind.as_str(),
-                        text_field(&res, &["version", "Version"])
+                        parameter_type.as_str(),
+                        res.version
                     ),
                 }
                 Ok(())
@@ -128,10 +132,14 @@ pub fn run(cmd: ParamsCommand) -> ExitCode {
             let output = a.common.output;
             super::run_async(output, async move {
                 let client = Client::discover(&a.common.connect)?;
-                let res = client.get_param(&a.name, a.decrypt).await?;
+                let query = GetParameterQuery {
+                    decrypt: a.decrypt,
+                    version: None,
+                };
+                let res = client.get_param(&a.name, &query).await?;
                 match output {
                     Format::Json => println!("{}", pretty(&res)),
-                    Format::Text => println!("{}", text_field(&res, &["value", "Value"])),
+                    Format::Text => println!("{}", res.value),
                 }
                 Ok(())
             })
@@ -140,7 +148,11 @@ pub fn run(cmd: ParamsCommand) -> ExitCode {
             let output = a.common.output;
             super::run_async(output, async move {
                 let client = Client::discover(&a.common.connect)?;
-                let res = client.list_params(a.path.as_deref(), a.recursive).await?;
+                let query = ListParametersQuery {
+                    path: a.path.clone(),
+                    recursive: a.recursive,
+                };
+                let res = client.list_params(&query).await?;
                 match output {
                     Format::Json => println!("{}", pretty(&res)),
                     Format::Text => print!("{}", render_list(&res)),
@@ -154,10 +166,7 @@ pub fn run(cmd: ParamsCommand) -> ExitCode {
                 let client = Client::discover(&a.common.connect)?;
                 let res = client.delete_param(&a.name).await?;
                 match output {
-                    Format::Json => println!(
-                        "{}",
-                        pretty(if res.is_null() { &Value::Null } else { &res })
-                    ),
+                    Format::Json => println!("{}", pretty(&res)),
                     Format::Text => println!("Deleted {}.", a.name),
                 }
                 Ok(())
@@ -167,12 +176,7 @@ pub fn run(cmd: ParamsCommand) -> ExitCode {
 }
 
 /// The text table of a parameter list.
-pub fn render_list(list: &Value) -> String {
-    let items = list
-        .as_array()
-        .or_else(|| list.get("parameters").and_then(Value::as_array))
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
+pub fn render_list(items: &[Parameter]) -> String {
     if items.is_empty() {
         return "No parameters.\n".into();
     }
@@ -180,10 +184,10 @@ pub fn render_list(list: &Value) -> String {
         .iter()
         .map(|p| {
             vec![
-                text_field(p, &["name", "Name"]),
-                text_field(p, &["type", "Type"]),
-                text_field(p, &["version", "Version"]),
-                text_field(p, &["value", "Value"]),
+                p.name.clone(),
+                p.parameter_type.as_str().to_string(),
+                p.version.to_string(),
+                p.value.clone(),
             ]
         })
         .collect();

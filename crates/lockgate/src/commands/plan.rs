@@ -4,10 +4,10 @@
 
 use std::process::ExitCode;
 
-use serde_json::{Value, json};
+use lockgate_api::{Action, Change, DeployRequest, Recreation, Replacement};
 
 use super::deploy::{Prepared, prepare};
-use super::{Common, Format, StageArgs, field, pretty, table};
+use super::{Common, Format, StageArgs, pretty, table};
 use crate::client::{Client, ClientError};
 
 /// Arguments of `lockgate plan`.
@@ -33,53 +33,32 @@ pub fn run(args: Args) -> ExitCode {
     })
 }
 
-/// Asks the server for the change set and prints it.
+/// Uploads the code the server lacks, asks it for the change set and prints it.
 pub async fn show_plan(
     client: &Client,
     prepared: &Prepared,
     output: Format,
 ) -> Result<(), ClientError> {
-    let mut req = prepared.request.clone();
-    req["execute"] = json!(false);
-    let cs = client.plan(&prepared.app, &prepared.stage, &req).await?;
-    if output == Format::Text {
-        for w in super::deploy::strings(cs.get("warnings")) {
-            eprintln!("warning: {w}");
-        }
-    }
+    client.upload(&prepared.code).await?;
+    let req = DeployRequest {
+        execute: false,
+        ..prepared.request.clone()
+    };
+    let plan = client.plan(&prepared.app, &prepared.stage, &req).await?;
     match output {
-        Format::Json => println!("{}", pretty(&cs)),
-        Format::Text => print!("{}", render(&prepared.app, &prepared.stage, &cs)),
+        Format::Json => println!("{}", pretty(&plan)),
+        Format::Text => {
+            for w in &plan.warnings {
+                eprintln!("warning: {w}");
+            }
+            print!("{}", render(&prepared.app, &prepared.stage, &plan.changes));
+        }
     }
     Ok(())
 }
 
-/// The operation shown for a change: Add, Modify, Replace or Remove.
-pub fn operation(change: &Value) -> &'static str {
-    let action = field(change, &["action", "Action"]).unwrap_or("");
-    let replacement = field(change, &["replacement", "Replacement"]).unwrap_or("");
-    match action {
-        "Add" => "Add",
-        "Remove" | "Delete" => "Remove",
-        "Modify" if replacement == "True" => "Replace",
-        "Modify" => "Modify",
-        _ => "Modify",
-    }
-}
-
-/// The change list of a change-set document (`{"changes": [...]}` or a bare list).
-pub fn changes(cs: &Value) -> &[Value] {
-    cs.get("changes")
-        .or_else(|| cs.get("Changes"))
-        .and_then(Value::as_array)
-        .or_else(|| cs.as_array())
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-}
-
 /// Renders a change set as a table.
-pub fn render(app: &str, stage: &str, cs: &Value) -> String {
-    let list = changes(cs);
+pub fn render(app: &str, stage: &str, list: &[Change]) -> String {
     if list.is_empty() {
         return format!("No changes: {app}/{stage} is up to date.\n");
     }
@@ -87,57 +66,49 @@ pub fn render(app: &str, stage: &str, cs: &Value) -> String {
     let rows: Vec<Vec<String>> = list
         .iter()
         .map(|c| {
-            let op = operation(c);
+            let op = c.operation();
             let sign = match op {
                 "Add" => "+",
                 "Remove" => "-",
                 "Replace" => "±",
                 _ => "~",
             };
-            let id = field(c, &["logical_id", "logicalId", "LogicalResourceId"]).unwrap_or("?");
-            let rtype = field(c, &["resource_type", "ResourceType"]).unwrap_or("");
-            let replacement = match op {
-                "Modify" | "Replace" => field(c, &["replacement", "Replacement"])
-                    .unwrap_or("False")
+            let replacement = match c.action {
+                Action::Modify => c
+                    .replacement
+                    .unwrap_or(Replacement::False)
+                    .as_str()
                     .to_string(),
-                _ => "N/A".to_string(),
+                Action::Add | Action::Remove => "N/A".to_string(),
             };
             let props: Vec<String> = c
-                .get("details")
-                .or_else(|| c.get("Details"))
-                .and_then(Value::as_array)
-                .map(|d| {
-                    d.iter()
-                        .filter_map(|p| {
-                            let name = field(p, &["name", "Name"])?;
-                            let tag = match field(p, &["requires_recreation", "RequiresRecreation"])
-                            {
-                                Some("Always") => " (replace)",
-                                Some("Conditionally") => " (maybe replace)",
-                                _ => "",
-                            };
-                            Some(format!("{name}{tag}"))
-                        })
-                        .collect()
+                .details
+                .iter()
+                .map(|p| {
+                    let tag = match p.requires_recreation {
+                        Recreation::Always => " (replace)",
+                        Recreation::Conditionally => " (maybe replace)",
+                        Recreation::Never => "",
+                    };
+                    format!("{}{tag}", p.name)
                 })
-                .unwrap_or_default();
-            if let Some(note) = field(c, &["note", "Note"]) {
-                notes.push(format!("{id}: {note}"));
-            } else if c.get("emulated").and_then(Value::as_bool) == Some(false) {
+                .collect();
+            if !c.emulated {
                 notes.push(format!(
-                    "{id}: {rtype} is not emulated locally (recorded only)"
+                    "{}: {} is not emulated locally (recorded only)",
+                    c.logical_id, c.resource_type
                 ));
             }
             vec![
                 format!("{sign} {op}"),
-                id.to_string(),
-                rtype.to_string(),
+                c.logical_id.clone(),
+                c.resource_type.clone(),
                 replacement,
                 props.join(", "),
             ]
         })
         .collect();
-    let count = |op: &str| list.iter().filter(|c| operation(c) == op).count();
+    let count = |op: &str| list.iter().filter(|c| c.operation() == op).count();
     let mut out = format!("Change set for {app}/{stage}\n");
     out.push_str(&table(
         &[
@@ -165,18 +136,20 @@ pub fn render(app: &str, stage: &str, cs: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn renders_like_a_change_set() {
-        let cs = json!({"changes": [
-            {"logical_id": "Fn", "resource_type": "AWS::Lambda::Function", "action": "Add", "details": []},
+        let changes: Vec<Change> = serde_json::from_value(json!([
+            {"logical_id": "Fn", "resource_type": "AWS::Lambda::Function", "action": "Add", "details": [], "emulated": true},
             {"logical_id": "Role", "resource_type": "AWS::IAM::Role", "action": "Modify", "replacement": "False",
-             "details": [{"name": "Policies", "requires_recreation": "Never", "evaluation": "Static"}]},
+             "details": [{"name": "Policies", "requires_recreation": "Never", "evaluation": "Static"}], "emulated": true},
             {"logical_id": "Ver", "resource_type": "AWS::Lambda::Version", "action": "Modify", "replacement": "True",
-             "details": [{"name": "CodeSha256", "requires_recreation": "Always", "evaluation": "Dynamic"}]},
-            {"logical_id": "Old", "resource_type": "AWS::SNS::Topic", "action": "Remove", "details": []}
-        ]});
-        let text = render("todo", "dev", &cs);
+             "details": [{"name": "CodeSha256", "requires_recreation": "Always", "evaluation": "Dynamic"}], "emulated": true},
+            {"logical_id": "Old", "resource_type": "AWS::SNS::Topic", "action": "Remove", "details": [], "emulated": true}
+        ]))
+        .unwrap();
+        let text = render("todo", "dev", &changes);
         assert_eq!(
             text,
             "Change set for todo/dev\n\
@@ -187,9 +160,14 @@ Operation  LogicalResourceId  ResourceType           Replacement  Properties\n\
 - Remove   Old                AWS::SNS::Topic        N/A\n\
 1 to add, 1 to modify, 1 to replace, 1 to remove.\n"
         );
-        assert_eq!(
-            render("a", "b", &json!({"changes": []})),
-            "No changes: a/b is up to date.\n"
+        assert_eq!(render("a", "b", &[]), "No changes: a/b is up to date.\n");
+        let recorded = Change {
+            emulated: false,
+            ..changes[3].clone()
+        };
+        assert!(
+            render("a", "b", &[recorded])
+                .ends_with("note: Old: AWS::SNS::Topic is not emulated locally (recorded only)\n")
         );
     }
 }

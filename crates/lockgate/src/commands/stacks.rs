@@ -2,9 +2,9 @@
 
 use std::process::ExitCode;
 
-use serde_json::Value;
+use lockgate_api::AppSummary;
 
-use super::{Common, Format, pretty, table, text_field};
+use super::{Common, Format, pretty, table};
 use crate::client::Client;
 
 /// Arguments of `lockgate stacks`.
@@ -32,29 +32,20 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 /// The text table of `GET /v1/apps`; deleted stacks only with `all`.
-pub fn render(apps: &Value, all: bool) -> String {
+pub fn render(apps: &[AppSummary], all: bool) -> String {
     let mut rows = Vec::new();
-    for a in apps.as_array().map(Vec::as_slice).unwrap_or(&[]) {
-        let app = text_field(a, &["app", "name"]);
-        for s in a
-            .get("stages")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-        {
-            if !all && s.get("status").and_then(Value::as_str) == Some("DELETE_COMPLETE") {
+    for a in apps {
+        for s in &a.stages {
+            if !all && s.status == "DELETE_COMPLETE" {
                 continue;
             }
             rows.push(vec![
-                app.clone(),
-                text_field(s, &["stage", "name"]),
-                text_field(s, &["status"]),
-                text_field(s, &["version"]),
-                match s.get("updated_at").and_then(Value::as_i64) {
-                    Some(ms) => utc_time(ms),
-                    None => text_field(s, &["updated"]),
-                },
-                text_field(s, &["url"]),
+                a.app.clone(),
+                s.stage.clone(),
+                s.status.clone(),
+                s.version.to_string(),
+                utc_time(s.updated_at),
+                s.url.clone().unwrap_or_default(),
             ]);
         }
     }
