@@ -235,7 +235,7 @@ pub struct DeployResult {
 }
 
 /// A resource's progress during a deploy or destroy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ProgressEvent {
     /// The resource's logical ID.
@@ -244,9 +244,26 @@ pub struct ProgressEvent {
     pub resource_type: String,
     /// `CREATE_IN_PROGRESS`, `CREATE_COMPLETE`, `DELETE_FAILED`, …
     pub status: String,
-    /// Why, on failures; left out otherwise.
+    /// Why, on failures; what happened, on a traffic shift's steps; left
+    /// out otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// On a step of an alias's traffic shift: its rollout (what CodeDeploy
+    /// calls a deployment); left out otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<RolloutStep>,
+}
+
+/// A step of a traffic shift, as a deploy's stream reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct RolloutStep {
+    /// The deployment's ID (`d-00000000C`), for `lockgate deployment show`.
+    pub deployment_id: String,
+    /// The new version's share of the alias's traffic after the step (0 to 1).
+    pub weight: f64,
+    /// `Start`, `BeforeAllowTraffic`, `Shift`, `AfterAllowTraffic`, `End`, `Rollback`, …
+    pub kind: String,
 }
 
 /// One line of the `application/x-ndjson` answer of a deploy or destroy:

@@ -42,7 +42,7 @@ mod stages;
 pub use artifacts::{ArtifactStored, MissingArtifacts, MissingArtifactsRequest};
 pub use deploy::{
     Action, Change, DeployRequest, DeployResult, DeployStreamItem, Evaluation, Plan, ProgressEvent,
-    PropertyChange, Recreation, Replacement, StackOutput,
+    PropertyChange, Recreation, Replacement, RolloutStep, StackOutput,
 };
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use logs::{LogLine, LogsQuery};

@@ -53,6 +53,7 @@ fn event() -> ProgressEvent {
         resource_type: "AWS::Lambda::Function".into(),
         status: "UPDATE_FAILED".into(),
         reason: Some("boom".into()),
+        rollout: None,
     }
 }
 

@@ -46,6 +46,10 @@ pub struct ServerOptions {
     pub gateway_host: String,
     /// `AWS_REGION` of every stage.
     pub region: String,
+    /// How fast rollout time runs (deployment waits, alarm periods, hook timeouts).
+    pub clock: rollout::Clock,
+    /// Whether aliases move as their deployment preferences say.
+    pub shifting: rollout::Shifting,
 }
 
 impl ServerOptions {
@@ -56,6 +60,8 @@ impl ServerOptions {
             listen: "127.0.0.1:4610".into(),
             gateway_host: "127.0.0.1".into(),
             region: "us-east-1".into(),
+            clock: rollout::Clock::default(),
+            shifting: rollout::Shifting::Honour,
         }
     }
 }
@@ -115,6 +121,7 @@ pub(crate) struct Shared {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) deployer: Deployer,
     pub(crate) stages: Arc<stage::Stages>,
+    pub(crate) rollouts: Arc<rollout::Rollouts>,
     pub(crate) logs: Arc<logs::LogHub>,
     pub(crate) token: String,
     pub(crate) ssm: ssm::SsmService,
@@ -227,6 +234,12 @@ impl Server {
             &opts.region,
             function_env,
         ));
+        let rollouts = Arc::new(rollout::Rollouts::new(
+            store.clone(),
+            stages.clone(),
+            opts.clock,
+            opts.shifting,
+        ));
         let deployer = Deployer::new(
             store.clone(),
             artifacts,
@@ -234,6 +247,7 @@ impl Server {
             registry,
             ACCOUNT_ID,
             Mode::Stages,
+            Some(rollouts.clone()),
         );
         let recovery = deployer
             .recover()
@@ -246,6 +260,7 @@ impl Server {
             store,
             deployer,
             stages,
+            rollouts,
             logs,
             token,
             ssm,

@@ -124,6 +124,7 @@ impl LocalStage {
             registry,
             crate::ACCOUNT_ID,
             Mode::Local,
+            None,
         );
         let request = DeployRequest {
             template: text,

@@ -12,6 +12,7 @@ CREATE TABLE rollouts (
     config          TEXT    NOT NULL,
     status          TEXT    NOT NULL,
     weight          DOUBLE PRECISION NOT NULL,
+    error_code      TEXT,
     reason          TEXT,
     started_at      BIGINT  NOT NULL,
     finished_at     BIGINT

@@ -45,7 +45,8 @@ pub use names::{
 };
 pub use param::{NewParameterValue, Parameter, ParameterType, ParameterValue, PutParameter};
 pub use rollout::{
-    Leftover, NewLeftover, NewRollout, Rollout, RolloutEvent, RolloutId, RolloutStatus,
+    Leftover, NewLeftover, NewRollout, Rollout, RolloutEvent, RolloutFailure, RolloutId,
+    RolloutStatus,
 };
 pub use secret::{Keyring, SealedValue, SecretString};
 pub use sqlite::SqliteStore;

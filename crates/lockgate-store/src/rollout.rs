@@ -110,14 +110,24 @@ pub struct Rollout {
     pub status: RolloutStatus,
     /// The new version's share of traffic now (0 to 1).
     pub weight: f64,
-    /// Why it ended as it did.
-    pub reason: Option<String>,
+    /// Why it did not succeed.
+    pub error: Option<RolloutFailure>,
     /// When it began.
     pub started_at: Timestamp,
     /// When it ended.
     pub finished_at: Option<Timestamp>,
     /// Its timeline, oldest first.
     pub events: Vec<RolloutEvent>,
+}
+
+/// Why a rollout did not succeed, as CodeDeploy's `errorInformation` says it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolloutFailure {
+    /// CodeDeploy's error code: `ALARM_ACTIVE`, `HOOK_EXECUTION_FAILURE`,
+    /// `MANUAL_STOP`, `DEPLOYMENT_FAILURE`, `INTERNAL_ERROR`…
+    pub code: String,
+    /// What happened.
+    pub message: String,
 }
 
 /// A physical resource that left a stack in a committed deployment and

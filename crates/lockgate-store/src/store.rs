@@ -17,7 +17,9 @@ use crate::names::{
     AliasName, AppName, ExportName, FunctionName, ParameterName, StackRef, StageRef,
 };
 use crate::param::{Parameter, PutParameter};
-use crate::rollout::{Leftover, NewRollout, Rollout, RolloutEvent, RolloutId, RolloutStatus};
+use crate::rollout::{
+    Leftover, NewRollout, Rollout, RolloutEvent, RolloutFailure, RolloutId, RolloutStatus,
+};
 use crate::secret::SecretString;
 
 /// The state of a Lockgate server: apps, stages, stacks, deployments, function
@@ -120,12 +122,12 @@ pub trait Store: Send + Sync {
     /// Appends an event to a running rollout (and moves its weight when
     /// the event carries one).
     async fn record_rollout(&self, rollout: RolloutId, event: RolloutEvent) -> Result<()>;
-    /// Ends a running rollout with `status`, `reason` and a last event.
+    /// Ends a running rollout with `status`, why it did not succeed, and a last event.
     async fn finish_rollout(
         &self,
         rollout: RolloutId,
         status: RolloutStatus,
-        reason: Option<String>,
+        error: Option<RolloutFailure>,
         event: RolloutEvent,
     ) -> Result<Rollout>;
     /// One rollout with its timeline.

@@ -23,7 +23,7 @@ use super::plan::{NO_ECHO_DIGESTS, Planned, digest_text};
 use super::prepare::{Prepared, deployed_map, imports_of};
 use super::record::{recording, rollback_commit, rollback_failed, stored_leftover};
 use super::resolve::Evaluator;
-use super::{DeployRequest, DeployResult, Deployer, Mode, Plan, ProgressEvent};
+use super::{DeployRequest, DeployResult, Deployer, Plan, ProgressEvent};
 use crate::resources::StageCtx;
 use crate::rollout::traffic::StageTraffic;
 use crate::stage;
@@ -40,6 +40,7 @@ fn progress(events: &Events, types: HashMap<String, String>) -> impl Fn(Event) +
             logical_id: e.logical_id,
             status: e.status.to_string(),
             reason: e.reason,
+            rollout: None,
         });
     }
 }
@@ -211,12 +212,12 @@ impl Deployer {
         events: &Events,
         warnings: &mut Vec<String>,
     ) -> Result<StackStatus, DeployError> {
-        let traffic = (self.mode == Mode::Stages).then(|| {
+        let traffic = self.rollouts.as_ref().map(|rollouts| {
             Arc::new(StageTraffic {
-                store: self.store.clone(),
-                stages: self.stages.clone(),
+                rollouts: rollouts.clone(),
                 deployment: Default::default(),
                 stack: p.stack.clone(),
+                progress: events.clone(),
                 shifted: Default::default(),
             })
         });

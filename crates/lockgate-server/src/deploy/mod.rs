@@ -40,7 +40,7 @@ pub use lockgate_api::{
 };
 
 use crate::resources::{Naming, Registry, StageCtx};
-use crate::rollout::Traffic;
+use crate::rollout::{Rollouts, Traffic};
 use crate::stage::Stages;
 
 /// How a deployer names and runs what it deploys.
@@ -65,6 +65,8 @@ pub struct Deployer {
     pub(crate) region: String,
     pub(crate) account: String,
     pub(crate) mode: Mode,
+    /// How aliases with a CodeDeploy update policy move (none: at once).
+    pub(crate) rollouts: Option<Arc<Rollouts>>,
     /// One lock per stack, held from prepare to commit, so a change set is
     /// never applied to a state other than the one it was computed on.
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -79,8 +81,10 @@ impl Deployer {
         registry: Arc<Registry>,
         account: &str,
         mode: Mode,
+        rollouts: Option<Arc<Rollouts>>,
     ) -> Deployer {
         Deployer {
+            rollouts,
             region: stages.region().to_string(),
             store,
             artifacts,

@@ -12,10 +12,20 @@
 //! old version and fails the alias update, so the stack update rolls back.
 //! A server killed mid-shift rolls the deployment back at restart.
 //!
+//! Around the strategy, the deployment group's lifecycle hooks run
+//! (`BeforeAllowTraffic` before any traffic moves, `AfterAllowTraffic` after
+//! all of it has) and every wait is watched by the alarms, the canary
+//! judgement and the operators (promote, abort) — see [`traffic`].
+//!
 //! Adding a strategy: implement [`Strategy`] in its own file and name it in
 //! [`strategy_for`].
 
 mod all_at_once;
+mod canary;
+pub mod clock;
+pub mod config;
+mod linear;
+pub mod service;
 pub mod traffic;
 
 use async_trait::async_trait;
@@ -24,6 +34,11 @@ use lockgate_store::RolloutId;
 use serde_json::Value;
 
 pub use all_at_once::AllAtOnce;
+pub use canary::Canary;
+pub use clock::Clock;
+pub use config::{DeploymentConfig, TrafficRouting};
+pub use linear::Linear;
+pub use service::{Control, ControlError, HookStatus, Rollouts, Shifting};
 
 use crate::resources::{Ctx, StageCtx};
 
@@ -128,6 +143,15 @@ impl From<RolloutError> for ProviderError {
     }
 }
 
+/// How a wait ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waited {
+    /// The whole period passed.
+    Elapsed,
+    /// An operator promoted the rollout: move the rest now.
+    Promoted,
+}
+
 /// What a strategy moves traffic with.
 #[async_trait]
 pub trait Shift: Send + Sync {
@@ -138,6 +162,11 @@ pub trait Shift: Send + Sync {
     /// Sends `weight` (0 to 1) of the alias's traffic to the new version
     /// now, and records it with `message`.
     async fn set_weight(&self, weight: f64, message: &str) -> Result<(), RolloutError>;
+    /// Waits `period` of rollout time (scaled by the clock), watched by the
+    /// deployment group's alarms, the canary judgement and the operators:
+    /// an alarm or a failed judgement fails the rollout, an abort stops it,
+    /// a promotion ends the wait early.
+    async fn wait(&self, period: std::time::Duration) -> Result<Waited, RolloutError>;
 }
 
 /// How traffic moves from the old version to the new one.
@@ -149,15 +178,68 @@ pub trait Strategy: Send + Sync {
     async fn run(&self, shift: &dyn Shift) -> Result<(), RolloutError>;
 }
 
-/// The strategy of a deployment configuration name (with or without the
-/// `CodeDeployDefault.` prefix).
-pub fn strategy_for(config: &str) -> Result<Box<dyn Strategy>, RolloutError> {
-    let name = config.strip_prefix("CodeDeployDefault.").unwrap_or(config);
-    match name {
-        "LambdaAllAtOnce" | "AllAtOnce" => Ok(Box::new(AllAtOnce)),
-        other => Err(RolloutError::Failed(format!(
-            "deployment configuration `{other}` is not supported: expected \
-             CodeDeployDefault.LambdaAllAtOnce"
-        ))),
+/// The strategy of a deployment configuration.
+pub fn strategy_for(config: &DeploymentConfig) -> Box<dyn Strategy> {
+    let name = config.name.clone();
+    match config.routing {
+        TrafficRouting::AllAtOnce => Box::new(AllAtOnce),
+        TrafficRouting::Canary { percent, interval } => Box::new(Canary {
+            name,
+            percent,
+            interval,
+        }),
+        TrafficRouting::Linear { percent, interval } => Box::new(Linear {
+            name,
+            percent,
+            interval,
+        }),
+    }
+}
+
+/// A rollout's ID as CodeDeploy writes deployment IDs: `d-` and nine
+/// upper-case letters and digits.
+pub fn deployment_id(id: RolloutId) -> String {
+    const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut n = u64::try_from(id.0).unwrap_or(0);
+    let mut out = [b'0'; 9];
+    for slot in out.iter_mut().rev() {
+        *slot = DIGITS[(n % 36) as usize];
+        n /= 36;
+    }
+    format!("d-{}", String::from_utf8_lossy(&out))
+}
+
+/// The rollout a deployment ID (`d-00000000C`) or a plain number (`12`) names.
+pub fn parse_deployment_id(text: &str) -> Option<RolloutId> {
+    if let Ok(n) = text.parse::<i64>() {
+        return (n > 0).then_some(RolloutId(n));
+    }
+    let digits = text.strip_prefix("d-")?;
+    if digits.len() != 9 {
+        return None;
+    }
+    let mut n: i64 = 0;
+    for c in digits.chars() {
+        n = n.checked_mul(36)?.checked_add(i64::from(c.to_digit(36)?))?;
+    }
+    (n > 0).then_some(RolloutId(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deployment_ids_read_like_codedeploys_and_back() {
+        let id = RolloutId(12);
+        assert_eq!(deployment_id(id), "d-00000000C");
+        assert_eq!(parse_deployment_id("d-00000000C"), Some(id));
+        assert_eq!(parse_deployment_id("d-00000000c"), Some(id));
+        assert_eq!(parse_deployment_id("12"), Some(id));
+        assert_eq!(parse_deployment_id("d-1"), None);
+        assert_eq!(parse_deployment_id("0"), None);
+        assert_eq!(parse_deployment_id("x"), None);
+        let big = RolloutId(1_000_000_007);
+        assert_eq!(parse_deployment_id(&deployment_id(big)), Some(big));
     }
 }

@@ -1,35 +1,39 @@
 //! The stage's [`Traffic`]: a rollout recorded in the store, run by the
-//! strategy of the alias's deployment group, over the running stage.
+//! strategy of the alias's deployment group over the running stage, with
+//! the group's lifecycle hooks around it and every wait watched.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use async_trait::async_trait;
+use lockgate_api::{ProgressEvent, RolloutStep};
+use lockgate_cloud::InvokeRequest;
 use lockgate_engine::ProviderError;
 use lockgate_store::{
-    AliasName, AliasRouting, AliasSpec, DeploymentId, FunctionName, NewRollout, RolloutEvent,
-    RolloutId, RolloutStatus, StackRef, StageRef, Store,
+    AliasName, AliasRouting, AliasSpec, DeploymentId, FunctionName, NewRollout, ResourceState,
+    RolloutEvent, RolloutId, RolloutStatus, StackRef, StageRef,
 };
+use serde_json::Value;
+use tokio::sync::{mpsc, watch};
 
-use super::{RolloutError, Shift, ShiftRequest, Traffic, strategy_for};
+use super::config::DeploymentConfig;
+use super::service::{Control, HookStatus, Rollouts, Shifting};
+use super::{RolloutError, Shift, ShiftRequest, Traffic, Waited, deployment_id, strategy_for};
 use crate::resources::StageCtx;
 use crate::resources::context::store_error;
-use crate::stage::Stages;
-
-/// CodeDeploy's configuration when a deployment group names none.
-pub const DEFAULT_CONFIG: &str = "CodeDeployDefault.LambdaAllAtOnce";
 
 /// Rollouts of one stack deployment.
 pub struct StageTraffic {
-    /// The state store.
-    pub store: Arc<dyn Store>,
-    /// The running stages.
-    pub stages: Arc<Stages>,
+    /// What every rollout shares.
+    pub rollouts: Arc<Rollouts>,
     /// The stack deployment the alias updates belong to (set once it begins).
-    pub deployment: std::sync::OnceLock<DeploymentId>,
+    pub deployment: OnceLock<DeploymentId>,
     /// Its stack.
     pub stack: StackRef,
+    /// Where the deploy's client follows the shifts.
+    pub progress: mpsc::UnboundedSender<ProgressEvent>,
     /// Aliases shifted by this deployment, whose routing holds until it ends.
-    pub shifted: std::sync::Mutex<Vec<String>>,
+    pub shifted: Mutex<Vec<String>>,
 }
 
 impl StageTraffic {
@@ -42,44 +46,71 @@ impl StageTraffic {
             .unwrap_or_else(|e| e.into_inner())
             .drain(..)
         {
-            self.stages.end_shift(stage, &alias);
+            self.rollouts.stages.end_shift(stage, &alias);
         }
     }
 }
 
-/// The deployment configuration of the deployment group `group` among the
-/// stack's resources (CodeDeploy's default when it names none).
-fn config_of(stage: &StageCtx, group: Option<&str>) -> String {
-    let Some(group) = group else {
-        return DEFAULT_CONFIG.into();
-    };
-    stage
-        .live_resources()
-        .into_iter()
-        .find(|r| {
+/// What a deployment group says about a shift.
+struct Group {
+    config: DeploymentConfig,
+}
+
+/// The deployment group `name` among the stack's resources, and its
+/// configuration: predefined, an `AWS::CodeDeploy::DeploymentConfig` of
+/// the stack, or CodeDeploy's all-at-once when the group names none.
+fn group_of(live: &[ResourceState], name: Option<&str>) -> Result<Group, RolloutError> {
+    let group = name.and_then(|n| {
+        live.iter().find(|r| {
             r.resource_type == "AWS::CodeDeploy::DeploymentGroup"
-                && r.physical_id.as_deref() == Some(group)
+                && r.physical_id.as_deref() == Some(n)
         })
-        .and_then(|r| {
-            r.properties
-                .get("DeploymentConfigName")
-                .and_then(|c| c.as_str())
-                .map(str::to_string)
-        })
-        .unwrap_or_else(|| DEFAULT_CONFIG.into())
+    });
+    let config_name = group
+        .and_then(|g| g.properties.get("DeploymentConfigName"))
+        .and_then(Value::as_str);
+    let config = match config_name {
+        None => DeploymentConfig::all_at_once(),
+        Some(n) => match DeploymentConfig::predefined(n) {
+            Some(c) => c,
+            None => {
+                let custom = live.iter().find(|r| {
+                    r.resource_type == "AWS::CodeDeploy::DeploymentConfig"
+                        && r.physical_id.as_deref() == Some(n)
+                });
+                match custom {
+                    Some(r) => DeploymentConfig::from_resource(n, &r.properties)
+                        .map_err(RolloutError::Failed)?,
+                    None => {
+                        return Err(RolloutError::Failed(format!(
+                            "deployment configuration `{n}` does not exist: expected one of \
+                             CodeDeploy's predefined Lambda configurations or an \
+                             AWS::CodeDeploy::DeploymentConfig of this stack"
+                        )));
+                    }
+                }
+            }
+        },
+    };
+    Ok(Group { config })
 }
 
 #[async_trait]
 impl Traffic for StageTraffic {
     async fn shift(&self, stage: &StageCtx, req: ShiftRequest) -> Result<(), ProviderError> {
-        let config = config_of(stage, req.deployment_group.as_deref());
-        let strategy = strategy_for(&config)?;
+        let live = stage.live_resources();
+        let mut group = group_of(&live, req.deployment_group.as_deref())?;
+        let honour = self.rollouts.shifting == Shifting::Honour;
+        if !honour {
+            group.config = DeploymentConfig::all_at_once();
+        }
+        let strategy = strategy_for(&group.config);
         let function = FunctionName::new(req.function.clone())
             .map_err(|e| ProviderError::invalid(format!("FunctionName: {e}")))?;
         let alias = AliasName::new(req.alias.clone())
             .map_err(|e| ProviderError::invalid(format!("Name: {e}")))?;
-        let rollout = self
-            .store
+        let store = &self.rollouts.store;
+        let rollout = store
             .begin_rollout(NewRollout {
                 deployment: self.deployment.get().copied(),
                 stage: stage.stage.clone(),
@@ -92,41 +123,56 @@ impl Traffic for StageTraffic {
             })
             .await
             .map_err(store_error)?;
+        let control = self.rollouts.register(rollout.id);
         let shift = StageShift {
-            store: self.store.clone(),
-            stages: self.stages.clone(),
+            rollouts: self.rollouts.clone(),
             stage: stage.stage.clone(),
             function,
             alias,
+            id: deployment_id(rollout.id),
+            stack: self.stack.clone(),
             request: req,
             rollout: rollout.id,
+            control,
+            progress: self.progress.clone(),
+            weight: Mutex::new(0.0),
         };
-        // The new version (and any new hook function) runs before traffic moves.
-        let staged = self
-            .stages
-            .stage_in(&stage.stage, &self.stack, stage.live_resources())
-            .await
-            .map_err(|e| RolloutError::Internal(format!("the new version did not start: {e}")));
-        let outcome = match staged {
-            Ok(()) => strategy.run(&shift).await,
-            Err(e) => Err(e),
-        };
+        shift.report(
+            "Start",
+            0.0,
+            &format!(
+                "release {} of {}:{} from version {} to {} with {}{}",
+                shift.id,
+                shift.request.function,
+                shift.request.alias,
+                shift.request.from,
+                shift.request.to,
+                strategy.name(),
+                if honour {
+                    String::new()
+                } else {
+                    " (traffic shifting off: all at once, no hooks)".into()
+                }
+            ),
+        );
+        let outcome = shift
+            .run(stage, &live, strategy.as_ref(), honour)
+            .await;
+        self.rollouts.unregister(rollout.id);
         let alias_key = format!("{}:{}", shift.request.function, shift.request.alias);
         match outcome {
             Ok(()) => {
-                self.store
+                let message = format!("all traffic on version {}", shift.request.to);
+                store
                     .finish_rollout(
                         rollout.id,
                         RolloutStatus::Succeeded,
                         None,
-                        RolloutEvent::now(
-                            "End",
-                            None,
-                            format!("all traffic on version {}", shift.request.to),
-                        ),
+                        RolloutEvent::now("End", Some(1.0), message.clone()),
                     )
                     .await
                     .map_err(store_error)?;
+                shift.report("End", 1.0, &message);
                 // The alias's routing holds until the deployment's commit is served.
                 self.shifted
                     .lock()
@@ -140,22 +186,33 @@ impl Traffic for StageTraffic {
                     RolloutError::Stopped(_) => RolloutStatus::Stopped,
                     _ => RolloutStatus::Failed,
                 };
-                let mut message =
-                    format!("{e}; all traffic back on version {}", shift.request.from);
-                if let Err(b) = &back {
-                    message = format!("{e}; moving traffic back failed too: {b}");
-                }
-                self.store
+                let message = match &back {
+                    Ok(()) => format!("{e}; all traffic back on version {}", shift.request.from),
+                    Err(b) => format!("{e}; moving traffic back failed too: {b}"),
+                };
+                store
                     .finish_rollout(
                         rollout.id,
                         status,
                         Some(e.to_string()),
-                        RolloutEvent::now("Rollback", Some(0.0), message),
+                        RolloutEvent::now("Rollback", Some(0.0), message.clone()),
                     )
                     .await
                     .map_err(store_error)?;
-                self.stages.end_shift(&stage.stage, &alias_key);
-                Err(e.into())
+                shift.report("Rollback", 0.0, &message);
+                self.shifted
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(alias_key);
+                Err(ProviderError::from(RolloutError::Failed(format!(
+                    "release {} {}: {e}",
+                    shift.id,
+                    if status == RolloutStatus::Stopped {
+                        "stopped"
+                    } else {
+                        "failed"
+                    }
+                ))))
             }
         }
     }
@@ -163,16 +220,169 @@ impl Traffic for StageTraffic {
 
 /// A running shift of one alias.
 struct StageShift {
-    store: Arc<dyn Store>,
-    stages: Arc<Stages>,
+    rollouts: Arc<Rollouts>,
     stage: StageRef,
     function: FunctionName,
     alias: AliasName,
+    /// Its deployment ID (`d-…`).
+    id: String,
+    /// The stack whose alias this is.
+    stack: StackRef,
     request: ShiftRequest,
     rollout: RolloutId,
+    control: watch::Receiver<Control>,
+    progress: mpsc::UnboundedSender<ProgressEvent>,
+    /// The new version's share of traffic now.
+    weight: Mutex<f64>,
+}
+
+/// Lifecycle events of a deployment group's hooks.
+#[derive(Clone, Copy)]
+enum Hook {
+    Before,
+    After,
+}
+
+impl Hook {
+    fn event(self) -> &'static str {
+        match self {
+            Hook::Before => "BeforeAllowTraffic",
+            Hook::After => "AfterAllowTraffic",
+        }
+    }
 }
 
 impl StageShift {
+    /// The whole shift: stage the new version in, the `BeforeAllowTraffic`
+    /// hook, the strategy, the `AfterAllowTraffic` hook.
+    async fn run(
+        &self,
+        stage: &StageCtx,
+        live: &[ResourceState],
+        strategy: &dyn super::Strategy,
+        honour: bool,
+    ) -> Result<(), RolloutError> {
+        // The new version (and any new hook function) runs before traffic moves.
+        self.rollouts
+            .stages
+            .stage_in(&stage.stage, &self.stack, live.to_vec())
+            .await
+            .map_err(|e| RolloutError::Internal(format!("the new version did not start: {e}")))?;
+        if honour && let Some(hook) = self.request.before_hook.clone() {
+            self.hook(Hook::Before, &hook).await?;
+        }
+        strategy.run(self).await?;
+        if honour && let Some(hook) = self.request.after_hook.clone() {
+            self.hook(Hook::After, &hook).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends a step to the deploy's client (who may have gone away: then
+    /// nobody is told, and the rollout goes on).
+    fn report(&self, kind: &str, weight: f64, message: &str) {
+        let _ = self.progress.send(ProgressEvent {
+            logical_id: self.request.logical_id.clone(),
+            resource_type: "AWS::Lambda::Alias".into(),
+            status: "UPDATE_IN_PROGRESS".into(),
+            reason: Some(message.to_string()),
+            rollout: Some(RolloutStep {
+                deployment_id: self.id.clone(),
+                weight,
+                kind: kind.to_string(),
+            }),
+        });
+    }
+
+    /// Records and reports a step of the timeline.
+    async fn record(&self, kind: &str, weight: Option<f64>, message: &str) -> Result<(), RolloutError> {
+        self.rollouts
+            .store
+            .record_rollout(self.rollout, RolloutEvent::now(kind, weight, message))
+            .await
+            .map_err(|e| RolloutError::Internal(format!("recording the rollout failed: {e}")))?;
+        let w = weight.unwrap_or_else(|| self.current_weight());
+        self.report(kind, w, message);
+        Ok(())
+    }
+
+    fn current_weight(&self) -> f64 {
+        *self.weight.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Fails at once when an operator aborted.
+    fn check_control(&self) -> Result<(), RolloutError> {
+        match &*self.control.borrow() {
+            Control::Abort(reason) => Err(RolloutError::Stopped(reason.clone())),
+            _ => Ok(()),
+        }
+    }
+
+    /// Runs a lifecycle hook: invokes the hook function with the
+    /// deployment's ID and a hook execution ID, then waits for its
+    /// `PutLifecycleEventHookExecutionStatus` (within the hook timeout).
+    async fn hook(&self, which: Hook, function: &str) -> Result<(), RolloutError> {
+        let event = which.event();
+        let cloud = self.rollouts.stages.cloud(&self.stage).await.ok_or_else(|| {
+            RolloutError::Internal(format!("{event} hook {function}: the stage does not run"))
+        })?;
+        let (execution, report) = self.rollouts.expect_hook(&self.stage, &self.id);
+        self.record(
+            event,
+            None,
+            &format!("{event} hook {function} invoked (execution {execution})"),
+        )
+        .await?;
+        let payload = serde_json::json!({
+            "DeploymentId": self.id,
+            "LifecycleEventHookExecutionId": execution,
+        })
+        .to_string();
+        let invocation = cloud.invoke(
+            function,
+            InvokeRequest {
+                payload: payload.into_bytes().into(),
+                ..Default::default()
+            },
+        );
+        let timeout = self.rollouts.clock.real(self.rollouts.hook_timeout);
+        let fail = |why: String| RolloutError::Failed(format!("{event} hook {function} {why}"));
+        let mut report = report;
+        let mut control = self.control.clone();
+        let deadline = tokio::time::sleep(timeout);
+        tokio::pin!(invocation, deadline);
+        let mut ran = false;
+        // The hook's verdict is the status it reports, which may come before
+        // its invocation returns; a hook that fails to run fails at once.
+        let outcome = loop {
+            tokio::select! {
+                r = &mut report => break match r {
+                    Ok(HookStatus::Succeeded) => Ok(()),
+                    Ok(HookStatus::Failed) => Err(fail("reported Failed".into())),
+                    Err(_) => Err(fail("reported no status".into())),
+                },
+                invoked = &mut invocation, if !ran => match invoked {
+                    Err(e) => break Err(fail(format!("cannot be invoked: {e}"))),
+                    Ok(Err(e)) => break Err(fail(format!("did not run: {e}"))),
+                    Ok(Ok(o)) if o.function_error.is_some() => break Err(fail(format!(
+                        "failed: {}",
+                        String::from_utf8_lossy(&o.body)
+                    ))),
+                    Ok(Ok(_)) => ran = true,
+                },
+                () = &mut deadline => break Err(fail(format!(
+                    "reported no status within {}",
+                    self.rollouts.clock.describe(self.rollouts.hook_timeout)
+                ))),
+                stop = stopped(&mut control) => break Err(stop),
+            }
+        };
+        self.rollouts.forget_hook(&execution);
+        outcome?;
+        self.record(event, None, &format!("{event} hook {function} succeeded"))
+            .await
+    }
+
     /// Routes `weight` of the alias's traffic to the new version, in the
     /// running stage and in the store (so a restart knows where it was).
     async fn route(&self, weight: f64) -> Result<(), RolloutError> {
@@ -191,11 +401,13 @@ impl StageShift {
                 routing,
             )
         };
-        self.stages
+        self.rollouts
+            .stages
             .route_alias(&self.stage, &format!("{}:{}", r.function, r.alias), targets)
             .await
             .map_err(|e| RolloutError::Internal(format!("moving traffic failed: {e}")))?;
-        self.store
+        self.rollouts
+            .store
             .put_alias(
                 &self.stage,
                 AliasSpec {
@@ -208,7 +420,22 @@ impl StageShift {
             )
             .await
             .map_err(|e| RolloutError::Internal(format!("recording the alias failed: {e}")))?;
+        *self.weight.lock().unwrap_or_else(|e| e.into_inner()) = weight.clamp(0.0, 1.0);
         Ok(())
+    }
+}
+
+/// Resolves when an operator aborts (with the error to fail with).
+async fn stopped(control: &mut watch::Receiver<Control>) -> RolloutError {
+    loop {
+        let now = control.borrow_and_update().clone();
+        if let Control::Abort(reason) = now {
+            return RolloutError::Stopped(reason);
+        }
+        if control.changed().await.is_err() {
+            // The controls went away with the rollout: nothing will abort it.
+            std::future::pending::<()>().await;
+        }
     }
 }
 
@@ -228,15 +455,44 @@ impl Shift for StageShift {
                 "weight {weight} is outside 0..=1"
             )));
         }
+        self.check_control()?;
         self.route(weight).await?;
-        self.store
-            .record_rollout(
-                self.rollout,
-                RolloutEvent::now("Shift", Some(weight), message),
-            )
-            .await
-            .map_err(|e| RolloutError::Internal(format!("recording the shift failed: {e}")))?;
+        self.record("Shift", Some(weight), message).await?;
         crate::test_hooks::pause_at(&format!("shift:{}", self.request.logical_id)).await;
         Ok(())
+    }
+
+    async fn wait(&self, period: Duration) -> Result<Waited, RolloutError> {
+        self.check_control()?;
+        let real = self.rollouts.clock.real(period);
+        self.record(
+            "Wait",
+            None,
+            &format!("waiting {}", self.rollouts.clock.describe(period)),
+        )
+        .await?;
+        let deadline = tokio::time::Instant::now() + real;
+        let mut control = self.control.clone();
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep_until(deadline) => return Ok(Waited::Elapsed),
+                changed = control.changed() => {
+                    if changed.is_err() {
+                        // The controls went away: wait the period out.
+                        tokio::time::sleep_until(deadline).await;
+                        return Ok(Waited::Elapsed);
+                    }
+                    let now = control.borrow_and_update().clone();
+                    match now {
+                        Control::Promote => {
+                            self.record("Promote", None, "promoted by an operator: the wait ends").await?;
+                            return Ok(Waited::Promoted);
+                        }
+                        Control::Abort(reason) => return Err(RolloutError::Stopped(reason)),
+                        Control::Run => {}
+                    }
+                }
+            }
+        }
     }
 }

@@ -8,13 +8,15 @@ use super::{SqliteStore, db, is_unique_violation, json_text, require_stage, to_i
 use crate::deploy::DeploymentId;
 use crate::error::{Result, StoreError};
 use crate::names::{AliasName, FunctionName, StackRef, StageRef};
-use crate::rollout::{Leftover, NewRollout, Rollout, RolloutEvent, RolloutId, RolloutStatus};
+use crate::rollout::{
+    Leftover, NewRollout, Rollout, RolloutEvent, RolloutFailure, RolloutId, RolloutStatus,
+};
 use crate::status::Timestamp;
 
 macro_rules! rollout_select {
     () => {
         "SELECT r.id, r.deployment_id, r.logical_id, r.function_name, r.alias, \
-     r.from_version, r.to_version, r.config, r.status, r.weight, r.reason, r.started_at, \
+     r.from_version, r.to_version, r.config, r.status, r.weight, r.error_code, r.reason, r.started_at, \
      r.finished_at, a.name AS app, g.name AS stage, s.name AS stack \
      FROM rollouts r JOIN stages g ON g.id = r.stage_id JOIN apps a ON a.id = g.app_id \
      LEFT JOIN deployments d ON d.id = r.deployment_id LEFT JOIN stacks s ON s.id = d.stack_id"
@@ -67,7 +69,17 @@ async fn decode(conn: &mut SqliteConnection, row: &SqliteRow) -> Result<Rollout>
             .parse()
             .map_err(|_| StoreError::Corrupt(format!("rollout status `{status}`")))?,
         weight: rows::get(row, "weight")?,
-        reason: rows::get(row, "reason")?,
+        error: match (
+            rows::get::<Option<String>>(row, "error_code")?,
+            rows::get::<Option<String>>(row, "reason")?,
+        ) {
+            (Some(code), Some(message)) => Some(RolloutFailure { code, message }),
+            (None, Some(message)) => Some(RolloutFailure {
+                code: "DEPLOYMENT_FAILURE".into(),
+                message,
+            }),
+            _ => None,
+        },
         started_at: Timestamp::from_millis(rows::get(row, "started_at")?),
         finished_at: finished.map(Timestamp::from_millis),
         events,
@@ -180,7 +192,7 @@ pub(super) async fn finish(
     s: &SqliteStore,
     id: RolloutId,
     status: RolloutStatus,
-    reason: Option<String>,
+    error: Option<RolloutFailure>,
     e: RolloutEvent,
 ) -> Result<Rollout> {
     if status == RolloutStatus::InProgress {
@@ -196,9 +208,12 @@ pub(super) async fn finish(
         )));
     }
     insert_event(&mut tx, id, &e).await?;
-    sqlx::query("UPDATE rollouts SET status = $1, reason = $2, finished_at = $3 WHERE id = $4")
+    sqlx::query(
+        "UPDATE rollouts SET status = $1, error_code = $2, reason = $3, finished_at = $4 WHERE id = $5",
+    )
         .bind(status.as_str())
-        .bind(&reason)
+        .bind(error.as_ref().map(|f| f.code.as_str()))
+        .bind(error.as_ref().map(|f| f.message.as_str()))
         .bind(e.at.as_millis())
         .bind(id.0)
         .execute(&mut *tx)

@@ -18,7 +18,9 @@ use crate::names::{
     AliasName, AppName, ExportName, FunctionName, ParameterName, StackRef, StageRef,
 };
 use crate::param::{Parameter, PutParameter};
-use crate::rollout::{Leftover, NewRollout, Rollout, RolloutEvent, RolloutId, RolloutStatus};
+use crate::rollout::{
+    Leftover, NewRollout, Rollout, RolloutEvent, RolloutFailure, RolloutId, RolloutStatus,
+};
 use crate::secret::SecretString;
 use crate::store::Store;
 
@@ -130,10 +132,10 @@ impl Store for SqliteStore {
         &self,
         rollout: RolloutId,
         status: RolloutStatus,
-        reason: Option<String>,
+        error: Option<RolloutFailure>,
         event: RolloutEvent,
     ) -> Result<Rollout> {
-        rollouts::finish(self, rollout, status, reason, event).await
+        rollouts::finish(self, rollout, status, error, event).await
     }
     async fn get_rollout(&self, rollout: RolloutId) -> Result<Option<Rollout>> {
         rollouts::get(self, rollout).await
