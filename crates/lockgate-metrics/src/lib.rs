@@ -34,6 +34,7 @@ pub mod store;
 pub mod time;
 pub mod unit;
 
+pub use alarm::{Alarm, AlarmDefinition, AlarmDefinitionError, AlarmStateValue, StateChange};
 pub use key::{Dimension, MetricKey};
 pub use stats::Statistic;
 pub use store::{MetricHandle, MetricStore, StoreConfig};
