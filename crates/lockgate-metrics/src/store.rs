@@ -563,6 +563,11 @@ impl MetricHandle {
     pub fn unit(&self) -> Unit {
         lock(&self.series.data).unit
     }
+
+    /// Sets the metric's unit (what [`MetricHandle::record`] keeps).
+    pub fn set_unit(&self, unit: Unit) {
+        lock(&self.series.data).unit = unit;
+    }
 }
 
 fn new_bucket(start: i64, samples: Vec<Sample>) -> Bucket {
