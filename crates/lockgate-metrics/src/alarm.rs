@@ -445,7 +445,7 @@ fn alarm_period(p: &Props<'_>, name: &str) -> Result<u32, AlarmDefinitionError> 
     let period = p
         .positive_int(name)?
         .ok_or_else(|| perr(p.path(name), "is required"))?;
-    if matches!(period, 10 | 20 | 30) || period % 60 == 0 {
+    if matches!(period, 10 | 20 | 30) || period.is_multiple_of(60) {
         Ok(period)
     } else {
         Err(perr(

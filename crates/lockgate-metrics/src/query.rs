@@ -33,7 +33,7 @@ pub struct PeriodError(pub u64);
 /// Checks a period as CloudWatch does: 1, 5, 10, 20 or 30 seconds (high
 /// resolution) or a multiple of 60.
 pub fn validate_period(period: u64) -> Result<(), PeriodError> {
-    if matches!(period, 1 | 5 | 10 | 20 | 30) || (period > 0 && period % 60 == 0) {
+    if matches!(period, 1 | 5 | 10 | 20 | 30) || (period > 0 && period.is_multiple_of(60)) {
         Ok(())
     } else {
         Err(PeriodError(period))
@@ -80,8 +80,9 @@ pub fn period_count(start: Timestamp, end: Timestamp, period_us: i64) -> u64 {
     if end <= start {
         return 0;
     }
-    let first = start.align_down(period_us).micros();
-    u64::try_from((end.micros() - first + period_us - 1) / period_us).unwrap_or(0)
+    let first = i128::from(start.align_down(period_us).micros());
+    let period = i128::from(period_us.max(1));
+    u64::try_from((i128::from(end.micros()) - first + period - 1) / period).unwrap_or(u64::MAX)
 }
 
 /// The datapoints of a `MetricStat` from `start` to `end`, ascending by
@@ -94,15 +95,15 @@ pub fn metric_stat_datapoints(
     end: Timestamp,
 ) -> Vec<(Timestamp, f64)> {
     let period_us = store.scale().secs_us(u64::from(q.period_secs));
-    if store.get(&q.key).is_none() || period_us <= 0 {
+    let Some(h) = store.get(&q.key) else {
+        return Vec::new();
+    };
+    if q.unit.is_some_and(|u| u != h.unit()) {
         return Vec::new();
     }
-    let with_samples = !q.stat.is_basic();
-    period_starts(start, end, period_us)
-        .filter_map(|t| {
-            let agg = period_aggregate(store, &q.key, q.unit, t, period_us, with_samples);
-            q.stat.compute(&agg).map(|v| (t, v))
-        })
+    h.aggregate_by_period(start, end, period_us, !q.stat.is_basic())
+        .into_iter()
+        .filter_map(|(t, agg)| q.stat.compute(&agg).map(|v| (t, v)))
         .collect()
 }
 
@@ -135,13 +136,13 @@ pub fn metric_statistics(
         return Vec::new();
     };
     let series_unit = h.unit();
+    if unit.is_some_and(|u| u != series_unit) {
+        return Vec::new();
+    }
     let with_samples = stats.iter().any(|s| !s.is_basic());
-    period_starts(start, end, period_us)
-        .filter_map(|t| {
-            let agg = period_aggregate(store, key, unit, t, period_us, with_samples);
-            if agg.is_empty() {
-                return None;
-            }
+    h.aggregate_by_period(start, end, period_us, with_samples)
+        .into_iter()
+        .map(|(t, agg)| {
             let mut row = StatisticsRow {
                 timestamp: t,
                 basic: Vec::new(),
@@ -155,7 +156,7 @@ pub fn metric_statistics(
                     None => {}
                 }
             }
-            Some(row)
+            row
         })
         .collect()
 }

@@ -559,6 +559,48 @@ impl MetricHandle {
         agg
     }
 
+    /// Everything recorded from `start` to `end`, grouped by periods of
+    /// `period_us` aligned to multiples of it since the epoch: one entry per
+    /// period that holds data, ascending. Walks the buckets once, so a wide
+    /// range over sparse data costs only the data.
+    pub fn aggregate_by_period(
+        &self,
+        start: Timestamp,
+        end: Timestamp,
+        period_us: i64,
+        with_samples: bool,
+    ) -> Vec<(Timestamp, Aggregate)> {
+        let period_us = period_us.max(1);
+        let first = start.align_down(period_us);
+        let d = lock(&self.series.data);
+        let from = d.buckets.partition_point(|b| b.start < first.micros());
+        let mut out: Vec<(Timestamp, Aggregate)> = Vec::new();
+        for b in d.buckets.range(from..) {
+            if b.start >= end.micros() {
+                break;
+            }
+            let p = Timestamp(b.start).align_down(period_us);
+            if out.last().is_none_or(|(t, _)| *t != p) {
+                out.push((
+                    p,
+                    Aggregate {
+                        count: 0.0,
+                        sum: 0.0,
+                        min: f64::INFINITY,
+                        max: f64::NEG_INFINITY,
+                        samples: Vec::new(),
+                        samples_complete: true,
+                    },
+                ));
+            }
+            if let Some((_, agg)) = out.last_mut() {
+                add_bucket(agg, b, with_samples);
+            }
+        }
+        out.retain(|(_, a)| a.count > 0.0);
+        out
+    }
+
     /// The unit last recorded with this metric.
     pub fn unit(&self) -> Unit {
         lock(&self.series.data).unit
@@ -567,6 +609,27 @@ impl MetricHandle {
     /// Sets the metric's unit (what [`MetricHandle::record`] keeps).
     pub fn set_unit(&self, unit: Unit) {
         lock(&self.series.data).unit = unit;
+    }
+}
+
+fn add_bucket(agg: &mut Aggregate, b: &Bucket, with_samples: bool) {
+    agg.count += b.count;
+    agg.sum += b.sum;
+    agg.min = agg.min.min(b.min);
+    agg.max = agg.max.max(b.max);
+    agg.samples_complete &= b.raw_complete;
+    if with_samples && b.raw_complete {
+        // A sampled bucket's values each stand for more of them.
+        let kept: f64 = b.samples.iter().map(|s| s.weight).sum();
+        let factor = if kept > 0.0 {
+            b.offered_weight / kept
+        } else {
+            1.0
+        };
+        agg.samples.extend(b.samples.iter().map(|s| Sample {
+            value: s.value,
+            weight: s.weight * factor,
+        }));
     }
 }
 

@@ -83,7 +83,7 @@ impl Timestamp {
 
     /// Rounded down to a multiple of `step_us` since the epoch.
     pub const fn align_down(self, step_us: i64) -> Self {
-        Timestamp(self.0.div_euclid(step_us) * step_us)
+        Timestamp(self.0.div_euclid(step_us).saturating_mul(step_us))
     }
 
     fn chrono(self) -> chrono::DateTime<chrono::Utc> {
