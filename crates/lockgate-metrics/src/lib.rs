@@ -22,6 +22,8 @@
 //! [`TimeScale`] makes every period, retention and evaluation window run N
 //! times faster for demos and tests (see `docs/metrics.md`).
 
+#![warn(missing_docs)]
+
 pub mod alarm;
 pub mod api;
 pub mod canary;

@@ -159,7 +159,9 @@ pub struct MetricHandle {
 #[derive(Debug)]
 pub struct MetricStore {
     config: Arc<StoreConfig>,
-    series: RwLock<HashMap<MetricKey, MetricHandle>>,
+    /// foldhash: several times faster than SipHash on the keys' strings,
+    /// and still seeded per process.
+    series: RwLock<HashMap<MetricKey, MetricHandle, foldhash::fast::RandomState>>,
 }
 
 /// What a range of buckets holds, for statistics.
@@ -200,7 +202,7 @@ impl MetricStore {
     pub fn new(config: StoreConfig) -> Self {
         MetricStore {
             config: Arc::new(config),
-            series: RwLock::new(HashMap::new()),
+            series: RwLock::new(HashMap::default()),
         }
     }
 
