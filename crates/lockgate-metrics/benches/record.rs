@@ -36,7 +36,12 @@ fn bench(c: &mut Criterion) {
         })
     });
     let recorder = InvocationRecorder::new(&store, "checkout-service", Some("live"), "12").unwrap();
-    let outcome = Outcome { duration_ms: 12.5, error: false, throttled: false, cold: false };
+    let outcome = Outcome {
+        duration_ms: 12.5,
+        error: false,
+        throttled: false,
+        cold: false,
+    };
     c.bench_function("InvocationRecorder::record (16 values)", |b| {
         b.iter(|| {
             t = t.plus_micros(10);
@@ -44,9 +49,13 @@ fn bench(c: &mut Criterion) {
         })
     });
     let line = "2026-12-02T10:00:00.000Z\treq-1\tINFO\tprocessing order 42 for customer 7";
-    c.bench_function("emf::parse_line (ordinary line)", |b| b.iter(|| emf::parse_line(black_box(line)).unwrap()));
+    c.bench_function("emf::parse_line (ordinary line)", |b| {
+        b.iter(|| emf::parse_line(black_box(line)).unwrap())
+    });
     let emf_line = r#"{"_aws":{"Timestamp":1796189500661,"CloudWatchMetrics":[{"Namespace":"Shop","Dimensions":[["route","service"]],"Metrics":[{"Name":"Orders","Unit":"Count"},{"Name":"Latency","Unit":"Milliseconds","StorageResolution":1}]}]},"route":"/buy","service":"cart","Orders":[1.0,2.0],"Latency":[12.5]}"#;
-    c.bench_function("emf::parse_line (Powertools line)", |b| b.iter(|| emf::parse_line(black_box(emf_line)).unwrap()));
+    c.bench_function("emf::parse_line (Powertools line)", |b| {
+        b.iter(|| emf::parse_line(black_box(emf_line)).unwrap())
+    });
     let def = AlarmDefinition::from_cfn_properties(
         "p99",
         &serde_json::json!({"Namespace": "AWS/Lambda", "MetricName": "Duration", "ExtendedStatistic": "p99", "Period": 60,
@@ -56,7 +65,9 @@ fn bench(c: &mut Criterion) {
     .unwrap();
     let mut alarm = Alarm::new(def, t);
     let now = t;
-    c.bench_function("alarm.evaluate (p99 over 5 minutes of data)", |b| b.iter(|| alarm.evaluate(black_box(&store), now)));
+    c.bench_function("alarm.evaluate (p99 over 5 minutes of data)", |b| {
+        b.iter(|| alarm.evaluate(black_box(&store), now))
+    });
 }
 
 criterion_group!(benches, bench);

@@ -458,6 +458,17 @@ impl CanaryJudge {
             strata.entry(t).or_default().new_errors = a.sum;
         }
         let strata: Vec<Stratum> = strata.into_values().collect();
+        // Copy the durations only when a latency look may be due: the
+        // counts bound the raw values the store keeps.
+        let count = |version: &str| {
+            store
+                .get(&self.key("Duration", version))
+                .map_or(0.0, |h| h.aggregate(self.start, now, false).count)
+        };
+        let smaller = count(&self.old_version).min(count(&self.new_version));
+        if (smaller as usize) < self.next_look() {
+            return self.judge_inner(&strata, None, smaller as usize);
+        }
         let durations = |version: &str| -> Vec<f64> {
             store
                 .get(&self.key("Duration", version))
@@ -475,6 +486,13 @@ impl CanaryJudge {
         self.judge_data(&strata, &old, &new)
     }
 
+    fn next_look(&self) -> usize {
+        self.config
+            .latency_min_samples
+            .max(1)
+            .saturating_mul(1usize << self.looks.min(60))
+    }
+
     /// Judges given data: every completed stratum since the start, in time
     /// order (each call passes them all; the ones seen before are not
     /// counted again), and the durations of each version so far.
@@ -485,6 +503,16 @@ impl CanaryJudge {
         strata: &[Stratum],
         old_durations: &[f64],
         new_durations: &[f64],
+    ) -> Judgement {
+        let smaller = old_durations.len().min(new_durations.len());
+        self.judge_inner(strata, Some((old_durations, new_durations)), smaller)
+    }
+
+    fn judge_inner(
+        &mut self,
+        strata: &[Stratum],
+        durations: Option<(&[f64], &[f64])>,
+        smaller: usize,
     ) -> Judgement {
         if let Some(f) = &self.failed {
             return f.clone();
@@ -501,13 +529,9 @@ impl CanaryJudge {
         self.consumed = strata.len();
         let errors = self.errors.clone();
         // Latency looks at min_samples × 2^k.
-        let smaller = old_durations.len().min(new_durations.len());
-        let next_look = self
-            .config
-            .latency_min_samples
-            .max(1)
-            .saturating_mul(1usize << self.looks.min(60));
-        if smaller >= next_look {
+        if let Some((old_durations, new_durations)) = durations
+            && smaller >= self.next_look()
+        {
             // Skip to the look this sample size reaches (several thresholds
             // may have been crossed between two calls: each is spent).
             while smaller
@@ -578,6 +602,14 @@ fn pct(errors: f64, requests: f64) -> String {
     }
 }
 
+fn prob(p: f64) -> String {
+    if p >= 0.001 {
+        format!("{p:.3}")
+    } else {
+        format!("{p:.1e}")
+    }
+}
+
 fn explain(
     verdict: Verdict,
     e: &ErrorTest,
@@ -640,13 +672,14 @@ fn explain(
             };
             let _ = write!(
                 s,
-                " Latency {what}: median {:.1} ms new against {:.1} ms old; Mann-Whitney z = {:.2}, one-sided p = {:.2e} at look {} (level {:.2e}), {} new and {} old durations.",
+                " Latency {what}: median {:.1} ms new against {:.1} ms old; Mann-Whitney of the new durations ÷ {} against the old: z = {:.2}, one-sided p = {} at look {} (level {}), {} new and {} old durations.",
                 l.new_median,
                 l.old_median,
+                c.latency_ratio,
                 l.z,
-                l.p_value,
+                prob(l.p_value),
                 l.looks,
-                l.alpha_at_look,
+                prob(l.alpha_at_look),
                 l.new_samples,
                 l.old_samples
             );

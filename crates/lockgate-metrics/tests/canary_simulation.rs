@@ -211,6 +211,7 @@ fn judges_from_the_store() {
                     "{}",
                     j.explanation
                 );
+                eprintln!("{}", j.explanation);
                 failed_at = Some(i);
                 break;
             }

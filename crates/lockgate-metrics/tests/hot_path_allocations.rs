@@ -50,10 +50,20 @@ fn counted(f: impl FnOnce()) -> usize {
 #[test]
 fn recording_does_not_allocate_in_the_steady_state() {
     // A short retention so that buckets expire and are recycled quickly.
-    let store = MetricStore::new(StoreConfig { retention_secs: 10, ..StoreConfig::default() });
-    let key = MetricKey::new("AWS/Lambda", "Duration").with_dimension("FunctionName", "f").with_dimension("Resource", "f:live");
+    let store = MetricStore::new(StoreConfig {
+        retention_secs: 10,
+        ..StoreConfig::default()
+    });
+    let key = MetricKey::new("AWS/Lambda", "Duration")
+        .with_dimension("FunctionName", "f")
+        .with_dimension("Resource", "f:live");
     let recorder = InvocationRecorder::new(&store, "f", Some("live"), "3").unwrap();
-    let outcome = Outcome { duration_ms: 12.0, error: false, throttled: false, cold: false };
+    let outcome = Outcome {
+        duration_ms: 12.0,
+        error: false,
+        throttled: false,
+        cold: false,
+    };
     let start = Timestamp::from_secs(1_800_000_000);
     // 100 values a second for 20 seconds: two retentions, so the ring of
     // buckets and their buffers have reached their steady size.
@@ -68,5 +78,8 @@ fn recording_does_not_allocate_in_the_steady_state() {
     };
     warm(&mut t, 2000);
     let n = counted(|| warm(&mut t, 3000));
-    assert_eq!(n, 0, "{n} allocations while recording 3 000 values and invocations over 30 seconds");
+    assert_eq!(
+        n, 0,
+        "{n} allocations while recording 3 000 values and invocations over 30 seconds"
+    );
 }
