@@ -976,6 +976,15 @@ impl Alarm {
         })
     }
 
+    /// When the period `now` is in completes: the next instant at which an
+    /// evaluation can see new data. An alarm loop that sleeps until then
+    /// (with the store's scale) reacts to a breach as soon as CloudWatch's
+    /// own period allows.
+    pub fn next_evaluation(&self, scale: crate::time::TimeScale, now: Timestamp) -> Timestamp {
+        let period_us = scale.secs_us(u64::from(self.definition.period_secs)).max(1);
+        now.align_down(period_us).plus_micros(period_us)
+    }
+
     /// What an evaluation at `now` finds, without changing the alarm.
     pub fn evaluation(&self, store: &MetricStore, now: Timestamp) -> Evaluation {
         let def = &self.definition;
@@ -1469,6 +1478,23 @@ mod tests {
                 .value,
             AlarmStateValue::Alarm
         );
+    }
+
+    #[test]
+    fn next_evaluation_is_the_end_of_the_current_period() {
+        let alarm = Alarm::new(definition(1, 1, "missing"), t(BASE));
+        assert_eq!(
+            alarm.next_evaluation(TimeScale::REAL, t("2026-12-02T10:00:10Z")),
+            t("2026-12-02T10:01:00Z")
+        );
+        assert_eq!(
+            alarm.next_evaluation(TimeScale::REAL, t("2026-12-02T10:01:00Z")),
+            t("2026-12-02T10:02:00Z")
+        );
+        let scale = TimeScale::new(60.0).unwrap();
+        let next = alarm.next_evaluation(scale, t(BASE));
+        assert_eq!(next.micros() % scale.secs_us(60), 0);
+        assert!(next > t(BASE) && next.micros() - t(BASE).micros() <= scale.secs_us(60));
     }
 
     #[test]

@@ -856,6 +856,27 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_recording_loses_nothing() {
+        let store = std::sync::Arc::new(MetricStore::new(StoreConfig::default()));
+        let k = MetricKey::new("N", "m");
+        let threads: Vec<_> = (0..4)
+            .map(|i| {
+                let (store, k) = (store.clone(), k.clone());
+                std::thread::spawn(move || {
+                    for j in 0..10_000 {
+                        store.record(&k, f64::from(i), t(j % 7)).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for th in threads {
+            th.join().unwrap();
+        }
+        let a = store.get(&k).unwrap().aggregate(t(0), t(7), false);
+        assert_eq!((a.count, a.sum), (40_000.0, 60_000.0));
+    }
+
+    #[test]
     fn limits() {
         let store = MetricStore::new(StoreConfig {
             max_metrics: 2,
