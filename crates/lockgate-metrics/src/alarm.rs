@@ -1204,7 +1204,7 @@ impl Alarm {
                     ));
                 }
                 if prev == AlarmStateValue::Alarm {
-                    let needed = n - m + 1;
+                    let needed = (n + 1).saturating_sub(m);
                     s.push_str(&format!(
                         " (minimum {} for ALARM -> OK transition).",
                         plural(needed, "datapoint", "datapoints")

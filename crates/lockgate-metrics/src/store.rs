@@ -690,9 +690,9 @@ fn add_value(d: &mut SeriesData, b: usize, value: f64, count: f64, config: &Stor
 /// statistics but no longer offer extended ones.
 fn shed_oldest_samples(d: &mut SeriesData, keep: usize, max: usize) {
     let mut i = 0;
-    while d.samples_total > max && i < d.buckets.len() && i != keep {
+    while d.samples_total > max && i < d.buckets.len() {
         let b = &mut d.buckets[i];
-        if b.raw_complete {
+        if i != keep && b.raw_complete {
             b.raw_complete = false;
             let samples = std::mem::take(&mut b.samples);
             release(d, samples);
@@ -874,6 +874,31 @@ mod tests {
         }
         let a = store.get(&k).unwrap().aggregate(t(0), t(7), false);
         assert_eq!((a.count, a.sum), (40_000.0, 60_000.0));
+    }
+
+    #[test]
+    fn writing_to_the_oldest_bucket_still_respects_the_series_cap() {
+        // 11 values fit; the 20 written later into the oldest bucket do not.
+        let store = MetricStore::new(StoreConfig {
+            max_samples_per_series: 12,
+            ..StoreConfig::default()
+        });
+        let k = MetricKey::new("N", "m");
+        store.record(&k, 1.0, t(0)).unwrap();
+        for s in 1..=5 {
+            store.record(&k, 1.0, t(s)).unwrap();
+            store.record(&k, 1.0, t(s)).unwrap();
+        }
+        // Out of order, into the oldest bucket: newer buckets give way.
+        for _ in 0..20 {
+            store.record(&k, 2.0, t(0)).unwrap();
+        }
+        let h = store.get(&k).unwrap();
+        let others: usize = (1..6)
+            .map(|s| h.aggregate(t(s), t(s + 1), true).samples.len())
+            .sum();
+        assert_eq!(others, 0);
+        assert_eq!(h.aggregate(t(0), t(6), false).count, 31.0);
     }
 
     #[test]
