@@ -65,7 +65,7 @@ fn bench(c: &mut Criterion) {
     .unwrap();
     let mut alarm = Alarm::new(def, t);
     let now = t;
-    c.bench_function("alarm.evaluate (p99 over 5 minutes of data)", |b| {
+    c.bench_function("alarm.evaluate (p99, 5 periods of dense data)", |b| {
         b.iter(|| alarm.evaluate(black_box(&store), now))
     });
 }
