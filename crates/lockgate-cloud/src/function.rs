@@ -204,14 +204,23 @@ impl Function {
             .count()
     }
 
-    fn metrics_key(&self) -> &str {
-        &self.metrics_key
+    /// Counts an invocation made as `req` asked.
+    fn count(&self, req: &InvokeRequest, event: Event) {
+        self.metrics.record_invocation(
+            &self.metrics_key,
+            (
+                &self.config.name,
+                &self.config.version,
+                req.qualifier.as_deref(),
+            ),
+            event,
+        );
     }
 
     /// Runs one invocation; function failures are outcomes, not errors.
     pub async fn invoke(&self, req: InvokeRequest) -> Result<InvokeOutcome, InvokeError> {
         let Ok(_permit) = self.limit.clone().try_acquire_owned() else {
-            self.metrics.record(self.metrics_key(), Event::Throttled);
+            self.count(&req, Event::Throttled);
             return Err(InvokeError::Throttled);
         };
         let request_id = random_uuid().to_string();
@@ -250,8 +259,8 @@ impl Function {
                             "RequestId: {request_id} Error: Runtime exited before asking for an event (GET /2018-06-01/runtime/invocation/next): {status}{output}"
                         ),
                     );
-                    self.metrics.record(
-                        self.metrics_key(),
+                    self.count(
+                        &req,
                         Event::Invoked {
                             duration_ms: 0.0,
                             error: true,
@@ -425,8 +434,8 @@ impl Function {
             }
             req.want_tail.then(|| tail.last(TAIL_RESULT))
         };
-        self.metrics.record(
-            self.metrics_key(),
+        self.count(
+            req,
             Event::Invoked {
                 duration_ms: duration.as_secs_f64() * 1000.0,
                 error,

@@ -36,10 +36,27 @@ struct Counters {
     durations: VecDeque<f64>,
 }
 
+/// Sees every invocation as it ends: the server feeds its CloudWatch-style
+/// metric store from it (what alarms and canary judgements read).
+pub trait InvocationObserver: Send + Sync {
+    /// `function` version `version` was invoked as `qualifier` (the alias
+    /// or version the caller named, `None` for the unqualified function).
+    fn observe(&self, function: &str, version: &str, qualifier: Option<&str>, event: Event);
+}
+
 /// Metrics of every function version, keyed by `name:version`.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Metrics {
     inner: Mutex<BTreeMap<String, Counters>>,
+    observer: std::sync::OnceLock<std::sync::Arc<dyn InvocationObserver>>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics")
+            .field("observed", &self.observer.get().is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// What happened to one invocation, for [`Metrics::record`].
@@ -59,6 +76,26 @@ pub enum Event {
 }
 
 impl Metrics {
+    /// Lets `observer` see every invocation from now on (once: answers
+    /// false when one is set already).
+    pub fn set_observer(&self, observer: std::sync::Arc<dyn InvocationObserver>) -> bool {
+        self.observer.set(observer).is_ok()
+    }
+
+    /// Counts one invocation of `function` version `version`, invoked as
+    /// `qualifier`, under `key` (`name:version`), and shows it to the observer.
+    pub fn record_invocation(
+        &self,
+        key: &str,
+        (function, version, qualifier): (&str, &str, Option<&str>),
+        event: Event,
+    ) {
+        self.record(key, event);
+        if let Some(o) = self.observer.get() {
+            o.observe(function, version, qualifier, event);
+        }
+    }
+
     /// Counts one event for `key` (`name:version`).
     pub fn record(&self, key: &str, event: Event) {
         let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());

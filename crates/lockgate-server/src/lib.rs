@@ -208,12 +208,15 @@ impl Server {
             ..RuntimeOptions::default()
         };
         let runtimes =
-            stage::Runtimes::new(&data_dir, &opts.gateway_host, runtime_opts, logs.clone());
+            stage::Runtimes::new(&data_dir, &opts.gateway_host, runtime_opts, logs.clone())
+                .with_time_scale(opts.clock.scale());
         let index = credentials.clone();
         let function_env: stage::FunctionEnv = Arc::new(move |stage: &StageRef| {
             let c = index.register_stage(stage.app.as_str(), stage.stage.as_str());
             BTreeMap::from([
                 ("AWS_ENDPOINT_URL_SSM".to_string(), api_url.clone()),
+                ("AWS_ENDPOINT_URL_CODEDEPLOY".to_string(), api_url.clone()),
+                ("AWS_ENDPOINT_URL_CLOUDWATCH".to_string(), api_url.clone()),
                 ("AWS_ACCESS_KEY_ID".to_string(), c.access_key_id),
                 ("AWS_SECRET_ACCESS_KEY".to_string(), c.secret_access_key),
                 ("AWS_SESSION_TOKEN".to_string(), c.session_token),

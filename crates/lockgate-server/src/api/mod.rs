@@ -14,6 +14,7 @@
 
 mod apps;
 mod artifacts;
+mod aws;
 mod deploys;
 mod health;
 mod logs;

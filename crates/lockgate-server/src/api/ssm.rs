@@ -38,6 +38,14 @@ pub(super) async fn ssm(State(s): S, req: Request) -> Response {
         headers,
         body: &body,
     };
+    // The other AWS APIs functions call share the endpoint, as their
+    // SDKs' endpoint variables may name one URL; the signature's scope
+    // says which service a request is for.
+    match super::aws::service_of(&signed).as_deref() {
+        Some("codedeploy") => return super::aws::codedeploy(&s, &signed),
+        Some("monitoring") => return super::aws::cloudwatch(&s, &signed).await,
+        _ => {}
+    }
     let r = s
         .ssm
         .handle_http(&s.credentials, &signed, chrono::Utc::now())

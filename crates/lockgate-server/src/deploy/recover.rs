@@ -48,7 +48,10 @@ impl Deployer {
                 .finish_rollout(
                     r.id,
                     RolloutStatus::Stopped,
-                    Some(message.clone()),
+                    Some(lockgate_store::RolloutFailure {
+                        code: "INTERNAL_ERROR".into(),
+                        message: message.clone(),
+                    }),
                     RolloutEvent::now("Rollback", Some(0.0), message),
                 )
                 .await?;

@@ -39,6 +39,8 @@ pub struct StageModel {
     pub rest_stages: BTreeMap<String, Vec<String>>,
     /// HTTP API physical IDs.
     pub http_apis: Vec<String>,
+    /// Alarms to evaluate on the stage's metrics: (name, resolved properties).
+    pub alarms: Vec<(String, Value)>,
     /// Things that were left out, for the deploy's report.
     pub warnings: Vec<String>,
 }
@@ -218,6 +220,13 @@ impl<'a> StageBuilder<'a> {
     /// Records an HTTP API (for local URLs of outputs).
     pub fn add_http_api(&mut self, api: &str) {
         self.model.http_apis.push(api.to_string());
+    }
+
+    /// Adds an alarm evaluated on the stage's metrics.
+    pub fn add_alarm(&mut self, name: &str, properties: &Value) {
+        self.model
+            .alarms
+            .push((name.to_string(), properties.clone()));
     }
 
     /// Adds a scheduled target.

@@ -122,15 +122,38 @@ pub trait Traffic: Send + Sync {
 /// Why a rollout did not finish.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RolloutError {
-    /// A hook, an alarm or a judgement failed it.
+    /// A lifecycle hook failed, or did not report in time.
+    #[error("{0}")]
+    Hook(String),
+    /// An alarm of the deployment group went to ALARM.
+    #[error("{0}")]
+    Alarm(String),
+    /// The canary judgement found the new version worse than the old.
+    #[error("{0}")]
+    Judgement(String),
+    /// The deployment could not run as configured.
     #[error("{0}")]
     Failed(String),
-    /// An operator stopped it.
+    /// An operator stopped it (abort, rollback).
     #[error("{0}")]
     Stopped(String),
     /// Moving traffic or recording it failed.
     #[error("{0}")]
     Internal(String),
+}
+
+impl RolloutError {
+    /// CodeDeploy's `errorInformation.code` for it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RolloutError::Hook(_) => "HOOK_EXECUTION_FAILURE",
+            RolloutError::Alarm(_) => "ALARM_ACTIVE",
+            RolloutError::Judgement(_) => "CANARY_ANALYSIS_FAILURE",
+            RolloutError::Failed(_) => "DEPLOYMENT_FAILURE",
+            RolloutError::Stopped(_) => "MANUAL_STOP",
+            RolloutError::Internal(_) => "INTERNAL_ERROR",
+        }
+    }
 }
 
 impl From<RolloutError> for ProviderError {

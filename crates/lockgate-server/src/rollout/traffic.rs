@@ -11,16 +11,23 @@ use lockgate_cloud::InvokeRequest;
 use lockgate_engine::ProviderError;
 use lockgate_store::{
     AliasName, AliasRouting, AliasSpec, DeploymentId, FunctionName, NewRollout, ResourceState,
-    RolloutEvent, RolloutId, RolloutStatus, StackRef, StageRef,
+    RolloutEvent, RolloutFailure, RolloutId, RolloutStatus, StackRef, StageRef,
 };
 use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 
+use lockgate_metrics::Timestamp;
+use lockgate_metrics::canary::{CanaryConfig, CanaryJudge, Verdict};
+
 use super::config::DeploymentConfig;
+use crate::stage::metrics::StageMetrics;
 use super::service::{Control, HookStatus, Rollouts, Shifting};
 use super::{RolloutError, Shift, ShiftRequest, Traffic, Waited, deployment_id, strategy_for};
 use crate::resources::StageCtx;
 use crate::resources::context::store_error;
+
+/// How often the canary judgement looks (real time).
+const JUDGE_EVERY: Duration = Duration::from_millis(250);
 
 /// Rollouts of one stack deployment.
 pub struct StageTraffic {
@@ -54,6 +61,31 @@ impl StageTraffic {
 /// What a deployment group says about a shift.
 struct Group {
     config: DeploymentConfig,
+    /// The alarms that stop it (`AlarmConfiguration`, when enabled).
+    alarms: Vec<String>,
+}
+
+/// The tag that opts a function into the statistical canary judgement.
+pub const CANARY_ANALYSIS_TAG: &str = "lockgate:canary-analysis";
+
+/// Whether the function `name` of the stack opted into the canary
+/// judgement: its `Tags` hold `lockgate:canary-analysis` = `on` (or `true`).
+fn judged(live: &[ResourceState], name: &str) -> bool {
+    let on = |v: &Value| {
+        v.as_str()
+            .is_some_and(|s| matches!(s.to_ascii_lowercase().as_str(), "on" | "true" | "enabled"))
+    };
+    live.iter()
+        .filter(|r| r.resource_type == "AWS::Lambda::Function" && r.physical_id.as_deref() == Some(name))
+        .filter_map(|r| r.properties.get("Tags"))
+        .any(|tags| match tags {
+            Value::Array(list) => list.iter().any(|t| {
+                t.get("Key").and_then(Value::as_str) == Some(CANARY_ANALYSIS_TAG)
+                    && t.get("Value").is_some_and(on)
+            }),
+            Value::Object(m) => m.get(CANARY_ANALYSIS_TAG).is_some_and(on),
+            _ => false,
+        })
 }
 
 /// The deployment group `name` among the stack's resources, and its
@@ -69,6 +101,21 @@ fn group_of(live: &[ResourceState], name: Option<&str>) -> Result<Group, Rollout
     let config_name = group
         .and_then(|g| g.properties.get("DeploymentConfigName"))
         .and_then(Value::as_str);
+    let alarm_config = group.and_then(|g| g.properties.get("AlarmConfiguration"));
+    let enabled = alarm_config
+        .and_then(|a| a.get("Enabled"))
+        .is_none_or(|e| e.as_bool() != Some(false) && e.as_str() != Some("false"));
+    let alarms: Vec<String> = if enabled {
+        alarm_config
+            .and_then(|a| a.get("Alarms"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.get("Name").and_then(Value::as_str).map(str::to_string))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let config = match config_name {
         None => DeploymentConfig::all_at_once(),
         Some(n) => match DeploymentConfig::predefined(n) {
@@ -92,7 +139,7 @@ fn group_of(live: &[ResourceState], name: Option<&str>) -> Result<Group, Rollout
             }
         },
     };
-    Ok(Group { config })
+    Ok(Group { config, alarms })
 }
 
 #[async_trait]
@@ -124,7 +171,20 @@ impl Traffic for StageTraffic {
             .await
             .map_err(store_error)?;
         let control = self.rollouts.register(rollout.id);
+        let judge = (honour && judged(&live, &req.function)).then(|| {
+            Mutex::new(CanaryJudge::new(
+                CanaryConfig::default(),
+                &req.function,
+                &req.alias,
+                &req.from.to_string(),
+                &req.to.to_string(),
+                Timestamp::now(),
+            ))
+        });
         let shift = StageShift {
+            metrics: self.rollouts.stages.metrics(&stage.stage),
+            alarms: if honour { group.alarms.clone() } else { Vec::new() },
+            judge,
             rollouts: self.rollouts.clone(),
             stage: stage.stage.clone(),
             function,
@@ -194,7 +254,10 @@ impl Traffic for StageTraffic {
                     .finish_rollout(
                         rollout.id,
                         status,
-                        Some(e.to_string()),
+                        Some(RolloutFailure {
+                            code: e.code().into(),
+                            message: e.to_string(),
+                        }),
                         RolloutEvent::now("Rollback", Some(0.0), message.clone()),
                     )
                     .await
@@ -221,6 +284,12 @@ impl Traffic for StageTraffic {
 /// A running shift of one alias.
 struct StageShift {
     rollouts: Arc<Rollouts>,
+    /// The stage's metrics and alarms.
+    metrics: Arc<StageMetrics>,
+    /// The deployment group's alarms.
+    alarms: Vec<String>,
+    /// The canary judgement, when the function asked for it.
+    judge: Option<Mutex<CanaryJudge>>,
     stage: StageRef,
     function: FunctionName,
     alias: AliasName,
@@ -271,7 +340,16 @@ impl StageShift {
         if honour && let Some(hook) = self.request.before_hook.clone() {
             self.hook(Hook::Before, &hook).await?;
         }
+        if !self.alarms.is_empty() {
+            let (_, unknown) = self.metrics.breaching(&self.alarms, Timestamp::now());
+            if let Some(name) = unknown.first() {
+                return Err(RolloutError::Failed(format!(
+                    "the deployment group names alarm `{name}`, which does not exist in this stage"
+                )));
+            }
+        }
         strategy.run(self).await?;
+        self.watch().await?;
         if honour && let Some(hook) = self.request.after_hook.clone() {
             self.hook(Hook::After, &hook).await?;
         }
@@ -310,6 +388,47 @@ impl StageShift {
         *self.weight.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Fails when an alarm of the deployment group is in ALARM or the
+    /// canary judgement finds a regression.
+    async fn watch(&self) -> Result<(), RolloutError> {
+        let now = Timestamp::now();
+        if !self.alarms.is_empty() {
+            let (breaching, _) = self.metrics.breaching(&self.alarms, now);
+            if let Some((name, reason)) = breaching.into_iter().next() {
+                let message = format!("alarm {name} went to ALARM: {reason}");
+                self.record("Alarm", None, &message).await?;
+                return Err(RolloutError::Alarm(message));
+            }
+        }
+        if let Some(judge) = &self.judge {
+            let judgement = judge
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .judge(&self.metrics.store, now);
+            if judgement.verdict == Verdict::Fail {
+                let message = format!("canary judgement: {}", judgement.explanation);
+                self.record("Judgement", None, &message).await?;
+                return Err(RolloutError::Judgement(message));
+            }
+        }
+        Ok(())
+    }
+
+    /// When the next watch is due: the next complete alarm period, or soon
+    /// for the canary judgement.
+    fn next_watch(&self, deadline: tokio::time::Instant) -> tokio::time::Instant {
+        let now = Timestamp::now();
+        let mut wake = deadline;
+        if let Some(next) = self.metrics.next_evaluation(&self.alarms, now) {
+            let micros = u64::try_from(next.0.saturating_sub(now.0)).unwrap_or(0);
+            wake = wake.min(tokio::time::Instant::now() + Duration::from_micros(micros));
+        }
+        if self.judge.is_some() {
+            wake = wake.min(tokio::time::Instant::now() + JUDGE_EVERY);
+        }
+        wake
+    }
+
     /// Fails at once when an operator aborted.
     fn check_control(&self) -> Result<(), RolloutError> {
         match &*self.control.borrow() {
@@ -346,7 +465,7 @@ impl StageShift {
             },
         );
         let timeout = self.rollouts.clock.real(self.rollouts.hook_timeout);
-        let fail = |why: String| RolloutError::Failed(format!("{event} hook {function} {why}"));
+        let fail = |why: String| RolloutError::Hook(format!("{event} hook {function} {why}"));
         let mut report = report;
         let mut control = self.control.clone();
         let deadline = tokio::time::sleep(timeout);
@@ -474,13 +593,18 @@ impl Shift for StageShift {
         let deadline = tokio::time::Instant::now() + real;
         let mut control = self.control.clone();
         loop {
+            self.watch().await?;
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(Waited::Elapsed);
+            }
+            let wake = self.next_watch(deadline);
             tokio::select! {
-                () = tokio::time::sleep_until(deadline) => return Ok(Waited::Elapsed),
+                () = tokio::time::sleep_until(wake) => {}
                 changed = control.changed() => {
                     if changed.is_err() {
-                        // The controls went away: wait the period out.
-                        tokio::time::sleep_until(deadline).await;
-                        return Ok(Waited::Elapsed);
+                        // The controls went away: nobody can promote or abort.
+                        tokio::time::sleep_until(wake).await;
+                        continue;
                     }
                     let now = control.borrow_and_update().clone();
                     match now {

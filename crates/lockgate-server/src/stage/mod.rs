@@ -3,6 +3,7 @@
 //! types' `realize`, its schedules, and direct traffic changes (an alias's
 //! weights moved in place during a rollout).
 
+pub mod metrics;
 mod runtime;
 pub(crate) mod schedules;
 
@@ -255,6 +256,11 @@ impl Stages {
                 shifting.remove(&key(stage));
             }
         }
+    }
+
+    /// A stage's metrics and alarms.
+    pub fn metrics(&self, stage: &StageRef) -> Arc<metrics::StageMetrics> {
+        self.runtimes.metrics(&key(stage))
     }
 
     /// The URL of a stage that runs.

@@ -22,6 +22,8 @@ struct StageRuntime {
     model: StageModel,
 }
 
+use super::metrics::StageMetrics;
+
 /// Every stage's runtime.
 pub struct Runtimes {
     stages: Mutex<HashMap<String, StageRuntime>>,
@@ -33,6 +35,10 @@ pub struct Runtimes {
     logs: Arc<LogHub>,
     /// Also receives every log line (`lockgate local` prints them).
     echo: Option<lockgate_cloud::LogSink>,
+    /// Each stage's metrics and alarms (they outlive its clouds).
+    metrics: std::sync::Mutex<HashMap<String, Arc<StageMetrics>>>,
+    /// How fast metric periods run.
+    time_scale: f64,
 }
 
 impl Runtimes {
@@ -51,7 +57,25 @@ impl Runtimes {
             opts,
             logs,
             echo: None,
+            metrics: Default::default(),
+            time_scale: 1.0,
         }
+    }
+
+    /// Metric periods (and alarm evaluation) run `scale` times faster.
+    pub fn with_time_scale(mut self, scale: f64) -> Self {
+        self.time_scale = scale;
+        self
+    }
+
+    /// A stage's metrics and alarms (made on first use).
+    pub fn metrics(&self, key: &str) -> Arc<StageMetrics> {
+        self.metrics
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key.to_string())
+            .or_insert_with(|| Arc::new(StageMetrics::new(self.time_scale)))
+            .clone()
     }
 
     /// Gateways bind exactly `port` (0: any free one) and fail when it is taken.
@@ -109,13 +133,20 @@ impl Runtimes {
     pub async fn run(&self, key: &str, model: StageModel) -> Result<String, CloudError> {
         let log = self.logs.stage(key);
         let echo = self.echo.clone();
+        let metrics = self.metrics(key);
+        let mut model = model;
+        let alarm_warnings = metrics.set_alarms(&model.alarms);
+        model.warnings.extend(alarm_warnings);
+        let emf = metrics.clone();
         let sink: lockgate_cloud::LogSink =
             Arc::new(move |l: &lockgate_cloud::logs::LogLine<'_>| {
                 log.push(l.function, l.line);
+                emf.log_line(l.function, l.line);
                 if let Some(echo) = &echo {
                     echo(l);
                 }
             });
+        let observer: Arc<dyn lockgate_cloud::metrics::InvocationObserver> = metrics;
         let mut stages = self.stages.lock().await;
         if let Some(current) = stages.get_mut(key) {
             let old = current.gateway.cloud();
@@ -125,12 +156,15 @@ impl Runtimes {
                 sink.clone(),
                 Some(&old),
             )?;
+            // The metrics carry over from the old cloud, with their observer.
+            cloud.metrics().set_observer(observer);
             current.gateway.swap_with_sink(cloud.clone(), sink);
             old.retire(Some(&cloud));
             current.model = model;
             return Ok(format!("http://{}", current.gateway.addr()));
         }
         let cloud = Cloud::new(model.cloud.clone(), self.opts.clone(), sink.clone())?;
+        cloud.metrics().set_observer(observer);
         if let Some(port) = self.fixed_port {
             let gateway =
                 Gateway::start(cloud.clone(), &format!("{}:{port}", self.host), sink).await?;
