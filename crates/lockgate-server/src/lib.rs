@@ -273,6 +273,14 @@ impl Server {
         stage::schedules::sync(&shared).await;
         let (shutdown, rx) = watch::channel(false);
         let router = api::router(shared.clone());
+        // No Nagle delay: a client's second request on a kept-alive
+        // connection (a deploy after its upload check) would otherwise wait
+        // for a delayed ACK (~40 ms) before each streamed line.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::warn!("cannot set TCP_NODELAY on an API connection: {e}");
+            }
+        });
         let task = tokio::spawn(async move {
             let mut rx = rx;
             let _ = axum::serve(listener, router)

@@ -8,7 +8,9 @@
 //! - `lockgate plan` (CLI wall time: package, transform, change set);
 //! - `lockgate deploy` (CLI wall time: plan + apply + commit + swap);
 //! - deploy → new code answering on the stage URL (polled over HTTP);
-//! - the server's own elapsed time for the deploy.
+//! - the server's own elapsed time for the deploy;
+//! - `lockgate deploy` again with nothing changed (CLI wall: the code
+//!   checked against what the server holds, the plan, no apply).
 //!
 //! The anchor is CloudFormation: 30–90 s for such an update on AWS.
 //!
@@ -158,6 +160,7 @@ fn main() {
     }
 
     let (mut plan, mut deploy, mut answer, mut server_ms) = (vec![], vec![], vec![], vec![]);
+    let mut unchanged = vec![];
     for round in 1..=rounds {
         let word = format!("v{round}");
         write_function(&app, 3, &word);
@@ -201,23 +204,39 @@ fn main() {
             );
         }
         answer.push(t.elapsed().as_secs_f64() * 1e3);
+
+        let t = Instant::now();
+        let out = lockgate(&url, &data, &app)
+            .args([
+                "deploy", "--stage", "dev", "--app", "bench", "--output", "json",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        unchanged.push(t.elapsed().as_secs_f64() * 1e3);
     }
     let _ = server.kill();
     let _ = server.wait();
 
     let anchor_low = 30_000.0;
     let anchor_high = 90_000.0;
-    let (p, d, a, s) = (
+    let (p, d, a, s, u) = (
         median(&mut plan),
         median(&mut deploy),
         median(&mut answer),
         median(&mut server_ms),
+        median(&mut unchanged),
     );
     println!("change to one function in a {changes}-resource stack, {rounds} rounds (medians):");
     println!("  lockgate plan (CLI wall)              {p:8.1} ms");
     println!("  lockgate deploy (CLI wall)            {d:8.1} ms");
     println!("  server: plan + apply + commit + swap  {s:8.1} ms");
     println!("  deploy start -> new code answering    {a:8.1} ms");
+    println!("  lockgate deploy, nothing changed      {u:8.1} ms");
     println!(
         "  vs CloudFormation update (30-90 s):    {:.0}x to {:.0}x faster",
         anchor_low / a,
