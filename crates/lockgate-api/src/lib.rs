@@ -33,6 +33,7 @@
 
 mod artifacts;
 mod deploy;
+mod deployments;
 mod error;
 mod logs;
 mod params;
@@ -43,6 +44,9 @@ pub use artifacts::{ArtifactStored, MissingArtifacts, MissingArtifactsRequest};
 pub use deploy::{
     Action, Change, DeployRequest, DeployResult, DeployStreamItem, Evaluation, Plan, ProgressEvent,
     PropertyChange, Recreation, Replacement, RolloutStep, StackOutput,
+};
+pub use deployments::{
+    Deployment, DeploymentAction, DeploymentsQuery, ErrorInformation, StopRequest, TimelineEvent,
 };
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use logs::{LogLine, LogsQuery};

@@ -68,6 +68,12 @@ fn types() -> BTreeMap<&'static str, Value> {
         ParameterVersion,
         Parameter,
         DeletedParameter,
+        RolloutStep,
+        Deployment,
+        ErrorInformation,
+        TimelineEvent,
+        StopRequest,
+        DeploymentAction,
     ]
 }
 
@@ -430,6 +436,41 @@ const OPERATIONS: &[Operation] = &[
         None,
         Some("DeletedParameter"),
     ),
+    (
+        "GET",
+        "/v1/apps/{app}/stages/{stage}/deployments",
+        Some("DeploymentsQuery"),
+        None,
+        Some("[Deployment]"),
+    ),
+    (
+        "GET",
+        "/v1/deployments/{id}",
+        None,
+        None,
+        Some("Deployment"),
+    ),
+    (
+        "POST",
+        "/v1/deployments/{id}/promote",
+        None,
+        None,
+        Some("DeploymentAction"),
+    ),
+    (
+        "POST",
+        "/v1/deployments/{id}/abort",
+        None,
+        Some("StopRequest"),
+        Some("DeploymentAction"),
+    ),
+    (
+        "POST",
+        "/v1/apps/{app}/stages/{stage}/functions/{function}/rollback",
+        None,
+        Some("StopRequest"),
+        Some("DeploymentAction"),
+    ),
     ("POST", "/", None, None, None),
 ];
 
@@ -439,6 +480,7 @@ fn query_type(name: &str) -> Value {
         "LogsQuery" => schema_for!(api::LogsQuery),
         "ListParametersQuery" => schema_for!(api::ListParametersQuery),
         "GetParameterQuery" => schema_for!(api::GetParameterQuery),
+        "DeploymentsQuery" => schema_for!(api::DeploymentsQuery),
         other => panic!("no query type {other}"),
     };
     serde_json::to_value(s).unwrap()

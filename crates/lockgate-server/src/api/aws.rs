@@ -63,7 +63,12 @@ pub(super) fn codedeploy(s: &Shared, request: &SignedRequest<'_>) -> Response {
     let body: Value = match serde_json::from_slice(request.body) {
         Ok(v) => v,
         Err(e) => {
-            return aws_error(400, "SerializationException", &format!("request body: {e}"), JSON);
+            return aws_error(
+                400,
+                "SerializationException",
+                &format!("request body: {e}"),
+                JSON,
+            );
         }
     };
     let text = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or("");

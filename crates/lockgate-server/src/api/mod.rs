@@ -15,6 +15,7 @@
 mod apps;
 mod artifacts;
 mod aws;
+mod deployments;
 mod deploys;
 mod health;
 mod logs;
@@ -123,6 +124,20 @@ fn table() -> Vec<Entry> {
             "POST",
             "/v1/apps/{app}/stages/{stage}/schedules/{rule}/run",
             schedules::run,
+        ),
+        // Releases (alias traffic shifts).
+        at(
+            "GET",
+            "/v1/apps/{app}/stages/{stage}/deployments",
+            deployments::list,
+        ),
+        at("GET", "/v1/deployments/{id}", deployments::show),
+        at("POST", "/v1/deployments/{id}/promote", deployments::promote),
+        at("POST", "/v1/deployments/{id}/abort", deployments::abort),
+        at(
+            "POST",
+            "/v1/apps/{app}/stages/{stage}/functions/{function}/rollback",
+            deployments::rollback,
         ),
         // Logs.
         at("GET", "/v1/apps/{app}/stages/{stage}/logs", logs::all),

@@ -46,7 +46,11 @@ impl Clock {
         if self.scale == 1.0 {
             text
         } else {
-            format!("{text} ({} at time scale {})", human(self.real(d)), self.scale)
+            format!(
+                "{text} ({} at time scale {})",
+                human(self.real(d)),
+                self.scale
+            )
         }
     }
 }
@@ -70,9 +74,16 @@ mod tests {
     fn scaled_time_and_how_it_reads() {
         let c = Clock::new(60.0).unwrap();
         assert_eq!(c.real(Duration::from_secs(300)), Duration::from_secs(5));
-        assert_eq!(c.describe(Duration::from_secs(300)), "5 min (5 s at time scale 60)");
+        assert_eq!(
+            c.describe(Duration::from_secs(300)),
+            "5 min (5 s at time scale 60)"
+        );
         assert_eq!(Clock::default().describe(Duration::from_secs(60)), "1 min");
-        assert!(Clock::new(0.5).unwrap_err().contains("expected a number from 1"));
+        assert!(
+            Clock::new(0.5)
+                .unwrap_err()
+                .contains("expected a number from 1")
+        );
         assert!(Clock::new(f64::NAN).is_err());
     }
 }

@@ -151,14 +151,23 @@ mod tests {
     #[test]
     fn every_predefined_lambda_configuration_with_or_without_prefix() {
         for (name, routing) in [
-            ("CodeDeployDefault.LambdaAllAtOnce", TrafficRouting::AllAtOnce),
+            (
+                "CodeDeployDefault.LambdaAllAtOnce",
+                TrafficRouting::AllAtOnce,
+            ),
             ("AllAtOnce", TrafficRouting::AllAtOnce),
             ("Canary10Percent5Minutes", canary(10.0, 5)),
-            ("CodeDeployDefault.LambdaCanary10Percent10Minutes", canary(10.0, 10)),
+            (
+                "CodeDeployDefault.LambdaCanary10Percent10Minutes",
+                canary(10.0, 10),
+            ),
             ("LambdaCanary10Percent15Minutes", canary(10.0, 15)),
             ("Canary10Percent30Minutes", canary(10.0, 30)),
             ("Linear10PercentEvery1Minute", linear(10.0, 1)),
-            ("CodeDeployDefault.LambdaLinear10PercentEvery2Minutes", linear(10.0, 2)),
+            (
+                "CodeDeployDefault.LambdaLinear10PercentEvery2Minutes",
+                linear(10.0, 2),
+            ),
             ("Linear10PercentEvery3Minutes", linear(10.0, 3)),
             ("Linear10PercentEvery10Minutes", linear(10.0, 10)),
         ] {

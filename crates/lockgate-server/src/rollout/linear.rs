@@ -32,7 +32,10 @@ impl Strategy for Linear {
         let mut share = self.percent.min(100.0);
         while share < 100.0 {
             shift
-                .set_weight(share / 100.0, &format!("{share}% of traffic to version {to}"))
+                .set_weight(
+                    share / 100.0,
+                    &format!("{share}% of traffic to version {to}"),
+                )
                 .await?;
             if shift.wait(self.interval).await? == Waited::Promoted {
                 return shift

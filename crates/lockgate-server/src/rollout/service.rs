@@ -79,7 +79,12 @@ pub struct Rollouts {
 
 impl Rollouts {
     /// The rollouts of a server.
-    pub fn new(store: Arc<dyn Store>, stages: Arc<Stages>, clock: Clock, shifting: Shifting) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        stages: Arc<Stages>,
+        clock: Clock,
+        shifting: Shifting,
+    ) -> Self {
         Rollouts {
             store,
             stages,

@@ -20,11 +20,11 @@ use lockgate_metrics::Timestamp;
 use lockgate_metrics::canary::{CanaryConfig, CanaryJudge, Verdict};
 
 use super::config::DeploymentConfig;
-use crate::stage::metrics::StageMetrics;
 use super::service::{Control, HookStatus, Rollouts, Shifting};
 use super::{RolloutError, Shift, ShiftRequest, Traffic, Waited, deployment_id, strategy_for};
 use crate::resources::StageCtx;
 use crate::resources::context::store_error;
+use crate::stage::metrics::StageMetrics;
 
 /// How often the canary judgement looks (real time).
 const JUDGE_EVERY: Duration = Duration::from_millis(250);
@@ -76,7 +76,9 @@ fn judged(live: &[ResourceState], name: &str) -> bool {
             .is_some_and(|s| matches!(s.to_ascii_lowercase().as_str(), "on" | "true" | "enabled"))
     };
     live.iter()
-        .filter(|r| r.resource_type == "AWS::Lambda::Function" && r.physical_id.as_deref() == Some(name))
+        .filter(|r| {
+            r.resource_type == "AWS::Lambda::Function" && r.physical_id.as_deref() == Some(name)
+        })
         .filter_map(|r| r.properties.get("Tags"))
         .any(|tags| match tags {
             Value::Array(list) => list.iter().any(|t| {
@@ -183,7 +185,11 @@ impl Traffic for StageTraffic {
         });
         let shift = StageShift {
             metrics: self.rollouts.stages.metrics(&stage.stage),
-            alarms: if honour { group.alarms.clone() } else { Vec::new() },
+            alarms: if honour {
+                group.alarms.clone()
+            } else {
+                Vec::new()
+            },
             judge,
             rollouts: self.rollouts.clone(),
             stage: stage.stage.clone(),
@@ -215,9 +221,7 @@ impl Traffic for StageTraffic {
                 }
             ),
         );
-        let outcome = shift
-            .run(stage, &live, strategy.as_ref(), honour)
-            .await;
+        let outcome = shift.run(stage, &live, strategy.as_ref(), honour).await;
         self.rollouts.unregister(rollout.id);
         let alias_key = format!("{}:{}", shift.request.function, shift.request.alias);
         match outcome {
@@ -373,7 +377,12 @@ impl StageShift {
     }
 
     /// Records and reports a step of the timeline.
-    async fn record(&self, kind: &str, weight: Option<f64>, message: &str) -> Result<(), RolloutError> {
+    async fn record(
+        &self,
+        kind: &str,
+        weight: Option<f64>,
+        message: &str,
+    ) -> Result<(), RolloutError> {
         self.rollouts
             .store
             .record_rollout(self.rollout, RolloutEvent::now(kind, weight, message))
@@ -442,9 +451,14 @@ impl StageShift {
     /// `PutLifecycleEventHookExecutionStatus` (within the hook timeout).
     async fn hook(&self, which: Hook, function: &str) -> Result<(), RolloutError> {
         let event = which.event();
-        let cloud = self.rollouts.stages.cloud(&self.stage).await.ok_or_else(|| {
-            RolloutError::Internal(format!("{event} hook {function}: the stage does not run"))
-        })?;
+        let cloud = self
+            .rollouts
+            .stages
+            .cloud(&self.stage)
+            .await
+            .ok_or_else(|| {
+                RolloutError::Internal(format!("{event} hook {function}: the stage does not run"))
+            })?;
         let (execution, report) = self.rollouts.expect_hook(&self.stage, &self.id);
         self.record(
             event,

@@ -75,7 +75,11 @@ impl StageMetrics {
 
     /// Evaluates the named alarms at `now`; answers those in ALARM with
     /// their state reason, and the names that are not alarms of the stage.
-    pub fn breaching(&self, names: &[String], now: Timestamp) -> (Vec<(String, String)>, Vec<String>) {
+    pub fn breaching(
+        &self,
+        names: &[String],
+        now: Timestamp,
+    ) -> (Vec<(String, String)>, Vec<String>) {
         let mut alarms = self.alarms.lock().unwrap_or_else(|e| e.into_inner());
         let mut breaching = Vec::new();
         let mut unknown = Vec::new();
@@ -115,8 +119,16 @@ impl StageMetrics {
             .collect()
     }
 
-    fn recorder(&self, function: &str, version: &str, qualifier: Option<&str>) -> Option<InvocationRecorder> {
-        let key = (format!("{function}:{version}"), qualifier.map(str::to_string));
+    fn recorder(
+        &self,
+        function: &str,
+        version: &str,
+        qualifier: Option<&str>,
+    ) -> Option<InvocationRecorder> {
+        let key = (
+            format!("{function}:{version}"),
+            qualifier.map(str::to_string),
+        );
         if let Some(r) = self
             .recorders
             .read()

@@ -36,8 +36,11 @@ impl ResourceType for Alarm {
                 .unwrap_or_else(|| cx.stage.physical_name(cx.id(), 255))
         });
         // As CloudWatch's PutMetricAlarm: a definition it cannot evaluate is refused.
-        lockgate_metrics::AlarmDefinition::from_cfn_properties(&name, &serde_json::Value::Object(p.map().clone()))
-            .map_err(|e| ProviderError::invalid(e.to_string()))?;
+        lockgate_metrics::AlarmDefinition::from_cfn_properties(
+            &name,
+            &serde_json::Value::Object(p.map().clone()),
+        )
+        .map_err(|e| ProviderError::invalid(e.to_string()))?;
         Ok(Physical {
             attributes: object(
                 json!({"Arn": cx.stage.arn("cloudwatch", &format!("alarm:{name}"))}),
