@@ -213,12 +213,28 @@ fn all_structure_errors_at_once() {
     let text = "Foo: 1\nResources:\n  A:\n    Typo: X\n  B:\n    Type: AWS::SQS::Queue\n    Properties: {P: !If [Missing, 1, 2]}\n";
     assert_eq!(
         codes(&fail(text, &[])),
-        [
-            "unknown-section",
-            "missing-type",
-            "unknown-attribute",
-            "unknown-condition"
-        ]
+        ["unknown-section", "missing-type", "unknown-condition"]
+    );
+}
+
+#[test]
+fn unknown_resource_attributes_are_warnings() {
+    let text = "Resources:
+  A:
+    Type: AWS::SQS::Queue
+    Description: a queue
+    Dependson: B
+  B:
+    Type: AWS::SQS::Queue
+";
+    let t = ok(text, &[]);
+    assert_eq!(codes(&t.warnings), ["unknown-attribute"]);
+    assert_eq!(
+        t.warnings.0[0]
+            .help
+            .as_deref()
+            .map(|h| h.starts_with("did you mean `DependsOn`?")),
+        Some(true)
     );
 }
 
@@ -254,6 +270,10 @@ fn rendered(text: &str, overrides: &[&str]) -> String {
     fail(text, overrides).render_plain(80)
 }
 
+fn rendered_warnings(text: &str, overrides: &[&str]) -> String {
+    ok(text, overrides).warnings.render_plain(80)
+}
+
 #[test]
 fn snapshot_unknown_reference() {
     insta::assert_snapshot!(rendered(
@@ -264,8 +284,16 @@ fn snapshot_unknown_reference() {
 
 #[test]
 fn snapshot_duplicate_key() {
-    insta::assert_snapshot!(rendered(
-        "Resources:\n  A:\n    Type: AWS::SQS::Queue\n  A:\n    Type: AWS::SQS::Queue\n",
+    insta::assert_snapshot!(rendered_warnings(
+        "Resources:\n  A:\n    Type: AWS::SQS::Queue\n  A:\n    Type: AWS::SNS::Topic\n",
+        &[]
+    ));
+}
+
+#[test]
+fn snapshot_unknown_attribute_warning() {
+    insta::assert_snapshot!(rendered_warnings(
+        "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n    Propertes:\n      BucketName: x\n",
         &[]
     ));
 }
