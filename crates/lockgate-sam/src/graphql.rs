@@ -213,8 +213,8 @@ fn as_bool(v: &Value) -> Option<bool> {
     match v {
         Value::Bool(b) => Some(*b),
         Value::Number(n) => match n.as_f64() {
-            Some(x) if x == 1.0 => Some(true),
-            Some(x) if x == 0.0 => Some(false),
+            Some(1.0) => Some(true),
+            Some(0.0) => Some(false),
             _ => None,
         },
         Value::String(s) => match s.to_ascii_lowercase().as_str() {
@@ -269,11 +269,8 @@ fn first_error(v: &Value, s: &S, loc: &mut Vec<String>) -> bool {
                     None => {}
                     Some(Value::Null) if *required => return true,
                     Some(Value::Null) => {}
-                    Some(x) => {
-                        if first_error(x, fs, loc) {
-                            return true;
-                        }
-                    }
+                    Some(x) if first_error(x, fs, loc) => return true,
+                    Some(_) => {}
                 }
                 loc.pop();
             }
@@ -478,7 +475,7 @@ pub fn translate(
     );
     let logging = set(props.get("Logging"));
     let mut role = None;
-    if !(logging.and_then(as_bool) == Some(false)) {
+    if logging.and_then(as_bool) != Some(false) {
         let mut log_config = Map::new();
         let given = logging.filter(|l| l.is_object());
         if let Some(v) = given.and_then(|l| truthy(l.get("ExcludeVerboseContent"))) {
@@ -885,13 +882,16 @@ pub fn translate(
     Ok(api.out)
 }
 
+/// The config property an authorizer sets (`LambdaAuthorizerConfig`, …) and its value.
+type AuthorizerConfig = (&'static str, Map<String, Value>);
+
 /// `_validate_and_extract_authorizer_config`: the config property an
 /// authorizer sets and its value.
 fn authorizer_config(
     logical_id: &str,
     auth: &Map<String, Value>,
     index: Option<usize>,
-) -> Result<Option<(&'static str, Map<String, Value>)>, ErrorItem> {
+) -> Result<Option<AuthorizerConfig>, ErrorItem> {
     let keys = auth.values().filter(|v| !v.is_null()).count();
     if keys > 2 {
         let path = match index {

@@ -202,8 +202,8 @@ pub fn parse(file_name: &str, text: &str) -> Result<Document, ParseError> {
 /// first bad byte, with the line and column of where it sits.
 pub fn parse_bytes(file_name: &str, bytes: &[u8]) -> Result<Document, ParseError> {
     let decoded = match bytes {
-        [0xFF, 0xFE, 0, 0, rest @ ..] => decode_units(rest, 4, u32::from_le_bytes),
-        [0, 0, 0xFE, 0xFF, rest @ ..] => decode_units(rest, 4, u32::from_be_bytes),
+        [0xFF, 0xFE, 0, 0, rest @ ..] => decode_utf32(rest, u32::from_le_bytes),
+        [0, 0, 0xFE, 0xFF, rest @ ..] => decode_utf32(rest, u32::from_be_bytes),
         [0xFF, 0xFE, rest @ ..] => decode_utf16(rest, u16::from_le_bytes),
         [0xFE, 0xFF, rest @ ..] => decode_utf16(rest, u16::from_be_bytes),
         _ => None,
@@ -238,7 +238,7 @@ pub fn parse_bytes(file_name: &str, bytes: &[u8]) -> Result<Document, ParseError
 }
 
 fn decode_utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Option<String> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return None;
     }
     let units = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]]));
@@ -247,8 +247,8 @@ fn decode_utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Option<String> {
         .ok()
 }
 
-fn decode_units(bytes: &[u8], size: usize, unit: fn([u8; 4]) -> u32) -> Option<String> {
-    if bytes.len() % size != 0 {
+fn decode_utf32(bytes: &[u8], unit: fn([u8; 4]) -> u32) -> Option<String> {
+    if !bytes.len().is_multiple_of(4) {
         return None;
     }
     bytes
