@@ -18,7 +18,7 @@ use crate::props::{self, Check, Prop, p};
 
 const TYPE: &str = "AWS::Serverless::Application";
 
-const SPEC: &[Prop] = &[
+pub(crate) const SPEC: &[Prop] = &[
     p("Location", true, Check::StrOrMap),
     p("TemplateUrl", false, Check::Str),
     p("Parameters", false, Check::Map),

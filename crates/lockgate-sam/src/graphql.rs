@@ -16,7 +16,7 @@ use crate::props::{self, Check, Prop, p, pass};
 
 const TYPE: &str = "AWS::Serverless::GraphQLApi";
 
-const SPEC: &[Prop] = &[
+pub(crate) const SPEC: &[Prop] = &[
     pass("Name", false),
     p("Tags", false, Check::Map),
     pass("XrayEnabled", false),

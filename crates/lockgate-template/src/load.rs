@@ -611,10 +611,24 @@ fn run_sam(value: &Value, opts: &LoadOptions) -> Result<Value, Vec<lockgate_sam:
     lockgate_sam::transform(value, &t).map_err(|e| e.errors)
 }
 
+/// "did you mean …?" for a SAM property the transform does not know
+/// (`property Runtme not defined for resource of type AWS::Serverless::Function`).
+#[cfg(feature = "sam")]
+fn property_hint(message: &str) -> Option<String> {
+    let rest = message.split_once("property ")?.1;
+    let (name, ty) = rest.split_once(" not defined for resource of type ")?;
+    let known = lockgate_sam::props::known_properties(ty.trim_end_matches('.'))?;
+    crate::suggest::did_you_mean(name, &known)
+}
+
 #[cfg(feature = "sam")]
 fn sam_diag(doc: &Document, item: lockgate_sam::ErrorItem) -> Diagnostic {
     let message = item.to_string();
     let d = Diagnostic::new("sam-transform", message.clone());
+    let d = match property_hint(&message) {
+        Some(h) => d.with_help(h),
+        None => d,
+    };
     let resources = doc.value().get("Resources").and_then(Value::as_object);
     if let (Some(id), Some(resources)) = (item.logical_id(), resources) {
         // The resource as written, or the one that generated `id` (`FnRole`, `FnMyEvent`, …).

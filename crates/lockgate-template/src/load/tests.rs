@@ -457,3 +457,11 @@ fn an_allowed_pattern_that_cannot_compile_is_a_warning_naming_the_parameter() {
         ["invalid-parameter-value"]
     );
 }
+
+#[test]
+fn a_near_miss_sam_property_gets_a_suggestion() {
+    let text = "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      InlineCode: x\n      Handler: a.b\n      Runtme: python3.12\n";
+    let d = fail(text, &[]);
+    assert_eq!(codes(&d), ["sam-transform"]);
+    assert_eq!(d.0[0].help.as_deref(), Some("did you mean `Runtime`?"));
+}
