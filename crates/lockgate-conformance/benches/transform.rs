@@ -10,13 +10,17 @@
 //! rounds alternate with the translator's (the Python side is a child
 //! process that runs a pass on request), so both see the same machine
 //! load; the table reports medians over rounds, per template, and the ratio.
+//!
+//! `BENCH_SKIP_ADDED=1` leaves out the cases of the types brought into scope
+//! after the manifest (GraphQLApi, Application: `in_added_scope`), to compare
+//! with figures measured before they were transformed.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use lockgate_conformance::{corpus_dir, corpus_options, load_manifest, skipped};
+use lockgate_conformance::{corpus_dir, corpus_options, in_added_scope, load_manifest, skipped};
 
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(|a, b| a.total_cmp(b));
@@ -41,11 +45,15 @@ fn main() {
     let mut paths: Vec<PathBuf> = Vec::new();
     let mut texts: Vec<(String, String)> = Vec::new();
     let opts = corpus_options();
+    let skip_added = std::env::var_os("BENCH_SKIP_ADDED").is_some_and(|v| v == "1");
     for case in cases.iter().filter(|c| c.expect_ok && !skipped(&c.name)) {
         let path = dir.join("input").join(format!("{}.yaml", case.name));
         let text = std::fs::read_to_string(&path).expect("input file");
-        let ok = lockgate_template::parse(&case.name, &text)
-            .ok()
+        let doc = lockgate_template::parse(&case.name, &text).ok();
+        if skip_added && doc.as_ref().is_some_and(|d| in_added_scope(d.value())) {
+            continue;
+        }
+        let ok = doc
             .and_then(|d| lockgate_sam::transform(&d.to_json(), &opts).ok())
             .is_some();
         if ok {

@@ -29,3 +29,30 @@ fn sam_translator_corpus_meets_the_bar() {
         inside.err_rate()
     );
 }
+
+/// `AWS::Serverless::GraphQLApi` and `AWS::Serverless::Application` came
+/// into scope after the manifest was made: every case that uses them (and
+/// nothing else out of the manifest's scope) matches — `ok` cases pass,
+/// `error` cases are rejected.
+#[test]
+fn graphql_apis_and_applications_match_the_translator() {
+    let dir = corpus_dir();
+    let results = run_all(&dir, None).expect("the corpus manifest is readable");
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for (case, outcome) in &results {
+        let input = dir.join("input").join(format!("{}.yaml", case.name));
+        let text = std::fs::read_to_string(&input).expect("input");
+        let doc = lockgate_template::parse(&case.name, &text).expect("parses");
+        if !lockgate_conformance::in_added_scope(doc.value()) {
+            continue;
+        }
+        assert!(case.in_scope, "{} should be in scope", case.name);
+        checked += 1;
+        if !outcome.is_success() {
+            failures.push(format!("{}: {outcome:?}", case.name));
+        }
+    }
+    assert!(checked >= 35, "only {checked} cases use the added types");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

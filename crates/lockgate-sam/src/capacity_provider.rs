@@ -10,7 +10,7 @@ use crate::props::{self, Check, Prop, strict};
 
 const TYPE: &str = "AWS::Serverless::CapacityProvider";
 
-const SPEC: &[Prop] = &[
+pub(crate) const SPEC: &[Prop] = &[
     strict("CapacityProviderName", false, Check::StrOrMap),
     strict("VpcConfig", true, Check::Map),
     strict("OperatorRole", false, Check::StrOrMap),

@@ -141,6 +141,8 @@ pub struct Ctx {
     pub mappings: Map<String, Value>,
     /// Conditions the transform adds to the output's `Conditions` section.
     pub new_conditions: Map<String, Value>,
+    /// What the Serverless Application Repository said of each application.
+    pub applications: crate::application::Applications,
 }
 
 /// Alias kept short for the error list type.
@@ -179,6 +181,7 @@ impl Ctx {
             shared_usage_plan: Default::default(),
             mappings: Map::new(),
             new_conditions: Map::new(),
+            applications: Default::default(),
         }
     }
 

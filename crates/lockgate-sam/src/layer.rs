@@ -8,7 +8,7 @@ use crate::function::{code, resource_attributes};
 use crate::intrinsics::is_intrinsic;
 use crate::props::{self, Check, Prop, p};
 
-const SPEC: &[Prop] = &[
+pub(crate) const SPEC: &[Prop] = &[
     p("LayerName", false, Check::StrOrMap),
     p("Description", false, Check::Str),
     p("PublishLambdaVersion", false, Check::Bool),

@@ -19,6 +19,9 @@
 //!   invoke configs, push and pull events) and connectors.
 //! - `layer.rs`, `table.rs`, `capacity_provider.rs`, `state_machine/`:
 //!   `LayerVersion`, `SimpleTable`, `CapacityProvider`, `StateMachine`.
+//! - `application.rs`: `AWS::Serverless::Application` (nested stacks) and the
+//!   Serverless Application Repository plugin, over a [`ServerlessRepo`].
+//! - `graphql.rs`: `AWS::Serverless::GraphQLApi` (AppSync).
 //! - `api/rest`: `AWS::Serverless::Api`, the implicit `ServerlessRestApi`,
 //!   Swagger/OpenAPI editing, `Api` events.
 //! - `api/http`: `AWS::Serverless::HttpApi`, the implicit `ServerlessHttpApi`,
@@ -26,11 +29,13 @@
 //! - `api/domain`, `api/usage_plan`: custom domains (REST and HTTP) and usage plans.
 
 pub mod api;
+pub mod application;
 pub mod capacity_provider;
 pub mod ctx;
 pub mod error;
 pub mod function;
 pub mod globals;
+pub mod graphql;
 pub mod ids;
 pub mod intrinsics;
 pub mod layer;
@@ -41,6 +46,7 @@ mod translate;
 
 use serde_json::{Map, Value};
 
+pub use application::{RepoError, RepoTemplate, ServerlessRepo, TemplateStatus};
 pub use ctx::{Ctx, Resource};
 pub use error::{ErrorItem, TransformError};
 
@@ -48,7 +54,7 @@ pub use error::{ErrorItem, TransformError};
 pub const SAM_TRANSFORM: &str = "AWS::Serverless-2016-10-31";
 
 /// What the caller knows about the deployment the template is for.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TransformOptions {
     /// The region, e.g. `us-east-1`; resolves `AWS::Region` where the translator resolves it.
     pub region: String,
@@ -60,6 +66,24 @@ pub struct TransformOptions {
     pub parameter_values: Map<String, Value>,
     /// Managed policy name → ARN, for `Policies: [AWSLambdaRole]` style entries.
     pub managed_policy_map: Map<String, Value>,
+    /// The Serverless Application Repository, for `AWS::Serverless::Application`s
+    /// whose `Location` names an `ApplicationId` and `SemanticVersion`. `None`
+    /// (the default): there is no network access to AWS, and each such
+    /// application is refused with a message saying so.
+    pub serverless_repo: Option<std::sync::Arc<dyn ServerlessRepo>>,
+}
+
+impl std::fmt::Debug for TransformOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransformOptions")
+            .field("region", &self.region)
+            .field("partition", &self.partition)
+            .field("account_id", &self.account_id)
+            .field("parameter_values", &self.parameter_values)
+            .field("managed_policy_map", &self.managed_policy_map)
+            .field("serverless_repo", &self.serverless_repo.is_some())
+            .finish()
+    }
 }
 
 impl Default for TransformOptions {
@@ -74,6 +98,7 @@ impl Default for TransformOptions {
             account_id: None,
             parameter_values: Map::new(),
             managed_policy_map,
+            serverless_repo: None,
         }
     }
 }

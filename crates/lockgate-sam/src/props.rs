@@ -233,3 +233,21 @@ pub fn expect_event_map<'a>(
 pub fn intrinsic(v: &Value) -> bool {
     is_intrinsic(v)
 }
+
+/// The properties the transform knows for a SAM resource type, for "did
+/// you mean …?" when a template names one it does not.
+pub fn known_properties(resource_type: &str) -> Option<Vec<&'static str>> {
+    let spec: &[Prop] = match resource_type {
+        "AWS::Serverless::Function" => crate::function::SPEC,
+        "AWS::Serverless::Api" => crate::api::rest::generator::SPEC,
+        "AWS::Serverless::HttpApi" => crate::api::http::generator::SPEC,
+        "AWS::Serverless::SimpleTable" => crate::table::SPEC,
+        "AWS::Serverless::LayerVersion" => crate::layer::SPEC,
+        "AWS::Serverless::StateMachine" => crate::state_machine::SPEC,
+        "AWS::Serverless::CapacityProvider" => crate::capacity_provider::SPEC,
+        "AWS::Serverless::Application" => crate::application::SPEC,
+        "AWS::Serverless::GraphQLApi" => crate::graphql::SPEC,
+        _ => return None,
+    };
+    Some(spec.iter().map(|p| p.name).collect())
+}

@@ -8,7 +8,7 @@ use crate::function::{ordered, resource_attributes, user_tags};
 use crate::ids::truthy;
 use crate::props::{self, Check, Prop, p, pass};
 
-const SPEC: &[Prop] = &[
+pub(crate) const SPEC: &[Prop] = &[
     pass("PointInTimeRecoverySpecification", false),
     p("PrimaryKey", false, Check::MapOfStr),
     p("ProvisionedThroughput", false, Check::Any),

@@ -152,6 +152,7 @@ pub fn run(input: &Value, opts: &TransformOptions) -> Result<Value, TransformErr
     let mut ctx = Ctx::new(opts.clone(), params, template.clone());
 
     // before_transform_template plugins, in the translator's order.
+    crate::application::before_translate(&mut ctx).map_err(fail)?;
     api::rest::before_translate(&mut ctx).map_err(TransformError::new)?;
     api::http::before_translate(&mut ctx).map_err(TransformError::new)?;
     crate::globals::apply(&mut ctx.template).map_err(fail)?;
@@ -185,6 +186,17 @@ pub fn run(input: &Value, opts: &TransformOptions) -> Result<Value, TransformErr
             match out.get_mut("Resources") {
                 Some(Value::Object(res)) => {
                     function::connectors::translate(&ctx, &logical_id, &resource, res)
+                }
+                _ => Ok(Vec::new()),
+            }
+        } else if rtype == "AWS::Serverless::GraphQLApi" {
+            match (
+                basic_checks(&logical_id, &resource),
+                out.get_mut("Resources"),
+            ) {
+                (Err(e), _) => Err(e),
+                (Ok(()), Some(Value::Object(res))) => {
+                    crate::graphql::translate(&ctx, &logical_id, &resource, res)
                 }
                 _ => Ok(Vec::new()),
             }
@@ -243,6 +255,7 @@ pub fn run(input: &Value, opts: &TransformOptions) -> Result<Value, TransformErr
     if !errors.is_empty() {
         return Err(TransformError::new(errors));
     }
+    crate::application::after_translate(&ctx).map_err(fail)?;
     let mut out = Value::Object(out);
     resolve_depends_on(&mut out, &ctx.changed_logical_ids);
     intrinsics::resolve_resource_id_refs(&mut out, &ctx.changed_logical_ids);
@@ -286,12 +299,33 @@ fn resources_to_iterate(template: &Map<String, Value>) -> Vec<String> {
         .collect()
 }
 
+/// The checks every SAM resource gets before its own translation.
+fn basic_checks(logical_id: &str, resource: &Value) -> Result<(), ErrorItem> {
+    if !logical_id.chars().all(|c| c.is_ascii_alphanumeric()) || logical_id.is_empty() {
+        return Err(ErrorItem::resource(
+            logical_id,
+            "Logical ids must be alphanumeric.",
+        ));
+    }
+    if resource
+        .get("Properties")
+        .is_some_and(|p| !p.is_object() && !p.is_null())
+    {
+        return Err(ErrorItem::resource(
+            logical_id,
+            "Properties of a resource must be an object.",
+        ));
+    }
+    Ok(())
+}
+
 fn translate_one(
     ctx: &mut Ctx,
     logical_id: &str,
     rtype: &str,
     resource: &Value,
 ) -> Result<Vec<Resource>, ErrorItem> {
+    basic_checks(logical_id, resource)?;
     if !logical_id.chars().all(|c| c.is_ascii_alphanumeric()) || logical_id.is_empty() {
         return Err(ErrorItem::resource(
             logical_id,
@@ -322,6 +356,7 @@ fn translate_one(
         "AWS::Serverless::CapacityProvider" => {
             crate::capacity_provider::translate(ctx, logical_id, resource)
         }
+        "AWS::Serverless::Application" => crate::application::translate(ctx, logical_id, resource),
         other => Err(ErrorItem::resource(
             logical_id,
             format!("Resource type {other} is not supported by this transform."),

@@ -24,6 +24,9 @@ pub struct Diagnostic {
     pub src: Option<NamedSource>,
     /// Errors make a template invalid; warnings do not.
     pub severity: Severity,
+    /// Other places that belong to the problem (a duplicate key's first
+    /// occurrence, …), each with its label.
+    pub related: Vec<(Span, String)>,
 }
 
 /// How serious a diagnostic is.
@@ -48,6 +51,7 @@ impl Diagnostic {
             help: None,
             src: None,
             severity: Severity::Error,
+            related: Vec::new(),
         }
     }
 
@@ -126,7 +130,7 @@ impl Diagnostic {
 
     /// As a JSON object (for `--output json`).
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
+        let mut v = serde_json::json!({
             "code": self.code,
             "message": self.message,
             "file": self.file(),
@@ -138,7 +142,21 @@ impl Diagnostic {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
             },
-        })
+        });
+        // Only when there are any, so the shape of other diagnostics stays as it was.
+        if !self.related.is_empty()
+            && let Some(m) = v.as_object_mut()
+        {
+            let related: Vec<serde_json::Value> = self
+                .related
+                .iter()
+                .map(|(span, label)| {
+                    serde_json::json!({"line": span.line, "column": span.column, "label": label})
+                })
+                .collect();
+            m.insert("related".into(), serde_json::Value::Array(related));
+        }
+        v
     }
 }
 
@@ -178,9 +196,17 @@ impl miette::Diagnostic for Diagnostic {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
         let span = self.span?;
         self.src.as_ref()?;
-        Some(Box::new(std::iter::once(
-            miette::LabeledSpan::new_with_span(Some(self.label.clone()), span),
-        )))
+        let related = self
+            .related
+            .iter()
+            .map(|(s, l)| miette::LabeledSpan::new_with_span(Some(l.clone()), *s));
+        Some(Box::new(
+            std::iter::once(miette::LabeledSpan::new_with_span(
+                Some(self.label.clone()),
+                span,
+            ))
+            .chain(related),
+        ))
     }
 }
 
@@ -195,6 +221,7 @@ impl From<crate::document::ParseError> for Diagnostic {
             help: e.help,
             src: Some(e.src),
             severity: Severity::Error,
+            related: Vec::new(),
         }
     }
 }
@@ -206,7 +233,11 @@ impl From<crate::document::ParseError> for Diagnostic {
 pub const CODES: &[(&str, &str)] = &[
     (
         "syntax",
-        "the file is not well-formed YAML or JSON (or uses an unknown tag, a duplicate key, …)",
+        "the file is not well-formed YAML or JSON, or not UTF-8 (or uses an unknown tag, several documents, …)",
+    ),
+    (
+        "duplicate-key",
+        "(warning) a key is given twice in one mapping; the later value is used",
     ),
     ("not-a-mapping", "the template is not a mapping of sections"),
     (
@@ -226,6 +257,18 @@ pub const CODES: &[(&str, &str)] = &[
         "more than 200 parameters are declared",
     ),
     (
+        "too-many-resources",
+        "more than 500 resources (after the SAM transform), CloudFormation's quota per stack",
+    ),
+    (
+        "too-many-outputs",
+        "more than 200 outputs, CloudFormation's quota per stack",
+    ),
+    (
+        "too-many-mappings",
+        "more than 200 mappings, CloudFormation's quota per stack",
+    ),
+    (
         "invalid-name",
         "a parameter, resource or output name is not alphanumeric",
     ),
@@ -233,6 +276,10 @@ pub const CODES: &[(&str, &str)] = &[
     (
         "unknown-parameter",
         "(warning) a value was given for a parameter the template does not declare",
+    ),
+    (
+        "invalid-pattern",
+        "(warning) a parameter's `AllowedPattern` cannot be compiled, so values are not checked against it",
     ),
     (
         "invalid-parameter-value",
@@ -262,7 +309,7 @@ pub const CODES: &[(&str, &str)] = &[
     ),
     (
         "unknown-attribute",
-        "a resource or output has an attribute CloudFormation does not know",
+        "(warning for resources) a resource or output has an attribute CloudFormation does not know",
     ),
     (
         "invalid-policy",
@@ -281,6 +328,22 @@ pub const CODES: &[(&str, &str)] = &[
     (
         "unknown-reference",
         "`Ref`, `Fn::GetAtt` or a `Fn::Sub` variable names nothing declared",
+    ),
+    (
+        "unsupported-attribute",
+        "`Fn::GetAtt` asks for an attribute the resource's type does not have",
+    ),
+    (
+        "missing-artifact",
+        "(warning) a local path (`CodeUri`, `DefinitionUri`, …) names nothing beside the template",
+    ),
+    (
+        "invalid-artifact",
+        "an `AWS::Include` file cannot be read, or is not YAML or JSON",
+    ),
+    (
+        "unsupported-locally",
+        "(warning) something Lockgate cannot run on this machine (a container-image function)",
     ),
     (
         "unknown-dependency",
@@ -323,6 +386,9 @@ fn label_for(code: &str) -> &'static str {
         "unknown-reference" | "unknown-dependency" => "not defined in this template",
         "unknown-condition" => "no such condition",
         "unknown-section" | "unknown-attribute" | "unknown-parameter" => "not known",
+        "unsupported-attribute" => "no such attribute",
+        "missing-artifact" => "not found",
+        "duplicate-key" => "used",
         "missing-type" | "missing-value" => "declared here",
         "invalid-parameter" | "invalid-parameter-value" | "missing-parameter-value" => {
             "this parameter"

@@ -2,8 +2,9 @@
 
 use serde_json::Value;
 
+use crate::diag::Diagnostic;
 use crate::span::{NamedSource, PathSeg, SourceFile, Span, SpanNode};
-use crate::yaml::parse_yaml;
+use crate::yaml::{DuplicateKey, parse_yaml};
 
 /// A parsed template document (YAML or JSON) with source positions.
 #[derive(Debug, Clone)]
@@ -12,6 +13,7 @@ pub struct Document {
     value: Value,
     spans: SpanNode,
     json: bool,
+    warnings: Vec<Diagnostic>,
 }
 
 impl Document {
@@ -65,6 +67,32 @@ impl Document {
     pub fn spans(&self) -> &SpanNode {
         &self.spans
     }
+
+    /// What the parser accepted but is worth knowing (`duplicate-key`: a key
+    /// given twice in one mapping, the later value kept).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+}
+
+fn duplicate_warning(source: &SourceFile, d: &DuplicateKey) -> Diagnostic {
+    let mut w = Diagnostic::new(
+        "duplicate-key",
+        format!(
+            "`{}` is given twice in this mapping: the later value (line {}) is used, the one at line {} is ignored",
+            d.key, d.later.line, d.first.line
+        ),
+    )
+    .warning()
+    .with_label("used")
+    .with_help(format!(
+        "SAM CLI and CloudFormation keep the later value too; remove the one at line {}, column {}",
+        d.first.line, d.first.column
+    ));
+    w.span = Some(d.later);
+    w.src = Some(source.named_source());
+    w.related = vec![(d.first, "ignored".to_string())];
+    w
 }
 
 /// A document that could not be read.
@@ -151,18 +179,82 @@ pub fn parse(file_name: &str, text: &str) -> Result<Document, ParseError> {
     };
     let json = body.trim_start().starts_with('{');
     match parse_yaml(body, base) {
-        Ok((value, spans)) => Ok(Document {
+        Ok(parsed) => Ok(Document {
+            warnings: parsed
+                .duplicates
+                .iter()
+                .map(|d| duplicate_warning(&source, d))
+                .collect(),
             source,
-            value,
-            spans,
+            value: parsed.value,
+            spans: parsed.spans,
             json,
         }),
-        Err(e) if json && !e.message.starts_with("duplicate key") => {
-            Err(json_error(&source, body, base)
-                .unwrap_or_else(|| ParseError::new(&source, e.message, e.span, e.help)))
-        }
+        Err(e) if json => Err(json_error(&source, body, base)
+            .unwrap_or_else(|| ParseError::new(&source, e.message, e.span, e.help))),
         Err(e) => Err(ParseError::new(&source, e.message, e.span, e.help)),
     }
+}
+
+/// Parses a template given as bytes: UTF-8 (a byte-order mark is skipped),
+/// or UTF-16 / UTF-32 with a byte-order mark (as PyYAML reads them). Bytes
+/// that are not UTF-8 are a [`ParseError`] naming the byte offset of the
+/// first bad byte, with the line and column of where it sits.
+pub fn parse_bytes(file_name: &str, bytes: &[u8]) -> Result<Document, ParseError> {
+    let decoded = match bytes {
+        [0xFF, 0xFE, 0, 0, rest @ ..] => decode_utf32(rest, u32::from_le_bytes),
+        [0, 0, 0xFE, 0xFF, rest @ ..] => decode_utf32(rest, u32::from_be_bytes),
+        [0xFF, 0xFE, rest @ ..] => decode_utf16(rest, u16::from_le_bytes),
+        [0xFE, 0xFF, rest @ ..] => decode_utf16(rest, u16::from_be_bytes),
+        _ => None,
+    };
+    if let Some(text) = decoded {
+        return parse(file_name, &text);
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse(file_name, text),
+        Err(e) => {
+            let at = e.valid_up_to();
+            let lossy = String::from_utf8_lossy(bytes);
+            let source = SourceFile::new(file_name, &lossy);
+            let bad = bytes.get(at).copied().unwrap_or(0);
+            let span = source.span_at(at, 1);
+            Err(ParseError {
+                file: file_name.to_string(),
+                message: format!(
+                    "the template is not UTF-8 text: byte 0x{bad:02X} at byte offset {at} (line {}, column {}) is not valid UTF-8",
+                    span.line, span.column
+                ),
+                span,
+                label: "not UTF-8",
+                src: source.named_source(),
+                help: Some(
+                    "save the file as UTF-8 (CloudFormation and SAM CLI read templates as UTF-8)"
+                        .into(),
+                ),
+            })
+        }
+    }
+}
+
+fn decode_utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Option<String> {
+    if !bytes.len().is_multiple_of(2) {
+        return None;
+    }
+    let units = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]]));
+    char::decode_utf16(units)
+        .collect::<Result<String, _>>()
+        .ok()
+}
+
+fn decode_utf32(bytes: &[u8], unit: fn([u8; 4]) -> u32) -> Option<String> {
+    if !bytes.len().is_multiple_of(4) {
+        return None;
+    }
+    bytes
+        .chunks_exact(4)
+        .map(|c| char::from_u32(unit([c[0], c[1], c[2], c[3]])))
+        .collect()
 }
 
 /// A JSON-worded error from serde_json, when serde_json rejects the text too.

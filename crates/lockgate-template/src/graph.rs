@@ -104,10 +104,14 @@ impl DependencyGraph {
 struct Builder<'a> {
     index: &'a HashMap<String, usize>,
     params: &'a HashSet<String>,
+    /// Resource types by logical ID.
+    types: HashMap<&'a str, &'a str>,
+    /// Every name a `Ref` may use, for suggestions.
+    names: Vec<&'a str>,
     errors: Vec<GraphError>,
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
     fn err(&mut self, code: &'static str, path: &[PathSeg], message: String, help: &str) {
         self.errors.push(GraphError {
             code,
@@ -163,14 +167,51 @@ impl Builder<'_> {
         if let Some(&i) = self.index.get(name) {
             out.push(i);
         } else if !self.params.contains(name) && !PSEUDO_PARAMETERS.contains(&name) {
+            let help = crate::suggest::help_for(
+                name,
+                &self.names,
+                "expected the logical ID of a resource or parameter, or a pseudo parameter such as AWS::Region",
+            );
             self.err_on(
                 name,
                 "unknown-reference",
                 path,
-                format!("`{name}` is not a parameter, pseudo parameter or resource of this template"),
-                "expected the logical ID of a resource or parameter, or a pseudo parameter such as AWS::Region",
+                format!(
+                    "`{name}` is not a parameter, pseudo parameter or resource of this template"
+                ),
+                &help,
             );
         }
+    }
+
+    /// Refuses `resource.attribute` when the resource's type is known not to have it.
+    fn attribute(&mut self, resource: &str, attribute: &str, subject: &str, path: &[PathSeg]) {
+        let Some(ty) = self.types.get(resource).copied() else {
+            return;
+        };
+        if crate::attributes::has_attribute(ty, attribute) != Some(false) {
+            return;
+        }
+        let valid = crate::attributes::getatt_attributes(ty).unwrap_or(&[]);
+        let expected = if ty == "AWS::CloudFormation::Stack" {
+            "expected Outputs.NAME, the name of an output of the nested stack".to_string()
+        } else if valid.is_empty() {
+            format!("{ty} has no attributes: use `Ref` for its name or ID")
+        } else {
+            format!("expected one of: {}", valid.join(", "))
+        };
+        let help = crate::suggest::help_for(attribute, valid, &expected);
+        self.err_on(
+            subject,
+            "unsupported-attribute",
+            path,
+            format!("resource `{resource}` ({ty}) does not support attribute type `{attribute}` in Fn::GetAtt"),
+            &help,
+        );
+    }
+
+    fn resource_names(&self) -> Vec<&'a str> {
+        self.index.keys().map(String::as_str).collect()
     }
 
     fn intrinsic(
@@ -191,25 +232,37 @@ impl Builder<'_> {
                 ),
             },
             "Fn::GetAtt" => {
-                let target = match arg {
-                    Value::String(s) => s.split_once('.').map(|(r, _)| r),
+                let (target, attr) = match arg {
+                    Value::String(s) => match s.split_once('.') {
+                        Some((r, a)) => (Some(r), Some(a)),
+                        None => (None, None),
+                    },
                     Value::Array(items) if items.len() == 2 => {
                         path.push(PathSeg::Index(1));
                         self.walk(&items[1], path, out);
                         path.pop();
-                        items[0].as_str()
+                        (items[0].as_str(), items[1].as_str())
                     }
-                    _ => None,
+                    _ => (None, None),
                 };
                 match target {
-                    Some(t) if self.index.contains_key(t) => out.push(self.index[t]),
-                    Some(t) => self.err_on(
-                        t,
-                        "unknown-reference",
-                        path,
-                        format!("`Fn::GetAtt` refers to `{t}`, which is not a resource of this template"),
-                        "expected the logical ID of a resource",
-                    ),
+                    Some(t) if self.index.contains_key(t) => {
+                        out.push(self.index[t]);
+                        if let Some(a) = attr {
+                            self.attribute(t, a, a, path);
+                        }
+                    }
+                    Some(t) => {
+                        let names = self.resource_names();
+                        let help = crate::suggest::help_for(t, &names, "expected the logical ID of a resource");
+                        self.err_on(
+                            t,
+                            "unknown-reference",
+                            path,
+                            format!("`Fn::GetAtt` refers to `{t}`, which is not a resource of this template"),
+                            &help,
+                        );
+                    }
                     None => self.err(
                         "invalid-argument",
                         path,
@@ -245,17 +298,24 @@ impl Builder<'_> {
                     if let Some(&i) = self.index.get(var) {
                         out.push(i);
                     } else if self.params.contains(var) || PSEUDO_PARAMETERS.contains(&var) {
-                    } else if let Some((res, _)) = var.split_once('.')
+                    } else if let Some((res, attr)) = var.split_once('.')
                         && let Some(&i) = self.index.get(res)
                     {
                         out.push(i);
+                        self.attribute(res, attr, &format!("${{{var}}}"), path);
                     } else {
+                        let head = var.split_once('.').map_or(var, |(r, _)| r);
+                        let help = crate::suggest::help_for(
+                            head,
+                            &self.names,
+                            "expected ${Name}, ${Resource.Attribute}, a name from the variable map, or ${!Literal} for literal text",
+                        );
                         self.err_on(
                             &format!("${{{var}}}"),
                             "unknown-reference",
                             path,
                             format!("`${{{var}}}` in `Fn::Sub` is not a parameter, pseudo parameter, resource or resource attribute"),
-                            "expected ${Name}, ${Resource.Attribute}, a name from the variable map, or ${!Literal} for literal text",
+                            &help,
                         );
                     }
                 }
@@ -282,9 +342,21 @@ pub fn build_graph(
         .enumerate()
         .map(|(i, id)| (id.clone(), i))
         .collect();
+    let types: HashMap<&str, &str> = resources
+        .iter()
+        .filter_map(|(id, r)| Some((id.as_str(), r.get("Type")?.as_str()?)))
+        .collect();
+    let names: Vec<&str> = ids
+        .iter()
+        .map(String::as_str)
+        .chain(params.iter().map(String::as_str))
+        .chain(PSEUDO_PARAMETERS.iter().copied())
+        .collect();
     let mut b = Builder {
         index: &index,
         params,
+        types,
+        names,
         errors: Vec::new(),
     };
     let mut deps: Vec<Vec<usize>> = Vec::with_capacity(ids.len());
@@ -311,14 +383,27 @@ pub fn build_graph(
                             }
                             match t.as_str() {
                                 Some(name) if index.contains_key(name) => out.push(index[name]),
-                                Some(name) => b.err_on(
-                                    name,
-                                    "unknown-dependency",
+                                Some(name) => {
+                                    let names = b.resource_names();
+                                    let help = crate::suggest::help_for(
+                                        name,
+                                        &names,
+                                        "expected the logical ID of a resource",
+                                    );
+                                    b.err_on(
+                                        name,
+                                        "unknown-dependency",
+                                        &path,
+                                        format!("`DependsOn` names `{name}`, which is not a resource of this template"),
+                                        &help,
+                                    );
+                                }
+                                None => b.err(
+                                    "invalid-argument",
                                     &path,
-                                    format!("`DependsOn` names `{name}`, which is not a resource of this template"),
-                                    "expected the logical ID of a resource",
+                                    "`DependsOn` must be a resource name or a list of them".into(),
+                                    "expected DependsOn: LogicalId or [LogicalId, …]",
                                 ),
-                                None => b.err("invalid-argument", &path, "`DependsOn` must be a resource name or a list of them".into(), "expected DependsOn: LogicalId or [LogicalId, …]"),
                             }
                             if i.is_some() {
                                 path.pop();

@@ -18,25 +18,29 @@
 //!   only after deployment stays symbolic (planning).
 //! - [`transform`]: parse and SAM transform only, as the SAM translator does.
 
+pub mod attributes;
 mod diag;
 mod document;
 pub mod eval;
 pub mod graph;
+mod lenient;
 mod load;
 pub mod package;
 pub mod params;
 mod scalar;
 mod span;
+pub mod suggest;
 pub mod validate;
 mod yaml;
 
 pub use diag::{CODES, Diagnostic, Diagnostics, Severity};
-pub use document::{Document, ParseError, parse};
+pub use document::{Document, ParseError, parse, parse_bytes};
 pub use eval::{DynamicRef, DynamicResolver, EvalError, Pseudo, Resolver, Scope, Unresolved};
 pub use graph::{DependencyGraph, build_graph};
 pub use load::{
     LoadError, LoadOptions, LoadedTemplate, SAM_TRANSFORM, Transformed, diagnostic, load,
-    load_document, load_file, needs_sam_transform, transform, wants_sam_transform,
+    load_document, load_file, needs_sam_transform, transform, transform_document, transform_file,
+    wants_sam_transform,
 };
 pub use params::{Overrides, ParamType, Parameter};
 pub use scalar::resolve_plain;

@@ -33,8 +33,16 @@ pub struct LoadOptions {
     /// Where local code paths (`CodeUri`, `ContentUri`, a string `Code`) are
     /// stored, as `s3://bucket/key`, keyed by the path as written; paths not
     /// listed get a placeholder ([`crate::package::local_location`]), as
-    /// `sam validate` does. See [`crate::package`].
+    /// `sam validate` does. Every packageable property is looked up here
+    /// (code, definitions, schemas, nested templates: see
+    /// [`crate::package::PACKAGEABLE`]). See [`crate::package`].
     pub code_locations: std::collections::BTreeMap<String, String>,
+    /// The directory local paths are relative to (the template's). When
+    /// given, `Fn::Transform` `AWS::Include` files are read and inlined,
+    /// a `.zip` / directory / file is told apart, and a local path that does
+    /// not exist is a `missing-artifact` warning. [`load_file`] sets it to
+    /// the template's directory when it is `None`.
+    pub base_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for LoadOptions {
@@ -45,6 +53,7 @@ impl Default for LoadOptions {
             require_parameter_values: false,
             sam_transform: true,
             code_locations: Default::default(),
+            base_dir: None,
         }
     }
 }
@@ -149,12 +158,18 @@ pub fn load_document(
     opts: &LoadOptions,
 ) -> Result<LoadedTemplate, Diagnostics> {
     let doc = &document;
-    let value = doc.value();
-    let sam = needs_sam_transform(value);
-    let mut warnings = Diagnostics::default();
+    let mut warnings = Diagnostics(doc.warnings().to_vec());
     let mut diags = Diagnostics::default();
+    let packaged = package_document(doc, opts, &mut warnings, &mut diags);
+    let value = &packaged;
+    let sam = needs_sam_transform(value);
     for p in validate_structure(value, sam) {
-        diags.push(diagnostic(doc, p.code, p.path, p.message, p.help, p.on_key));
+        let d = diagnostic(doc, p.code, p.path, p.message, p.help, p.on_key);
+        if p.warning {
+            warnings.push(d.warning());
+        } else {
+            diags.push(d);
+        }
     }
     let structure_ok = diags.is_empty();
 
@@ -192,6 +207,21 @@ pub fn load_document(
         let Ok(param) = Parameter::from_json(name, decl) else {
             continue; // reported by validation
         };
+        if let Some(pattern) = &param.allowed_pattern
+            && let Some(why) = &pattern.error
+        {
+            warnings.push(
+                diagnostic(
+                    doc,
+                    "invalid-pattern",
+                    crate::path!["Parameters", name.as_str(), "AllowedPattern"],
+                    format!("the `AllowedPattern` of parameter `{name}` cannot be compiled, so values are not checked against it: {why}"),
+                    Some("expected a regular expression in CloudFormation's (Java) dialect".into()),
+                    false,
+                )
+                .warning(),
+            );
+        }
         let given = opts.overrides.get(name);
         let value_text = given.map(str::to_string).or_else(|| param.default.clone());
         match &value_text {
@@ -232,7 +262,7 @@ pub fn load_document(
         return Err(diags);
     }
 
-    let (template, transformed) = match package_and_transform(doc, sam, opts) {
+    let (template, transformed) = match transform_packaged(doc, packaged.clone(), sam, opts) {
         Ok(t) => t,
         Err(sam_errors) => {
             diags.0.extend(sam_errors.0);
@@ -277,15 +307,57 @@ pub fn load_document(
         None => HashMap::new(),
     };
 
-    // References and the dependency graph.
+    // CloudFormation's quotas, counted as it counts them: after transforms.
+    for (section, code, limit) in [
+        ("Resources", "too-many-resources", 500usize),
+        ("Outputs", "too-many-outputs", 200),
+        ("Mappings", "too-many-mappings", 200),
+    ] {
+        let n = template
+            .get(section)
+            .and_then(Value::as_object)
+            .map_or(0, Map::len);
+        if n > limit {
+            let what = section.to_ascii_lowercase();
+            let counted = if transformed && section == "Resources" {
+                " (counted after the SAM transform, as CloudFormation counts them)"
+            } else {
+                ""
+            };
+            diags.push(diagnostic(
+                doc,
+                code,
+                crate::path![section],
+                format!("Number of {what}, {n}, is greater than maximum allowed, {limit}{counted}"),
+                Some(format!("a CloudFormation stack holds at most {limit} {what}: split the template into nested stacks")),
+                true,
+            ));
+        }
+    }
+
+    // References and the dependency graph. A problem in a value the SAM
+    // transform carried elsewhere (from `Globals`, into generated resources)
+    // is reported once, where it is written.
     let (graph, errors) = build_graph(&template, &param_names);
     for e in errors {
         let on_key = e.code == "dependency-cycle";
-        let d = diagnostic(doc, e.code, e.path, e.message, e.help, on_key);
-        diags.push(match e.subject {
+        let path = match &e.subject {
+            Some(s) if transformed && doc.span_of(&e.path).is_none() => {
+                relocate(doc.value(), &e.path, s).unwrap_or(e.path)
+            }
+            _ => e.path,
+        };
+        let d = diagnostic(doc, e.code, path, e.message, e.help, on_key);
+        let d = match e.subject {
             Some(s) => d.narrow_to(&s),
             None => d,
-        });
+        };
+        if !diags
+            .iter()
+            .any(|o| o.code == d.code && o.message == d.message && o.span == d.span)
+        {
+            diags.push(d);
+        }
     }
     if !diags.is_empty() {
         return Err(diags);
@@ -306,36 +378,225 @@ pub fn load_document(
     })
 }
 
-/// The document with its local code paths rewritten to S3 locations
-/// (`sam package`), then through the SAM transform if `sam` and
+/// The place in the source where the reference the transformed template
+/// holds at `path` was written: the occurrence (in `Globals`, or anywhere
+/// else) of the same intrinsic naming `subject` whose path shares the
+/// longest tail with `path`.
+fn relocate(source: &Value, path: &Path, subject: &str) -> Option<Path> {
+    let function = path.iter().rev().find_map(|s| match s {
+        PathSeg::Key(k) if k == "Ref" || k.starts_with("Fn::") => Some(k.as_str()),
+        _ => None,
+    })?;
+    let mut found = Vec::new();
+    let mut at = Vec::new();
+    find_intrinsics(source, function, subject, &mut at, &mut found);
+    let tail = |p: &Path| {
+        p.iter()
+            .rev()
+            .zip(path.iter().rev())
+            .take_while(|(a, b)| a == b)
+            .count()
+    };
+    found.into_iter().max_by_key(|p| tail(p))
+}
+
+fn find_intrinsics(
+    v: &Value,
+    function: &str,
+    subject: &str,
+    at: &mut Vec<PathSeg>,
+    out: &mut Vec<Path>,
+) {
+    match v {
+        Value::Object(m) => {
+            if let Some(arg) = m.get(function).filter(|_| m.len() == 1) {
+                let names = match (function, arg) {
+                    ("Ref", Value::String(s)) => s == subject,
+                    ("Fn::GetAtt", Value::Array(items)) => {
+                        items.first().and_then(Value::as_str) == Some(subject)
+                            || items.get(1).and_then(Value::as_str) == Some(subject)
+                    }
+                    ("Fn::GetAtt", Value::String(s)) => s.split('.').any(|p| p == subject),
+                    ("Fn::Sub", Value::String(s)) => s.contains(subject),
+                    ("Fn::Sub", Value::Array(items)) => items
+                        .first()
+                        .and_then(Value::as_str)
+                        .is_some_and(|s| s.contains(subject)),
+                    _ => false,
+                };
+                if names {
+                    let mut p = at.clone();
+                    p.push(PathSeg::Key(function.to_string()));
+                    out.push(Path(p));
+                }
+            }
+            for (k, x) in m {
+                at.push(PathSeg::Key(k.clone()));
+                find_intrinsics(x, function, subject, at, out);
+                at.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (i, x) in items.iter().enumerate() {
+                at.push(PathSeg::Index(i));
+                find_intrinsics(x, function, subject, at, out);
+                at.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The packaged template through the SAM transform if `sam` and
 /// [`LoadOptions::sam_transform`]; with whether the transform ran.
-fn package_and_transform(
+fn transform_packaged(
     doc: &Document,
+    packaged: Value,
     sam: bool,
     opts: &LoadOptions,
 ) -> Result<(Value, bool), Diagnostics> {
-    let packaged = package_code(doc.value(), opts);
     if !(sam && opts.sam_transform) {
         return Ok((packaged, false));
     }
     match run_sam(&packaged, opts) {
         Ok(t) => Ok((t, true)),
-        Err(items) => Err(Diagnostics(
-            items.into_iter().map(|i| sam_diag(doc, i)).collect(),
-        )),
+        Err(items) => {
+            let mut out: Vec<Diagnostic> = Vec::new();
+            for d in items.into_iter().map(|i| sam_diag(doc, i)) {
+                if !out
+                    .iter()
+                    .any(|o| o.message == d.message && o.span == d.span)
+                {
+                    out.push(d);
+                }
+            }
+            Err(Diagnostics(out))
+        }
     }
 }
 
-/// `value` with its local code paths rewritten to [`LoadOptions::code_locations`].
-fn package_code(value: &Value, opts: &LoadOptions) -> Value {
-    let mut packaged = value.clone();
-    crate::package::package_local_paths(&mut packaged, |p| {
-        opts.code_locations
-            .get(p)
-            .cloned()
-            .unwrap_or_else(|| crate::package::local_location(p))
+/// Top-level sections that may be given empty (`Parameters:` with nothing
+/// under it): read as absent, as SAM CLI and CloudFormation read them.
+const OPTIONAL_SECTIONS: &[&str] = &[
+    "Parameters",
+    "Mappings",
+    "Conditions",
+    "Outputs",
+    "Metadata",
+    "Rules",
+    "Globals",
+    "Transform",
+];
+
+/// What `sam package` makes of the document: empty sections dropped,
+/// `AWS::Include` files inlined (with [`LoadOptions::base_dir`]), every
+/// local path rewritten to its location in [`LoadOptions::code_locations`]
+/// or a placeholder. Problems go to `warnings` (missing paths, container
+/// images) and `errors` (includes that cannot be read).
+fn package_document(
+    doc: &Document,
+    opts: &LoadOptions,
+    warnings: &mut Diagnostics,
+    errors: &mut Diagnostics,
+) -> Value {
+    use crate::package::{
+        ArtifactKind, ArtifactSource, LocalDir, NoFiles, Packaged, S3Location, inline_includes,
+        local_artifacts, rewrite_artifacts,
+    };
+    let mut value = doc.value().clone();
+    if let Value::Object(root) = &mut value {
+        root.retain(|k, v| !(v.is_null() && OPTIONAL_SECTIONS.contains(&k.as_str())));
+        if let Some(Value::Object(g)) = root.get_mut("Globals") {
+            g.retain(|_, v| !v.is_null());
+        }
+        if root
+            .get("Globals")
+            .is_some_and(|g| g.as_object().is_some_and(Map::is_empty))
+        {
+            root.shift_remove("Globals");
+        }
+    }
+    let local;
+    let files: &dyn ArtifactSource = match &opts.base_dir {
+        Some(dir) => {
+            local = LocalDir::new(dir);
+            &local
+        }
+        None => &NoFiles,
+    };
+    if opts.base_dir.is_some()
+        && let Err(problems) = inline_includes(&mut value, files)
+    {
+        for p in problems {
+            let path = crate::package::Artifact {
+                pointer: p.pointer().to_string(),
+                resource: None,
+                resource_type: None,
+                property: String::new(),
+                path: String::new(),
+                kind: ArtifactKind::Include,
+                exists: false,
+                form: crate::package::LocationForm::Uri,
+            }
+            .path_in_document();
+            errors.push(diagnostic(
+                doc,
+                "invalid-artifact",
+                path,
+                p.to_string(),
+                Some("expected a YAML or JSON file beside the template (`Location` is relative to the template's directory)".into()),
+                true,
+            ));
+        }
+    }
+    let artifacts = local_artifacts(&value, files);
+    for a in &artifacts {
+        let at = a.path_in_document();
+        let what = a.resource.as_deref().unwrap_or("Globals");
+        if a.kind == ArtifactKind::Image {
+            warnings.push(
+                diagnostic(
+                    doc,
+                    "unsupported-locally",
+                    at,
+                    format!("function `{what}` is a container image (`{}`): Lockgate has no container runtime, so it can be validated and transformed but not run here", a.path),
+                    Some("give it `CodeUri` and a `Runtime` to run it locally".into()),
+                    false,
+                )
+                .warning(),
+            );
+        } else if !a.exists && opts.base_dir.is_some() {
+            warnings.push(
+                diagnostic(
+                    doc,
+                    "missing-artifact",
+                    at,
+                    format!(
+                        "`{}` of `{what}` names `{}`, which does not exist beside the template",
+                        a.property.rsplit('/').next().unwrap_or_default(),
+                        a.path
+                    ),
+                    Some("`sam package` and a deploy need it: paths are relative to the template's directory".into()),
+                    false,
+                )
+                .warning(),
+            );
+        }
+    }
+    let rewritten = rewrite_artifacts(&mut value, &artifacts, |a| {
+        Ok::<_, std::convert::Infallible>(match a.kind {
+            ArtifactKind::Image | ArtifactKind::Include => Packaged::Keep,
+            _ => Packaged::Location(
+                opts.code_locations
+                    .get(&a.path)
+                    .and_then(|l| S3Location::from_value(&Value::String(l.clone())))
+                    .unwrap_or_else(|| S3Location::placeholder(&a.path)),
+            ),
+        })
     });
-    packaged
+    // The closure never fails.
+    let _ = rewritten;
+    value
 }
 
 #[cfg(feature = "sam")]
@@ -350,10 +611,24 @@ fn run_sam(value: &Value, opts: &LoadOptions) -> Result<Value, Vec<lockgate_sam:
     lockgate_sam::transform(value, &t).map_err(|e| e.errors)
 }
 
+/// "did you mean …?" for a SAM property the transform does not know
+/// (`property Runtme not defined for resource of type AWS::Serverless::Function`).
+#[cfg(feature = "sam")]
+fn property_hint(message: &str) -> Option<String> {
+    let rest = message.split_once("property ")?.1;
+    let (name, ty) = rest.split_once(" not defined for resource of type ")?;
+    let known = lockgate_sam::props::known_properties(ty.trim_end_matches('.'))?;
+    crate::suggest::did_you_mean(name, &known)
+}
+
 #[cfg(feature = "sam")]
 fn sam_diag(doc: &Document, item: lockgate_sam::ErrorItem) -> Diagnostic {
     let message = item.to_string();
     let d = Diagnostic::new("sam-transform", message.clone());
+    let d = match property_hint(&message) {
+        Some(h) => d.with_help(h),
+        None => d,
+    };
     let resources = doc.value().get("Resources").and_then(Value::as_object);
     if let (Some(id), Some(resources)) = (item.logical_id(), resources) {
         // The resource as written, or the one that generated `id` (`FnRole`, `FnMyEvent`, …).
@@ -616,6 +891,8 @@ pub struct Transformed {
     pub template: Value,
     /// Whether the SAM transform ran.
     pub transformed: bool,
+    /// Problems that do not stop the transform (duplicate keys, missing local paths, …).
+    pub warnings: Diagnostics,
     secrets: Vec<String>,
 }
 
@@ -640,6 +917,14 @@ pub fn transform(
     opts: &LoadOptions,
 ) -> Result<Transformed, Diagnostics> {
     let document = parse(file_name, text).map_err(|e| Diagnostics::from(Diagnostic::from(e)))?;
+    transform_document(document, opts)
+}
+
+/// [`transform`] for an already parsed document.
+pub fn transform_document(
+    document: Document,
+    opts: &LoadOptions,
+) -> Result<Transformed, Diagnostics> {
     let value = document.value();
     if !value.is_object() {
         return Err(diagnostic(
@@ -665,12 +950,19 @@ pub fn transform(
             }
         }
     }
-    let (template, transformed) =
-        package_and_transform(&document, needs_sam_transform(value), opts)?;
+    let mut warnings = Diagnostics(document.warnings().to_vec());
+    let mut errors = Diagnostics::default();
+    let packaged = package_document(&document, opts, &mut warnings, &mut errors);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let sam = needs_sam_transform(&packaged);
+    let (template, transformed) = transform_packaged(&document, packaged, sam, opts)?;
     Ok(Transformed {
         document,
         template,
         transformed,
+        warnings,
         secrets,
     })
 }
@@ -692,13 +984,44 @@ pub enum LoadError {
     Invalid(Diagnostics),
 }
 
-/// Reads and loads a template file.
+/// Reads and loads a template file. Bytes that are not UTF-8 are a
+/// `syntax` diagnostic naming the byte offset ([`crate::parse_bytes`]).
 pub fn load_file(path: &std::path::Path, opts: &LoadOptions) -> Result<LoadedTemplate, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+    let document = read_document(path)?;
+    load_document(document, &with_base_dir(path, opts)).map_err(LoadError::Invalid)
+}
+
+/// Reads a template file and runs [`transform`] on it (local paths relative
+/// to its directory unless [`LoadOptions::base_dir`] says otherwise).
+pub fn transform_file(
+    path: &std::path::Path,
+    opts: &LoadOptions,
+) -> Result<Transformed, LoadError> {
+    let document = read_document(path)?;
+    transform_document(document, &with_base_dir(path, opts)).map_err(LoadError::Invalid)
+}
+
+/// `opts` with `base_dir` set to `path`'s directory when it is not set.
+fn with_base_dir(path: &std::path::Path, opts: &LoadOptions) -> LoadOptions {
+    let mut opts = opts.clone();
+    if opts.base_dir.is_none() {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        opts.base_dir = Some(dir.to_path_buf());
+    }
+    opts
+}
+
+/// Reads and parses a template file.
+fn read_document(path: &std::path::Path) -> Result<Document, LoadError> {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
         path: path.display().to_string(),
         source,
     })?;
-    load(&path.display().to_string(), &text, opts).map_err(LoadError::Invalid)
+    crate::document::parse_bytes(&path.display().to_string(), &bytes)
+        .map_err(|e| LoadError::Invalid(Diagnostic::from(e).into()))
 }
 
 #[cfg(test)]

@@ -2,6 +2,9 @@
 
 use serde_json::{Map, Value};
 
+mod pattern;
+pub use pattern::{AllowedPattern, java_to_fancy};
+
 /// The type of a parameter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParamType {
@@ -96,8 +99,9 @@ pub struct Parameter {
     pub default: Option<String>,
     /// `AllowedValues`, as text.
     pub allowed_values: Vec<String>,
-    /// `AllowedPattern` (anchored to the whole value).
-    pub allowed_pattern: Option<regex::Regex>,
+    /// `AllowedPattern`, in CloudFormation's (Java) dialect; a pattern that
+    /// does not compile is kept with its error and checks nothing.
+    pub allowed_pattern: Option<AllowedPattern>,
     /// `MinLength`.
     pub min_length: Option<u64>,
     /// `MaxLength`.
@@ -134,6 +138,21 @@ impl ParamProblem {
         }
     }
 }
+
+/// The properties of a parameter declaration.
+pub const PARAMETER_PROPERTIES: &[&str] = &[
+    "Type",
+    "Default",
+    "AllowedValues",
+    "AllowedPattern",
+    "MinLength",
+    "MaxLength",
+    "MinValue",
+    "MaxValue",
+    "NoEcho",
+    "ConstraintDescription",
+    "Description",
+];
 
 /// Text of a scalar as CloudFormation reads it (numbers and booleans as written).
 pub fn scalar_text(v: &Value) -> Option<String> {
@@ -174,7 +193,7 @@ impl Parameter {
                 problems.push(ParamProblem::new(
                     None,
                     format!("parameter `{name}` has an unknown property `{key}`"),
-                    Some("expected one of Type, Default, AllowedValues, AllowedPattern, MinLength, MaxLength, MinValue, MaxValue, NoEcho, ConstraintDescription, Description".into()),
+                    Some(crate::suggest::help_for(key, PARAMETER_PROPERTIES, "expected one of Type, Default, AllowedValues, AllowedPattern, MinLength, MaxLength, MinValue, MaxValue, NoEcho, ConstraintDescription, Description")),
                 ));
             }
         }
@@ -269,17 +288,7 @@ impl Parameter {
                 Vec::new()
             }
         };
-        let allowed_pattern = pattern_text.and_then(|p| match regex::Regex::new(&format!("^(?:{p})$")) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                problems.push(ParamProblem::new(
-                    Some("AllowedPattern"),
-                    format!("`AllowedPattern` of parameter `{name}` is not a valid regular expression"),
-                    Some(e.to_string().lines().last().unwrap_or_default().trim().to_string()),
-                ));
-                None
-            }
-        });
+        let allowed_pattern = pattern_text.map(|p| AllowedPattern::new(&p));
         let param = Parameter {
             name: name.to_string(),
             ty,
@@ -361,14 +370,10 @@ impl Parameter {
                     help(expected),
                 ));
             }
-            if let Some(re) = &self.allowed_pattern
-                && !re.is_match(item)
+            if let Some(pattern) = &self.allowed_pattern
+                && pattern.matches(item) == Some(false)
             {
-                let pat = re.as_str();
-                let pat = pat
-                    .strip_prefix("^(?:")
-                    .and_then(|p| p.strip_suffix(")$"))
-                    .unwrap_or(pat);
+                let pat = &pattern.source;
                 out.push(ParamProblem::new(
                     None,
                     format!("parameter `{name}` does not match its allowed pattern"),

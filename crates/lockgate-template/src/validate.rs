@@ -24,6 +24,8 @@ pub struct Problem {
     pub help: Option<String>,
     /// Point at the entry's key rather than its value.
     pub on_key: bool,
+    /// Worth knowing, but the template is still valid.
+    pub warning: bool,
 }
 
 /// The top-level sections CloudFormation knows.
@@ -40,7 +42,9 @@ pub const SECTIONS: &[&str] = &[
     "Outputs",
 ];
 
-const RESOURCE_ATTRIBUTES: &[&str] = &[
+/// The attributes CloudFormation takes at resource level (`Description`
+/// and `Version` are accepted and ignored by it).
+pub const RESOURCE_ATTRIBUTES: &[&str] = &[
     "Type",
     "Properties",
     "DependsOn",
@@ -50,6 +54,7 @@ const RESOURCE_ATTRIBUTES: &[&str] = &[
     "UpdateReplacePolicy",
     "UpdatePolicy",
     "CreationPolicy",
+    "Description",
     "Version",
 ];
 
@@ -86,6 +91,7 @@ impl Checker {
             message,
             help: help.map(str::to_string),
             on_key,
+            warning: false,
         });
     }
 
@@ -118,7 +124,11 @@ impl Checker {
                     "`Globals` is a SAM section: add `Transform: AWS::Serverless-2016-10-31`"
                         .to_string()
                 } else {
-                    format!("expected one of: {}", SECTIONS.join(", "))
+                    crate::suggest::help_for(
+                        key,
+                        SECTIONS,
+                        &format!("expected one of: {}", SECTIONS.join(", ")),
+                    )
                 };
                 self.problems.push(Problem {
                     code: "unknown-section",
@@ -126,6 +136,7 @@ impl Checker {
                     message: format!("`{key}` is not a template section"),
                     help: Some(help),
                     on_key: true,
+                    warning: false,
                 });
             }
         }
@@ -187,10 +198,10 @@ impl Checker {
                 "too-many-parameters",
                 p(&["Parameters"]),
                 format!(
-                    "a template may declare at most 200 parameters, not {}",
+                    "Number of parameters, {}, is greater than maximum allowed, 200",
                     params.len()
                 ),
-                None,
+                Some("a CloudFormation stack takes at most 200 parameters: group values into mappings or split the stack"),
                 true,
             );
         }
@@ -216,6 +227,7 @@ impl Checker {
                         message: pr.message,
                         help: pr.help,
                         on_key: pr.property.is_none(),
+                        warning: false,
                     });
                 }
             }
@@ -265,16 +277,28 @@ impl Checker {
         }
     }
 
+    fn condition_help(&self, c: &str) -> String {
+        let names: Vec<&str> = self.conditions.iter().map(String::as_str).collect();
+        crate::suggest::help_for(
+            c,
+            &names,
+            "expected the name of an entry in the Conditions section",
+        )
+    }
+
     fn condition_attr(&mut self, v: &Value, path: Vec<PathSeg>) {
         match v.as_str() {
             Some(c) if self.conditions.contains(c) => {}
-            Some(c) => self.push(
-                "unknown-condition",
-                path,
-                format!("`{c}` is not a condition of this template"),
-                Some("expected the name of an entry in the Conditions section"),
-                false,
-            ),
+            Some(c) => {
+                let help = self.condition_help(c);
+                self.push(
+                    "unknown-condition",
+                    path,
+                    format!("`{c}` is not a condition of this template"),
+                    Some(&help),
+                    false,
+                );
+            }
             None => self.push(
                 "wrong-type",
                 path,
@@ -296,6 +320,16 @@ impl Checker {
             );
             return;
         };
+        if v.is_null() {
+            self.push(
+                "missing-resources",
+                p(&["Resources"]),
+                "`Resources` is empty".into(),
+                Some("a template must declare at least one resource"),
+                true,
+            );
+            return;
+        }
         let Some(resources) = self.map(v, p(&["Resources"]), "`Resources`") else {
             return;
         };
@@ -350,13 +384,25 @@ impl Checker {
                 let known = RESOURCE_ATTRIBUTES.contains(&key.as_str())
                     || (sam && SAM_RESOURCE_ATTRIBUTES.contains(&key.as_str()));
                 if !known {
-                    self.push(
-                        "unknown-attribute",
-                        p(&["Resources", id, key]),
-                        format!("`{key}` is not a resource attribute"),
-                        Some("expected Type, Properties, DependsOn, Condition, Metadata, DeletionPolicy, UpdateReplacePolicy, UpdatePolicy or CreationPolicy"),
-                        true,
+                    let mut candidates: Vec<&str> = RESOURCE_ATTRIBUTES.to_vec();
+                    if sam {
+                        candidates.extend(SAM_RESOURCE_ATTRIBUTES);
+                    }
+                    let help = crate::suggest::help_for(
+                        key,
+                        &candidates,
+                        "expected Type, Properties, DependsOn, Condition, Metadata, DeletionPolicy, UpdateReplacePolicy, UpdatePolicy, CreationPolicy or Description",
                     );
+                    self.problems.push(Problem {
+                        code: "unknown-attribute",
+                        path: Path(p(&["Resources", id, key])),
+                        message: format!(
+                            "`{key}` is not a resource attribute: CloudFormation ignores it"
+                        ),
+                        help: Some(help),
+                        on_key: true,
+                        warning: true,
+                    });
                 }
             }
             if let Some(props) = obj.get("Properties")
@@ -511,6 +557,7 @@ impl Checker {
                             message: e.message,
                             help: Some(e.help),
                             on_key: false,
+                            warning: false,
                         });
                     }
                 }
@@ -566,11 +613,12 @@ impl Checker {
         {
             let mut path = self.path.clone();
             path.push(PathSeg::Index(0));
+            let help = self.condition_help(c);
             self.push(
                 "unknown-condition",
                 path,
                 format!("`{c}` is not a condition of this template"),
-                Some("expected the name of an entry in the Conditions section"),
+                Some(&help),
                 false,
             );
         }
@@ -586,6 +634,7 @@ pub fn validate_structure(template: &Value, sam: bool) -> Vec<Problem> {
             message: "the template must be a mapping of sections".into(),
             help: Some("expected e.g. `Resources:` at the top level".into()),
             on_key: false,
+            warning: false,
         }];
     };
     let conditions = root

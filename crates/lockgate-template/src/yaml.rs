@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Tag};
 use serde_json::{Map, Value};
 
+use crate::lenient::Padding;
 use crate::scalar::{key_string, resolve_plain};
 use crate::span::{Span, SpanNode};
 
@@ -24,23 +25,31 @@ pub(crate) struct YamlError {
     pub help: Option<String>,
 }
 
-/// Maps saphyr's character indices to byte offsets.
+/// Maps saphyr's character indices to byte offsets (of the original text,
+/// when the parsed text is a re-indented copy: see [`crate::lenient`]).
 struct Offsets<'a> {
     text: &'a str,
     /// Byte offset of each char index (only for non-ASCII text).
     table: Option<Vec<usize>>,
     /// Bytes skipped before the parsed text (a byte order mark).
     base: usize,
+    /// Spaces inserted at line starts, when the text is a re-indented copy.
+    padding: Option<&'a Padding>,
 }
 
 impl<'a> Offsets<'a> {
-    fn new(text: &'a str, base: usize) -> Self {
+    fn new(text: &'a str, base: usize, padding: Option<&'a Padding>) -> Self {
         let table = (!text.is_ascii()).then(|| {
             let mut t: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
             t.push(text.len());
             t
         });
-        Offsets { text, table, base }
+        Offsets {
+            text,
+            table,
+            base,
+            padding,
+        }
     }
 
     fn byte(&self, char_index: usize) -> usize {
@@ -53,11 +62,17 @@ impl<'a> Offsets<'a> {
     fn span(&self, start: &Marker, end: &Marker) -> Span {
         let s = self.byte(start.index());
         let e = self.byte(end.index()).max(s);
+        let (mut s, mut e, mut column) = (s, e, start.col() as u32 + 1);
+        if let Some(p) = self.padding {
+            s = p.original_offset(s);
+            e = p.original_offset(e).max(s);
+            column = column.saturating_sub(p.on_line(start.line())).max(1);
+        }
         Span {
             offset: s + self.base,
             len: e - s,
             line: start.line() as u32,
-            column: start.col() as u32 + 1,
+            column,
         }
     }
 }
@@ -97,16 +112,59 @@ struct Builder<'i> {
     anchors: HashMap<usize, (Value, SpanNode, usize)>,
     root: Option<Done>,
     nodes: usize,
+    duplicates: Vec<DuplicateKey>,
+}
+
+/// A key given twice in one mapping: the later value wins, as PyYAML (SAM
+/// CLI's loader) and CloudFormation read it.
+#[derive(Debug, Clone)]
+pub(crate) struct DuplicateKey {
+    pub key: String,
+    /// The key's first occurrence.
+    pub first: Span,
+    /// The occurrence whose value is kept.
+    pub later: Span,
+}
+
+/// A parsed YAML document: its value, spans and the duplicate keys met.
+pub(crate) struct Parsed {
+    pub value: Value,
+    pub spans: SpanNode,
+    pub duplicates: Vec<DuplicateKey>,
 }
 
 /// Parses YAML text (a single document) into a value and its spans.
-pub(crate) fn parse_yaml(text: &str, base: usize) -> Result<(Value, SpanNode), YamlError> {
+///
+/// A text that strict YAML rejects only because a flow collection's (or a
+/// quoted scalar's) continuation lines sit left of where YAML 1.2 allows is
+/// read as PyYAML reads it: re-indented ([`crate::lenient`]) and parsed
+/// again, positions still those of the original text.
+pub(crate) fn parse_yaml(text: &str, base: usize) -> Result<Parsed, YamlError> {
+    match parse_events(text, base, None) {
+        Err(e) if e.message.contains("invalid indentation") => {
+            let Some(padding) = crate::lenient::pad_continuations(text) else {
+                return Err(e);
+            };
+            match parse_events(&padding.text, base, Some(&padding)) {
+                Ok(parsed) => Ok(parsed),
+                // A later error is the next problem of the file; an earlier
+                // one means the re-indenting guessed wrong: keep the first.
+                Err(again) if again.span.offset > e.span.offset => Err(again),
+                Err(_) => Err(e),
+            }
+        }
+        other => other,
+    }
+}
+
+fn parse_events(text: &str, base: usize, padding: Option<&Padding>) -> Result<Parsed, YamlError> {
     let mut b = Builder {
-        offsets: Offsets::new(text, base),
+        offsets: Offsets::new(text, base, padding),
         stack: Vec::new(),
         anchors: HashMap::new(),
         root: None,
         nodes: 0,
+        duplicates: Vec::new(),
     };
     let mut parser = Parser::new_from_str(text);
     let mut documents = 0usize;
@@ -214,9 +272,14 @@ pub(crate) fn parse_yaml(text: &str, base: usize) -> Result<(Value, SpanNode), Y
             }
         }
     }
-    Ok(match b.root {
+    let (value, spans) = match b.root {
         Some(d) => (d.value, d.spans),
         None => (Value::Null, SpanNode::default()),
+    };
+    Ok(Parsed {
+        value,
+        spans,
+        duplicates: b.duplicates,
     })
 }
 
@@ -301,24 +364,33 @@ impl<'i> Builder<'i> {
                     }
                 },
                 Some((k, key_span, false)) => {
-                    if map.contains_key(&k) {
-                        let first = map
-                            .keys()
-                            .position(|x| *x == k)
-                            .and_then(|i| frame.spans.get(i))
-                            .and_then(|n| n.key);
-                        let help =
-                            first.map(|f| format!("`{k}` is first defined at line {}", f.line));
-                        return Err(YamlError {
-                            message: format!("duplicate key `{k}`"),
-                            span: key_span,
-                            help,
-                        });
-                    }
-                    map.insert(k, done.value);
                     let mut spans = done.spans;
                     spans.key = Some(key_span);
-                    frame.spans.push(spans);
+                    let at = if map.contains_key(&k) {
+                        map.keys().position(|x| *x == k)
+                    } else {
+                        None
+                    };
+                    match at {
+                        // The later value wins and keeps the first one's place,
+                        // as a Python dict does.
+                        Some(i) => {
+                            let first = frame.spans.get(i).and_then(|n| n.key).unwrap_or(key_span);
+                            self.duplicates.push(DuplicateKey {
+                                key: k.clone(),
+                                first,
+                                later: key_span,
+                            });
+                            map.insert(k, done.value);
+                            if let Some(slot) = frame.spans.get_mut(i) {
+                                *slot = spans;
+                            }
+                        }
+                        None => {
+                            map.insert(k, done.value);
+                            frame.spans.push(spans);
+                        }
+                    }
                 }
             },
         }

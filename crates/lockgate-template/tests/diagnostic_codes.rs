@@ -9,7 +9,7 @@ use std::path::Path;
 
 use lockgate_template::{
     CODES, Diagnostic, Diagnostics, DynamicRef, DynamicResolver, LoadOptions, Overrides,
-    Unresolved, load, transform,
+    Unresolved, load, load_document, parse_bytes, transform,
 };
 
 /// How a case is run.
@@ -27,6 +27,10 @@ enum Stage {
     EvaluateFailingDynamic,
     /// `transform` (what `lockgate transform` does).
     Transform,
+    /// `load` with local paths relative to this test folder (as `load_file` sets them).
+    LoadBesideTests,
+    /// `parse_bytes` of the text written in Latin-1 (one byte a character), then `load_document`.
+    LoadLatin1,
 }
 
 /// One case: the code, how to run it, the template, where and what.
@@ -72,12 +76,20 @@ const CASES: &[Case] = &[
         "while parsing a flow sequence",
     ),
     case(
-        "syntax",
+        "duplicate-key",
         Load,
         "t.yaml",
         "Resources:\n  A: {Type: X::Y}\n  A: {Type: X::Y}\n",
         (3, 3),
-        "duplicate key `A`",
+        "`A` is given twice in this mapping",
+    ),
+    case(
+        "syntax",
+        LoadLatin1,
+        "t.yaml",
+        "Resources:\n  A: caf\u{e9}\n",
+        (2, 9),
+        "not UTF-8 text: byte 0xE9 at byte offset 19",
     ),
     case(
         "syntax",
@@ -88,12 +100,12 @@ const CASES: &[Case] = &[
         "invalid JSON: expected `,` or `}`",
     ),
     case(
-        "syntax",
+        "duplicate-key",
         Load,
         "t.json",
-        "{\"Resources\": {\"A\": 1, \"A\": 2}}",
+        "{\"Resources\": {\"A\": 1, \"A\": {\"Type\": \"X::Y\"}}}",
         (1, 24),
-        "duplicate key `A`",
+        "the later value (line 1) is used",
     ),
     case(
         "syntax",
@@ -230,7 +242,7 @@ const CASES: &[Case] = &[
         "t.yaml",
         "",
         (1, 1),
-        "at most 200 parameters, not 201",
+        "Number of parameters, 201, is greater than maximum allowed, 200",
     ),
     case(
         "invalid-name",
@@ -572,6 +584,70 @@ const CASES: &[Case] = &[
         (10, 9),
         "Event with id [Get] is invalid",
     ),
+    case(
+        "invalid-pattern",
+        Load,
+        "t.yaml",
+        "Parameters:\n  P:\n    Type: String\n    AllowedPattern: '[a-'\nResources:\n  A: {Type: X::Y}\n",
+        (4, 21),
+        "`AllowedPattern` of parameter `P` cannot be compiled",
+    ),
+    case(
+        "unsupported-attribute",
+        Load,
+        "t.yaml",
+        "Resources:\n  Q: {Type: AWS::SQS::Queue}\n  T:\n    Type: AWS::SNS::Topic\n    Properties: {DisplayName: !GetAtt Q.Url}\n",
+        (5, 41),
+        "resource `Q` (AWS::SQS::Queue) does not support attribute type `Url` in Fn::GetAtt",
+    ),
+    case(
+        "too-many-resources",
+        Load,
+        "t.yaml",
+        "",
+        (1, 1),
+        "Number of resources, 501, is greater than maximum allowed, 500",
+    ),
+    case(
+        "too-many-outputs",
+        Load,
+        "t.yaml",
+        "",
+        (3, 1),
+        "Number of outputs, 201, is greater than maximum allowed, 200",
+    ),
+    case(
+        "too-many-mappings",
+        Load,
+        "t.yaml",
+        "",
+        (1, 1),
+        "Number of mappings, 201, is greater than maximum allowed, 200",
+    ),
+    case(
+        "missing-artifact",
+        LoadBesideTests,
+        "t.yaml",
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: no-such-dir/\n      Handler: a.b\n      Runtime: python3.12\n",
+        (6, 16),
+        "`CodeUri` of `F` names `no-such-dir/`, which does not exist",
+    ),
+    case(
+        "invalid-artifact",
+        LoadBesideTests,
+        "t.yaml",
+        "Resources:\n  A:\n    Type: AWS::SNS::Topic\n    Properties:\n      Fn::Transform:\n        Name: AWS::Include\n        Parameters: {Location: no-such.yaml}\n",
+        (5, 7),
+        "cannot read `no-such.yaml`",
+    ),
+    case(
+        "unsupported-locally",
+        Load,
+        "t.yaml",
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      PackageType: Image\n      ImageUri: repo:latest\n",
+        (7, 17),
+        "function `F` is a container image",
+    ),
 ];
 
 /// A dynamic-reference resolver that always fails.
@@ -585,6 +661,31 @@ impl DynamicResolver for Failing {
 
 /// The text of a case (the 201-parameter template is built, not written out).
 fn text_of(c: &Case) -> String {
+    match c.code {
+        "too-many-resources" => {
+            let mut t = String::from("Resources:\n");
+            for i in 0..501 {
+                t.push_str(&format!("  Q{i}: {{Type: AWS::SQS::Queue}}\n"));
+            }
+            return t;
+        }
+        "too-many-outputs" => {
+            let mut t = String::from("Resources:\n  A: {Type: X::Y}\nOutputs:\n");
+            for i in 0..201 {
+                t.push_str(&format!("  O{i}: {{Value: x}}\n"));
+            }
+            return t;
+        }
+        "too-many-mappings" => {
+            let mut t = String::from("Mappings:\n");
+            for i in 0..201 {
+                t.push_str(&format!("  M{i}: {{a: {{b: c}}}}\n"));
+            }
+            t.push_str("Resources:\n  A: {Type: X::Y}\n");
+            return t;
+        }
+        _ => {}
+    }
     if c.code == "too-many-parameters" {
         let mut t = String::from("Parameters:\n");
         for i in 0..201 {
@@ -603,9 +704,22 @@ fn run(c: &Case) -> Diagnostics {
     match c.stage {
         LoadWith(o) => opts.overrides = Overrides::parse_args(&[o]).expect("valid overrides"),
         LoadRequiringValues => opts.require_parameter_values = true,
+        LoadBesideTests => {
+            opts.base_dir = Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"))
+        }
         _ => {}
     }
     match c.stage {
+        LoadLatin1 => {
+            let bytes: Vec<u8> = text.chars().map(|ch| ch as u8).collect();
+            match parse_bytes(c.file, &bytes) {
+                Err(e) => Diagnostics::from(Diagnostic::from(e)),
+                Ok(doc) => match load_document(doc, &opts) {
+                    Ok(t) => t.warnings,
+                    Err(d) => d,
+                },
+            }
+        }
         Transform => match transform(c.file, &text, &opts) {
             Ok(_) => Diagnostics::default(),
             Err(d) => d,
@@ -619,10 +733,12 @@ fn run(c: &Case) -> Diagnostics {
             };
             r.err().unwrap_or_default()
         }
-        Load | LoadWith(_) | LoadRequiringValues => match load(c.file, &text, &opts) {
-            Ok(t) => t.warnings,
-            Err(d) => d,
-        },
+        Load | LoadWith(_) | LoadRequiringValues | LoadBesideTests => {
+            match load(c.file, &text, &opts) {
+                Ok(t) => t.warnings,
+                Err(d) => d,
+            }
+        }
     }
 }
 
@@ -697,7 +813,14 @@ fn every_code_has_a_case() {
 }
 
 /// Kebab-case string literals in the sources that are not diagnostic codes.
-const NOT_CODES: &[&str] = &["aws-cn", "aws-us-gov", "ssm-secure", "lockgate-local"];
+const NOT_CODES: &[&str] = &[
+    "aws-cn",
+    "aws-us-gov",
+    "ssm-secure",
+    "lockgate-local",
+    // A character class in the Java-regex rewriter.
+    "a-z",
+];
 
 #[test]
 fn sources_use_only_listed_codes() {

@@ -16,7 +16,7 @@ use crate::props::{self, Check, Prop, p, pass, strict};
 
 const TYPE: &str = "AWS::Serverless::StateMachine";
 
-const SPEC: &[Prop] = &[
+pub(crate) const SPEC: &[Prop] = &[
     p("Definition", false, Check::Map),
     p("DefinitionUri", false, Check::StrOrMap),
     p("Logging", false, Check::Map),

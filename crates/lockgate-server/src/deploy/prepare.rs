@@ -130,6 +130,7 @@ impl Deployer {
             require_parameter_values: true,
             sam_transform: true,
             code_locations,
+            base_dir: None,
         };
         let loaded = lockgate_template::load_document(doc, &opts).map_err(diag_error)?;
         let warnings: Vec<String> = loaded.warnings.iter().map(|w| w.message.clone()).collect();

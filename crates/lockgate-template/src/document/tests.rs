@@ -61,11 +61,67 @@ fn merge_keys_and_aliases() {
 }
 
 #[test]
-fn duplicate_keys_are_errors() {
-    let e = perr("a: 1\nb: 2\na: 3\n");
-    assert_eq!(e.message, "duplicate key `a`");
-    assert_eq!((e.line(), e.column()), (3, 1));
-    assert_eq!(e.help.as_deref(), Some("`a` is first defined at line 1"));
+fn duplicate_keys_keep_the_later_value_with_a_warning() {
+    let doc = parse("t.yaml", "a: 1\nb: 2\na: 3\n").expect("parses");
+    assert_eq!(doc.value(), &json!({"a": 3, "b": 2}));
+    let w = &doc.warnings()[0];
+    assert_eq!(w.code, "duplicate-key");
+    let span = w.span.expect("placed");
+    assert_eq!((span.line, span.column), (3, 1));
+    assert_eq!(w.related[0].0.line, 1);
+    // The value's span is the later one's.
+    assert_eq!(doc.span_of(&path!["a"]).map(|s| s.line), Some(3));
+    // JSON too, as Python's json module reads it.
+    let doc = parse("t.json", "{\"a\": 1, \"a\": 2}").expect("parses");
+    assert_eq!(doc.value(), &json!({"a": 2}));
+    assert_eq!(doc.warnings().len(), 1);
+}
+
+#[test]
+fn under_indented_flow_continuations_parse_with_original_positions() {
+    let text = "Resources:\n  Fn:\n    Properties:\n      Policies: [\n    A,\n  B ]\n      Env: {\nK: !Ref X }\n";
+    let doc = parse("t.yaml", text).expect("parses as PyYAML does");
+    assert_eq!(
+        doc.value(),
+        &json!({"Resources": {"Fn": {"Properties": {"Policies": ["A", "B"], "Env": {"K": {"Ref": "X"}}}}}})
+    );
+    let b = doc
+        .span_of(&path!["Resources", "Fn", "Properties", "Policies", 1])
+        .expect("B");
+    assert_eq!((b.line, b.column), (6, 3));
+    assert_eq!(&text[b.offset..b.offset + b.len], "B");
+    let k = doc
+        .key_span_of(&path!["Resources", "Fn", "Properties", "Env", "K"])
+        .expect("K");
+    assert_eq!((k.line, k.column), (8, 1));
+}
+
+#[test]
+fn a_real_syntax_error_still_fails_with_its_place() {
+    let e = perr("a:\n  b: [1, 2\nc: 3\n");
+    assert!(e.line() >= 2, "{e}");
+    let e = perr("a:\n  - b\n c: 1\n");
+    assert_eq!(e.line(), 3, "{e}");
+}
+
+#[test]
+fn bytes_that_are_not_utf8_are_a_diagnostic_with_the_offset() {
+    let e = parse_bytes("t.yaml", b"Resources:\n  A: caf\xE9\n").expect_err("not UTF-8");
+    assert!(
+        e.message.contains("byte 0xE9 at byte offset 19"),
+        "{}",
+        e.message
+    );
+    assert_eq!((e.line(), e.column()), (2, 9));
+    // UTF-16 with a byte-order mark is read, as PyYAML reads it.
+    let mut utf16 = vec![0xFF, 0xFE];
+    for u in "a: 1\n".encode_utf16() {
+        utf16.extend(u.to_le_bytes());
+    }
+    assert_eq!(
+        parse_bytes("t.yaml", &utf16).expect("utf-16").value(),
+        &json!({"a": 1})
+    );
 }
 
 #[test]

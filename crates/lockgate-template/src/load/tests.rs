@@ -213,12 +213,28 @@ fn all_structure_errors_at_once() {
     let text = "Foo: 1\nResources:\n  A:\n    Typo: X\n  B:\n    Type: AWS::SQS::Queue\n    Properties: {P: !If [Missing, 1, 2]}\n";
     assert_eq!(
         codes(&fail(text, &[])),
-        [
-            "unknown-section",
-            "missing-type",
-            "unknown-attribute",
-            "unknown-condition"
-        ]
+        ["unknown-section", "missing-type", "unknown-condition"]
+    );
+}
+
+#[test]
+fn unknown_resource_attributes_are_warnings() {
+    let text = "Resources:
+  A:
+    Type: AWS::SQS::Queue
+    Description: a queue
+    Dependson: B
+  B:
+    Type: AWS::SQS::Queue
+";
+    let t = ok(text, &[]);
+    assert_eq!(codes(&t.warnings), ["unknown-attribute"]);
+    assert_eq!(
+        t.warnings.0[0]
+            .help
+            .as_deref()
+            .map(|h| h.starts_with("did you mean `DependsOn`?")),
+        Some(true)
     );
 }
 
@@ -254,6 +270,10 @@ fn rendered(text: &str, overrides: &[&str]) -> String {
     fail(text, overrides).render_plain(80)
 }
 
+fn rendered_warnings(text: &str, overrides: &[&str]) -> String {
+    ok(text, overrides).warnings.render_plain(80)
+}
+
 #[test]
 fn snapshot_unknown_reference() {
     insta::assert_snapshot!(rendered(
@@ -264,8 +284,16 @@ fn snapshot_unknown_reference() {
 
 #[test]
 fn snapshot_duplicate_key() {
-    insta::assert_snapshot!(rendered(
-        "Resources:\n  A:\n    Type: AWS::SQS::Queue\n  A:\n    Type: AWS::SQS::Queue\n",
+    insta::assert_snapshot!(rendered_warnings(
+        "Resources:\n  A:\n    Type: AWS::SQS::Queue\n  A:\n    Type: AWS::SNS::Topic\n",
+        &[]
+    ));
+}
+
+#[test]
+fn snapshot_unknown_attribute_warning() {
+    insta::assert_snapshot!(rendered_warnings(
+        "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n    Propertes:\n      BucketName: x\n",
         &[]
     ));
 }
@@ -308,4 +336,132 @@ fn transform_is_lenient_and_redacts() {
     assert_eq!(codes(&e), ["not-a-mapping"]);
     let e = transform("t.yaml", "a: [\n", &opts(&[])).unwrap_err();
     assert_eq!(codes(&e), ["syntax"]);
+}
+
+const GLOBALS_TYPO: &str = "Transform: AWS::Serverless-2016-10-31
+Parameters:
+  StageName:
+    Type: String
+    Default: dev
+Globals:
+  Function:
+    Runtime: python3.12
+    Handler: app.handler
+    Environment:
+      Variables:
+        STAGE: !Ref StageNmae
+Resources:
+  A:
+    Type: AWS::Serverless::Function
+    Properties:
+      InlineCode: x
+  B:
+    Type: AWS::Serverless::Function
+    Properties:
+      InlineCode: y
+";
+
+#[test]
+fn a_problem_carried_by_globals_is_reported_once_where_it_is_written() {
+    let d = fail(GLOBALS_TYPO, &[]);
+    assert_eq!(codes(&d), ["unknown-reference"]);
+    let span = d.0[0].span.expect("placed");
+    assert_eq!((span.line, span.column), (12, 21));
+    assert!(
+        d.0[0]
+            .help
+            .as_deref()
+            .is_some_and(|h| h.starts_with("did you mean `StageName`?")),
+        "{:?}",
+        d.0[0].help
+    );
+}
+
+#[test]
+fn snapshot_globals_typo() {
+    insta::assert_snapshot!(rendered(GLOBALS_TYPO, &[]));
+}
+
+#[test]
+fn get_att_of_an_attribute_the_type_lacks_is_refused() {
+    let text = "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      InlineCode: x\n      Handler: a.b\n      Runtime: python3.12\nOutputs:\n  Arn:\n    Value: !GetAtt Fn.Arnn\n  Url:\n    Value: !Sub '${Fn.FunctionUrl}'\n";
+    let d = fail(text, &[]);
+    assert_eq!(
+        codes(&d),
+        ["unsupported-attribute", "unsupported-attribute"]
+    );
+    assert_eq!(
+        d.0[0].message,
+        "resource `Fn` (AWS::Lambda::Function) does not support attribute type `Arnn` in Fn::GetAtt"
+    );
+    assert!(
+        d.0[0]
+            .help
+            .as_deref()
+            .is_some_and(|h| h.starts_with("did you mean `Arn`?"))
+    );
+    assert!(
+        d.0[1]
+            .help
+            .as_deref()
+            .is_some_and(|h| h.contains("SnapStartResponse"))
+    );
+    // Generated attributes SAM documents (an alias, a nested stack's outputs) and custom resources pass.
+    let ok_text = "Resources:\n  S:\n    Type: AWS::CloudFormation::Stack\n    Properties: {TemplateURL: https://s3.amazonaws.com/b/k}\n  C:\n    Type: Custom::Thing\n    Properties: {ServiceToken: x}\nOutputs:\n  A: {Value: !GetAtt S.Outputs.Url}\n  B: {Value: !GetAtt C.Anything}\n";
+    ok(ok_text, &[]);
+}
+
+#[test]
+fn quotas_are_cloudformation_s() {
+    let mut text = String::from("Resources:\n");
+    for i in 0..501 {
+        text.push_str(&format!("  Q{i}:\n    Type: AWS::SQS::Queue\n"));
+    }
+    let d = fail(&text, &[]);
+    assert_eq!(codes(&d), ["too-many-resources"]);
+    assert_eq!(
+        d.0[0].message,
+        "Number of resources, 501, is greater than maximum allowed, 500"
+    );
+    // Counted after the SAM transform: 250 functions are 500 resources (function + role).
+    let mut sam = String::from("Transform: AWS::Serverless-2016-10-31\nResources:\n");
+    for i in 0..251 {
+        sam.push_str(&format!(
+            "  F{i}:\n    Type: AWS::Serverless::Function\n    Properties: {{InlineCode: x, Handler: a.b, Runtime: python3.12}}\n"
+        ));
+    }
+    let d = fail(&sam, &[]);
+    assert_eq!(codes(&d), ["too-many-resources"]);
+    assert!(d.0[0].message.contains("502"), "{}", d.0[0].message);
+}
+
+#[test]
+fn empty_sections_are_read_as_absent() {
+    let text = "Transform: AWS::Serverless-2016-10-31\nGlobals:\nParameters:\nMappings:\nConditions:\nOutputs:\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n";
+    let t = ok(text, &[]);
+    assert!(t.template.get("Outputs").is_none());
+    assert_eq!(codes(&fail("Resources:\n", &[])), ["missing-resources"]);
+}
+
+#[test]
+fn an_allowed_pattern_that_cannot_compile_is_a_warning_naming_the_parameter() {
+    let text = "Parameters:\n  Name:\n    Type: String\n    Default: x\n    AllowedPattern: '(?<=a'\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n";
+    let t = ok(text, &["Name=anything"]);
+    assert_eq!(codes(&t.warnings), ["invalid-pattern"]);
+    assert!(t.warnings.0[0].message.contains("parameter `Name`"));
+    // Java's dialect: lookahead and a possessive quantifier.
+    let java = "Parameters:\n  Pw:\n    Type: String\n    AllowedPattern: '(?=.*[0-9])[a-z0-9]{8,}+'\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n";
+    ok(java, &["Pw=abcdefg1"]);
+    assert_eq!(
+        codes(&fail(java, &["Pw=abcdefgh"])),
+        ["invalid-parameter-value"]
+    );
+}
+
+#[test]
+fn a_near_miss_sam_property_gets_a_suggestion() {
+    let text = "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      InlineCode: x\n      Handler: a.b\n      Runtme: python3.12\n";
+    let d = fail(text, &[]);
+    assert_eq!(codes(&d), ["sam-transform"]);
+    assert_eq!(d.0[0].help.as_deref(), Some("did you mean `Runtime`?"));
 }

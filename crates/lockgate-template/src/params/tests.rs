@@ -68,9 +68,26 @@ fn unknown_property_is_reported() {
 }
 
 #[test]
-fn bad_pattern_is_reported() {
-    let p = decl_err(json!({"Type": "String", "AllowedPattern": "[a-"}));
-    assert!(p[0].message.contains("not a valid regular expression"));
+fn a_bad_pattern_does_not_refuse_the_declaration() {
+    let p = Parameter::from_json(
+        "P",
+        &json!({"Type": "String", "AllowedPattern": "[a-", "Default": "x"}),
+    )
+    .expect("accepted: the loader warns instead");
+    let pattern = p.allowed_pattern.as_ref().expect("kept");
+    assert!(pattern.error.is_some());
+    assert!(p.check("anything").is_empty());
+}
+
+#[test]
+fn patterns_use_cloudformation_s_java_dialect() {
+    let p = Parameter::from_json(
+        "Pw",
+        &json!({"Type": "String", "AllowedPattern": "(?=.*\\d)\\p{Alnum}{8,}+"}),
+    )
+    .expect("compiles");
+    assert!(p.check("abcdefg1").is_empty());
+    assert_eq!(p.check("abcdefgh").len(), 1);
 }
 
 #[test]

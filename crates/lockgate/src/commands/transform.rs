@@ -20,13 +20,11 @@ pub struct Args {
 pub fn run(args: Args) -> ExitCode {
     let loaded = args.common.template_path().and_then(|path| {
         let opts = args.common.load_options()?;
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
-        Ok(lockgate_template::transform(
-            &path.display().to_string(),
-            &text,
-            &opts,
-        ))
+        match lockgate_template::transform_file(&path, &opts) {
+            Ok(t) => Ok(Ok(t)),
+            Err(lockgate_template::LoadError::Invalid(d)) => Ok(Err(d)),
+            Err(e @ lockgate_template::LoadError::Io { .. }) => Err(UsageError(e.to_string())),
+        }
     });
     let result: Result<_, Diagnostics> = match loaded {
         Ok(r) => r,

@@ -19,7 +19,7 @@ use crate::props::{Check, Prop, p, validate};
 
 const TYPE_NAME: &str = "AWS::Serverless::HttpApi";
 
-const SPEC: &[Prop] = &[
+pub(crate) const SPEC: &[Prop] = &[
     p("__MANAGE_SWAGGER", false, Check::Bool),
     crate::props::pass("Name", false),
     p("StageName", false, Check::StrOrMap),

@@ -18,7 +18,7 @@ use crate::props::{self, Check, Prop, p, strict};
 const TYPE: &str = "AWS::Serverless::Api";
 
 /// Declared properties of `AWS::Serverless::Api`.
-const SPEC: &[Prop] = &[
+pub(crate) const SPEC: &[Prop] = &[
     p("__MANAGE_SWAGGER", false, Check::Bool),
     p("Name", false, Check::StrOrMap),
     p("StageName", true, Check::StrOrMap),
