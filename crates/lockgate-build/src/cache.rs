@@ -191,6 +191,9 @@ impl Cache {
 
     /// Saves `from` (moved) as the keyed cache `key`, replacing what was there.
     pub fn save_keyed(&self, namespace: &str, key: &str, from: &Path) -> Result<(), BuildError> {
+        if !from.is_dir() {
+            return Ok(());
+        }
         let dir = self.keyed_dir(namespace, key);
         let staging = self.tmp_path("keyed");
         fsutil::create_dir(&staging)?;
