@@ -319,10 +319,9 @@ pub fn build_template(opts: &BuildOptions) -> Result<BuildReport, BuildError> {
     std::thread::scope(|s| {
         for _ in 0..jobs {
             s.spawn(|| {
-                loop {
-                    let Some(i) = queue.lock().ok().and_then(|mut q| q.pop()) else {
-                        break;
-                    };
+                // The lock is taken and released inside `next`, not held while building.
+                let next = || queue.lock().ok().and_then(|mut q| q.pop());
+                while let Some(i) = next() {
                     let r = build_group(&groups[i], opts, &cache, &sandbox, &deny);
                     if let Ok(mut m) = results.lock() {
                         m.insert(i, r);
