@@ -254,7 +254,7 @@ pub fn read_targets(
                 || (!props.contains_key("CodeUri")
                     && g.is_some_and(|g| g.contains_key("InlineCode")))
             {
-                skipped.push(skip("its code is inline (InlineCode)"));
+                skipped.push(skip("InlineCode: the code is in the template"));
                 continue;
             }
         }

@@ -235,9 +235,9 @@ pub struct BuildRun {
     pub duration: Duration,
 }
 
-fn project_name(opts: &RunOptions) -> String {
+fn project_name(opts: &RunOptions, source: &Path) -> String {
     let raw = opts.project.clone().unwrap_or_else(|| {
-        opts.source_dir
+        source
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "project".into())
@@ -540,7 +540,9 @@ pub fn run(
 ) -> Result<BuildRun, BuildError> {
     let started = Instant::now();
     let cache = Cache::new(opts.cache_dir.clone().unwrap_or_else(default_cache_dir));
-    let project = project_name(opts);
+    let source = std::fs::canonicalize(&opts.source_dir)
+        .map_err(|e| crate::error::io_err(&opts.source_dir, e))?;
+    let project = project_name(opts, &source);
     let id = format!("{project}:{}", uuid::Uuid::new_v4());
     let number_path = cache.root().join("buildspec").join(&project).join("number");
     let number = std::fs::read_to_string(&number_path)
@@ -550,8 +552,6 @@ pub fn run(
         + 1;
     fsutil::write_atomic(&number_path, number.to_string().as_bytes())?;
     let sandbox = Sandbox::detect(opts.sandbox)?;
-    let source = std::fs::canonicalize(&opts.source_dir)
-        .map_err(|e| crate::error::io_err(&opts.source_dir, e))?;
     let work = cache.work_dir(&id.replace(':', "-"))?;
     let (src, home, tmp) = (work.join("src"), work.join("home"), work.join("tmp"));
     for d in [&src, &home, &tmp] {
