@@ -542,6 +542,84 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn targets(text: &str) -> Result<(Vec<Target>, Vec<Skipped>), BuildError> {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(t.path().join("src")).unwrap();
+        let loaded = lockgate_template::load("template.yaml", text, &Default::default()).unwrap();
+        read_targets(&loaded, "template.yaml", t.path())
+    }
+
+    #[test]
+    fn conditions_metadata_and_package_types_decide_what_is_built() {
+        let (built, skipped) = targets(
+            "Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Env: {Type: String, Default: dev}
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: src/, Runtime: python3.12, Handler: a.h, Architectures: [arm64]}
+  ProdOnly:
+    Type: AWS::Serverless::Function
+    Condition: IsProd
+    Properties: {CodeUri: src/, Runtime: python3.12, Handler: a.h}
+  Skip:
+    Type: AWS::Serverless::Function
+    Metadata: {SkipBuild: true}
+    Properties: {CodeUri: src/, Runtime: python3.12, Handler: a.h}
+  Img:
+    Type: AWS::Serverless::Function
+    Properties: {PackageType: Image, ImageUri: repo:tag}
+  Made:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildMethod: makefile}
+    Properties: {CodeUri: src/, Handler: a.h, Runtime: provided.al2023}
+  Layer:
+    Type: AWS::Serverless::LayerVersion
+    Properties: {ContentUri: src/}
+",
+        )
+        .unwrap();
+        let ids: Vec<&str> = built.iter().map(|t| t.logical_id.as_str()).collect();
+        assert_eq!(ids, ["Fn", "Made"]);
+        assert_eq!(
+            built[0].method,
+            Method::Python {
+                version: "3.12".into()
+            }
+        );
+        assert_eq!(built[0].architecture, "arm64");
+        assert_eq!(built[1].method, Method::Makefile);
+        let reasons: Vec<String> = skipped
+            .iter()
+            .map(|s| format!("{}: {}", s.logical_id, s.reason))
+            .collect();
+        assert_eq!(reasons.len(), 4, "{reasons:?}");
+        assert!(
+            reasons[0].starts_with("ProdOnly: its condition `IsProd` is false"),
+            "{reasons:?}"
+        );
+    }
+
+    #[test]
+    fn unbuildable_runtimes_name_the_resource_and_the_way_out() {
+        let e = targets("Resources:\n  J:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: src/, Handler: x, Runtime: java21}\n").unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("template.yaml: J: building runtime `java21` is not supported"),
+            "{text}"
+        );
+        assert!(text.contains("build-J"), "{text}");
+        let e = targets("Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: nowhere/, Handler: x, Runtime: python3.12}\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("`CodeUri: nowhere/` is not a directory"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn relative_paths() {
         assert_eq!(
