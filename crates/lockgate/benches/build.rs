@@ -37,12 +37,19 @@ fn copy_dir(src: &Path, dst: &Path) {
 }
 
 fn sam_path() -> PathBuf {
-    if let Some(p) = std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join("sam")).find(|p| p.is_file())) {
+    if let Some(p) = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join("sam"))
+            .find(|p| p.is_file())
+    }) {
         return p;
     }
     let venv = std::env::var_os("LOCKGATE_SAM_VENV")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/lockgate/sam-cli"));
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/lockgate/sam-cli")
+        });
     venv.join("bin/sam")
 }
 
@@ -70,7 +77,9 @@ impl Tools {
             }
             Tool::Sam | Tool::SamCached => {
                 let mut c = Command::new(&self.sam);
-                c.arg("build").env("SAM_CLI_TELEMETRY", "0").env("PIP_CACHE_DIR", cache);
+                c.arg("build")
+                    .env("SAM_CLI_TELEMETRY", "0")
+                    .env("PIP_CACHE_DIR", cache);
                 if tool == Tool::SamCached {
                     c.arg("--cached");
                 }
@@ -94,7 +103,10 @@ impl Tools {
     fn fresh_app(&self, name: &str) -> PathBuf {
         let dir = self.root.join(name);
         let _ = std::fs::remove_dir_all(&dir);
-        copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/build_app"), &dir);
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/build_app"),
+            &dir,
+        );
         dir
     }
 
@@ -116,16 +128,26 @@ fn ms(d: Duration) -> String {
 }
 
 fn main() {
-    let rounds: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(5);
+    let rounds: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(5);
     let t = tempfile::tempdir().unwrap();
     let tools = Tools {
         lockgate: PathBuf::from(env!("CARGO_BIN_EXE_lockgate")),
         sam: sam_path(),
         root: t.path().to_path_buf(),
     };
-    assert!(tools.sam.is_file(), "the SAM CLI is needed: pip install aws-sam-cli (.ci/install puts it in ~/.cache/lockgate/sam-cli)");
+    assert!(
+        tools.sam.is_file(),
+        "the SAM CLI is needed: pip install aws-sam-cli (.ci/install puts it in ~/.cache/lockgate/sam-cli)"
+    );
     let version = Command::new(&tools.sam).arg("--version").output().unwrap();
-    println!("{} ({}), {rounds} rounds", String::from_utf8_lossy(&version.stdout).trim(), tools.sam.display());
+    println!(
+        "{} ({}), {rounds} rounds",
+        String::from_utf8_lossy(&version.stdout).trim(),
+        tools.sam.display()
+    );
 
     // Warm caches, kept across rounds (the "warm" scenarios).
     let warm_lockgate = tools.fresh_dir("warm-lockgate-cache");
@@ -137,7 +159,12 @@ fn main() {
         tools.build(Tool::Sam, &a, &warm_pip);
     }
 
-    let names = ["first build, cold caches", "first build, warm caches", "rebuild after a one-line handler change", "no-op rebuild"];
+    let names = [
+        "first build, cold caches",
+        "first build, warm caches",
+        "rebuild after a one-line handler change",
+        "no-op rebuild",
+    ];
     let mut l: Vec<Vec<Duration>> = vec![Vec::new(); 4];
     let mut s: Vec<Vec<Duration>> = vec![Vec::new(); 4];
     let mut sc: Vec<Vec<Duration>> = vec![Vec::new(); 4];
@@ -157,18 +184,34 @@ fn main() {
         tools.build(Tool::SamCached, &asc, &warm_pip);
 
         // 3. A one-line handler change.
-        for (app, tool, out) in [(&al, Tool::Lockgate, &mut l[2]), (&as_, Tool::Sam, &mut s[2]), (&asc, Tool::SamCached, &mut sc[2])] {
+        for (app, tool, out) in [
+            (&al, Tool::Lockgate, &mut l[2]),
+            (&as_, Tool::Sam, &mut s[2]),
+            (&asc, Tool::SamCached, &mut sc[2]),
+        ] {
             let f = app.join("src/status.py");
             let mut text = std::fs::read_to_string(&f).unwrap();
             text.push_str(&format!("# change {round}\n"));
             std::fs::write(&f, text).unwrap();
-            let cache = if tool == Tool::Lockgate { &warm_lockgate } else { &warm_pip };
+            let cache = if tool == Tool::Lockgate {
+                &warm_lockgate
+            } else {
+                &warm_pip
+            };
             out.push(tools.build(tool, app, cache));
         }
 
         // 4. Nothing changed.
-        for (app, tool, out) in [(&al, Tool::Lockgate, &mut l[3]), (&as_, Tool::Sam, &mut s[3]), (&asc, Tool::SamCached, &mut sc[3])] {
-            let cache = if tool == Tool::Lockgate { &warm_lockgate } else { &warm_pip };
+        for (app, tool, out) in [
+            (&al, Tool::Lockgate, &mut l[3]),
+            (&as_, Tool::Sam, &mut s[3]),
+            (&asc, Tool::SamCached, &mut sc[3]),
+        ] {
+            let cache = if tool == Tool::Lockgate {
+                &warm_lockgate
+            } else {
+                &warm_pip
+            };
             out.push(tools.build(tool, app, cache));
         }
         eprintln!("round {} of {rounds} done", round + 1);
@@ -185,6 +228,11 @@ fn main() {
             let m = median(&mut sc[i]);
             (ms(m), format!("{:.0}×", m.as_secs_f64() / lm.as_secs_f64()))
         };
-        println!("| {name} | {} | {} | {:.0}× | {scm} | {scr} |", ms(lm), ms(sm), sm.as_secs_f64() / lm.as_secs_f64());
+        println!(
+            "| {name} | {} | {} | {:.0}× | {scm} | {scr} |",
+            ms(lm),
+            ms(sm),
+            sm.as_secs_f64() / lm.as_secs_f64()
+        );
     }
 }
