@@ -245,17 +245,29 @@ fn bwrap_args(jail: &Jail, env: &BTreeMap<String, String>, cwd: &Path) -> Vec<Os
         .chain(jail.writable.iter())
         .filter(|p| !p.as_os_str().is_empty())
         .collect();
-    // Nothing inside a denied directory is shown; a denied directory inside
-    // a visible one is covered by an empty tmpfs below.
-    readable.retain(|r| r.exists() && !jail.deny.iter().any(|d| is_under(r, d)));
+    // Mounts go shallowest first, so a denied directory inside a visible
+    // one is covered by an empty tmpfs, and a toolchain inside a denied
+    // directory (a project in the home directory) is still shown on top.
+    readable.retain(|r| r.exists() && !jail.deny.contains(r));
     readable.sort();
     readable.dedup();
-    for r in &readable {
-        push(&["--ro-bind".as_ref(), r.as_os_str(), r.as_os_str()]);
-    }
+    let mut mounts: Vec<(&Path, bool)> = readable.iter().map(|r| (r.as_path(), true)).collect();
     for d in &jail.deny {
-        if readable.iter().any(|r| is_under(d, r)) && d.exists() {
-            push(&["--tmpfs".as_ref(), d.as_os_str()]);
+        if d.exists() && readable.iter().any(|r| is_under(d, r) && d != r) {
+            mounts.push((d.as_path(), false));
+        }
+    }
+    mounts.sort_by_key(|(p, _)| p.components().count());
+    for (p, visible) in mounts {
+        let kind: &std::ffi::OsStr = if visible {
+            "--ro-bind".as_ref()
+        } else {
+            "--tmpfs".as_ref()
+        };
+        if visible {
+            push(&[kind, p.as_os_str(), p.as_os_str()]);
+        } else {
+            push(&[kind, p.as_os_str()]);
         }
     }
     push(&[
@@ -348,5 +360,26 @@ mod tests {
         );
         assert!(text.contains(&"--unshare-all".to_string()));
         assert!(!text.contains(&"--share-net".to_string()));
+
+        // A denied directory inside a visible one is covered after it is shown.
+        let jail = Jail {
+            deny: vec!["/usr/share".into()],
+            ..jail
+        };
+        let args = bwrap_args(&jail, &BTreeMap::new(), Path::new("/"));
+        let text: Vec<String> = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let shown = text
+            .windows(2)
+            .position(|w| w[0] == "--ro-bind" && w[1] == "/usr");
+        let hidden = text
+            .windows(2)
+            .position(|w| w[0] == "--tmpfs" && w[1] == "/usr/share");
+        assert!(
+            shown.is_some() && hidden.is_some() && shown < hidden,
+            "{text:?}"
+        );
     }
 }

@@ -152,7 +152,7 @@ fn run_buildspec(args: RunArgs) -> ExitCode {
         }));
         let p = progress.clone();
         opts.events = Some(Arc::new(move |e: &PhaseEvent| match e.status {
-            None => p.start(e.phase, format!("{}", e.phase)),
+            None => p.start(e.phase, e.phase.to_string()),
             Some(_) => p.finish(e.phase, String::new()),
         }));
     }
