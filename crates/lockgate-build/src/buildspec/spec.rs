@@ -339,13 +339,31 @@ impl Reader<'_> {
     fn scalar(&mut self, v: &Value, path: &P, what: &str) -> Option<String> {
         match v {
             Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(if *b { "yes" } else { "no" }.to_string()),
+            // A plain `true`, `yes` or `1.0` is a string as written (a
+            // command `- true` runs `true`), whatever YAML typing made of it.
+            Value::Number(_) | Value::Bool(_) => {
+                Some(self.source_text(path).unwrap_or_else(|| match v {
+                    Value::Bool(b) => b.to_string(),
+                    other => other.to_string(),
+                }))
+            }
             _ => {
                 self.error(path, false, format!("`{what}` must be a string"));
                 None
             }
         }
+    }
+
+    /// The text of the scalar at `path` as written in the file.
+    fn source_text(&self, path: &P) -> Option<String> {
+        let span = self.doc.span_of(path)?;
+        let text = self
+            .doc
+            .source()
+            .text
+            .get(span.offset..span.offset + span.len)?;
+        let text = text.trim();
+        (!text.is_empty()).then(|| text.trim_matches(['"', '\'']).to_string())
     }
 
     fn strings(&mut self, v: &Value, path: &P, what: &str) -> Vec<String> {
