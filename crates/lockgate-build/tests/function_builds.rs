@@ -290,3 +290,36 @@ fn packages_over_the_limits_name_their_biggest_parts() {
         r.warnings
     );
 }
+
+#[test]
+fn rust_functions_are_built_with_cargo_as_bootstrap() {
+    if lockgate_build::sandbox::find_on_path("cargo").is_none() {
+        eprintln!("rust_functions_are_built_with_cargo_as_bootstrap: skipped: no cargo on PATH");
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let app = t.path().join("app");
+    std::fs::create_dir_all(app.join("rust/src")).unwrap();
+    std::fs::write(
+        app.join("template.yaml"),
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  RustFunction:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildMethod: rust-cargolambda\n    Properties:\n      CodeUri: rust/\n      Handler: bootstrap\n      Runtime: provided.al2023\n",
+    )
+    .unwrap();
+    std::fs::write(
+        app.join("rust/Cargo.toml"),
+        "[package]\nname = \"hello\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        app.join("rust/src/main.rs"),
+        "fn main() { println!(\"hello from rust\"); }\n",
+    )
+    .unwrap();
+    let r = build_template(&options(&app, &t.path().join("cache"))).expect("cargo build");
+    assert_eq!(r.get("RustFunction").unwrap().method, "cargo");
+    let bootstrap = app.join(".aws-sam/build/RustFunction/bootstrap");
+    let out = std::process::Command::new(&bootstrap)
+        .output()
+        .expect("run the built bootstrap");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello from rust\n");
+}
