@@ -46,6 +46,11 @@ enum Command {
     Params(commands::params::ParamsCommand),
     /// Print a function's logs on a stage.
     Logs(commands::logs::Args),
+    /// Build a template's functions and layers into .aws-sam/build, as `sam build` does.
+    Build(commands::build::Args),
+    /// Run a CodeBuild buildspec.yml in a fresh, sandboxed workspace.
+    #[command(subcommand)]
+    Buildspec(commands::buildspec::BuildspecCommand),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +69,8 @@ fn main() -> ExitCode {
         Command::Outputs(args) => commands::outputs::run(args),
         Command::Params(cmd) => commands::params::run(cmd),
         Command::Logs(args) => commands::logs::run(args),
+        Command::Build(args) => commands::build::run(args),
+        Command::Buildspec(cmd) => commands::buildspec::run(cmd),
     }
 }
 

@@ -1,6 +1,8 @@
 //! One module per verb, and what the server verbs share: output format,
 //! the async runtime, app/stage/template resolution and exit codes.
 
+pub mod build;
+pub mod buildspec;
 pub mod deploy;
 pub mod destroy;
 pub mod local;

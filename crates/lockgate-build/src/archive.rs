@@ -1,0 +1,162 @@
+//! Deterministic zip archives: the same tree always gives the same bytes,
+//! so the archive's SHA-256 names the content.
+//!
+//! Entries are the tree's regular files (symbolic links followed), sorted by
+//! `/`-separated relative path; every entry has the DOS epoch as its time
+//! (1980-01-01 00:00:00), mode 0755 when any execute bit is set and 0644
+//! otherwise, no extra fields, and Deflate at a fixed level.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
+
+use crate::digest::Digest;
+use crate::error::{BuildError, io_err, zip_err};
+use crate::fsutil::{self, walk_files};
+
+/// What [`zip_dir`] wrote.
+#[derive(Debug, Clone)]
+pub struct Zipped {
+    /// SHA-256 of the archive's bytes.
+    pub digest: Digest,
+    /// Size of the archive.
+    pub zipped_bytes: u64,
+    /// Total size of the files in it.
+    pub unzipped_bytes: u64,
+    /// Number of files.
+    pub files: usize,
+    /// Unzipped size per top-level entry (a file, or a directory's whole tree).
+    pub contributors: BTreeMap<String, u64>,
+}
+
+/// The options of every entry.
+fn entry_options(executable: bool) -> SimpleFileOptions {
+    SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .compression_level(Some(6))
+        .last_modified_time(DateTime::default())
+        .unix_permissions(if executable { 0o755 } else { 0o644 })
+        .large_file(false)
+}
+
+/// Zips the files of `dir` into `out` (replaced atomically).
+pub fn zip_dir(dir: &Path, out: &Path) -> Result<Zipped, BuildError> {
+    let files = walk_files(dir, &|_| false)?;
+    if let Some(parent) = out.parent() {
+        fsutil::create_dir(parent)?;
+    }
+    let tmp = out.with_extension(format!("tmp-{}", uuid::Uuid::new_v4().simple()));
+    let file = std::fs::File::create(&tmp).map_err(|e| io_err(&tmp, e))?;
+    let mut zip = ZipWriter::new(std::io::BufWriter::new(file));
+    let mut contributors: BTreeMap<String, u64> = BTreeMap::new();
+    let mut unzipped = 0;
+    for f in &files {
+        let opts = entry_options(f.executable).large_file(f.size >= u32::MAX as u64);
+        zip.start_file(f.rel.as_str(), opts)
+            .map_err(|e| zip_err(&tmp, e))?;
+        let mut src = std::fs::File::open(&f.path).map_err(|e| io_err(&f.path, e))?;
+        std::io::copy(&mut src, &mut zip).map_err(|e| io_err(&f.path, e))?;
+        unzipped += f.size;
+        let top = f.rel.split('/').next().unwrap_or(&f.rel).to_string();
+        *contributors.entry(top).or_default() += f.size;
+    }
+    let mut w = zip.finish().map_err(|e| zip_err(&tmp, e))?;
+    w.flush().map_err(|e| io_err(&tmp, e))?;
+    drop(w);
+    std::fs::rename(&tmp, out).map_err(|e| io_err(out, e))?;
+    let zipped_bytes = std::fs::metadata(out).map_err(|e| io_err(out, e))?.len();
+    Ok(Zipped {
+        digest: Digest::of_file(out)?,
+        zipped_bytes,
+        unzipped_bytes: unzipped,
+        files: files.len(),
+        contributors,
+    })
+}
+
+/// Extracts an archive into `dir` (created), keeping the entries' modes.
+pub fn unzip(archive: &Path, dir: &Path) -> Result<(), BuildError> {
+    let file = std::fs::File::open(archive).map_err(|e| io_err(archive, e))?;
+    let mut zip =
+        ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| zip_err(archive, e))?;
+    fsutil::create_dir(dir)?;
+    zip.extract(dir).map_err(|e| zip_err(archive, e))
+}
+
+/// The names of an archive's entries, in order.
+pub fn entry_names(archive: &Path) -> Result<Vec<String>, BuildError> {
+    let file = std::fs::File::open(archive).map_err(|e| io_err(archive, e))?;
+    let mut zip =
+        ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| zip_err(archive, e))?;
+    let mut names = Vec::new();
+    for i in 0..zip.len() {
+        let e = zip.by_index_raw(i).map_err(|e| zip_err(archive, e))?;
+        names.push(e.name().map_err(|e| zip_err(archive, e))?.to_string());
+    }
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn tree(root: &Path, files: &[(&str, &str)]) {
+        for (rel, text) in files {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, text).unwrap();
+        }
+    }
+
+    #[test]
+    fn same_tree_same_digest_one_byte_changes_it() {
+        let t = tempfile::tempdir().unwrap();
+        let (a, b) = (t.path().join("a"), t.path().join("b"));
+        // Same content written in a different order, at different times.
+        tree(&a, &[("z.py", "print(1)\n"), ("lib/x.py", "x = 1\n")]);
+        tree(&b, &[("lib/x.py", "x = 1\n"), ("z.py", "print(1)\n")]);
+        let za = zip_dir(&a, &t.path().join("a.zip")).unwrap();
+        let zb = zip_dir(&b, &t.path().join("b.zip")).unwrap();
+        assert_eq!(za.digest, zb.digest);
+        assert_eq!(
+            std::fs::read(t.path().join("a.zip")).unwrap(),
+            std::fs::read(t.path().join("b.zip")).unwrap()
+        );
+        assert_eq!(
+            entry_names(&t.path().join("a.zip")).unwrap(),
+            ["lib/x.py", "z.py"]
+        );
+        std::fs::write(b.join("z.py"), "print(2)\n").unwrap();
+        let zb2 = zip_dir(&b, &t.path().join("b.zip")).unwrap();
+        assert_ne!(za.digest, zb2.digest);
+    }
+
+    #[test]
+    fn modes_are_normalised_and_kept_on_extraction() {
+        let t = tempfile::tempdir().unwrap();
+        let a = t.path().join("a");
+        tree(&a, &[("bootstrap", "#!/bin/sh\n"), ("data.txt", "d")]);
+        let z1 = zip_dir(&a, &t.path().join("1.zip")).unwrap();
+        // Group/other bits other than x do not matter; the x bit does.
+        std::fs::set_permissions(a.join("data.txt"), std::fs::Permissions::from_mode(0o600))
+            .unwrap();
+        let z2 = zip_dir(&a, &t.path().join("2.zip")).unwrap();
+        assert_eq!(z1.digest, z2.digest);
+        std::fs::set_permissions(a.join("bootstrap"), std::fs::Permissions::from_mode(0o700))
+            .unwrap();
+        let z3 = zip_dir(&a, &t.path().join("3.zip")).unwrap();
+        assert_ne!(z1.digest, z3.digest);
+        let out = t.path().join("out");
+        unzip(&t.path().join("3.zip"), &out).unwrap();
+        let mode = std::fs::metadata(out.join("bootstrap"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o755);
+        assert_eq!(z3.contributors["bootstrap"], 10);
+    }
+}
