@@ -241,7 +241,7 @@ impl Server {
             store.clone(),
             stages.clone(),
             opts.clock,
-            opts.shifting,
+            opts.shifting.clone(),
         ));
         let deployer = Deployer::new(
             store.clone(),

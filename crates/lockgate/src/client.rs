@@ -10,8 +10,9 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use lockgate_api::{
     ApiError, AppSummary, DeletedParameter, DeployRequest, DeployResult, DeployStreamItem,
-    ErrorBody, GetParameterQuery, ListParametersQuery, LogLine, LogsQuery, Parameter,
-    ParameterVersion, Plan, ProgressEvent, PutParameterRequest, ServerInfo, StackQuery, StageInfo,
+    Deployment, DeploymentAction, DeploymentsQuery, ErrorBody, GetParameterQuery,
+    ListParametersQuery, LogLine, LogsQuery, Parameter, ParameterVersion, Plan, ProgressEvent,
+    PutParameterRequest, ServerInfo, StackQuery, StageInfo, StopRequest,
 };
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -487,16 +488,18 @@ impl Client {
         .await
     }
 
-    /// `POST /v1/apps/{app}/stages/{stage}/deploy`: calls `on_event` with
-    /// each resource's progress as it streams in; returns the final result,
-    /// or the final error (a refusal or a rolled-back failure).
-    pub async fn deploy(
+    /// `POST /v1/apps/{app}/stages/{stage}/deploy`: streams progress events
+    /// to `on_event`, then answers the result; stops following the stream
+    /// as soon as `detach` says so for an event (the deploy goes on on the
+    /// server): answers `None` then.
+    pub async fn deploy_until(
         &self,
         app: &str,
         stage: &str,
         req: &DeployRequest,
-        on_event: impl FnMut(&ProgressEvent),
-    ) -> Result<DeployResult, ClientError> {
+        mut on_event: impl FnMut(&ProgressEvent),
+        mut detach: impl FnMut(&ProgressEvent) -> bool,
+    ) -> Result<Option<DeployResult>, ClientError> {
         let what = format!("deploy of {app}/{stage}");
         let resp = self
             .send(
@@ -505,7 +508,96 @@ impl Client {
                 &what,
             )
             .await?;
-        finish_stream(resp, &what, on_event).await
+        let mut lines = NdjsonLines::new(resp);
+        while let Some(item) = lines.next::<DeployStreamItem>(&what).await? {
+            match item {
+                DeployStreamItem::Event(e) => {
+                    on_event(&e);
+                    if detach(&e) {
+                        return Ok(None);
+                    }
+                }
+                DeployStreamItem::Result(r) => return Ok(Some(r)),
+                DeployStreamItem::Error(e) => {
+                    let status = if e.code.is_internal() { 500 } else { 400 };
+                    return Err(error_from_api(status, e, &what));
+                }
+            }
+        }
+        Err(ClientError::Server(format!(
+            "{what}: the server ended the stream without a result"
+        )))
+    }
+
+    /// `GET …/deployments`: a stage's releases, newest first.
+    pub async fn deployments(
+        &self,
+        app: &str,
+        stage: &str,
+        limit: Option<u32>,
+    ) -> Result<Vec<Deployment>, ClientError> {
+        self.typed(
+            self.request(
+                reqwest::Method::GET,
+                &stage_path(app, stage, "/deployments"),
+            )
+            .query(&DeploymentsQuery { limit }),
+            &format!("deployments of {app}/{stage}"),
+        )
+        .await
+    }
+
+    /// `GET /v1/deployments/{id}`: one release with its timeline.
+    pub async fn deployment(&self, id: &str) -> Result<Deployment, ClientError> {
+        self.typed(
+            self.request(
+                reqwest::Method::GET,
+                &format!("/v1/deployments/{}", encode_segment(id)),
+            ),
+            &format!("deployment {id}"),
+        )
+        .await
+    }
+
+    /// `POST /v1/deployments/{id}/promote|abort`.
+    pub async fn control_deployment(
+        &self,
+        id: &str,
+        action: &str,
+        reason: Option<String>,
+    ) -> Result<DeploymentAction, ClientError> {
+        self.typed(
+            self.request(
+                reqwest::Method::POST,
+                &format!("/v1/deployments/{}/{action}", encode_segment(id)),
+            )
+            .json(&StopRequest { reason }),
+            &format!("{action} of deployment {id}"),
+        )
+        .await
+    }
+
+    /// `POST …/functions/{function}/rollback`: stops the function's releases in progress.
+    pub async fn rollback(
+        &self,
+        app: &str,
+        stage: &str,
+        function: &str,
+        reason: Option<String>,
+    ) -> Result<DeploymentAction, ClientError> {
+        self.typed(
+            self.request(
+                reqwest::Method::POST,
+                &stage_path(
+                    app,
+                    stage,
+                    &format!("/functions/{}/rollback", encode_segment(function)),
+                ),
+            )
+            .json(&StopRequest { reason }),
+            &format!("rollback of {function} on {app}/{stage}"),
+        )
+        .await
     }
 
     /// `DELETE /v1/apps/{app}/stages/{stage}`: streams like a deploy.

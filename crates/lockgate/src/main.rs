@@ -46,6 +46,13 @@ enum Command {
     Params(commands::params::ParamsCommand),
     /// Print a function's logs on a stage.
     Logs(commands::logs::Args),
+    /// List releases (alias traffic shifts) of the app, newest first.
+    Deployments(commands::deployments::ListArgs),
+    /// Show, promote or abort one release.
+    #[command(subcommand)]
+    Deployment(commands::deployments::DeploymentCommand),
+    /// Stop a function's release in progress: all its traffic back on the old version.
+    Rollback(commands::deployments::RollbackArgs),
     /// Build a template's functions and layers into .aws-sam/build, as `sam build` does.
     Build(commands::build::Args),
     /// Run a CodeBuild buildspec.yml in a fresh, sandboxed workspace.
@@ -69,6 +76,9 @@ fn main() -> ExitCode {
         Command::Outputs(args) => commands::outputs::run(args),
         Command::Params(cmd) => commands::params::run(cmd),
         Command::Logs(args) => commands::logs::run(args),
+        Command::Deployments(args) => commands::deployments::list(args),
+        Command::Deployment(cmd) => commands::deployments::run(cmd),
+        Command::Rollback(args) => commands::deployments::rollback(args),
         Command::Build(args) => commands::build::run(args),
         Command::Buildspec(cmd) => commands::buildspec::run(cmd),
     }

@@ -22,7 +22,7 @@ impl Default for Clock {
 impl Clock {
     /// A clock running `scale` times faster than real time (1: real time).
     pub fn new(scale: f64) -> Result<Clock, String> {
-        if !scale.is_finite() || scale < 1.0 || scale > 86_400.0 {
+        if !(1.0..=86_400.0).contains(&scale) {
             return Err(format!(
                 "time scale {scale}: expected a number from 1 (real time) to 86400 (a day a second)"
             ));

@@ -38,6 +38,7 @@ pub use canary::Canary;
 pub use clock::Clock;
 pub use config::{DeploymentConfig, TrafficRouting};
 pub use linear::Linear;
+pub use lockgate_store::StageRef;
 pub use service::{Control, ControlError, HookStatus, Rollouts, Shifting};
 
 use crate::resources::{Ctx, StageCtx};

@@ -45,14 +45,25 @@ pub enum ControlError {
 }
 
 /// Whether aliases move as their deployment preferences say.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Shifting {
     /// As configured: canary, linear, hooks, alarms.
     #[default]
     Honour,
-    /// All at once, hooks and alarms skipped (`lockgate up`'s default, as
-    /// `sam sync` skips CodeDeploy).
-    AllAtOnce,
+    /// All at once on these stages, hooks and alarms skipped (`lockgate
+    /// up`'s dev stage by default, as `sam sync` skips CodeDeploy); as
+    /// configured on the others.
+    AllAtOnceOn(Vec<StageRef>),
+}
+
+impl Shifting {
+    /// Whether a stage's releases follow their deployment preferences.
+    pub fn honours(&self, stage: &StageRef) -> bool {
+        match self {
+            Shifting::Honour => true,
+            Shifting::AllAtOnceOn(stages) => !stages.contains(stage),
+        }
+    }
 }
 
 struct PendingHook {

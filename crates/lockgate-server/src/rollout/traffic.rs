@@ -20,7 +20,7 @@ use lockgate_metrics::Timestamp;
 use lockgate_metrics::canary::{CanaryConfig, CanaryJudge, Verdict};
 
 use super::config::DeploymentConfig;
-use super::service::{Control, HookStatus, Rollouts, Shifting};
+use super::service::{Control, HookStatus, Rollouts};
 use super::{RolloutError, Shift, ShiftRequest, Traffic, Waited, deployment_id, strategy_for};
 use crate::resources::StageCtx;
 use crate::resources::context::store_error;
@@ -149,7 +149,7 @@ impl Traffic for StageTraffic {
     async fn shift(&self, stage: &StageCtx, req: ShiftRequest) -> Result<(), ProviderError> {
         let live = stage.live_resources();
         let mut group = group_of(&live, req.deployment_group.as_deref())?;
-        let honour = self.rollouts.shifting == Shifting::Honour;
+        let honour = self.rollouts.shifting.honours(&stage.stage);
         if !honour {
             group.config = DeploymentConfig::all_at_once();
         }

@@ -29,6 +29,11 @@ pub struct Args {
     /// Compute and show the change set without applying it (like `sam deploy --no-execute-changeset`).
     #[arg(long = "no-execute")]
     pub no_execute: bool,
+    /// Return as soon as an alias's traffic shift (a canary or linear
+    /// release) has started, instead of waiting for it; the deploy goes on
+    /// on the server (follow it with `lockgate deployment show ID`).
+    #[arg(long = "no-wait")]
+    pub no_wait: bool,
     #[command(flatten)]
     pub common: Common,
 }
@@ -127,8 +132,26 @@ pub fn run(args: Args) -> ExitCode {
         if args.no_execute {
             return super::plan::show_plan(&client, &prepared, output).await;
         }
-        let summary = deploy(&client, &prepared, output).await?;
-        print_summary(&summary, output);
+        let detached = deploy_until(&client, &prepared, output, !args.no_wait).await?;
+        match detached {
+            Deployed::Done(summary) => print_summary(&summary, output),
+            Deployed::Releasing { deployment_id } => match output {
+                Format::Json => println!(
+                    "{}",
+                    pretty(&serde_json::json!({
+                        "app": prepared.app,
+                        "stage": prepared.stage,
+                        "status": "UPDATE_IN_PROGRESS",
+                        "deploymentId": deployment_id,
+                    }))
+                ),
+                Format::Text => println!(
+                    "Release {deployment_id} of {}/{} started; the deploy goes on on the server. \
+                     Follow it with `lockgate deployment show {deployment_id}`.",
+                    prepared.app, prepared.stage
+                ),
+            },
+        }
         Ok(())
     })
 }
@@ -200,12 +223,39 @@ impl Summary {
     }
 }
 
+/// How a deploy that may detach ended.
+pub enum Deployed {
+    /// It finished.
+    Done(Summary),
+    /// A traffic shift started and the client stopped following.
+    Releasing {
+        /// The release's deployment ID.
+        deployment_id: String,
+    },
+}
+
 /// Deploys with live progress; returns the summary, or the refusal/failure.
 pub async fn deploy(
     client: &Client,
     prepared: &Prepared,
     output: Format,
 ) -> Result<Summary, ClientError> {
+    match deploy_until(client, prepared, output, true).await? {
+        Deployed::Done(s) => Ok(s),
+        Deployed::Releasing { deployment_id } => Err(ClientError::Server(format!(
+            "the deploy stream ended during release {deployment_id}"
+        ))),
+    }
+}
+
+/// Deploys with live progress; with `wait` false, stops following once
+/// an alias's traffic shift has started.
+pub async fn deploy_until(
+    client: &Client,
+    prepared: &Prepared,
+    output: Format,
+    wait: bool,
+) -> Result<Deployed, ClientError> {
     let started = Instant::now();
     if output == Format::Text {
         eprintln!(
@@ -218,22 +268,39 @@ pub async fn deploy(
     let uploaded = client.upload(&prepared.code).await?;
     let mut progress = Progress::new(output == Format::Text);
     let mut events = Vec::new();
+    let mut release = None;
     let res = client
-        .deploy(&prepared.app, &prepared.stage, &prepared.request, |e| {
-            progress.event(e);
-            events.push(e.clone());
-        })
+        .deploy_until(
+            &prepared.app,
+            &prepared.stage,
+            &prepared.request,
+            |e| {
+                progress.event(e);
+                events.push(e.clone());
+            },
+            |e| match &e.rollout {
+                Some(step) if !wait && step.kind == "Start" => {
+                    release = Some(step.deployment_id.clone());
+                    true
+                }
+                _ => false,
+            },
+        )
         .await;
     progress.finish();
-    let result = res?;
-    Ok(Summary {
+    let Some(result) = res? else {
+        return Ok(Deployed::Releasing {
+            deployment_id: release.unwrap_or_default(),
+        });
+    };
+    Ok(Deployed::Done(Summary {
         app: prepared.app.clone(),
         stage: prepared.stage.clone(),
         result,
         events,
         elapsed: started.elapsed(),
         uploaded,
-    })
+    }))
 }
 
 /// Prints a finished deploy: outputs and URLs (text), or the JSON document.
@@ -304,6 +371,17 @@ pub struct Progress {
     mode: Mode,
 }
 
+/// A traffic share as a bar: `[##--------]  20%`.
+fn traffic_bar(weight: f64) -> String {
+    let filled = (weight.clamp(0.0, 1.0) * 10.0).round() as usize;
+    format!(
+        "[{}{}] {:>3.0}%",
+        "#".repeat(filled),
+        "-".repeat(10 - filled),
+        weight * 100.0
+    )
+}
+
 enum Mode {
     Off,
     Plain,
@@ -334,7 +412,14 @@ impl Progress {
         let id = e.logical_id.clone();
         let status = e.status.clone();
         let rtype = &e.resource_type;
-        let reason = e.reason.as_deref().unwrap_or("");
+        let reason = match &e.rollout {
+            Some(step) => format!(
+                "{} {}",
+                traffic_bar(step.weight),
+                e.reason.as_deref().unwrap_or("")
+            ),
+            None => e.reason.clone().unwrap_or_default(),
+        };
         let line = format!(
             "{status:<20} {rtype:<34} {id}{}",
             if reason.is_empty() {

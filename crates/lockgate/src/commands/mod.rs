@@ -4,6 +4,7 @@
 pub mod build;
 pub mod buildspec;
 pub mod deploy;
+pub mod deployments;
 pub mod destroy;
 pub mod local;
 pub mod logs;

@@ -16,6 +16,43 @@ pub struct Args {
     /// The address of the HTTP API (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:4610", value_name = "ADDR")]
     pub listen: String,
+    #[command(flatten)]
+    pub time: TimeScaleArg,
+}
+
+/// `--time-scale N`: how fast release time runs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TimeScaleArg {
+    /// Run release time N times faster: deployment waits, alarm periods and
+    /// hook timeouts (60: a minute is a second), for demos and tests.
+    #[arg(
+        long = "time-scale",
+        env = "LOCKGATE_TIME_SCALE",
+        default_value_t = 1.0,
+        value_name = "N"
+    )]
+    pub time_scale: f64,
+}
+
+impl TimeScaleArg {
+    /// The clock, or the usage error naming the flag.
+    pub fn clock(&self) -> Result<lockgate_server::rollout::Clock, String> {
+        lockgate_server::rollout::Clock::new(self.time_scale)
+            .map_err(|e| format!("--time-scale: {e}"))
+    }
+
+    /// The line that says the scale is on, when it is.
+    pub fn notice(&self) -> Option<String> {
+        (self.time_scale != 1.0).then(|| {
+            format!(
+                "Time scale {}: release waits, alarm periods and hook timeouts run {} times faster \
+                 (a minute takes {:.1} s).",
+                self.time_scale,
+                self.time_scale,
+                60.0 / self.time_scale
+            )
+        })
+    }
 }
 
 /// Sets up logging for the in-process server (RUST_LOG, default `warn`).
@@ -64,6 +101,13 @@ pub fn run(args: Args) -> ExitCode {
         let data_dir = args.data_dir.unwrap_or_else(default_data_dir);
         let mut opts = ServerOptions::new(data_dir.clone());
         opts.listen = args.listen.clone();
+        opts.clock = match args.time.clock() {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(1);
+            }
+        };
         let server = match Server::start(opts).await {
             Ok(s) => s,
             Err(e) => {
@@ -78,6 +122,9 @@ pub fn run(args: Args) -> ExitCode {
         println!("Lockgate server listening on {}", server.url());
         println!("Admin token: {}", server.token_file().display());
         println!("Data: {}", data_dir.display());
+        if let Some(n) = args.time.notice() {
+            println!("{n}");
+        }
         println!("Stop with Ctrl-C.");
         shutdown_signal().await;
         eprintln!("Stopping…");

@@ -41,6 +41,13 @@ pub struct Args {
     /// Output format of each deploy's summary.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub output: Format,
+    /// Honour the functions' DeploymentPreference (canary, linear, hooks,
+    /// alarms) as a stage of `lockgate server` does; by default the dev loop
+    /// moves aliases all at once, as `sam sync` skips CodeDeploy.
+    #[arg(long = "traffic-shifting")]
+    pub traffic_shifting: bool,
+    #[command(flatten)]
+    pub time: super::server::TimeScaleArg,
 }
 
 /// Path components whose changes never trigger a redeploy.
@@ -113,6 +120,14 @@ async fn up(args: Args) -> Result<(), ClientError> {
     let data_dir = dir.join(".lockgate");
     let mut opts = ServerOptions::new(data_dir.clone());
     opts.listen = args.listen.clone().unwrap_or_else(|| "127.0.0.1:0".into());
+    opts.clock = args.time.clock().map_err(ClientError::Usage)?;
+    opts.shifting = if args.traffic_shifting {
+        lockgate_server::rollout::Shifting::Honour
+    } else {
+        let dev = lockgate_server::rollout::StageRef::parse(&first.app, &first.stage)
+            .map_err(|e| ClientError::Usage(e.to_string()))?;
+        lockgate_server::rollout::Shifting::AllAtOnceOn(vec![dev])
+    };
     let server = Server::start(opts).await.map_err(|e| {
         ClientError::Server(format!(
             "cannot start the server with data under {}: {e}",
@@ -143,6 +158,18 @@ async fn up(args: Args) -> Result<(), ClientError> {
             data_dir.display(),
             token_file.display()
         );
+        if args.traffic_shifting {
+            eprintln!("Traffic shifting on: releases follow each function's DeploymentPreference.");
+        } else {
+            eprintln!(
+                "Traffic shifting off on {}: aliases move to new versions all at once, as `sam \
+                 sync` does (--traffic-shifting honours each DeploymentPreference there too).",
+                first.stage
+            );
+        }
+        if let Some(n) = args.time.notice() {
+            eprintln!("{n}");
+        }
     }
 
     let first_result = tokio::select! {

@@ -55,11 +55,21 @@ impl Drop for ServerGuard {
 /// that test-hook point (`after:<logical id>`, `shift:<alias logical id>`)
 /// and says so on stderr, for a test to kill it there.
 pub fn start_server(data: &Path, pause_at: Option<&str>) -> (ServerGuard, String) {
+    start_server_with(data, pause_at, &[])
+}
+
+/// [`start_server`] with more arguments (`--time-scale 60`).
+pub fn start_server_with(
+    data: &Path,
+    pause_at: Option<&str>,
+    args: &[&str],
+) -> (ServerGuard, String) {
     let _ = std::fs::remove_file(data.join("server.json"));
     let mut cmd = lockgate();
     cmd.args(["server", "--data-dir"])
         .arg(data)
         .args(["--listen", "127.0.0.1:0"])
+        .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     if let Some(point) = pause_at {
