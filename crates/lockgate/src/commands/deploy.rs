@@ -226,7 +226,7 @@ impl Summary {
 /// How a deploy that may detach ended.
 pub enum Deployed {
     /// It finished.
-    Done(Summary),
+    Done(Box<Summary>),
     /// A traffic shift started and the client stopped following.
     Releasing {
         /// The release's deployment ID.
@@ -241,7 +241,7 @@ pub async fn deploy(
     output: Format,
 ) -> Result<Summary, ClientError> {
     match deploy_until(client, prepared, output, true).await? {
-        Deployed::Done(s) => Ok(s),
+        Deployed::Done(s) => Ok(*s),
         Deployed::Releasing { deployment_id } => Err(ClientError::Server(format!(
             "the deploy stream ended during release {deployment_id}"
         ))),
@@ -293,14 +293,14 @@ pub async fn deploy_until(
             deployment_id: release.unwrap_or_default(),
         });
     };
-    Ok(Deployed::Done(Summary {
+    Ok(Deployed::Done(Box::new(Summary {
         app: prepared.app.clone(),
         stage: prepared.stage.clone(),
         result,
         events,
         elapsed: started.elapsed(),
         uploaded,
-    }))
+    })))
 }
 
 /// Prints a finished deploy: outputs and URLs (text), or the JSON document.
