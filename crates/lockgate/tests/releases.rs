@@ -31,9 +31,13 @@ struct Setup {
 }
 
 fn setup() -> Setup {
+    setup_app(&fixture())
+}
+
+fn setup_app(fixture: &Path) -> Setup {
     let tmp = tempfile::tempdir().unwrap();
     let app = tmp.path().join("release");
-    copy_dir(&fixture(), &app);
+    copy_dir(fixture, &app);
     let data = tmp.path().join("data");
     let (server, url) = start_server_with(&data, None, &["--time-scale", "60"]);
     Setup {
@@ -152,8 +156,13 @@ impl Setup {
     }
 }
 
-/// One GET over a fresh connection: status and body.
+/// One GET of `/` over a fresh connection: status and body.
 fn get(base: &str) -> (u16, String) {
+    get_path(base, "/")
+}
+
+/// One GET over a fresh connection: status and body.
+fn get_path(base: &str, path: &str) -> (u16, String) {
     let addr = base.strip_prefix("http://").unwrap();
     let Ok(mut s) = TcpStream::connect(addr) else {
         return (0, String::new());
@@ -161,7 +170,7 @@ fn get(base: &str) -> (u16, String) {
     let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
     if write!(
         s,
-        "GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
     )
     .is_err()
     {
@@ -190,13 +199,22 @@ struct Load {
 
 impl Load {
     fn start(base: &str) -> Load {
+        Load::on(base, "/")
+    }
+
+    fn on(base: &str, path: &str) -> Load {
         let stop = Arc::new(AtomicBool::new(false));
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let (s, k, base) = (stop.clone(), seen.clone(), base.to_string());
+        let (s, k, base, path) = (
+            stop.clone(),
+            seen.clone(),
+            base.to_string(),
+            path.to_string(),
+        );
         let task = std::thread::spawn(move || {
             while !s.load(Ordering::Relaxed) {
                 let started = Instant::now();
-                let answer = get(&base);
+                let answer = get_path(&base, &path);
                 k.lock().unwrap().push(answer);
                 // Pace the load at ~100 requests a second.
                 if let Some(rest) = Duration::from_millis(10).checked_sub(started.elapsed()) {
@@ -303,11 +321,18 @@ fn a_failing_version_trips_its_alarm_and_is_rolled_back() {
     s.deployed(&[]);
     let base = s.stage_url();
     s.code("two", true);
-    let load = Load::start(&base);
-    let out = s.deploy(&[], &[]);
-    let seen = load.finish();
+    // Two clients: enough requests reach the 10% canary on a busy machine.
+    let (load, load2) = (Load::start(&base), Load::start(&base));
+    let out = s.deploy(&["Preference=Canary10Percent15Minutes"], &[]);
+    let mut seen = load.finish();
+    seen.extend(load2.finish());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "the release must fail");
+    let failed = seen.iter().filter(|(st, _)| *st != 200).count();
+    assert!(
+        !out.status.success(),
+        "the release must fail ({failed} of {} requests failed): {stderr}",
+        seen.len()
+    );
     assert!(
         stderr.contains("NewVersionErrors"),
         "names the alarm: {stderr}"
@@ -321,7 +346,6 @@ fn a_failing_version_trips_its_alarm_and_is_rolled_back() {
     let r = &s.releases()[0];
     assert_eq!(r["status"], "Failed");
     assert_eq!(r["errorInformation"]["code"], "ALARM_ACTIVE");
-    let failed = seen.iter().filter(|(st, _)| *st != 200).count();
     assert!(failed > 0, "the canary's errors are what tripped the alarm");
     assert!(
         failed * 5 < seen.len(),
@@ -457,4 +481,94 @@ fn a_server_killed_mid_shift_restarts_with_traffic_on_the_old_version() {
     for _ in 0..20 {
         assert_eq!(get(&base), (200, "one".into()));
     }
+}
+
+fn metrics_fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/release-metrics")
+}
+
+impl Setup {
+    /// Rewrites one assignment line (`BUG = ""`) of a source file.
+    fn set(&self, file: &str, line: &str) {
+        let path = self.app.join("src").join(file);
+        let name = line.split('=').next().unwrap().trim();
+        let code: String = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                if l.starts_with(&format!("{name} =")) {
+                    line.to_string()
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        std::fs::write(path, code + "\n").unwrap();
+    }
+}
+
+#[test]
+fn business_metrics_from_the_api_and_from_logs_stop_a_release() {
+    let s = setup_app(&metrics_fixture());
+    s.deployed(&[]);
+    let base = s.stage_url();
+    assert_eq!(get_path(&base, "/shop"), (200, "shop ok".into()));
+
+    // A version that puts Refunds through the CloudWatch API (boto3).
+    s.set("shop.py", "BUG = \"refunds\"");
+    let load = Load::on(&base, "/shop");
+    let out = s.deploy(&[], &[]);
+    load.finish();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("RefundsAlarm"), "{stderr}");
+    assert_eq!(
+        s.releases()
+            .iter()
+            .find(|r| r["functionName"].as_str().unwrap().ends_with("-Shop"))
+            .unwrap()["errorInformation"]["code"],
+        "ALARM_ACTIVE"
+    );
+    // DescribeAlarms (boto3, from the function) lists the stage's alarms:
+    // back to OK now that the period with refunds has passed, as on AWS
+    // with TreatMissingData notBreaching.
+    let (status, body) = get_path(&base, "/shop?alarms");
+    assert_eq!(status, 200, "{body}");
+    let states: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(states["release-prod-RefundsAlarm"], "OK", "{states}");
+    assert_eq!(states["release-prod-ComplaintsAlarm"], "OK", "{states}");
+
+    // A version that logs Complaints in Embedded Metric Format.
+    s.set("shop.py", "BUG = \"complaints\"");
+    let load = Load::on(&base, "/shop");
+    let out = s.deploy(&[], &[]);
+    load.finish();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("ComplaintsAlarm"), "{stderr}");
+    assert_eq!(get_path(&base, "/shop"), (200, "shop ok".into()));
+}
+
+#[test]
+fn the_canary_judgement_catches_a_regression_no_alarm_watches() {
+    let s = setup_app(&metrics_fixture());
+    s.deployed(&[]);
+    let base = s.stage_url();
+    s.set("judged.py", "FAIL_EVERY = 3");
+    let load = Load::on(&base, "/judged");
+    let out = s.deploy(&[], &[]);
+    let seen = load.finish();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the regression must be caught");
+    assert!(stderr.contains("canary judgement"), "{stderr}");
+    let r = s
+        .releases()
+        .into_iter()
+        .find(|r| r["functionName"].as_str().unwrap().ends_with("-Judged"))
+        .unwrap();
+    assert_eq!(r["errorInformation"]["code"], "CANARY_ANALYSIS_FAILURE");
+    assert_eq!(get_path(&base, "/judged"), (200, "ok".into()));
+    let failed = seen.iter().filter(|(st, _)| *st != 200).count();
+    assert!(failed < 40, "caught early: {failed} failed requests");
 }
