@@ -7,12 +7,12 @@
 
 mod api;
 pub mod deploy;
+mod keys;
 pub mod local;
 pub mod logs;
 pub mod resources;
 pub mod rollout;
 pub mod schedule;
-pub mod sigv4;
 pub mod ssm;
 pub mod stage;
 mod test_hooks;
@@ -31,6 +31,8 @@ use tokio::task::JoinHandle;
 
 pub use api::routes as api_routes;
 pub use deploy::{DeployError, DeployRequest, DeployResult, Deployer, Mode, Plan, ProgressEvent};
+/// SigV4 verification and stage credentials (the `lockgate-sigv4` crate).
+pub use lockgate_sigv4 as sigv4;
 
 /// The account ID in ARNs.
 pub const ACCOUNT_ID: &str = "123456789012";
@@ -163,14 +165,14 @@ impl Server {
                 })?,
             );
         let token_file = data_dir.join("admin.token");
-        let token = sigv4::load_or_create_secret_file(
+        let token = keys::load_or_create_secret_file(
             &token_file,
             "admin token",
             || format!("lg_{}", hex::encode(rand::random::<[u8; 24]>())).into_bytes(),
             |b| {
                 (!String::from_utf8_lossy(b).trim().is_empty())
                     .then_some(())
-                    .ok_or_else(|| "the file is empty".to_string())
+                    .ok_or(keys::BadSecret::Empty)
             },
         )
         .map_err(io(&token_file))?;
@@ -179,7 +181,7 @@ impl Server {
         std::fs::create_dir_all(&keys).map_err(io(&keys))?;
         let key_file = keys.join("credentials.key");
         let credentials_key =
-            sigv4::load_or_create_server_secret(&key_file).map_err(io(&key_file))?;
+            keys::load_or_create_server_secret(&key_file).map_err(io(&key_file))?;
         let credentials = Arc::new(sigv4::CredentialIndex::new(&credentials_key));
 
         let listener = tokio::net::TcpListener::bind(&opts.listen)
