@@ -28,8 +28,8 @@ pub mod timefmt;
 
 pub use cloud::Cloud;
 pub use config::{
-    AliasConfig, ApiConfig, ApiKind, CloudConfig, FunctionConfig, PayloadVersion, Route, Runtime,
-    RuntimeOptions,
+    ACCOUNT_ID, AliasConfig, ApiConfig, ApiKind, CloudConfig, DEFAULT_REGION, FunctionConfig,
+    PayloadVersion, Route, Runtime, RuntimeOptions,
 };
 pub use error::CloudError;
 pub use function::{Function, InvokeError, InvokeOutcome, InvokeRequest};

@@ -34,8 +34,8 @@ pub use deploy::{DeployError, DeployRequest, DeployResult, Deployer, Mode, Plan,
 /// SigV4 verification and stage credentials (the `lockgate-sigv4` crate).
 pub use lockgate_sigv4 as sigv4;
 
-/// The account ID in ARNs.
-pub const ACCOUNT_ID: &str = "123456789012";
+/// The account ID in ARNs (defined once, in `lockgate-cloud`).
+pub use lockgate_cloud::ACCOUNT_ID;
 
 /// How to start a server.
 #[derive(Debug, Clone)]
@@ -57,7 +57,7 @@ impl ServerOptions {
             data_dir: data_dir.into(),
             listen: "127.0.0.1:4610".into(),
             gateway_host: "127.0.0.1".into(),
-            region: "us-east-1".into(),
+            region: lockgate_cloud::DEFAULT_REGION.into(),
         }
     }
 }

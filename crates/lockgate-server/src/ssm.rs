@@ -38,10 +38,6 @@ use lockgate_sigv4::{Authorization, CredentialIndex, SignedRequest};
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// The prefix of `X-Amz-Target` for SSM operations.
 pub const TARGET_PREFIX: &str = "AmazonSSM.";
-/// The region in ARNs unless [`SsmService::with_arn_context`] sets another.
-pub const DEFAULT_REGION: &str = "us-east-1";
-/// The account id in ARNs unless [`SsmService::with_arn_context`] sets another.
-pub const DEFAULT_ACCOUNT_ID: &str = "123456789012";
 
 /// Whether `caller` may read parameter `name` (or the path `name`).
 ///
@@ -488,13 +484,14 @@ impl std::fmt::Debug for SsmService {
 }
 
 impl SsmService {
-    /// Serves the parameters of `store`, with ARNs in [`DEFAULT_REGION`] and
-    /// [`DEFAULT_ACCOUNT_ID`].
+    /// Serves the parameters of `store`, with ARNs in
+    /// [`lockgate_cloud::DEFAULT_REGION`] and [`lockgate_cloud::ACCOUNT_ID`]
+    /// unless [`SsmService::with_arn_context`] sets others.
     pub fn new(store: Arc<dyn Store>) -> Self {
         Self {
             store,
-            region: DEFAULT_REGION.to_string(),
-            account_id: DEFAULT_ACCOUNT_ID.to_string(),
+            region: lockgate_cloud::DEFAULT_REGION.to_string(),
+            account_id: lockgate_cloud::ACCOUNT_ID.to_string(),
         }
     }
 

@@ -29,7 +29,7 @@ pub struct TemplateArgs {
     #[arg(long, num_args = 1..)]
     pub parameter_overrides: Vec<String>,
     /// The region functions see.
-    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
+    #[arg(long, env = "AWS_REGION", default_value = lockgate_cloud::DEFAULT_REGION)]
     pub region: String,
 }
 
