@@ -15,6 +15,9 @@
 //! assert!(!is_app_or_stage_name("Prod"));
 //! ```
 
+// A library reports through what it returns (and `tracing`), never by printing.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 /// The longest app or stage name.
 pub const MAX_APP_OR_STAGE_LEN: usize = 32;
 

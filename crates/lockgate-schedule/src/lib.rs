@@ -34,6 +34,9 @@
 //! assert!(Schedule::parse("rate(1 hours)").is_err());
 //! ```
 
+// A library reports through what it returns (and `tracing`), never by printing.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 use std::fmt;
 
 use chrono::{DateTime, Datelike, TimeDelta, Timelike, Utc};

@@ -5,6 +5,9 @@
 //!
 //! Start one with [`Server::start`]; see `docs/server.md` for the HTTP API.
 
+// A library reports through what it returns (and `tracing`), never by printing.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 mod api;
 pub mod deploy;
 mod keys;

@@ -17,6 +17,9 @@
 //! is the calling service's business. It reads no files; the server keeps
 //! the secret.
 
+// A library reports through what it returns (and `tracing`), never by printing.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 mod credentials;
 mod signature;
 

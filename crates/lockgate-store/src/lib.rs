@@ -14,6 +14,9 @@
 //!
 //! See `docs/state.md` for the schema and the crash-safety protocol.
 
+// A library reports through what it returns (and `tracing`), never by printing.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod artifacts;
 pub mod audit;
 #[cfg(feature = "conformance")]
