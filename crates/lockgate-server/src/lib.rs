@@ -97,7 +97,7 @@ pub enum ServerError {
     },
     /// Recovering interrupted deployments failed.
     #[error("recovery: {0}")]
-    Recovery(String),
+    Recovery(#[source] DeployError),
 }
 
 /// The default data directory of `lockgate server`: `$LOCKGATE_DATA_DIR`,
@@ -240,10 +240,7 @@ impl Server {
             ACCOUNT_ID,
             Mode::Stages,
         );
-        let recovery = deployer
-            .recover()
-            .await
-            .map_err(|e| ServerError::Recovery(e.to_string()))?;
+        let recovery = deployer.recover().await.map_err(ServerError::Recovery)?;
         let ssm = ssm::SsmService::new(store.clone()).with_arn_context(&opts.region, ACCOUNT_ID);
         let scheduler = schedule::Scheduler::new();
         let scheduler_task = scheduler.spawn();
@@ -262,11 +259,15 @@ impl Server {
         let router = api::router(shared.clone());
         let task = tokio::spawn(async move {
             let mut rx = rx;
-            let _ = axum::serve(listener, router)
+            let served = axum::serve(listener, router)
                 .with_graceful_shutdown(async move {
+                    // A dropped sender (the `Server` is gone) is a stop too.
                     let _ = rx.wait_for(|s| *s).await;
                 })
                 .await;
+            if let Err(e) = served {
+                tracing::error!("the API server stopped: {e}");
+            }
         });
         let server = Server {
             addr,
@@ -290,8 +291,10 @@ impl Server {
         };
         let path = self.data_dir.join("server.json");
         let tmp = self.data_dir.join("server.json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(&info).unwrap_or_default())
+        let text = serde_json::to_vec_pretty(&info)
+            .map_err(std::io::Error::from)
             .map_err(io(&tmp))?;
+        std::fs::write(&tmp, text).map_err(io(&tmp))?;
         std::fs::rename(&tmp, &path).map_err(io(&path))
     }
 
@@ -317,6 +320,7 @@ impl Server {
 
     /// Stops serving, stops every stage, removes `server.json`.
     pub async fn shutdown(self) {
+        // No receiver means the API task has ended already: nothing to stop.
         let _ = self.shutdown.send(true);
         // Open streams (`logs --follow`) would hold a graceful stop forever.
         let mut task = self.task;
@@ -328,6 +332,12 @@ impl Server {
         }
         self.scheduler_task.abort();
         self.shared.stages.shutdown().await;
-        let _ = std::fs::remove_file(self.data_dir.join("server.json"));
+        let info = self.data_dir.join("server.json");
+        match std::fs::remove_file(&info) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            // Stopping goes on; the stale file names a server that no longer answers.
+            Err(e) => tracing::warn!("cannot remove {}: {e}", info.display()),
+        }
     }
 }

@@ -459,6 +459,7 @@ pub fn canonical_request(
         if values.is_empty() {
             return Err(SigV4Error::SignedHeaderMissing(truncate(name)));
         }
+        // Writing to a String cannot fail.
         let _ = writeln!(out, "{name}:{}", values.join(","));
     }
     out.push('\n');
@@ -545,6 +546,7 @@ pub fn uri_encode(s: &str, keep_slash: bool) -> String {
         {
             out.push(b as char);
         } else {
+            // Writing to a String cannot fail.
             let _ = write!(out, "%{b:02X}");
         }
     }

@@ -285,7 +285,7 @@ pub fn event_v2(req: &RequestInfo, t: &Target<'_>) -> Value {
 /// intermediate JSON tree.
 pub fn event_v2_json(req: &RequestInfo, t: &Target<'_>) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024 + req.body.len() * 4 / 3);
-    // Writing to a Vec cannot fail.
+    // Writing to a Vec cannot fail, and the event is strings and maps only.
     let _ = serde_json::to_writer(&mut out, &EventV2::new(req, t));
     out
 }
