@@ -31,6 +31,9 @@
 //! change set, the store's parameter), the API has its own wire shape and
 //! the server converts.
 
+// A library reports through what it returns (and `tracing`), never by printing.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 mod artifacts;
 mod deploy;
 mod deployments;

@@ -15,6 +15,9 @@
 //! reading the directory it is given, and no dependency on the store's
 //! database.
 
+// A library reports through what it returns (and `tracing`), never by printing.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;

@@ -334,6 +334,13 @@ pub struct RuntimeOptions {
     pub account_id: String,
 }
 
+/// The AWS account ID every ARN, event and request context names: one
+/// account per Lockgate server, as the AWS documentation's examples use.
+pub const ACCOUNT_ID: &str = "123456789012";
+
+/// The region a stage runs in when none is given (`AWS_REGION` unset).
+pub const DEFAULT_REGION: &str = "us-east-1";
+
 impl Default for RuntimeOptions {
     fn default() -> Self {
         RuntimeOptions {
@@ -344,7 +351,7 @@ impl Default for RuntimeOptions {
                 .join(format!("lockgate-runtime-{}", std::process::id())),
             python: PathBuf::from("python3"),
             node: PathBuf::from("node"),
-            account_id: "123456789012".into(),
+            account_id: ACCOUNT_ID.into(),
         }
     }
 }

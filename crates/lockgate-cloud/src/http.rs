@@ -51,7 +51,10 @@ pub async fn serve<H, F>(
                 continue;
             }
         };
-        let _ = stream.set_nodelay(true);
+        // Nagle only delays small answers; a socket that refuses the option still serves.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY on a connection from {peer}: {e}");
+        }
         let handler = handler.clone();
         let mut conn_shutdown = shutdown.clone();
         tokio::spawn(async move {
@@ -66,6 +69,7 @@ pub async fn serve<H, F>(
                 .serve_connection(TokioIo::new(stream), service);
             tokio::pin!(conn);
             let stop = async move {
+                // Dropped sender: the server is gone, which is a stop too.
                 let _ = conn_shutdown.wait_for(|s| *s).await;
             };
             let finished = tokio::select! {
@@ -74,6 +78,7 @@ pub async fn serve<H, F>(
             };
             if !finished {
                 conn.as_mut().graceful_shutdown();
+                // A connection the client breaks while closing is nobody's error.
                 let _ = conn.await;
             }
         });

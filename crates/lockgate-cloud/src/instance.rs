@@ -203,6 +203,7 @@ impl Instance {
                     let mut w = lock(&waiters);
                     if let Some(pos) = w.iter().position(|(id, _)| *id == n) {
                         let (_, tx) = w.swap_remove(pos);
+                        // The waiter may have timed out and left: nothing to wake.
                         let _ = tx.send(());
                     }
                 }
@@ -234,6 +235,7 @@ impl Instance {
             lock(&watcher.marker).take();
             // Dropping the reply sender tells a waiting invoker the instance is gone.
             lock(&watcher.inflight).take();
+            // The Runtime API server may have stopped already: nothing to stop.
             let _ = stop_tx.send(true);
             watcher.dead.send_replace(true);
         });
@@ -246,6 +248,8 @@ impl Instance {
     pub async fn sync_output(&self) {
         if self.is_dead() {
             let mut closed = self.output_closed.subscribe();
+            // Best effort by design: past the limit (or with the reader gone)
+            // the log simply has what arrived.
             let _ = tokio::time::timeout(OUTPUT_SYNC_LIMIT, closed.wait_for(|c| *c)).await;
             return;
         }
@@ -268,6 +272,8 @@ impl Instance {
             }
         };
         if written {
+            // Best effort by design: past the limit (or with the reader gone)
+            // the log simply has what arrived.
             let _ = tokio::time::timeout(OUTPUT_SYNC_LIMIT, rx).await;
         } else {
             lock(&self.flush_waiters).retain(|(id, _)| *id != n);
@@ -282,6 +288,7 @@ impl Instance {
     /// Waits until the process has ended.
     pub async fn wait_dead(&self) {
         let mut rx = self.dead.subscribe();
+        // An error means the sender (the instance) is gone: dead as well.
         let _ = rx.wait_for(|d| *d).await;
     }
 
@@ -397,6 +404,8 @@ impl Instance {
             reply,
         } = job;
         *lock(&self.inflight) = Some((request_id.clone(), reply));
+        // The invoker may have given up (timed out) meanwhile; the reply slot
+        // above is what it would read, and a gone invoker reads nothing.
         let _ = delivered.send(());
         let mut resp = http::response(StatusCode::OK, "application/json", payload);
         let h = resp.headers_mut();
@@ -449,6 +458,7 @@ impl Instance {
             }
         };
         if let Some((_, tx)) = taken {
+            // An invoker that timed out has stopped waiting for this reply.
             let _ = tx.send(reply);
         }
         if status == StatusCode::PAYLOAD_TOO_LARGE {

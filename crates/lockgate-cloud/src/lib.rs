@@ -14,6 +14,9 @@
 //! [`Cloud::invoke_event`] runs asynchronous (`Event`) invocations; and
 //! [`Cloud::route_alias`] moves an alias's traffic in place (a canary).
 
+// A library reports through what it returns (and `tracing`), never by printing.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod bootstrap;
 pub mod cloud;
 pub mod config;
@@ -28,8 +31,8 @@ pub mod timefmt;
 
 pub use cloud::Cloud;
 pub use config::{
-    AliasConfig, ApiConfig, ApiKind, CloudConfig, FunctionConfig, PayloadVersion, Route, Runtime,
-    RuntimeOptions,
+    ACCOUNT_ID, AliasConfig, ApiConfig, ApiKind, CloudConfig, DEFAULT_REGION, FunctionConfig,
+    PayloadVersion, Route, Runtime, RuntimeOptions,
 };
 pub use error::CloudError;
 pub use function::{Function, InvokeError, InvokeOutcome, InvokeRequest};

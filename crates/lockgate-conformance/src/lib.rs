@@ -141,6 +141,10 @@ pub fn load_manifest(dir: &Path) -> Result<Vec<Case>, String> {
 
 /// How one case came out.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    missing_docs,
+    reason = "each variant's documentation says what its fields are"
+)]
 pub enum Outcome {
     /// `ok` case: resources and compared properties match. `exact` when every
     /// resource's properties match too; `same_ids` when every logical ID,

@@ -10,6 +10,9 @@
 //!   dependency levels, rolled back on failure, leftovers cleaned up by
 //!   their `DeletionPolicy` / `UpdateReplacePolicy` ([`resource`]).
 
+// A library reports through what it returns (and `tracing`), never by printing.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod apply;
 pub mod changeset;
 pub mod error;

@@ -4,6 +4,10 @@ use std::fmt;
 
 /// One cause of a rejected template, as the translator reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    missing_docs,
+    reason = "each variant's documentation says what its fields are"
+)]
 pub enum ErrorItem {
     /// `Resource with id [ID] is invalid. MESSAGE`
     InvalidResource { logical_id: String, message: String },

@@ -5,14 +5,17 @@
 //!
 //! Start one with [`Server::start`]; see `docs/server.md` for the HTTP API.
 
+// A library reports through what it returns (and `tracing`), never by printing.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 mod api;
 pub mod deploy;
+mod keys;
 pub mod local;
 pub mod logs;
 pub mod resources;
 pub mod rollout;
 pub mod schedule;
-pub mod sigv4;
 pub mod ssm;
 pub mod stage;
 mod test_hooks;
@@ -31,9 +34,11 @@ use tokio::task::JoinHandle;
 
 pub use api::routes as api_routes;
 pub use deploy::{DeployError, DeployRequest, DeployResult, Deployer, Mode, Plan, ProgressEvent};
+/// SigV4 verification and stage credentials (the `lockgate-sigv4` crate).
+pub use lockgate_sigv4 as sigv4;
 
-/// The account ID in ARNs.
-pub const ACCOUNT_ID: &str = "123456789012";
+/// The account ID in ARNs (defined once, in `lockgate-cloud`).
+pub use lockgate_cloud::ACCOUNT_ID;
 
 /// How to start a server.
 #[derive(Debug, Clone)]
@@ -59,7 +64,7 @@ impl ServerOptions {
             data_dir: data_dir.into(),
             listen: "127.0.0.1:4610".into(),
             gateway_host: "127.0.0.1".into(),
-            region: "us-east-1".into(),
+            region: lockgate_cloud::DEFAULT_REGION.into(),
             clock: rollout::Clock::default(),
             shifting: rollout::Shifting::Honour,
         }
@@ -98,7 +103,7 @@ pub enum ServerError {
     },
     /// Recovering interrupted deployments failed.
     #[error("recovery: {0}")]
-    Recovery(String),
+    Recovery(#[source] DeployError),
 }
 
 /// The default data directory of `lockgate server`: `$LOCKGATE_DATA_DIR`,
@@ -170,14 +175,14 @@ impl Server {
                 })?,
             );
         let token_file = data_dir.join("admin.token");
-        let token = sigv4::load_or_create_secret_file(
+        let token = keys::load_or_create_secret_file(
             &token_file,
             "admin token",
             || format!("lg_{}", hex::encode(rand::random::<[u8; 24]>())).into_bytes(),
             |b| {
                 (!String::from_utf8_lossy(b).trim().is_empty())
                     .then_some(())
-                    .ok_or_else(|| "the file is empty".to_string())
+                    .ok_or(keys::BadSecret::Empty)
             },
         )
         .map_err(io(&token_file))?;
@@ -186,7 +191,7 @@ impl Server {
         std::fs::create_dir_all(&keys).map_err(io(&keys))?;
         let key_file = keys.join("credentials.key");
         let credentials_key =
-            sigv4::load_or_create_server_secret(&key_file).map_err(io(&key_file))?;
+            keys::load_or_create_server_secret(&key_file).map_err(io(&key_file))?;
         let credentials = Arc::new(sigv4::CredentialIndex::new(&credentials_key));
 
         let listener = tokio::net::TcpListener::bind(&opts.listen)
@@ -252,10 +257,7 @@ impl Server {
             Mode::Stages,
             Some(rollouts.clone()),
         );
-        let recovery = deployer
-            .recover()
-            .await
-            .map_err(|e| ServerError::Recovery(e.to_string()))?;
+        let recovery = deployer.recover().await.map_err(ServerError::Recovery)?;
         let ssm = ssm::SsmService::new(store.clone()).with_arn_context(&opts.region, ACCOUNT_ID);
         let scheduler = schedule::Scheduler::new();
         let scheduler_task = scheduler.spawn();
@@ -283,11 +285,15 @@ impl Server {
         });
         let task = tokio::spawn(async move {
             let mut rx = rx;
-            let _ = axum::serve(listener, router)
+            let served = axum::serve(listener, router)
                 .with_graceful_shutdown(async move {
+                    // A dropped sender (the `Server` is gone) is a stop too.
                     let _ = rx.wait_for(|s| *s).await;
                 })
                 .await;
+            if let Err(e) = served {
+                tracing::error!("the API server stopped: {e}");
+            }
         });
         let server = Server {
             addr,
@@ -311,8 +317,10 @@ impl Server {
         };
         let path = self.data_dir.join("server.json");
         let tmp = self.data_dir.join("server.json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(&info).unwrap_or_default())
+        let text = serde_json::to_vec_pretty(&info)
+            .map_err(std::io::Error::from)
             .map_err(io(&tmp))?;
+        std::fs::write(&tmp, text).map_err(io(&tmp))?;
         std::fs::rename(&tmp, &path).map_err(io(&path))
     }
 
@@ -338,6 +346,7 @@ impl Server {
 
     /// Stops serving, stops every stage, removes `server.json`.
     pub async fn shutdown(self) {
+        // No receiver means the API task has ended already: nothing to stop.
         let _ = self.shutdown.send(true);
         // Open streams (`logs --follow`) would hold a graceful stop forever.
         let mut task = self.task;
@@ -349,6 +358,12 @@ impl Server {
         }
         self.scheduler_task.abort();
         self.shared.stages.shutdown().await;
-        let _ = std::fs::remove_file(self.data_dir.join("server.json"));
+        let info = self.data_dir.join("server.json");
+        match std::fs::remove_file(&info) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            // Stopping goes on; the stale file names a server that no longer answers.
+            Err(e) => tracing::warn!("cannot remove {}: {e}", info.display()),
+        }
     }
 }

@@ -62,6 +62,7 @@ impl StageLog {
         };
         // Nobody following is the usual case: then nothing is sent.
         if self.tx.receiver_count() > 0 {
+            // A follower that left between the count and the send misses nothing it wanted.
             let _ = self.tx.send((self.key.clone(), entry));
         }
     }

@@ -11,7 +11,7 @@
 //!
 //! Who may do what ([`authorize_names`]): the [`Caller::Admin`] anything; a
 //! [`Caller::Stage`] (a stage's functions, identified by their SigV4
-//! credentials, see [`crate::sigv4`]) may only read names whose first path
+//! credentials, see [`lockgate_sigv4`]) may only read names whose first path
 //! segment is its stage (`/dev/…`) or whose first two segments are its app
 //! and stage (`/greeter/dev/…`), and may not write.
 //!
@@ -31,49 +31,13 @@ use lockgate_store::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::sigv4::{CredentialIndex, SignedRequest};
+pub use lockgate_sigv4::Caller;
+use lockgate_sigv4::{Authorization, CredentialIndex, SignedRequest};
 
 /// The content type of every request and answer.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// The prefix of `X-Amz-Target` for SSM operations.
 pub const TARGET_PREFIX: &str = "AmazonSSM.";
-/// The region in ARNs unless [`SsmService::with_arn_context`] sets another.
-pub const DEFAULT_REGION: &str = "us-east-1";
-/// The account id in ARNs unless [`SsmService::with_arn_context`] sets another.
-pub const DEFAULT_ACCOUNT_ID: &str = "123456789012";
-
-/// Who is calling.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Caller {
-    /// The server's operator: may read and write every parameter.
-    Admin,
-    /// A stage's functions: may read only that stage's parameters.
-    Stage {
-        /// The app.
-        app: String,
-        /// The stage.
-        stage: String,
-    },
-}
-
-impl Caller {
-    /// The actor recorded in parameter versions and the audit log.
-    pub fn actor(&self) -> String {
-        match self {
-            Caller::Admin => "admin".to_string(),
-            Caller::Stage { app, stage } => format!("stage:{app}/{stage}"),
-        }
-    }
-
-    fn principal_arn(&self, account: &str) -> String {
-        match self {
-            Caller::Admin => format!("arn:aws:iam::{account}:root"),
-            Caller::Stage { app, stage } => {
-                format!("arn:aws:sts::{account}:assumed-role/{app}-{stage}-functions/lockgate")
-            }
-        }
-    }
-}
 
 /// Whether `caller` may read parameter `name` (or the path `name`).
 ///
@@ -520,13 +484,14 @@ impl std::fmt::Debug for SsmService {
 }
 
 impl SsmService {
-    /// Serves the parameters of `store`, with ARNs in [`DEFAULT_REGION`] and
-    /// [`DEFAULT_ACCOUNT_ID`].
+    /// Serves the parameters of `store`, with ARNs in
+    /// [`lockgate_cloud::DEFAULT_REGION`] and [`lockgate_cloud::ACCOUNT_ID`]
+    /// unless [`SsmService::with_arn_context`] sets others.
     pub fn new(store: Arc<dyn Store>) -> Self {
         Self {
             store,
-            region: DEFAULT_REGION.to_string(),
-            account_id: DEFAULT_ACCOUNT_ID.to_string(),
+            region: lockgate_cloud::DEFAULT_REGION.to_string(),
+            account_id: lockgate_cloud::ACCOUNT_ID.to_string(),
         }
     }
 
@@ -569,7 +534,7 @@ impl SsmService {
         }
         // As AWS: a signature scoped to another service is not valid here.
         if let Some(header) = request.header("authorization")
-            && let Ok(auth) = crate::sigv4::Authorization::parse(header)
+            && let Ok(auth) = Authorization::parse(header)
             && auth.service != "ssm"
         {
             return SsmResponse::error(

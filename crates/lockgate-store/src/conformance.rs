@@ -1,7 +1,10 @@
 //! The conformance suite every [`Store`] backend must pass.
 //!
 //! Each case takes a fresh, empty store and returns `Err(Failure)` naming the
-//! broken promise. A backend crate runs them all with one line:
+//! broken promise. The module exists only with the store's `conformance`
+//! feature, which a backend crate turns on for its tests
+//! (`lockgate-store = { …, features = ["conformance"] }` under
+//! `[dev-dependencies]`); it then runs them all with one line:
 //!
 //! ```ignore
 //! lockgate_store::conformance_tests!(async {

@@ -6,14 +6,20 @@
 //!   parameters with encrypted secure strings, the audit log). It speaks only
 //!   domain types; [`SqliteStore`] implements it over an embedded SQLite
 //!   database, and a PostgreSQL backend can follow behind the same trait and
-//!   the same [`conformance`] suite.
+//!   the same conformance suite (the `conformance` module and the
+//!   `conformance_tests!` macro, behind the `conformance` feature that a
+//!   backend's tests turn on).
 //! - [`ArtifactStore`]: the content-addressed (SHA-256) artifact store on disk.
 //! - [`Keyring`]: the master key (outside the database) sealing secrets.
 //!
 //! See `docs/state.md` for the schema and the crash-safety protocol.
 
+// A library reports through what it returns (and `tracing`), never by printing.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod artifacts;
 pub mod audit;
+#[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod deploy;
 pub mod error;

@@ -11,14 +11,17 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Result, StoreError};
 
 macro_rules! name_type {
-    ($(#[$doc:meta])* $ty:ident, $kind:literal, $expected:literal, $check:path) => {
+    ($(#[$doc:meta])* $ty:ident, $kind:literal, $expected:expr, $check:path) => {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $ty(String);
 
         impl $ty {
-            #[doc = concat!("Validates `value` as ", $kind, " name: ", $expected, ".")]
+            #[doc = concat!("What ", $kind, " name must be, in words (the `expected` of [`StoreError::InvalidName`]).")]
+            pub const EXPECTED: &'static str = $expected;
+
+            #[doc = concat!("Validates `value` as ", $kind, " name (see [`Self::EXPECTED`]).")]
             pub fn new(value: impl Into<String>) -> Result<Self> {
                 let value = value.into();
                 if $check(&value) {
@@ -70,14 +73,6 @@ macro_rules! name_type {
             }
         }
     };
-}
-
-fn is_slug(s: &str) -> bool {
-    let b = s.as_bytes();
-    (1..=32).contains(&b.len())
-        && b[0].is_ascii_lowercase()
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
 }
 
 fn is_stack_name(s: &str) -> bool {
@@ -134,11 +129,11 @@ fn is_parameter_name(s: &str) -> bool {
 
 name_type!(
     /// An application name (`shop`, `billing-api`).
-    AppName, "app", "1 to 32 lowercase letters, digits or hyphens, starting with a letter (like `dev` or `pr-42`)", is_slug
+    AppName, "app", lockgate_names::APP_OR_STAGE_RULE, lockgate_names::is_app_or_stage_name
 );
 name_type!(
     /// A stage name (`dev`, `staging`, `prod`, `pr-42`).
-    StageName, "stage", "1 to 32 lowercase letters, digits or hyphens, starting with a letter (like `dev` or `pr-42`)", is_slug
+    StageName, "stage", lockgate_names::APP_OR_STAGE_RULE, lockgate_names::is_app_or_stage_name
 );
 name_type!(
     /// A stack name, as CloudFormation allows it.

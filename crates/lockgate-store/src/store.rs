@@ -26,7 +26,8 @@ use crate::secret::SecretString;
 /// versions and aliases, parameters and the audit log.
 ///
 /// Backends (SQLite now, PostgreSQL later) implement it; the conformance suite
-/// in [`crate::conformance`] checks every backend against the same promises.
+/// (the `conformance` module, behind the feature of that name) checks every
+/// backend against the same promises.
 /// The trait uses only domain types and is dyn-compatible (`Arc<dyn Store>`).
 #[async_trait]
 pub trait Store: Send + Sync {

@@ -75,7 +75,12 @@ fn get(addr: &str) -> (u16, String) {
         return (0, String::new());
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
-    if write!(s, "GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").is_err() {
+    if write!(
+        s,
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .is_err()
+    {
         return (0, String::new());
     }
     let mut text = String::new();
@@ -114,7 +119,14 @@ fn main() {
     copy_dir(&fixture(), &app);
     let data = tmp.path().join("data");
     let mut server = Command::new(env!("CARGO_BIN_EXE_lockgate"))
-        .args(["server", "--listen", "127.0.0.1:0", "--time-scale", "60", "--data-dir"])
+        .args([
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+            "--time-scale",
+            "60",
+            "--data-dir",
+        ])
         .arg(&data)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -133,18 +145,36 @@ fn main() {
     };
     let deploy = |extra: &[&str]| {
         lockgate(&url, &data, &app)
-            .args(["deploy", "--stage", "prod", "--output", "json", "--parameter-overrides", "Preference=Canary10Percent30Minutes"])
+            .args([
+                "deploy",
+                "--stage",
+                "prod",
+                "--output",
+                "json",
+                "--parameter-overrides",
+                "Preference=Canary10Percent30Minutes",
+            ])
             .args(extra)
             .output()
             .unwrap()
     };
     write_code(&app, "good", false);
     let out = deploy(&[]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let stage = v["urls"][0].as_str().unwrap().trim_start_matches("http://").trim_end_matches('/').to_string();
+    let stage = v["urls"][0]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
 
-    let (mut reactions, mut beyond, mut budgets, mut sent) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut reactions, mut beyond, mut budgets, mut sent) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
         // The load: 100 requests a second, each answer timed.
         let stop = Arc::new(AtomicBool::new(false));
@@ -195,7 +225,10 @@ fn main() {
             .find(|(_, st, _)| *st != 200)
             .map(|(t, _, _)| *t)
             .unwrap_or(f64::NAN);
-        let failed = seen.iter().filter(|(t, st, _)| *st != 200 && *t <= back).count();
+        let failed = seen
+            .iter()
+            .filter(|(t, st, _)| *st != 200 && *t <= back)
+            .count();
         let reaction = back - first_error;
         // The alarm sees a whole period of errors only once it ends.
         let over = reaction - PERIOD.as_secs_f64() * 1000.0;

@@ -35,6 +35,7 @@ pub fn install(dir: &Path) -> Result<(), CloudError> {
         std::fs::write(&tmp, text)
             .and_then(|()| std::fs::rename(&tmp, &path))
             .map_err(|source| {
+                // Tidying the temp file is best effort: the error that matters is `source`.
                 let _ = std::fs::remove_file(&tmp);
                 CloudError::Io { path, source }
             })?;

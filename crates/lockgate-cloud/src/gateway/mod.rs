@@ -157,8 +157,11 @@ impl Gateway {
 
     /// Stops accepting, lets open connections finish their request, and waits.
     pub async fn stop(self) {
+        // No receiver left means the serving task is gone already.
         let _ = self.shutdown.send(true);
-        let _ = self.task.await;
+        if let Err(e) = self.task.await {
+            tracing::error!(addr = %self.addr, "the gateway's serving task failed: {e}");
+        }
     }
 }
 

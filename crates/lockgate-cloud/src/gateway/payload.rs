@@ -52,8 +52,6 @@ pub struct Target<'a> {
     pub payload: PayloadVersion,
 }
 
-const ACCOUNT: &str = "123456789012";
-
 fn api_id(api: &ApiConfig) -> String {
     // A stable, API-Gateway-looking ID derived from the logical ID.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -209,7 +207,7 @@ pub fn event_v1(req: &RequestInfo, t: &Target<'_>) -> Value {
     ev.insert(
         "requestContext".into(),
         json!({
-            "accountId": ACCOUNT,
+            "accountId": crate::ACCOUNT_ID,
             "apiId": id,
             "domainName": host,
             "domainPrefix": domain_prefix(&host),
@@ -287,7 +285,7 @@ pub fn event_v2(req: &RequestInfo, t: &Target<'_>) -> Value {
 /// intermediate JSON tree.
 pub fn event_v2_json(req: &RequestInfo, t: &Target<'_>) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024 + req.body.len() * 4 / 3);
-    // Writing to a Vec cannot fail.
+    // Writing to a Vec cannot fail, and the event is strings and maps only.
     let _ = serde_json::to_writer(&mut out, &EventV2::new(req, t));
     out
 }
@@ -400,7 +398,7 @@ impl<'a> EventV2<'a> {
             headers,
             query_string_parameters: query,
             request_context: ContextV2 {
-                account_id: ACCOUNT,
+                account_id: crate::ACCOUNT_ID,
                 api_id: api_id(t.api),
                 domain_name: host,
                 domain_prefix: domain_prefix(host),

@@ -371,10 +371,6 @@ async fn method_not_allowed(method: Method, req: Request) -> ApiFailure {
     )
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 async fn auth(State(s): S, req: Request, next: Next) -> Response {
     let given = req
         .headers()
@@ -385,7 +381,9 @@ async fn auth(State(s): S, req: Request, next: Next) -> Response {
     let unauthorized =
         |m: &str| ApiFailure::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, m);
     match given {
-        Some(t) if constant_time_eq(t.as_bytes(), s.token.as_bytes()) => next.run(req).await,
+        Some(t) if lockgate_sigv4::constant_time_eq(t.as_bytes(), s.token.as_bytes()) => {
+            next.run(req).await
+        }
         Some(_) => unauthorized("the API token is not valid for this server").into_response(),
         None => unauthorized(
             "missing `Authorization: Bearer <token>`: the admin token is in the server's \

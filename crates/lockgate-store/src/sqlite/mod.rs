@@ -20,7 +20,6 @@ mod trait_impl;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{
@@ -40,8 +39,9 @@ pub const DB_FILE: &str = "lockgate.db";
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A test hook called at named points inside write transactions (crash tests
-/// use it to stop a process mid-commit). Not for production use.
-pub type Failpoint = Arc<dyn Fn(&str) + Send + Sync>;
+/// use it to stop a process mid-commit); only with the `failpoints` feature.
+#[cfg(feature = "failpoints")]
+pub type Failpoint = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
 
 /// The SQLite implementation of [`Store`](crate::Store).
 #[derive(Clone)]
@@ -49,6 +49,7 @@ pub struct SqliteStore {
     pool: SqlitePool,
     keyring: Keyring,
     data_dir: PathBuf,
+    #[cfg(feature = "failpoints")]
     failpoint: Option<Failpoint>,
 }
 
@@ -89,6 +90,7 @@ impl SqliteStore {
             pool,
             keyring,
             data_dir: data_dir.to_path_buf(),
+            #[cfg(feature = "failpoints")]
             failpoint: None,
         })
     }
@@ -125,17 +127,24 @@ impl SqliteStore {
             .collect()
     }
 
-    /// Installs a [`Failpoint`] (tests only).
-    #[doc(hidden)]
+    /// Installs a [`Failpoint`] (the crash tests).
+    #[cfg(feature = "failpoints")]
     pub fn set_failpoint(&mut self, failpoint: Failpoint) {
         self.failpoint = Some(failpoint);
     }
 
+    /// Calls the failpoint, if one is installed, with the point's name.
+    #[cfg(feature = "failpoints")]
     fn failpoint(&self, name: &str) {
         if let Some(f) = &self.failpoint {
             f(name);
         }
     }
+
+    /// Without the `failpoints` feature: nothing.
+    #[cfg(not(feature = "failpoints"))]
+    #[inline]
+    fn failpoint(&self, _name: &str) {}
 
     /// Starts a write transaction that takes the write lock at once.
     async fn write_tx(&self) -> Result<Transaction<'static, Sqlite>> {

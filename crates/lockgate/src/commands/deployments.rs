@@ -237,7 +237,7 @@ pub fn rollback(args: RollbackArgs) -> ExitCode {
     let output = args.common.output;
     super::run_async(output, async move {
         let app = app_name(&args.app)?;
-        if !super::is_valid_name(&args.stage) {
+        if !lockgate_names::is_app_or_stage_name(&args.stage) {
             return Err(ClientError::Usage(format!(
                 "invalid stage name `{}`",
                 args.stage

@@ -40,8 +40,10 @@ pub fn run(args: Args) -> ExitCode {
         let client = Client::discover(&args.common.connect)?;
         if !args.yes && output == Format::Text && std::io::stdin().is_terminal() {
             eprint!("Delete stage {app}/{stage} and all its resources? [y/N] ");
+            // An unflushed prompt still leaves the question answerable.
             let _ = std::io::stderr().flush();
             let mut answer = String::new();
+            // An unreadable answer stays empty, which cancels: the safe side.
             let _ = std::io::stdin().lock().read_line(&mut answer);
             if !matches!(answer.trim(), "y" | "Y" | "yes") {
                 return Err(ClientError::Usage("destroy cancelled".into()));

@@ -10,6 +10,13 @@ use std::sync::Arc;
 use lockgate_cloud::{ApiKind, InvokeError, InvokeRequest, LogLine, LogSink};
 use lockgate_server::local::{LocalOptions, LocalStage};
 
+use crate::client::ClientError;
+
+/// A problem of a local run: always on this side, exit code 1.
+fn local_error(message: impl Into<String>) -> ClientError {
+    ClientError::Usage(message.into())
+}
+
 /// The `local` verbs.
 #[derive(Debug, clap::Subcommand)]
 pub enum LocalCommand {
@@ -29,7 +36,7 @@ pub struct TemplateArgs {
     #[arg(long, num_args = 1..)]
     pub parameter_overrides: Vec<String>,
     /// The region functions see.
-    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
+    #[arg(long, env = "AWS_REGION", default_value = lockgate_cloud::DEFAULT_REGION)]
     pub region: String,
 }
 
@@ -60,6 +67,7 @@ pub struct StartApiArgs {
 
 /// Runs the verb.
 pub fn run(cmd: LocalCommand) -> ExitCode {
+    // Fails only when a subscriber is already installed, which then serves.
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -69,7 +77,7 @@ pub fn run(cmd: LocalCommand) -> ExitCode {
         .build()
     {
         Ok(rt) => rt,
-        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+        Err(e) => return fail(&local_error(format!("cannot start the async runtime: {e}"))),
     };
     let result = rt.block_on(async move {
         match cmd {
@@ -80,14 +88,15 @@ pub fn run(cmd: LocalCommand) -> ExitCode {
     result.unwrap_or_else(|e| fail(&e))
 }
 
-fn fail(msg: &str) -> ExitCode {
-    eprintln!("error: {msg}");
-    ExitCode::FAILURE
+fn fail(e: &ClientError) -> ExitCode {
+    e.report();
+    ExitCode::from(e.exit_code())
 }
 
 fn stderr_sink() -> LogSink {
     Arc::new(|line: &LogLine<'_>| {
         let mut err = std::io::stderr().lock();
+        // A log line that cannot reach a closed stderr has nowhere else to go.
         let _ = writeln!(err, "{}", line.line);
     })
 }
@@ -101,17 +110,22 @@ pub fn default_template(dir: &Path) -> Option<PathBuf> {
 }
 
 /// Serves the template as a stage serves it, on `host:port`.
-async fn start_local(args: &TemplateArgs, host: &str, port: u16) -> Result<LocalStage, String> {
+async fn start_local(
+    args: &TemplateArgs,
+    host: &str,
+    port: u16,
+) -> Result<LocalStage, ClientError> {
     let template = match &args.template {
         Some(t) => t.clone(),
         None => {
-            let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
-            default_template(&cwd)
-                .ok_or("no template.yaml, template.yml or template.json here; pass --template")?
+            let cwd = super::current_dir()?;
+            default_template(&cwd).ok_or_else(|| {
+                local_error("no template.yaml, template.yml or template.json here; pass --template")
+            })?
         }
     };
     let parameters = lockgate_template::Overrides::parse_args(&args.parameter_overrides)
-        .map_err(|e| format!("--parameter-overrides: {e}"))?
+        .map_err(|e| local_error(format!("--parameter-overrides: {e}")))?
         .0
         .into_iter()
         .collect();
@@ -124,14 +138,14 @@ async fn start_local(args: &TemplateArgs, host: &str, port: u16) -> Result<Local
     };
     let local = LocalStage::start(&opts, stderr_sink())
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| local_error(e.to_string()))?;
     for w in local.warnings() {
         eprintln!("warning: {w}");
     }
     Ok(local)
 }
 
-async fn invoke(args: InvokeArgs) -> Result<ExitCode, String> {
+async fn invoke(args: InvokeArgs) -> Result<ExitCode, ClientError> {
     let payload = match &args.event {
         None => b"{}".to_vec(),
         Some(p) if p.as_os_str() == "-" => {
@@ -141,18 +155,20 @@ async fn invoke(args: InvokeArgs) -> Result<ExitCode, String> {
             }
             std::io::stdin()
                 .read_to_end(&mut buf)
-                .map_err(|e| format!("reading stdin: {e}"))?;
+                .map_err(|e| local_error(format!("reading stdin: {e}")))?;
             buf
         }
-        Some(p) => std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?,
+        Some(p) => std::fs::read(p).map_err(|e| local_error(format!("{}: {e}", p.display())))?,
     };
     if let Err(e) = serde_json::from_slice::<serde_json::Value>(&payload) {
-        return Err(format!("the event is not JSON: {e}"));
+        return Err(local_error(format!("the event is not JSON: {e}")));
     }
     let local = start_local(&args.template, "127.0.0.1", 0).await?;
     let Some(cloud) = local.cloud().await else {
         local.shutdown().await;
-        return Err("the template has no function that runs locally".into());
+        return Err(local_error(
+            "the template has no function that runs locally",
+        ));
     };
     let names: Vec<String> = cloud
         .functions()
@@ -164,23 +180,23 @@ async fn invoke(args: InvokeArgs) -> Result<ExitCode, String> {
         None if names.len() == 1 => names[0].clone(),
         None => {
             local.shutdown().await;
-            return Err(format!(
+            return Err(local_error(format!(
                 "the template has {} functions; name one: {}",
                 names.len(),
                 names.join(", ")
-            ));
+            )));
         }
     };
     if cloud.target_key(&function).is_none() {
         local.shutdown().await;
-        return Err(format!(
+        return Err(local_error(format!(
             "no function named `{function}`; available: {}",
             if names.is_empty() {
                 "(none)".into()
             } else {
                 names.join(", ")
             }
-        ));
+        )));
     }
     let outcome = cloud
         .invoke(
@@ -191,7 +207,7 @@ async fn invoke(args: InvokeArgs) -> Result<ExitCode, String> {
             },
         )
         .await
-        .map_err(|e| e.to_string());
+        .map_err(|e| local_error(e.to_string()));
     drop(cloud);
     local.shutdown().await;
     match outcome? {
@@ -199,23 +215,25 @@ async fn invoke(args: InvokeArgs) -> Result<ExitCode, String> {
             let mut out = std::io::stdout().lock();
             out.write_all(&o.body)
                 .and_then(|()| out.write_all(b"\n"))
-                .map_err(|e| format!("writing the response: {e}"))?;
+                .map_err(|e| local_error(format!("writing the response: {e}")))?;
             Ok(if o.function_error.is_some() {
                 ExitCode::FAILURE
             } else {
                 ExitCode::SUCCESS
             })
         }
-        Err(InvokeError::Throttled) => Err("throttled".into()),
-        Err(InvokeError::Start(m)) => Err(m),
+        Err(InvokeError::Throttled) => Err(local_error("throttled")),
+        Err(InvokeError::Start(m)) => Err(local_error(m)),
     }
 }
 
-async fn start_api(args: StartApiArgs) -> Result<ExitCode, String> {
+async fn start_api(args: StartApiArgs) -> Result<ExitCode, ClientError> {
     let local = start_local(&args.template, &args.host, args.port).await?;
     let (Some(cloud), Some(base)) = (local.cloud().await, local.url().map(str::to_string)) else {
         local.shutdown().await;
-        return Err("the template has no function that runs locally".into());
+        return Err(local_error(
+            "the template has no function that runs locally",
+        ));
     };
     let list = lockgate_cloud::gateway::RouteTable::new(cloud.apis()).list();
     if list.is_empty() {
@@ -234,11 +252,11 @@ async fn start_api(args: StartApiArgs) -> Result<ExitCode, String> {
     // stdout is a pipe for tools that wait for the lines above.
     std::io::stdout()
         .flush()
-        .map_err(|e| format!("writing to stdout: {e}"))?;
+        .map_err(|e| local_error(format!("writing to stdout: {e}")))?;
     drop(cloud);
     tokio::signal::ctrl_c()
         .await
-        .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
+        .map_err(|e| local_error(format!("cannot wait for Ctrl-C: {e}")))?;
     eprintln!("stopping");
     local.shutdown().await;
     Ok(ExitCode::SUCCESS)

@@ -192,6 +192,7 @@ async fn up(args: Args) -> Result<(), ClientError> {
         return first_failed.map_or(Ok(()), Err);
     }
     if let Some(e) = &first_failed {
+        // Reported now; `up` keeps watching, so the exit code is not this one.
         let _ = super::finish(output, Err(clone_err(e)));
     }
 
@@ -239,6 +240,7 @@ async fn watch_loop(
             }
             for p in ev.paths {
                 if is_relevant(&root, &p) {
+                    // The loop that receives has ended: `up` is stopping.
                     let _ = tx.send(p);
                 }
             }
@@ -298,6 +300,7 @@ async fn watch_loop(
         match outcome {
             Ok(s) => print_summary(&s, output),
             Err(e) => {
+                // Reported now; `up` keeps watching, so the exit code is not this one.
                 let _ = super::finish(output, Err(e));
                 if output == Format::Text {
                     eprintln!("The previous version keeps serving; fix and save to retry.");

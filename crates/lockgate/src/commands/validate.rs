@@ -25,7 +25,7 @@ pub struct TemplateArgs {
     #[arg(long = "parameter-overrides", num_args = 1.., value_name = "OVERRIDES")]
     pub parameter_overrides: Vec<String>,
     /// The region (`AWS::Region`).
-    #[arg(long, default_value = "us-east-1", env = "AWS_REGION")]
+    #[arg(long, default_value = lockgate_cloud::DEFAULT_REGION, env = "AWS_REGION")]
     pub region: String,
     /// The account ID (`AWS::AccountId`); stays symbolic when not given.
     #[arg(long = "account-id")]

@@ -1,30 +1,11 @@
-//! AWS Signature Version 4: verifying the requests AWS SDKs send, and the
-//! per-stage credentials the server hands to a stage's functions.
-//!
-//! Functions reach the local SSM API (and the Lambda Invoke API) with an AWS
-//! SDK, which signs every request with SigV4 using the credentials in the
-//! function's environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
-//! `AWS_SESSION_TOKEN`). The server derives those credentials from one server
-//! secret per (app, stage) with HMAC-SHA256 ([`stage_credentials`]), registers
-//! them in a [`CredentialIndex`], and maps a request's access key id back to
-//! its [`Caller`] after [`verify`]ing the signature as AWS documents it:
-//! canonical request, string to sign, the `AWS4`-keyed HMAC chain over date,
-//! region, service and `aws4_request`.
-//!
-//! The module is free of HTTP framework types: a request is a [`SignedRequest`]
-//! of plain strings and bytes.
+//! Signature Version 4 itself: the request as SigV4 sees it, the
+//! `Authorization` header, verifying and signing.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::path::Path;
-use std::sync::RwLock;
 
-use base64::Engine as _;
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
-
-use crate::ssm::Caller;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -38,246 +19,6 @@ pub const MAX_CLOCK_SKEW: TimeDelta = TimeDelta::minutes(15);
 /// The `x-amz-content-sha256` value of a request whose body is not signed;
 /// refused, since the body would not be covered by the signature.
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
-
-/// A set of AWS credentials, as a function's environment carries them.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Credentials {
-    /// `AWS_ACCESS_KEY_ID`: `ASIA` followed by 16 uppercase hex digits.
-    pub access_key_id: String,
-    /// `AWS_SECRET_ACCESS_KEY`: 40 base64 characters.
-    pub secret_access_key: String,
-    /// `AWS_SESSION_TOKEN`: 64 hex digits (SDKs send it as `X-Amz-Security-Token`).
-    pub session_token: String,
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials")
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &"****")
-            .field("session_token", &"****")
-            .finish()
-    }
-}
-
-fn derive(server_secret: &[u8], purpose: &str, app: &str, stage: &str) -> [u8; 32] {
-    let mut mac = HmacSha256::new_from_slice(server_secret).expect("HMAC takes keys of any length");
-    mac.update(b"lockgate-credentials/v1\0");
-    mac.update(purpose.as_bytes());
-    mac.update(b"\0");
-    mac.update(app.as_bytes());
-    mac.update(b"\0");
-    mac.update(stage.as_bytes());
-    mac.finalize().into_bytes().into()
-}
-
-/// The credentials of one stage's functions, derived deterministically from
-/// the server secret: the same secret, app and stage always give the same
-/// credentials (so they survive a restart), and nothing about one stage's
-/// credentials tells another's.
-///
-/// - access key id: `ASIA` + the first 8 bytes of
-///   HMAC-SHA256(secret, "lockgate-credentials/v1\0access-key-id\0APP\0STAGE"),
-///   as 16 uppercase hex digits (20 characters, like AWS's temporary keys);
-/// - secret access key: the first 30 bytes of the `secret-access-key` HMAC,
-///   base64 (40 characters);
-/// - session token: the `session-token` HMAC as 64 hex digits.
-///
-/// The id does not encode the app and stage; the server maps it back through
-/// a [`CredentialIndex`] of the stages it serves.
-pub fn stage_credentials(server_secret: &[u8], app: &str, stage: &str) -> Credentials {
-    let id = derive(server_secret, "access-key-id", app, stage);
-    let secret = derive(server_secret, "secret-access-key", app, stage);
-    let token = derive(server_secret, "session-token", app, stage);
-    Credentials {
-        access_key_id: format!("ASIA{}", hex::encode_upper(&id[..8])),
-        secret_access_key: base64::engine::general_purpose::STANDARD.encode(&secret[..30]),
-        session_token: hex::encode(token),
-    }
-}
-
-/// Length of the server secret [`load_or_create_server_secret`] keeps.
-pub const SERVER_SECRET_LEN: usize = 32;
-
-/// Reads the server secret from `path`, or creates it there (32 random bytes,
-/// mode 0600, never overwriting a file that appeared meanwhile). A file of
-/// the wrong length or readable by group or others is refused with a message
-/// naming the file and the fix.
-pub fn load_or_create_server_secret(path: &Path) -> std::io::Result<[u8; SERVER_SECRET_LEN]> {
-    let bytes = load_or_create_secret_file(
-        path,
-        "server secret",
-        || {
-            let mut secret = [0u8; SERVER_SECRET_LEN];
-            rand::fill(&mut secret);
-            secret.to_vec()
-        },
-        |b| {
-            (b.len() == SERVER_SECRET_LEN)
-                .then_some(())
-                .ok_or_else(|| format!("expected {SERVER_SECRET_LEN} bytes, found {}", b.len()))
-        },
-    )?;
-    bytes.as_slice().try_into().map_err(|_| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "server secret: wrong length",
-        )
-    })
-}
-
-/// Reads a secret file (`what` names it in errors), or creates it with
-/// `make()` (mode 0600, never overwriting a file that appeared meanwhile).
-/// A file readable by group or others, or that `check` refuses, is an error
-/// naming the file and the fix.
-pub fn load_or_create_secret_file(
-    path: &Path,
-    what: &str,
-    make: impl FnOnce() -> Vec<u8>,
-    check: impl Fn(&[u8]) -> Result<(), String>,
-) -> std::io::Result<Vec<u8>> {
-    use std::io::{Error, ErrorKind, Write};
-    #[cfg(unix)]
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-
-    let read = |path: &Path| -> std::io::Result<Vec<u8>> {
-        let meta = std::fs::metadata(path)?;
-        #[cfg(unix)]
-        if meta.permissions().mode() & 0o077 != 0 {
-            return Err(Error::new(
-                ErrorKind::PermissionDenied,
-                format!(
-                    "{what} {} is readable by group or others: run `chmod 600 {}`",
-                    path.display(),
-                    path.display()
-                ),
-            ));
-        }
-        let bytes = std::fs::read(path)?;
-        check(&bytes).map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidData,
-                format!("{what} {}: {e}", path.display()),
-            )
-        })?;
-        Ok(bytes)
-    };
-    match read(path) {
-        Ok(secret) => return Ok(secret),
-        Err(e) if e.kind() == ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let secret = make();
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    options.mode(0o600);
-    match options.open(path) {
-        Ok(mut file) => {
-            file.write_all(&secret)?;
-            file.sync_all()?;
-            Ok(secret)
-        }
-        // Another process created it first: use theirs.
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => read(path),
-        Err(e) => Err(e),
-    }
-}
-
-/// Maps access key ids back to who holds them: every stage the server serves
-/// (registered with [`CredentialIndex::register_stage`]) and optionally admin
-/// credentials.
-#[derive(Debug)]
-pub struct CredentialIndex {
-    server_secret: Vec<u8>,
-    by_key: RwLock<HashMap<String, (Caller, Credentials)>>,
-}
-
-impl CredentialIndex {
-    /// An empty index deriving stage credentials from `server_secret`.
-    pub fn new(server_secret: &[u8]) -> Self {
-        Self {
-            server_secret: server_secret.to_vec(),
-            by_key: RwLock::new(HashMap::new()),
-        }
-    }
-
-    /// Registers a stage (idempotent) and returns its credentials, to put in
-    /// its functions' environment.
-    pub fn register_stage(&self, app: &str, stage: &str) -> Credentials {
-        let creds = stage_credentials(&self.server_secret, app, stage);
-        let caller = Caller::Stage {
-            app: app.to_string(),
-            stage: stage.to_string(),
-        };
-        self.by_key
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(creds.access_key_id.clone(), (caller, creds.clone()));
-        creds
-    }
-
-    /// Forgets a stage (after it is destroyed): its credentials stop working.
-    pub fn remove_stage(&self, app: &str, stage: &str) {
-        let id = stage_credentials(&self.server_secret, app, stage).access_key_id;
-        self.by_key
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&id);
-    }
-
-    /// Registers credentials that act as [`Caller::Admin`] (for an operator's
-    /// own SDK or CLI against the local SSM API).
-    pub fn register_admin(&self, credentials: Credentials) {
-        self.by_key
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(
-                credentials.access_key_id.clone(),
-                (Caller::Admin, credentials),
-            );
-    }
-
-    /// Who holds `access_key_id`, with their credentials.
-    pub fn lookup(&self, access_key_id: &str) -> Option<(Caller, Credentials)> {
-        self.by_key
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(access_key_id)
-            .cloned()
-    }
-
-    /// Authenticates a signed request: parses its `Authorization` header,
-    /// finds the caller by access key id, checks the session token
-    /// (`X-Amz-Security-Token`) and [`verify`]s the signature at `now`.
-    pub fn authenticate(
-        &self,
-        request: &SignedRequest<'_>,
-        now: DateTime<Utc>,
-    ) -> Result<Caller, SigV4Error> {
-        let header = request
-            .header("authorization")
-            .ok_or(SigV4Error::MissingAuthorization)?;
-        let auth = Authorization::parse(header)?;
-        let (caller, creds) = self
-            .lookup(&auth.access_key_id)
-            .ok_or_else(|| SigV4Error::UnknownAccessKey(auth.access_key_id.clone()))?;
-        match request.header("x-amz-security-token") {
-            Some(token) if constant_time_eq(token.as_bytes(), creds.session_token.as_bytes()) => {}
-            Some(_) => return Err(SigV4Error::InvalidSessionToken),
-            None => return Err(SigV4Error::MissingSessionToken),
-        }
-        verify_parsed(request, &auth, &creds.secret_access_key, now)?;
-        Ok(caller)
-    }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
 
 /// An HTTP request as SigV4 sees it, free of any framework's types.
 #[derive(Clone, Debug)]
@@ -553,7 +294,7 @@ impl SigV4Error {
 /// day and within [`MAX_CLOCK_SKEW`] of `now`; `x-amz-content-sha256`, when
 /// sent, is the SHA-256 of the body; the signature matches (compared in
 /// constant time). The session token is checked by
-/// [`CredentialIndex::authenticate`], not here.
+/// [`CredentialIndex::authenticate`](crate::CredentialIndex::authenticate), not here.
 pub fn verify(
     request: &SignedRequest<'_>,
     secret_access_key: &str,
@@ -567,7 +308,7 @@ pub fn verify(
     Ok(auth)
 }
 
-fn verify_parsed(
+pub(crate) fn verify_parsed(
     request: &SignedRequest<'_>,
     auth: &Authorization,
     secret_access_key: &str,
@@ -718,6 +459,7 @@ pub fn canonical_request(
         if values.is_empty() {
             return Err(SigV4Error::SignedHeaderMissing(truncate(name)));
         }
+        // Writing to a String cannot fail.
         let _ = writeln!(out, "{name}:{}", values.join(","));
     }
     out.push('\n');
@@ -804,6 +546,7 @@ pub fn uri_encode(s: &str, keep_slash: bool) -> String {
         {
             out.push(b as char);
         } else {
+            // Writing to a String cannot fail.
             let _ = write!(out, "%{b:02X}");
         }
     }
@@ -926,123 +669,6 @@ mod tests {
         }
     }
 
-    fn signed_post<'a>(
-        creds: &Credentials,
-        body: &'a [u8],
-        date: &'a str,
-    ) -> (Vec<(&'a str, String)>, String) {
-        let headers: Vec<(&str, String)> = vec![
-            ("Host", "127.0.0.1:4610".to_string()),
-            ("X-Amz-Date", date.to_string()),
-            ("Content-Type", "application/x-amz-json-1.1".to_string()),
-            ("X-Amz-Target", "AmazonSSM.GetParameter".to_string()),
-            ("X-Amz-Security-Token", creds.session_token.clone()),
-        ];
-        let req = SignedRequest {
-            method: "POST",
-            path: "/",
-            query: "",
-            headers: headers.iter().map(|(k, v)| (*k, v.as_str())).collect(),
-            body,
-        };
-        let auth = sign(
-            &req,
-            &creds.access_key_id,
-            &creds.secret_access_key,
-            "us-east-1",
-            "ssm",
-        )
-        .unwrap();
-        (headers, auth)
-    }
-
-    #[test]
-    fn stage_credentials_are_deterministic_and_distinct() {
-        let a = stage_credentials(b"secret", "greeter", "dev");
-        assert_eq!(a, stage_credentials(b"secret", "greeter", "dev"));
-        assert_ne!(a, stage_credentials(b"secret", "greeter", "prod"));
-        assert_ne!(a, stage_credentials(b"other", "greeter", "dev"));
-        // No ambiguity between ("ab", "c") and ("a", "bc").
-        assert_ne!(
-            stage_credentials(b"s", "ab", "c").access_key_id,
-            stage_credentials(b"s", "a", "bc").access_key_id
-        );
-        assert_eq!(a.access_key_id.len(), 20);
-        assert!(a.access_key_id.starts_with("ASIA"));
-        assert!(
-            a.access_key_id[4..]
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
-        );
-        assert_eq!(a.secret_access_key.len(), 40);
-        assert_eq!(a.session_token.len(), 64);
-        assert!(!format!("{a:?}").contains(&a.secret_access_key));
-    }
-
-    #[test]
-    fn authenticate_maps_keys_to_callers() {
-        let index = CredentialIndex::new(b"server-secret");
-        let dev = index.register_stage("greeter", "dev");
-        let now: DateTime<Utc> = "2026-11-23T11:00:00Z".parse().unwrap();
-        let body = br#"{"Name":"/dev/x"}"#;
-        let (headers, auth) = signed_post(&dev, body, "20261123T110000Z");
-        let mut hs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        hs.push(("Authorization", &auth));
-        let req = SignedRequest {
-            method: "POST",
-            path: "/",
-            query: "",
-            headers: hs.clone(),
-            body,
-        };
-        assert_eq!(
-            index.authenticate(&req, now).unwrap(),
-            Caller::Stage {
-                app: "greeter".into(),
-                stage: "dev".into()
-            }
-        );
-        // Tampered body.
-        let tampered = SignedRequest {
-            body: br#"{"Name":"/prod/x"}"#,
-            ..req.clone()
-        };
-        assert!(matches!(
-            index.authenticate(&tampered, now),
-            Err(SigV4Error::SignatureMismatch { .. })
-        ));
-        // Too far from the server's clock.
-        let later = now + TimeDelta::minutes(16);
-        assert!(matches!(
-            index.authenticate(&req, later),
-            Err(SigV4Error::Skewed { .. })
-        ));
-        // Wrong session token.
-        let mut bad_token = req.clone();
-        for h in &mut bad_token.headers {
-            if h.0 == "X-Amz-Security-Token" {
-                h.1 = "0000";
-            }
-        }
-        assert!(matches!(
-            index.authenticate(&bad_token, now),
-            Err(SigV4Error::InvalidSessionToken | SigV4Error::SignatureMismatch { .. })
-        ));
-        // Body hash header that lies.
-        let mut lying = req.clone();
-        lying
-            .headers
-            .push(("x-amz-content-sha256", UNSIGNED_PAYLOAD));
-        assert!(matches!(
-            index.authenticate(&lying, now),
-            Err(SigV4Error::PayloadHash(_))
-        ));
-        // Forgotten stage.
-        index.remove_stage("greeter", "dev");
-        let err = index.authenticate(&req, now).unwrap_err();
-        assert_eq!(err.aws_code(), "UnrecognizedClientException");
-    }
-
     #[test]
     fn canonical_paths() {
         assert_eq!(normalize_path(""), "/");
@@ -1050,21 +676,5 @@ mod tests {
         assert_eq!(normalize_path("/a/b/"), "/a/b/");
         assert_eq!(uri_encode("/a b/%41", true), "/a%20b/%2541");
         assert_eq!(canonical_query("b=2&a=%7E1&a=0"), "a=0&a=~1&b=2");
-    }
-
-    #[test]
-    fn server_secret_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("keys/credentials.key");
-        let a = load_or_create_server_secret(&path).unwrap();
-        let b = load_or_create_server_secret(&path).unwrap();
-        assert_eq!(a, b);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-            let err = load_or_create_server_secret(&path).unwrap_err();
-            assert!(err.to_string().contains("chmod 600"), "{err}");
-        }
     }
 }
