@@ -671,3 +671,69 @@ fn failures_text(f: &[(String, lockgate_engine::ProviderError)]) -> String {
         .collect::<Vec<_>>()
         .join("; ")
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::deploy::testing::{fixture, stack};
+    use lockgate_store::StackStatus;
+
+    const ONE: &str = "Resources:\n  P:\n    Type: AWS::SSM::Parameter\n    Properties:\n      Name: /dev/one\n      Type: String\n      Value: a\n";
+
+    #[tokio::test]
+    async fn a_replacement_commits_then_deletes_the_old_copy() {
+        let f = fixture().await;
+        let r = f.deploy(ONE).await.unwrap();
+        assert_eq!(r.status, "CREATE_COMPLETE");
+        // A new name replaces the parameter: the new one first, then the old one goes.
+        let renamed = ONE.replace("/dev/one", "/dev/two");
+        let r = f.deploy(&renamed).await.unwrap();
+        assert_eq!(r.status, "UPDATE_COMPLETE");
+        assert_eq!(f.parameter("/dev/two").await.as_deref(), Some("a"));
+        assert_eq!(
+            f.parameter("/dev/one").await,
+            None,
+            "the old copy was cleaned up"
+        );
+        assert!(f.store.pending_leftovers().await.unwrap().is_empty());
+        let r = f.deploy(&renamed).await.unwrap();
+        assert_eq!(r.status, "UNCHANGED");
+    }
+
+    #[tokio::test]
+    async fn retained_resources_outlive_their_removal_and_their_stack() {
+        let f = fixture().await;
+        let kept = "Resources:\n  K:\n    Type: AWS::SSM::Parameter\n    DeletionPolicy: Retain\n    Properties:\n      Name: /dev/kept\n      Type: String\n      Value: k\n  Gone:\n    Type: AWS::SSM::Parameter\n    Properties:\n      Name: /dev/gone\n      Type: String\n      Value: g\n";
+        f.deploy(kept).await.unwrap();
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let r = f
+            .deployer
+            .destroy("app", "dev", None, "test", tx)
+            .await
+            .unwrap();
+        assert_eq!(r.status, "DELETE_COMPLETE");
+        assert_eq!(f.parameter("/dev/kept").await.as_deref(), Some("k"));
+        assert_eq!(f.parameter("/dev/gone").await, None);
+        let snap = f.store.stack_snapshot(&stack()).await.unwrap().unwrap();
+        assert_eq!(snap.status, StackStatus::DeleteComplete);
+    }
+
+    #[tokio::test]
+    async fn a_failing_resource_rolls_back_and_names_itself() {
+        let f = fixture().await;
+        f.deploy(ONE).await.unwrap();
+        let broken = format!(
+            "{ONE}  Bad:\n    Type: AWS::SSM::Parameter\n    Properties:\n      Name: /dev/bad\n      Type: SecureString\n      Value: x\n"
+        );
+        let e = f.deploy(&broken).await.unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.starts_with("resource Bad failed: Type: expected String or StringList"),
+            "{text}"
+        );
+        assert!(text.contains("rolled back"), "{text}");
+        let snap = f.store.stack_snapshot(&stack()).await.unwrap().unwrap();
+        assert_eq!(snap.status, StackStatus::UpdateRollbackComplete);
+        assert_eq!(f.parameter("/dev/one").await.as_deref(), Some("a"));
+        assert_eq!(f.parameter("/dev/bad").await, None);
+    }
+}

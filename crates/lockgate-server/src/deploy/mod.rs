@@ -27,6 +27,8 @@ mod prepare;
 mod record;
 mod recover;
 mod resolve;
+#[cfg(test)]
+mod testing;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};

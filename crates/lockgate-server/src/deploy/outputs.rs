@@ -78,3 +78,20 @@ impl Deployer {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::deploy::testing::{fixture, stack};
+
+    #[tokio::test]
+    async fn outputs_resolve_refs_and_never_show_a_secret() {
+        let f = fixture().await;
+        let t = "Parameters:\n  Pw:\n    Type: String\n    NoEcho: true\n    Default: hunter2secret\nResources:\n  P:\n    Type: AWS::SSM::Parameter\n    Properties:\n      Name: /dev/o\n      Type: String\n      Value: v\nOutputs:\n  Name:\n    Value: !Ref P\n    Export:\n      Name: the-name\n  Leak:\n    Value: !Sub 'pw=${Pw}'\n";
+        f.deploy(t).await.unwrap();
+        let snap = f.store.stack_snapshot(&stack()).await.unwrap().unwrap();
+        let get = |k: &str| snap.outputs.iter().find(|o| o.key == k).unwrap().clone();
+        assert_eq!(get("Name").value, "/dev/o");
+        assert_eq!(get("Name").export_name.unwrap().as_str(), "the-name");
+        assert_eq!(get("Leak").value, "pw=****");
+    }
+}

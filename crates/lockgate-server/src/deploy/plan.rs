@@ -152,3 +152,56 @@ impl Deployer {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::deploy::testing::{fixture, request};
+
+    #[tokio::test]
+    async fn a_plan_masks_a_changed_secret_on_both_sides() {
+        let f = fixture().await;
+        let t = |pw: &str| {
+            format!(
+                "Parameters:\n  Pw:\n    Type: String\n    NoEcho: true\n    Default: {pw}\nResources:\n  P:\n    Type: AWS::SSM::Parameter\n    Properties:\n      Name: /dev/p\n      Type: String\n      Value: !Sub 'x-${{Pw}}'\n"
+            )
+        };
+        f.deploy(&t("oldsecret1")).await.unwrap();
+        let plan = f
+            .deployer
+            .plan("app", "dev", &request(&t("newsecret2")))
+            .await
+            .unwrap();
+        let shown = serde_json::to_string(&plan).unwrap();
+        assert!(
+            !shown.contains("oldsecret1") && !shown.contains("newsecret2"),
+            "{shown}"
+        );
+        assert_eq!(plan.changes.len(), 1);
+        assert!(shown.contains("x-****"), "{shown}");
+    }
+
+    #[tokio::test]
+    async fn an_export_in_use_cannot_be_removed() {
+        let f = fixture().await;
+        let exporter = "Resources:\n  P:\n    Type: AWS::SSM::Parameter\n    Properties:\n      Name: /dev/e\n      Type: String\n      Value: v\nOutputs:\n  N:\n    Value: !Ref P\n    Export:\n      Name: shared\n";
+        f.deploy(exporter).await.unwrap();
+        let importer = "Resources:\n  I:\n    Type: AWS::SSM::Parameter\n    Properties:\n      Name: /dev/i\n      Type: String\n      Value: !ImportValue shared\n";
+        let mut req = request(importer);
+        req.stack = Some("other".into());
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        f.deployer
+            .deploy("app", "dev", &req, "test", tx)
+            .await
+            .unwrap();
+        let without = exporter.split("Outputs:").next().unwrap();
+        let e = f
+            .deployer
+            .plan("app", "dev", &request(without))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "export `shared` would be removed but stack other imports it: remove the import first"
+        );
+    }
+}

@@ -253,3 +253,76 @@ impl Deployer {
         Ok(lookups)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deploy::testing::{fixture, request};
+    use lockgate_engine::RemovalPolicy;
+    use serde_json::json;
+
+    const READS_SSM: &str = "Resources:\n  P:\n    Type: AWS::SSM::Parameter\n    Properties:\n      Type: String\n      Value: '{{resolve:ssm:/dev/color}}'\n";
+
+    #[tokio::test]
+    async fn prepare_reads_what_the_template_needs_and_changes_nothing() {
+        let f = fixture().await;
+        let e = match f.deployer.prepare("app", "dev", &request(READS_SSM)).await {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("a missing SSM parameter is refused"),
+        };
+        assert!(
+            e.contains("`/dev/color` does not exist") && e.contains("lockgate params put"),
+            "{e}"
+        );
+        assert!(
+            f.store.list_apps().await.unwrap().is_empty(),
+            "nothing was created"
+        );
+        f.store
+            .put_parameter(lockgate_store::PutParameter {
+                name: ParameterName::new("/dev/color").unwrap(),
+                value: lockgate_store::NewParameterValue::String("blue".into()),
+                description: None,
+                overwrite: false,
+                actor: "test".into(),
+            })
+            .await
+            .unwrap();
+        let p = f
+            .deployer
+            .prepare("app", "dev", &request(READS_SSM))
+            .await
+            .unwrap();
+        assert_eq!(p.lookups.ssm[&("/dev/color".to_string(), None)], "blue");
+        assert!(p.snapshot.is_none() && p.deployed.is_empty());
+        assert_eq!(p.stack.name.as_str(), "app");
+        let bad = f.deployer.prepare("app", "Dev", &request(READS_SSM)).await;
+        assert!(matches!(bad, Err(DeployError::BadRequest(_))));
+    }
+
+    #[test]
+    fn deployed_resources_keep_the_policies_their_template_gave_them() {
+        let r = ResourceState {
+            logical_id: "Keep".into(),
+            resource_type: "AWS::SSM::Parameter".into(),
+            physical_id: Some("/x".into()),
+            properties: json!({"Value": "v"}),
+            status: lockgate_store::ResourceStatus::CreateComplete,
+            status_reason: None,
+            attributes: json!({}),
+        };
+        let template = json!({"Resources": {"Keep": {"Type": "AWS::SSM::Parameter", "DeletionPolicy": "Retain"}}});
+        let m = deployed_map(std::slice::from_ref(&r), &template);
+        assert_eq!(m["Keep"].policies.deletion, RemovalPolicy::Retain);
+        assert_eq!(m["Keep"].physical.physical_id, "/x");
+        let never_created = ResourceState {
+            physical_id: None,
+            ..r
+        };
+        assert!(deployed_map(&[never_created], &template).is_empty());
+        assert_eq!(
+            imports_of(&json!({"A": {"Fn::ImportValue": "x"}, "B": [{"Fn::ImportValue": "x"}]})),
+            vec![ExportName::new("x").unwrap()]
+        );
+    }
+}

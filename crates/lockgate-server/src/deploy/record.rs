@@ -258,3 +258,51 @@ pub(crate) fn stored_leftover(l: &lockgate_engine::apply::Leftover) -> Option<Ne
         policy: policy.into(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lockgate_engine::RemovalPolicy;
+    use lockgate_engine::apply::{DeployedResource, Leftover, LeftoverKind, Physical, Policies};
+
+    #[test]
+    fn a_rollback_that_failed_says_so_in_the_stack_status() {
+        assert_eq!(
+            rollback_failed(StackStatus::RollbackComplete),
+            StackStatus::RollbackFailed
+        );
+        assert_eq!(
+            rollback_failed(StackStatus::UpdateRollbackComplete),
+            StackStatus::UpdateRollbackFailed
+        );
+    }
+
+    #[test]
+    fn only_leftovers_to_delete_are_stored() {
+        let l = |policy| Leftover {
+            logical_id: "A".into(),
+            resource: DeployedResource {
+                resource_type: "T".into(),
+                properties: Map::new(),
+                physical: Physical {
+                    physical_id: "a-1".into(),
+                    attributes: Map::new(),
+                },
+                policies: Policies {
+                    deletion: policy,
+                    ..Policies::default()
+                },
+            },
+            kind: LeftoverKind::Removed,
+        };
+        assert_eq!(
+            stored_leftover(&l(RemovalPolicy::Delete)).unwrap().policy,
+            "Delete"
+        );
+        assert_eq!(
+            stored_leftover(&l(RemovalPolicy::Snapshot)).unwrap().policy,
+            "Snapshot"
+        );
+        assert!(stored_leftover(&l(RemovalPolicy::Retain)).is_none());
+    }
+}

@@ -322,3 +322,64 @@ impl Deployer {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::deploy::testing::{fixture, stack};
+    use lockgate_store::{
+        BeginDeployment, DeploymentKind, NewParameterValue, ParameterName, PutParameter,
+        ResourceProgress, ResourceStatus, StackStatus, StackTarget,
+    };
+    use serde_json::json;
+
+    /// A create interrupted after it wrote a parameter: recovery deletes it
+    /// and records the rollback; the stage is consistent again.
+    #[tokio::test]
+    async fn an_interrupted_create_is_undone() {
+        let f = fixture().await;
+        let stage = stack().stage_ref();
+        f.store.ensure_stage(&stage).await.unwrap();
+        let d = f
+            .store
+            .begin_deployment(BeginDeployment {
+                stack: stack(),
+                kind: DeploymentKind::Create,
+                initiated_by: "test".into(),
+                change_set: json!([]),
+                target: StackTarget {
+                    template: json!({"Resources": {"P": {"Type": "AWS::SSM::Parameter"}}}),
+                    parameters: json!({}),
+                },
+            })
+            .await
+            .unwrap();
+        // What the deploy did before the crash: the parameter exists.
+        f.store
+            .put_parameter(PutParameter {
+                name: ParameterName::new("/dev/half").unwrap(),
+                value: NewParameterValue::String("v".into()),
+                description: None,
+                overwrite: false,
+                actor: "test".into(),
+            })
+            .await
+            .unwrap();
+        let mut p =
+            ResourceProgress::new("P", "AWS::SSM::Parameter", ResourceStatus::CreateComplete)
+                .with_physical_id("/dev/half");
+        p.properties = Some(json!({"Name": "/dev/half", "Type": "String", "Value": "v"}));
+        f.store.record_progress(d.id, p).await.unwrap();
+
+        let report = f.deployer.recover().await.unwrap();
+        assert!(
+            report
+                .iter()
+                .any(|l| l.starts_with("rolled back interrupted deployment")),
+            "{report:?}"
+        );
+        assert_eq!(f.parameter("/dev/half").await, None);
+        let snap = f.store.stack_snapshot(&stack()).await.unwrap().unwrap();
+        assert_eq!(snap.status, StackStatus::RollbackComplete);
+        assert!(f.store.recover_interrupted().await.unwrap().is_empty());
+    }
+}

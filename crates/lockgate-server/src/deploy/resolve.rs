@@ -238,3 +238,43 @@ fn first_symbolic(v: &Value, at: String) -> Option<(String, String)> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn what_is_left_unresolved_is_named_with_its_path() {
+        let v =
+            json!({"Environment": {"Variables": {"A": "x", "B": {"Fn::GetAtt": ["T", "Arn"]}}}});
+        assert_eq!(
+            first_symbolic(&v, String::new()),
+            Some(("Environment.Variables.B".into(), "Fn::GetAtt".into()))
+        );
+        assert_eq!(
+            first_symbolic(&json!({"L": [1, {"Ref": "X"}]}), String::new()),
+            Some(("L[1]".into(), "Ref".into()))
+        );
+        assert_eq!(first_symbolic(&json!({"A": [1, "b"]}), String::new()), None);
+    }
+
+    #[test]
+    fn stand_ins_answer_attributes_not_modelled_locally() {
+        let known = HashMap::from([(
+            "T".to_string(),
+            Physical {
+                physical_id: "tbl".into(),
+                attributes: serde_json::Map::new(),
+            },
+        )]);
+        let lookups = Lookups::default();
+        let k = Known {
+            known: &known,
+            lookups: &lookups,
+        };
+        assert_eq!(k.resource_ref("T"), Some(json!("tbl")));
+        assert_eq!(k.get_att("T", "StreamArn"), Some(json!("tbl.StreamArn")));
+        assert_eq!(k.get_att("Nope", "Arn"), None);
+    }
+}

@@ -36,3 +36,38 @@ impl Strategy for Canary {
         shift.set_weight(1.0, &message).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rollout::fake::FakeShift;
+    use std::time::Duration;
+
+    fn canary() -> Canary {
+        Canary {
+            name: "c".into(),
+            percent: 10.0,
+            interval: Duration::from_secs(300),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_canary_waits_once_then_moves_the_rest() {
+        let shift = FakeShift::new();
+        canary().run(&shift).await.unwrap();
+        assert_eq!(shift.steps(), ["10%", "wait 300s", "100%"]);
+    }
+
+    #[tokio::test]
+    async fn an_abort_during_the_wait_moves_nothing_more() {
+        let shift = FakeShift {
+            abort_at: Some(0),
+            ..FakeShift::new()
+        };
+        assert!(matches!(
+            canary().run(&shift).await,
+            Err(RolloutError::Stopped(_))
+        ));
+        assert_eq!(shift.steps(), ["10%", "wait 300s"]);
+    }
+}

@@ -49,3 +49,48 @@ impl Strategy for Linear {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rollout::fake::FakeShift;
+    use std::time::Duration;
+
+    fn linear(percent: f64) -> Linear {
+        Linear {
+            name: "l".into(),
+            percent,
+            interval: Duration::from_secs(60),
+        }
+    }
+
+    #[tokio::test]
+    async fn linear_steps_until_all_traffic_moved() {
+        let shift = FakeShift::new();
+        linear(25.0).run(&shift).await.unwrap();
+        assert_eq!(
+            shift.steps(),
+            [
+                "25%", "wait 60s", "50%", "wait 60s", "75%", "wait 60s", "100%"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_promotion_moves_the_rest_at_once() {
+        let shift = FakeShift {
+            promote_at: Some(1),
+            ..FakeShift::new()
+        };
+        linear(10.0).run(&shift).await.unwrap();
+        assert_eq!(
+            shift.steps(),
+            ["10%", "wait 60s", "20%", "wait 60s", "100%"]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_step_of_nothing_is_refused() {
+        assert!(linear(0.0).run(&FakeShift::new()).await.is_err());
+    }
+}

@@ -267,3 +267,81 @@ mod tests {
         assert_eq!(parse_deployment_id(&deployment_id(big)), Some(big));
     }
 }
+
+/// A [`Shift`] that records what a strategy does, for the strategies' tests.
+#[cfg(test)]
+pub(crate) mod fake {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+    use lockgate_store::RolloutId;
+
+    use super::{RolloutError, Shift, ShiftRequest, Waited};
+
+    /// Records weights and waits; promotes at the `promote_at`-th wait.
+    pub(crate) struct FakeShift {
+        pub request: ShiftRequest,
+        pub steps: Mutex<Vec<String>>,
+        pub promote_at: Option<usize>,
+        pub abort_at: Option<usize>,
+    }
+
+    impl FakeShift {
+        pub(crate) fn new() -> FakeShift {
+            FakeShift {
+                request: ShiftRequest {
+                    logical_id: "FnAliaslive".into(),
+                    function: "app-dev-Fn".into(),
+                    alias: "live".into(),
+                    from: 1,
+                    to: 2,
+                    application: None,
+                    deployment_group: None,
+                    before_hook: None,
+                    after_hook: None,
+                },
+                steps: Mutex::default(),
+                promote_at: None,
+                abort_at: None,
+            }
+        }
+
+        pub(crate) fn steps(&self) -> Vec<String> {
+            self.steps.lock().unwrap().clone()
+        }
+    }
+
+    #[async_trait]
+    impl Shift for FakeShift {
+        fn request(&self) -> &ShiftRequest {
+            &self.request
+        }
+
+        fn rollout(&self) -> RolloutId {
+            RolloutId(1)
+        }
+
+        async fn set_weight(&self, weight: f64, _message: &str) -> Result<(), RolloutError> {
+            self.steps
+                .lock()
+                .unwrap()
+                .push(format!("{:.0}%", weight * 100.0));
+            Ok(())
+        }
+
+        async fn wait(&self, period: Duration) -> Result<Waited, RolloutError> {
+            let mut steps = self.steps.lock().unwrap();
+            let n = steps.iter().filter(|s| s.starts_with("wait")).count();
+            steps.push(format!("wait {}s", period.as_secs()));
+            if self.abort_at == Some(n) {
+                return Err(RolloutError::Stopped("stop".into()));
+            }
+            Ok(if self.promote_at == Some(n) {
+                Waited::Promoted
+            } else {
+                Waited::Elapsed
+            })
+        }
+    }
+}
