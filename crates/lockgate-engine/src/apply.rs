@@ -4,7 +4,7 @@
 //! order last — and on any failure, everything done so far undone, so the
 //! stack is left at its last good state.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -131,7 +131,8 @@ impl Providers {
 }
 
 /// Groups resources into levels: each level depends only on earlier levels.
-/// Dependencies outside `nodes` (already deployed, unchanged) are ignored.
+/// Dependencies outside `nodes` are ignored: [`apply`] gives each node the
+/// written resources it depends on through unchanged ones.
 pub fn levels(nodes: &[(String, Vec<String>)]) -> Result<Vec<Vec<String>>, ApplyError> {
     let names: HashSet<&str> = nodes.iter().map(|(n, _)| n.as_str()).collect();
     let mut remaining: Vec<(&str, Vec<&str>)> = nodes
@@ -163,6 +164,34 @@ pub fn levels(nodes: &[(String, Vec<String>)]) -> Result<Vec<Vec<String>>, Apply
         remaining = blocked;
     }
     Ok(out)
+}
+
+/// The resources being written that `id` depends on, directly or through
+/// resources that are not written (unchanged): an alias that depends on an
+/// unchanged deployment group waits for the alarm that group names when
+/// the alarm changes, as CloudFormation orders over the whole template.
+fn written_dependencies(
+    id: &str,
+    planned: &BTreeMap<String, PlannedResource>,
+    writing: &HashSet<&str>,
+) -> Vec<String> {
+    let mut out = BTreeSet::new();
+    let mut seen = HashSet::from([id]);
+    let mut stack: Vec<&str> = planned
+        .get(id)
+        .map(|r| r.depends_on.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    while let Some(dep) = stack.pop() {
+        if !seen.insert(dep) {
+            continue;
+        }
+        if writing.contains(dep) {
+            out.insert(dep.to_string());
+        } else if let Some(r) = planned.get(dep) {
+            stack.extend(r.depends_on.iter().map(String::as_str));
+        }
+    }
+    out.into_iter().collect()
 }
 
 /// What a successful apply leaves behind: the new state, and the physical
@@ -262,14 +291,21 @@ pub async fn apply(
             return Err(ApplyError::NoProvider(c.resource_type.clone()));
         }
     }
-    let to_write: Vec<(String, Vec<String>)> = changes
+    let writing: HashSet<&str> = changes
         .changes
         .iter()
         .filter(|c| c.action != Action::Remove)
-        .filter_map(|c| {
-            planned
-                .get(&c.logical_id)
-                .map(|t| (c.logical_id.clone(), t.depends_on.clone()))
+        .map(|c| c.logical_id.as_str())
+        .collect();
+    let to_write: Vec<(String, Vec<String>)> = changes
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::Remove && planned.contains_key(&c.logical_id))
+        .map(|c| {
+            (
+                c.logical_id.clone(),
+                written_dependencies(&c.logical_id, planned, &writing),
+            )
         })
         .collect();
     let order = levels(&to_write)?;

@@ -268,6 +268,41 @@ async fn creates_in_dependency_order_and_resolves_refs() {
 }
 
 #[tokio::test]
+async fn an_update_waits_for_what_it_depends_on_through_unchanged_resources() {
+    // Alias → Group (unchanged) → Zalarm: when both the alarm and the alias
+    // change, the alias waits for the alarm, as CloudFormation orders the
+    // whole template (a rollout must watch the alarm's new definition).
+    let cloud = Arc::new(MapCloud::default());
+    let v1 = template(&[
+        (
+            "Alias",
+            json!({"Version": 1, "Group": {"Ref": "Group"}}),
+            &["Group"],
+        ),
+        ("Group", json!({"Alarm": {"Ref": "Zalarm"}}), &["Zalarm"]),
+        ("Zalarm", json!({"Version": 1}), &[]),
+    ]);
+    let (state, _) = deploy(&cloud, &BTreeMap::new(), &v1).await;
+    let state = state.unwrap();
+    cloud.log.lock().unwrap().clear();
+    let v2 = template(&[
+        (
+            "Alias",
+            json!({"Version": 2, "Group": {"Ref": "Group"}}),
+            &["Group"],
+        ),
+        ("Group", json!({"Alarm": {"Ref": "Zalarm"}}), &["Zalarm"]),
+        ("Zalarm", json!({"Version": 2}), &[]),
+    ]);
+    let (state, _) = deploy(&cloud, &state, &v2).await;
+    state.unwrap();
+    assert_eq!(
+        *cloud.log.lock().unwrap(),
+        vec!["update Zalarm", "update Alias"]
+    );
+}
+
+#[tokio::test]
 async fn a_failure_rolls_back_to_the_previous_state() {
     let cloud = Arc::new(MapCloud::default());
     let v1 = template(&[("A", json!({"X": 1}), &[]), ("B", json!({"Y": 1}), &["A"])]);

@@ -8,9 +8,10 @@
 //! - **reaction**: from the first failed request (the moment the alarm's
 //!   condition, `Errors` Sum ≥ 1 on the new version, becomes true on the
 //!   metrics) to all traffic back on the old version (the rollout's
-//!   `Rollback` step); and how much of that is beyond the alarm's own
-//!   evaluation period (the anchor: CodeDeploy needs a CloudWatch period of
-//!   10–60 s plus its own reaction);
+//!   `Rollback` step), also in alarm periods (the anchor: CodeDeploy needs
+//!   at least the alarm's CloudWatch period, 10–60 s, plus its own polling;
+//!   an error lands anywhere in a period, so an exact alarm reacts within
+//!   0–1 period plus what Lockgate adds);
 //! - **error budget**: how many requests failed on the bad version before
 //!   the rollback, at 100 requests a second.
 //!
@@ -173,7 +174,7 @@ fn main() {
         .trim_end_matches('/')
         .to_string();
 
-    let (mut reactions, mut beyond, mut budgets, mut sent) =
+    let (mut reactions, mut in_periods, mut budgets, mut sent) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
         // The load: 100 requests a second, each answer timed.
@@ -195,7 +196,12 @@ fn main() {
         });
         write_code(&app, &format!("bad-{round}"), true);
         let out = deploy(&[]);
-        assert!(!out.status.success(), "the bad release must be rolled back");
+        assert!(
+            !out.status.success(),
+            "the bad release must be rolled back: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         stop.store(true, Ordering::Relaxed);
         load.join().unwrap();
         let seen = std::mem::take(&mut *seen.lock().unwrap());
@@ -230,15 +236,16 @@ fn main() {
             .filter(|(t, st, _)| *st != 200 && *t <= back)
             .count();
         let reaction = back - first_error;
-        // The alarm sees a whole period of errors only once it ends.
-        let over = reaction - PERIOD.as_secs_f64() * 1000.0;
+        // The alarm judges a period once it ends: a first error lands
+        // anywhere in a period, so the reaction is at most one period plus
+        // what Lockgate adds.
+        let periods = reaction / PERIOD.as_secs_f64() / 1000.0;
         eprintln!(
-            "round {round}: first error → traffic back {reaction:.0} ms ({over:.0} ms beyond the {} ms period), {failed} failed of {} requests",
-            PERIOD.as_millis(),
+            "round {round}: first error → traffic back {reaction:.0} ms ({periods:.2} alarm periods), {failed} failed of {} requests",
             seen.len()
         );
         reactions.push(reaction);
-        beyond.push(over);
+        in_periods.push(periods);
         budgets.push(failed as f64);
         sent.push(seen.len() as f64);
         // Back to a good version for the next round.
@@ -246,10 +253,10 @@ fn main() {
     }
     println!(
         "release rollback, {rounds} rounds, medians: first error → all traffic back {:.0} ms \
-         ({:.0} ms beyond the alarm's {} ms period); failed requests before rollback {:.0} \
-         (of {:.0} sent at 100/s during the release)",
+         ({:.2} alarm periods of {} ms; CodeDeploy on AWS: at least 1 period plus its polling); \
+         failed requests before rollback {:.0} (of {:.0} sent at 100/s during the release)",
         median(reactions),
-        median(beyond),
+        median(in_periods),
         PERIOD.as_millis(),
         median(budgets),
         median(sent)
