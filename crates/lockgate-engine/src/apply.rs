@@ -9,6 +9,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use serde_json::{Map, Value};
 
 use crate::changeset::{Action, ChangeSet, Replacement};
@@ -269,12 +271,52 @@ struct Done {
     restore: Option<Map<String, Value>>,
 }
 
+/// One create or update to run.
+struct Job {
+    id: String,
+    resource_type: String,
+    /// The resolved properties to write.
+    properties: Map<String, Value>,
+    policies: Policies,
+    /// The deployed resource, when there is one.
+    old: Option<DeployedResource>,
+    /// Whether the write creates a replacement of `old`.
+    replace: bool,
+}
+
+impl Job {
+    async fn run(
+        &self,
+        provider: &dyn Provider,
+        progress: &dyn Progress,
+    ) -> Result<Physical, ProviderError> {
+        let step = Step {
+            logical_id: &self.id,
+            resource_type: &self.resource_type,
+            policies: &self.policies,
+            rollback: false,
+        };
+        match (&self.old, self.replace) {
+            (Some(old), false) => {
+                progress.event(event(&self.id, "UPDATE_IN_PROGRESS", None));
+                provider
+                    .update(step, &old.physical, &old.properties, &self.properties)
+                    .await
+            }
+            _ => {
+                progress.event(event(&self.id, "CREATE_IN_PROGRESS", None));
+                provider.create(step, &self.properties).await
+            }
+        }
+    }
+}
+
 /// Applies `changes` to a stack whose resources are `deployed`, towards
 /// the resources `planned`; `resolver` gives each resource's properties
 /// once what it depends on exists.
 ///
-/// Creates and updates run in dependency levels (a level's resources at
-/// once); a replacement creates the new copy and leaves the old one to
+/// Each create or update starts as soon as the resources it depends on
+/// (directly or through unchanged ones) are written; a replacement creates the new copy and leaves the old one to
 /// [`clean_up`], as removed resources are. On the first failure everything
 /// done is undone (created resources deleted unless their `DeletionPolicy`
 /// keeps them, updated ones put back) and the old state stands.
@@ -308,7 +350,11 @@ pub async fn apply(
             )
         })
         .collect();
-    let order = levels(&to_write)?;
+    // Checks for cycles and gives a stable start order; each resource then
+    // starts as soon as what it depends on is written, as CloudFormation
+    // does (a long alias rollout holds back only what depends on it).
+    let order: Vec<String> = levels(&to_write)?.into_iter().flatten().collect();
+    let waits_for: HashMap<String, Vec<String>> = to_write.into_iter().collect();
     let by_id: HashMap<&str, &crate::changeset::ResourceChange> = changes
         .changes
         .iter()
@@ -322,118 +368,103 @@ pub async fn apply(
     let mut done: Vec<Done> = Vec::new();
     let mut leftovers: Vec<Leftover> = Vec::new();
     let mut failure: Option<(String, ProviderError)> = None;
+    let mut written: HashSet<String> = HashSet::new();
+    let mut waiting: Vec<String> = order;
+    let mut running = FuturesUnordered::new();
 
-    'levels: for level in &order {
-        let mut jobs = Vec::new();
-        for id in level {
-            let change = by_id[id.as_str()];
-            let t = &planned[id];
-            let resolved = match resolver.resolve(id, &known) {
-                Ok(p) => p,
-                Err(e) => {
-                    failure = Some((id.clone(), ProviderError::from(e)));
-                    break 'levels;
-                }
-            };
-            let provider = providers
-                .get(&t.resource_type)
-                .ok_or_else(|| ApplyError::NoProvider(t.resource_type.clone()))?;
-            let old = deployed.get(id).cloned();
-            let replace =
-                change.action == Action::Modify && change.replacement == Some(Replacement::True);
-            let policies = Policies {
-                update: resolved.update_policy,
-                ..t.policies.clone()
-            };
-            jobs.push((
-                id.clone(),
-                t.resource_type.clone(),
-                resolved.properties,
-                policies,
-                provider,
-                old,
-                replace,
-            ));
-        }
-        let results = futures::future::join_all(jobs.iter().map(
-            |(id, ty, props, policies, provider, old, replace)| async move {
-                let step = Step {
-                    logical_id: id,
-                    resource_type: ty,
-                    policies,
-                    rollback: false,
+    loop {
+        if failure.is_none() {
+            let (ready, blocked): (Vec<String>, Vec<String>) = waiting
+                .into_iter()
+                .partition(|id| waits_for[id].iter().all(|d| written.contains(d)));
+            waiting = blocked;
+            for id in ready {
+                let change = by_id[id.as_str()];
+                let t = &planned[&id];
+                let resolved = match resolver.resolve(&id, &known) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        failure = Some((id.clone(), ProviderError::from(e)));
+                        break;
+                    }
                 };
-                match (old, replace) {
-                    (Some(old), false) => {
-                        progress.event(event(id, "UPDATE_IN_PROGRESS", None));
-                        provider
-                            .update(step, &old.physical, &old.properties, props)
-                            .await
-                    }
-                    _ => {
-                        progress.event(event(id, "CREATE_IN_PROGRESS", None));
-                        provider.create(step, props).await
-                    }
-                }
-            },
-        ))
-        .await;
-        for ((id, ty, props, policies, _p, old, replace), result) in jobs.into_iter().zip(results) {
-            let updating = old.is_some() && !replace;
-            match result {
-                Ok(physical) => {
-                    let status = if updating {
-                        "UPDATE_COMPLETE"
-                    } else {
-                        "CREATE_COMPLETE"
-                    };
-                    progress.event(event(&id, status, None));
-                    known.insert(id.clone(), physical.clone());
-                    let restore = match old {
-                        Some(before) if updating => Some(before.properties),
-                        Some(before) => {
-                            leftovers.push(Leftover {
-                                logical_id: id.clone(),
-                                resource: DeployedResource {
-                                    // The new template's UpdateReplacePolicy decides.
-                                    policies: Policies {
-                                        update_replace: policies.update_replace,
-                                        ..before.policies.clone()
-                                    },
-                                    ..before
-                                },
-                                kind: LeftoverKind::Replaced,
-                            });
-                            None
-                        }
-                        None => None,
-                    };
-                    done.push(Done {
-                        id,
-                        now: DeployedResource {
-                            resource_type: ty,
-                            properties: props,
-                            physical,
-                            policies,
-                        },
-                        restore,
-                    });
-                }
-                Err(e) => {
-                    let status = if updating {
-                        "UPDATE_FAILED"
-                    } else {
-                        "CREATE_FAILED"
-                    };
-                    progress.event(event(&id, status, Some(e.message.clone())));
-                    if failure.is_none() {
-                        failure = Some((id, e));
-                    }
-                }
+                let provider = providers
+                    .get(&t.resource_type)
+                    .ok_or_else(|| ApplyError::NoProvider(t.resource_type.clone()))?;
+                let job = Job {
+                    replace: change.action == Action::Modify
+                        && change.replacement == Some(Replacement::True),
+                    old: deployed.get(&id).cloned(),
+                    policies: Policies {
+                        update: resolved.update_policy,
+                        ..t.policies.clone()
+                    },
+                    resource_type: t.resource_type.clone(),
+                    properties: resolved.properties,
+                    id,
+                };
+                running.push(async move {
+                    let result = job.run(provider.as_ref(), progress).await;
+                    (job, result)
+                });
             }
         }
-        if failure.is_some() {
+        let Some((job, result)) = running.next().await else {
             break;
+        };
+        let updating = job.old.is_some() && !job.replace;
+        match result {
+            Ok(physical) => {
+                let status = if updating {
+                    "UPDATE_COMPLETE"
+                } else {
+                    "CREATE_COMPLETE"
+                };
+                progress.event(event(&job.id, status, None));
+                known.insert(job.id.clone(), physical.clone());
+                written.insert(job.id.clone());
+                let restore = match job.old {
+                    Some(before) if updating => Some(before.properties),
+                    Some(before) => {
+                        leftovers.push(Leftover {
+                            logical_id: job.id.clone(),
+                            resource: DeployedResource {
+                                // The new template's UpdateReplacePolicy decides.
+                                policies: Policies {
+                                    update_replace: job.policies.update_replace,
+                                    ..before.policies.clone()
+                                },
+                                ..before
+                            },
+                            kind: LeftoverKind::Replaced,
+                        });
+                        None
+                    }
+                    None => None,
+                };
+                done.push(Done {
+                    id: job.id,
+                    now: DeployedResource {
+                        resource_type: job.resource_type,
+                        properties: job.properties,
+                        physical,
+                        policies: job.policies,
+                    },
+                    restore,
+                });
+            }
+            Err(e) => {
+                let status = if updating {
+                    "UPDATE_FAILED"
+                } else {
+                    "CREATE_FAILED"
+                };
+                progress.event(event(&job.id, status, Some(e.message.clone())));
+                // What is running finishes (and is undone); nothing more starts.
+                if failure.is_none() {
+                    failure = Some((job.id, e));
+                }
+            }
         }
     }
 

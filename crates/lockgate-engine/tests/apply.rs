@@ -455,6 +455,110 @@ async fn a_rolled_back_create_is_retained_only_when_its_policy_says_so() {
     assert_eq!(cloud.live.lock().unwrap().len(), 1);
 }
 
+/// A provider whose `Slow` resource is created only once `Second` is: it
+/// completes only if `Second` (which depends on `First`) starts while
+/// `Slow` is still running.
+#[derive(Default)]
+struct Gate {
+    open: Mutex<Option<futures::channel::oneshot::Sender<()>>>,
+    opened: Mutex<Option<futures::channel::oneshot::Receiver<()>>>,
+}
+
+impl Provider for Gate {
+    fn create<'a>(
+        &'a self,
+        step: Step<'a>,
+        _properties: &'a Map<String, Value>,
+    ) -> BoxFuture<'a, Result<Physical, ProviderError>> {
+        Box::pin(async move {
+            match step.logical_id {
+                "Slow" => {
+                    let opened = self.opened.lock().unwrap().take().unwrap();
+                    opened
+                        .await
+                        .map_err(|_| ProviderError::invalid("gate dropped"))?;
+                }
+                "Second" => {
+                    let _ = self.open.lock().unwrap().take().unwrap().send(());
+                }
+                _ => {}
+            }
+            Ok(Physical {
+                physical_id: step.logical_id.to_string(),
+                attributes: Map::new(),
+            })
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        _step: Step<'a>,
+        current: &'a Physical,
+        _old: &'a Map<String, Value>,
+        _new: &'a Map<String, Value>,
+    ) -> BoxFuture<'a, Result<Physical, ProviderError>> {
+        Box::pin(async move { Ok(current.clone()) })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        _step: Step<'a>,
+        _current: &'a Physical,
+        _p: &'a Map<String, Value>,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move { Ok(()) })
+    }
+}
+
+#[tokio::test]
+async fn a_resource_starts_when_its_own_dependencies_are_written() {
+    // Slow is still running when First completes: Second starts then,
+    // without waiting for Slow (a long alias rollout holds back only what
+    // depends on it).
+    let (tx, rx) = futures::channel::oneshot::channel();
+    let gate = Arc::new(Gate {
+        open: Mutex::new(Some(tx)),
+        opened: Mutex::new(Some(rx)),
+    });
+    let mut providers = Providers::new(None);
+    providers.insert("Test::Thing", gate);
+    let t = template(&[
+        ("Slow", json!({}), &[]),
+        ("First", json!({}), &[]),
+        ("Second", json!({"After": {"Ref": "First"}}), &["First"]),
+    ]);
+    let desired: Vec<(String, Desired)> = t
+        .planned
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                Desired {
+                    resource_type: v.resource_type.clone(),
+                    properties: Map::new(),
+                },
+            )
+        })
+        .collect();
+    let changes = lockgate_engine::diff(&BTreeMap::new(), &desired, &[], &CloudFormationRules);
+    let progress = |_: Event| {};
+    let applied = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        apply(
+            &BTreeMap::new(),
+            &t.planned,
+            &changes,
+            &providers,
+            &RefResolver(&t.properties),
+            &progress,
+        ),
+    )
+    .await
+    .expect("Second never started while Slow was running")
+    .unwrap();
+    assert_eq!(applied.state.len(), 3);
+}
+
 #[test]
 fn levels_group_independent_resources_and_report_cycles() {
     let nodes = vec![
