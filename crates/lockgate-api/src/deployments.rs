@@ -56,7 +56,8 @@ pub struct Deployment {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ErrorInformation {
     /// `ALARM_ACTIVE`, `HOOK_EXECUTION_FAILURE`, `MANUAL_STOP`,
-    /// `CANARY_ANALYSIS_FAILURE`, `DEPLOYMENT_FAILURE`, `INTERNAL_ERROR`.
+    /// `CLOUDFORMATION_STACK_FAILURE`, `CANARY_ANALYSIS_FAILURE`,
+    /// `DEPLOYMENT_FAILURE`, `INTERNAL_ERROR`.
     pub code: String,
     /// What happened.
     pub message: String,

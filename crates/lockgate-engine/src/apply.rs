@@ -10,6 +10,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use futures::StreamExt;
+use futures::channel::oneshot;
+use futures::future::{FutureExt, Shared};
 use futures::stream::FuturesUnordered;
 use serde_json::{Map, Value};
 
@@ -32,6 +34,42 @@ pub struct Step<'a> {
     /// Whether the call undoes an earlier one (a rollback puts things back
     /// at once: an alias update is not shifted gradually, say).
     pub rollback: bool,
+    /// Fires when another resource of the same apply failed: a call that
+    /// takes long (an alias's traffic shift) stops early and fails, as
+    /// CloudFormation cancels the updates in progress when one fails.
+    pub cancel: &'a Cancel,
+}
+
+/// The signal that an apply failed and its calls in progress should stop.
+#[derive(Clone)]
+pub struct Cancel(Shared<oneshot::Receiver<String>>);
+
+impl std::fmt::Debug for Cancel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Cancel")
+    }
+}
+
+impl Cancel {
+    /// A signal and the sender that fires it with a reason; dropping the
+    /// sender unfired means it never fires.
+    pub fn new() -> (oneshot::Sender<String>, Cancel) {
+        let (tx, rx) = oneshot::channel();
+        (tx, Cancel(rx.shared()))
+    }
+
+    /// A signal that never fires (rollbacks and deletes are not cancelled).
+    pub fn never() -> Cancel {
+        Cancel::new().1
+    }
+
+    /// Resolves with the reason once the signal fires; never otherwise.
+    pub async fn fired(&self) -> String {
+        match self.0.clone().await {
+            Ok(reason) => reason,
+            Err(oneshot::Canceled) => std::future::pending().await,
+        }
+    }
 }
 
 /// Creates, updates and deletes the resources of one type.
@@ -289,12 +327,14 @@ impl Job {
         &self,
         provider: &dyn Provider,
         progress: &dyn Progress,
+        cancel: &Cancel,
     ) -> Result<Physical, ProviderError> {
         let step = Step {
             logical_id: &self.id,
             resource_type: &self.resource_type,
             policies: &self.policies,
             rollback: false,
+            cancel,
         };
         match (&self.old, self.replace) {
             (Some(old), false) => {
@@ -370,6 +410,9 @@ pub async fn apply(
     let mut failure: Option<(String, ProviderError)> = None;
     let mut written: HashSet<String> = HashSet::new();
     let mut waiting: Vec<String> = order;
+    let (cancel_sender, cancel) = Cancel::new();
+    let mut cancel_sender = Some(cancel_sender);
+    let cancel = &cancel;
     let mut running = FuturesUnordered::new();
 
     loop {
@@ -404,10 +447,17 @@ pub async fn apply(
                     id,
                 };
                 running.push(async move {
-                    let result = job.run(provider.as_ref(), progress).await;
+                    let result = job.run(provider.as_ref(), progress, cancel).await;
                     (job, result)
                 });
             }
+        }
+        if let Some((failed, _)) = &failure
+            && let Some(tx) = cancel_sender.take()
+        {
+            // A traffic shift in progress moves back at once instead of
+            // finishing its waits. Nobody listening (nothing running) is fine.
+            let _ = tx.send(format!("cancelled: {failed} failed"));
         }
         let Some((job, result)) = running.next().await else {
             break;
@@ -460,7 +510,8 @@ pub async fn apply(
                     "CREATE_FAILED"
                 };
                 progress.event(event(&job.id, status, Some(e.message.clone())));
-                // What is running finishes (and is undone); nothing more starts.
+                // Nothing more starts; what is running is told to stop
+                // (below), then all is undone.
                 if failure.is_none() {
                     failure = Some((job.id, e));
                 }
@@ -579,6 +630,7 @@ async fn remove(
         resource_type: &r.resource_type,
         policies: &r.policies,
         rollback,
+        cancel: &Cancel::never(),
     };
     let result = provider.delete(step, &r.physical, &r.properties).await;
     progress.event(match &result {
@@ -607,6 +659,7 @@ async fn roll_back(
                     resource_type: &now.resource_type,
                     policies: &now.policies,
                     rollback: true,
+                    cancel: &Cancel::never(),
                 };
                 let r = p
                     .update(step, &now.physical, &now.properties, before)

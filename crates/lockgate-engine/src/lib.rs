@@ -20,6 +20,7 @@ pub mod plan;
 pub mod replacement;
 pub mod resource;
 
+pub use apply::Cancel;
 pub use changeset::{
     Action, ChangeSet, Desired, PropertyChange, Replacement, ResourceChange, diff,
 };

@@ -481,6 +481,9 @@ impl Provider for Gate {
                 "Second" => {
                     let _ = self.open.lock().unwrap().take().unwrap().send(());
                 }
+                // Runs until the apply is cancelled, then fails with why.
+                "Endless" => return Err(ProviderError::invalid(step.cancel.fired().await)),
+                "Broken" => return Err(ProviderError::invalid("broken")),
                 _ => {}
             }
             Ok(Physical {
@@ -582,4 +585,53 @@ fn levels_group_independent_resources_and_report_cycles() {
         levels(&cyclic),
         Err(ApplyError::Cycle(vec!["X".into(), "Y".into()]))
     );
+}
+
+#[tokio::test]
+async fn a_failure_cancels_what_is_still_running() {
+    // `Endless` never finishes by itself (a 30-minute canary, say): when
+    // `Broken` fails, it is told to stop, and the apply rolls back.
+    let gate = Arc::new(Gate::default());
+    let mut providers = Providers::new(None);
+    providers.insert("Test::Thing", gate);
+    let t = template(&[("Endless", json!({}), &[]), ("Broken", json!({}), &[])]);
+    let desired: Vec<(String, Desired)> = t
+        .planned
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                Desired {
+                    resource_type: v.resource_type.clone(),
+                    properties: Map::new(),
+                },
+            )
+        })
+        .collect();
+    let changes = lockgate_engine::diff(&BTreeMap::new(), &desired, &[], &CloudFormationRules);
+    let events = Mutex::new(Vec::new());
+    let progress = |e: Event| events.lock().unwrap().push(e);
+    let result = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        apply(
+            &BTreeMap::new(),
+            &t.planned,
+            &changes,
+            &providers,
+            &RefResolver(&t.properties),
+            &progress,
+        ),
+    )
+    .await
+    .expect("Endless was not cancelled");
+    match result {
+        Err(ApplyError::RolledBack { logical_id, .. }) => assert_eq!(logical_id, "Broken"),
+        other => panic!("expected a rollback, got {other:?}"),
+    }
+    let events = events.into_inner().unwrap();
+    let endless = events
+        .iter()
+        .find(|e| e.logical_id == "Endless" && e.status == "CREATE_FAILED")
+        .expect("Endless failed");
+    assert_eq!(endless.reason.as_deref(), Some("cancelled: Broken failed"));
 }

@@ -455,6 +455,43 @@ fn promote_and_abort_mid_way() {
 }
 
 #[test]
+fn a_failure_elsewhere_in_the_update_cancels_a_canary_in_progress() {
+    // `Marker` starts with the alias's 30-minute canary (both wait only for
+    // the new version) and fails: its parameter name is taken. As
+    // CloudFormation cancels the updates in progress, the canary stops at
+    // once instead of finishing its wait, and the update is rolled back.
+    let s = setup_app(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/release-pair"));
+    s.deployed(&[]);
+    let base = s.stage_url();
+    let out = s.cli(&["params", "put", "/release-pair/taken", "by someone else"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    s.code("two", false);
+    let out = s.deploy(&["Break=true"], &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("Marker"), "names what failed: {stderr}");
+    let r = &s.releases()[0];
+    assert_eq!(r["status"], "Stopped", "{r}");
+    assert_eq!(
+        r["errorInformation"]["code"], "CLOUDFORMATION_STACK_FAILURE",
+        "{r}"
+    );
+    assert!(
+        r["errorInformation"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Marker failed"),
+        "{r}"
+    );
+    assert_eq!(s.stack_status(), "UPDATE_ROLLBACK_COMPLETE");
+    assert_eq!(get(&base), (200, "one".into()));
+}
+
+#[test]
 fn a_server_killed_mid_shift_restarts_with_traffic_on_the_old_version() {
     let mut s = setup();
     s.deployed(&["Preference=Linear10PercentEvery10Minutes"]);

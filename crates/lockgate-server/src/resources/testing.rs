@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use lockgate_engine::ProviderError;
-use lockgate_engine::apply::{Physical, Policies, Step};
+use lockgate_engine::apply::{Cancel, Physical, Policies, Step};
 use lockgate_store::{ArtifactStore, SqliteStore, StageRef, Store};
 use serde_json::{Value, json};
 
@@ -69,6 +69,7 @@ impl Harness {
                 resource_type: ty.type_name(),
                 policies: &policies,
                 rollback: false,
+                cancel: &Cancel::never(),
             },
         };
         let m = props.as_object().cloned().unwrap_or_default();
@@ -90,6 +91,7 @@ impl Harness {
                 resource_type: ty.type_name(),
                 policies: &policies,
                 rollback: false,
+                cancel: &Cancel::never(),
             },
         };
         let m = props.as_object().cloned().unwrap_or_default();

@@ -29,7 +29,7 @@ pub mod service;
 pub mod traffic;
 
 use async_trait::async_trait;
-use lockgate_engine::{ErrorKind, ProviderError};
+use lockgate_engine::{Cancel, ErrorKind, ProviderError};
 use lockgate_store::RolloutId;
 use serde_json::Value;
 
@@ -116,8 +116,14 @@ impl ShiftRequest {
 #[async_trait]
 pub trait Traffic: Send + Sync {
     /// Shifts `request`'s alias; returns once all traffic is on the new
-    /// version, or fails with all traffic back on the old one.
-    async fn shift(&self, stage: &StageCtx, request: ShiftRequest) -> Result<(), ProviderError>;
+    /// version, or fails with all traffic back on the old one — at once
+    /// when `cancel` fires (another resource of the deploy failed).
+    async fn shift(
+        &self,
+        stage: &StageCtx,
+        request: ShiftRequest,
+        cancel: &Cancel,
+    ) -> Result<(), ProviderError>;
 }
 
 /// Why a rollout did not finish.
@@ -138,6 +144,10 @@ pub enum RolloutError {
     /// An operator stopped it (abort, rollback).
     #[error("{0}")]
     Stopped(String),
+    /// Another resource of the stack update failed: the update is rolled
+    /// back, this rollout with it.
+    #[error("{0}")]
+    Cancelled(String),
     /// Moving traffic or recording it failed.
     #[error("{0}")]
     Internal(String),
@@ -152,6 +162,7 @@ impl RolloutError {
             RolloutError::Judgement(_) => "CANARY_ANALYSIS_FAILURE",
             RolloutError::Failed(_) => "DEPLOYMENT_FAILURE",
             RolloutError::Stopped(_) => "MANUAL_STOP",
+            RolloutError::Cancelled(_) => "CLOUDFORMATION_STACK_FAILURE",
             RolloutError::Internal(_) => "INTERNAL_ERROR",
         }
     }

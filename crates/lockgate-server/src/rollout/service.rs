@@ -9,18 +9,20 @@ use std::time::Duration;
 use lockgate_store::{RolloutId, StageRef, Store};
 use tokio::sync::{oneshot, watch};
 
+use super::RolloutError;
 use super::clock::Clock;
 use crate::stage::Stages;
 
 /// An operator's word on a rollout in progress.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Control {
     /// Keep going.
     Run,
     /// Skip the waits: move all traffic now.
     Promote,
-    /// Stop: all traffic back on the old version, the stack update rolled back.
-    Abort(String),
+    /// Stop with this error: all traffic back on the old version, the
+    /// stack update rolled back.
+    Stop(RolloutError),
 }
 
 /// What a lifecycle hook reported.
@@ -142,7 +144,15 @@ impl Rollouts {
     /// Stops the rollout: all traffic back on the old version, and the
     /// stack update it belongs to rolled back.
     pub fn abort(&self, id: RolloutId, reason: &str) -> Result<(), ControlError> {
-        self.send(id, Control::Abort(reason.to_string()))
+        self.send(id, Control::Stop(RolloutError::Stopped(reason.to_string())))
+    }
+
+    /// Stops the rollout because the deploy it belongs to failed elsewhere.
+    pub(crate) fn cancel(&self, id: RolloutId, reason: &str) -> Result<(), ControlError> {
+        self.send(
+            id,
+            Control::Stop(RolloutError::Cancelled(reason.to_string())),
+        )
     }
 
     /// The rollouts in progress here.

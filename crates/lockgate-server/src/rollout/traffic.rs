@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use lockgate_api::{ProgressEvent, RolloutStep};
 use lockgate_cloud::InvokeRequest;
-use lockgate_engine::ProviderError;
+use lockgate_engine::{Cancel, ProviderError};
 use lockgate_store::{
     AliasName, AliasRouting, AliasSpec, DeploymentId, FunctionName, NewRollout, ResourceState,
     RolloutEvent, RolloutFailure, RolloutId, RolloutStatus, StackRef, StageRef,
@@ -146,7 +146,12 @@ fn group_of(live: &[ResourceState], name: Option<&str>) -> Result<Group, Rollout
 
 #[async_trait]
 impl Traffic for StageTraffic {
-    async fn shift(&self, stage: &StageCtx, req: ShiftRequest) -> Result<(), ProviderError> {
+    async fn shift(
+        &self,
+        stage: &StageCtx,
+        req: ShiftRequest,
+        cancel: &Cancel,
+    ) -> Result<(), ProviderError> {
         let live = stage.live_resources();
         let mut group = group_of(&live, req.deployment_group.as_deref())?;
         let honour = self.rollouts.shifting.honours(&stage.stage);
@@ -173,6 +178,16 @@ impl Traffic for StageTraffic {
             .await
             .map_err(store_error)?;
         let control = self.rollouts.register(rollout.id);
+        // A failure elsewhere in the deploy aborts the shift, as an
+        // operator's abort does: all traffic back at once.
+        let canceller = AbortOnDrop(tokio::spawn({
+            let (rollouts, cancel, id) = (self.rollouts.clone(), cancel.clone(), rollout.id);
+            async move {
+                let reason = cancel.fired().await;
+                // The rollout may have ended meanwhile: nothing to stop.
+                let _ = rollouts.cancel(id, &reason);
+            }
+        }));
         let judge = (honour && judged(&live, &req.function)).then(|| {
             Mutex::new(CanaryJudge::new(
                 CanaryConfig::default(),
@@ -222,6 +237,7 @@ impl Traffic for StageTraffic {
             ),
         );
         let outcome = shift.run(stage, &live, strategy.as_ref(), honour).await;
+        drop(canceller);
         self.rollouts.unregister(rollout.id);
         let alias_key = format!("{}:{}", shift.request.function, shift.request.alias);
         match outcome {
@@ -247,7 +263,7 @@ impl Traffic for StageTraffic {
             Err(e) => {
                 let back = shift.route(0.0).await;
                 let status = match e {
-                    RolloutError::Stopped(_) => RolloutStatus::Stopped,
+                    RolloutError::Stopped(_) | RolloutError::Cancelled(_) => RolloutStatus::Stopped,
                     _ => RolloutStatus::Failed,
                 };
                 let message = match &back {
@@ -441,7 +457,7 @@ impl StageShift {
     /// Fails at once when an operator aborted.
     fn check_control(&self) -> Result<(), RolloutError> {
         match &*self.control.borrow() {
-            Control::Abort(reason) => Err(RolloutError::Stopped(reason.clone())),
+            Control::Stop(e) => Err(e.clone()),
             _ => Ok(()),
         }
     }
@@ -558,12 +574,21 @@ impl StageShift {
     }
 }
 
+/// A task stopped when this handle goes.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Resolves when an operator aborts (with the error to fail with).
 async fn stopped(control: &mut watch::Receiver<Control>) -> RolloutError {
     loop {
         let now = control.borrow_and_update().clone();
-        if let Control::Abort(reason) = now {
-            return RolloutError::Stopped(reason);
+        if let Control::Stop(e) = now {
+            return e;
         }
         if control.changed().await.is_err() {
             // The controls went away with the rollout: nothing will abort it.
@@ -626,7 +651,7 @@ impl Shift for StageShift {
                             self.record("Promote", None, "promoted by an operator: the wait ends").await?;
                             return Ok(Waited::Promoted);
                         }
-                        Control::Abort(reason) => return Err(RolloutError::Stopped(reason)),
+                        Control::Stop(e) => return Err(e),
                         Control::Run => {}
                     }
                 }

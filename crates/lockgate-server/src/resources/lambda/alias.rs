@@ -130,7 +130,7 @@ impl ResourceType for Alias {
             && from != to
             && let Some(request) = ShiftRequest::of(cx, &after.function, &after.name, from, to)?
         {
-            traffic.shift(cx.stage, request).await?;
+            traffic.shift(cx.stage, request, cx.step.cancel).await?;
         }
         self.put(cx, Some(current), new).await
     }
