@@ -150,7 +150,7 @@ impl Cloud {
             .map(|p| p.metrics.clone())
             .unwrap_or_else(|| Arc::new(Metrics::default()));
         let region = if config.region.is_empty() {
-            "us-east-1".to_string()
+            crate::config::DEFAULT_REGION.to_string()
         } else {
             config.region.clone()
         };

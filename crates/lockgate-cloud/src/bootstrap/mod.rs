@@ -1,7 +1,9 @@
 //! How each runtime is started: our embedded Python and Node bootstraps,
 //! the interpreters the machine has, and the Lambda environment.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 use std::time::SystemTime;
 
 use crate::config::{FunctionConfig, Runtime, RuntimeOptions};
@@ -67,15 +69,38 @@ pub fn real_interpreter(runtime: &Runtime, opts: &RuntimeOptions) -> Option<Path
     (path.is_absolute() && path.is_file()).then_some(path)
 }
 
-/// What `program args` prints (trimmed), when it succeeds.
+/// What `program args` prints (trimmed), when it succeeds. Answers are
+/// kept for the process's life while the program's file is unchanged
+/// (same modification time): every redeploy of a stage asks, and starting
+/// an interpreter costs tens of milliseconds.
 fn ask(program: &Path, args: &[&str]) -> Option<String> {
+    type Answers = HashMap<(PathBuf, Vec<String>), (Option<SystemTime>, Option<String>)>;
+    static ANSWERS: OnceLock<Mutex<Answers>> = OnceLock::new();
+    let key = (
+        program.to_path_buf(),
+        args.iter().map(|a| a.to_string()).collect(),
+    );
+    let stamp = std::fs::metadata(program).and_then(|m| m.modified()).ok();
+    let answers = ANSWERS.get_or_init(Mutex::default);
+    if let Some((at, answer)) = answers.lock().unwrap_or_else(|e| e.into_inner()).get(&key)
+        && *at == stamp
+        && answer.is_some()
+    {
+        return answer.clone();
+    }
     let out = std::process::Command::new(program)
         .args(args)
         .output()
         .ok()?;
-    out.status
+    let answer = out
+        .status
         .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string());
+    answers
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, (stamp, answer.clone()));
+    answer
 }
 
 /// Asks an interpreter for its version (`3.11` for Python, `20` for Node).

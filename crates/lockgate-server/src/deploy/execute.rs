@@ -191,8 +191,8 @@ impl Deployer {
         let status = self
             .execute(&p, &planned, actor, &events, &mut warnings)
             .await?;
-        let (url, w) = self.stages.realize(&p.stage).await;
-        warnings.extend(w);
+        // `execute` served what it committed.
+        let url = self.stages.url(&p.stage).await;
         self.clean_up_committed(&p.stack, &events, &mut warnings)
             .await;
         let outputs = match self.store.stack_snapshot(&p.stack).await? {
