@@ -492,6 +492,32 @@ fn a_failure_elsewhere_in_the_update_cancels_a_canary_in_progress() {
 }
 
 #[test]
+fn a_completed_release_rolled_back_with_its_stack_update_serves_the_old_version() {
+    // The alias's release completes (all at once), then `LateMarker`,
+    // which waits for the alias, fails: the update rolls back, and the
+    // alias's traffic is on the old version again.
+    let s = setup_app(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/release-pair"));
+    s.deployed(&["Preference=AllAtOnce"]);
+    let base = s.stage_url();
+    let out = s.cli(&["params", "put", "/release-pair/taken", "by someone else"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    s.code("two", false);
+    let out = s.deploy(&["Preference=AllAtOnce", "BreakLate=true"], &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("LateMarker"), "names what failed: {stderr}");
+    assert_eq!(s.releases()[0]["status"], "Succeeded");
+    assert_eq!(s.stack_status(), "UPDATE_ROLLBACK_COMPLETE");
+    for _ in 0..20 {
+        assert_eq!(get(&base), (200, "one".into()));
+    }
+}
+
+#[test]
 fn a_server_killed_mid_shift_restarts_with_traffic_on_the_old_version() {
     let mut s = setup();
     s.deployed(&["Preference=Linear10PercentEvery10Minutes"]);

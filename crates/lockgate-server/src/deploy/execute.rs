@@ -224,12 +224,17 @@ impl Deployer {
         let outcome = self
             .apply_and_commit(p, planned, actor, events, traffic.clone())
             .await;
-        // Serve what was committed (a rollout may have staged versions in).
-        let (_, w) = self.stages.realize(&p.stage).await;
-        warnings.extend(w);
+        // The shifts' routing overrides end with the commit (or rollback):
+        // from here the committed aliases say where traffic goes — an alias
+        // whose shift completed but whose update was then rolled back points
+        // at its old version again. Until the rebuild below, the running
+        // stage keeps the routing the shifts left.
         if let Some(t) = traffic {
             t.end(&p.stage);
         }
+        // Serve what was committed (a rollout may have staged versions in).
+        let (_, w) = self.stages.realize(&p.stage).await;
+        warnings.extend(w);
         outcome
     }
 

@@ -236,7 +236,7 @@ impl Traffic for StageTraffic {
                 }
             ),
         );
-        let outcome = shift.run(stage, &live, strategy.as_ref(), honour).await;
+        let outcome = shift.run(stage, strategy.as_ref(), honour).await;
         drop(canceller);
         self.rollouts.unregister(rollout.id);
         let alias_key = format!("{}:{}", shift.request.function, shift.request.alias);
@@ -253,7 +253,7 @@ impl Traffic for StageTraffic {
                     .await
                     .map_err(store_error)?;
                 shift.report("End", 1.0, &message);
-                // The alias's routing holds until the deployment's commit is served.
+                // The alias's routing holds until the deployment commits or rolls back.
                 self.shifted
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
@@ -347,14 +347,13 @@ impl StageShift {
     async fn run(
         &self,
         stage: &StageCtx,
-        live: &[ResourceState],
         strategy: &dyn super::Strategy,
         honour: bool,
     ) -> Result<(), RolloutError> {
         // The new version (and any new hook function) runs before traffic moves.
         self.rollouts
             .stages
-            .stage_in(&stage.stage, &self.stack, live.to_vec())
+            .stage_in(&stage.stage, &self.stack, || stage.live_resources())
             .await
             .map_err(|e| RolloutError::Internal(format!("the new version did not start: {e}")))?;
         if honour && let Some(hook) = self.request.before_hook.clone() {

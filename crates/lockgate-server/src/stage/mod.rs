@@ -206,16 +206,20 @@ impl Stages {
     /// Serves a stage with `stack`'s resources as `live` says (a deployment
     /// in progress) and its other stacks as committed, so the versions and
     /// hook functions a rollout needs run before traffic moves. Aliases keep
-    /// the routing `live` gives them.
+    /// the routing `live` gives them, or a shift in progress.
+    ///
+    /// `live` is read once the stage's lock is held: another alias's shift
+    /// of the same deployment (which routes under that lock) can then only
+    /// route to versions `live` already holds.
     pub async fn stage_in(
         &self,
         stage: &StageRef,
         stack: &StackRef,
-        live: Vec<ResourceState>,
+        live: impl FnOnce() -> Vec<ResourceState> + Send,
     ) -> Result<(), StageError> {
         let _lock = self.lock(stage).await;
         let mut resources = self.committed(stage, Some(stack)).await?;
-        resources.extend(live);
+        resources.extend(live());
         let model = self.model(stage, &resources).await?;
         self.runtimes.run(&key(stage), model).await?;
         Ok(())

@@ -1,8 +1,9 @@
 //! `lockgate build`: build a template's functions and layers as `sam build`
 //! does, into `.aws-sam/build/` (see `lockgate-build`).
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -147,6 +148,104 @@ impl Progress {
         } else {
             // Drawing failures only lose a progress line.
             let _ = self.multi.println(line);
+        }
+    }
+}
+
+/// Whether a function or layer needs a build step before it can run: its
+/// dependencies to install (`requirements.txt`, `package.json`), a
+/// Makefile or cargo. Code without any deploys as it is.
+fn needs_build(t: &lockgate_build::template::Target) -> bool {
+    match &t.method {
+        lockgate_build::Method::Python { .. } => t.code_dir.join("requirements.txt").is_file(),
+        lockgate_build::Method::Node { .. } => t.code_dir.join("package.json").is_file(),
+        lockgate_build::Method::Makefile | lockgate_build::Method::Cargo { .. } => true,
+        lockgate_build::Method::Copy => false,
+    }
+}
+
+/// The build a deploy makes (`deploy`, `plan` and `up` call it): when a
+/// function or layer of `template` needs a build step, builds them all as
+/// `lockgate build` does (unchanged ones from the cache) and answers the
+/// report, whose built template is then what is deployed — so code with
+/// dependencies runs on every stage, each stage getting the same digest.
+/// `None` when the code deploys as it is, or when the template does not
+/// load (the server then reports why, against the user's file).
+pub fn for_deploy(
+    template: &Path,
+    parameters: &BTreeMap<String, String>,
+) -> Result<Option<BuildReport>, String> {
+    let overrides = lockgate_template::Overrides(
+        parameters
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    );
+    let load = lockgate_template::LoadOptions {
+        overrides: overrides.clone(),
+        ..Default::default()
+    };
+    let Ok(loaded) = lockgate_template::load_file(template, &load) else {
+        return Ok(None);
+    };
+    let dir = template
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let Ok(dir) = std::fs::canonicalize(dir) else {
+        return Ok(None);
+    };
+    let file = template.display().to_string();
+    let Ok((targets, _)) = lockgate_build::template::read_targets(&loaded, &file, &dir) else {
+        return Ok(None);
+    };
+    if !targets.iter().any(needs_build) {
+        return Ok(None);
+    }
+    let mut opts = BuildOptions::new(template);
+    opts.overrides = overrides;
+    let progress = Progress::new();
+    let p = progress.clone();
+    opts.events = Some(Arc::new(move |e: &BuildEvent| match e {
+        BuildEvent::Started {
+            logical_ids,
+            method,
+        } => p.start(
+            &logical_ids.join(","),
+            format!("building {} ({method})", logical_ids.join(", ")),
+        ),
+        BuildEvent::Finished {
+            logical_ids,
+            cached: false,
+            ok,
+        } => p.finish(
+            &logical_ids.join(","),
+            format!(
+                "{} {}",
+                if *ok { "built" } else { "build failed:" },
+                logical_ids.join(", ")
+            ),
+        ),
+        _ => {}
+    }));
+    match lockgate_build::build_template(&opts) {
+        Ok(report) => {
+            for w in &report.warnings {
+                eprintln!("warning: {w}");
+            }
+            if let Some(note) = &report.sandbox_note {
+                eprintln!("warning: {note}");
+            }
+            Ok(Some(report))
+        }
+        Err(e) => {
+            let mut message = format!("the build failed: {e}");
+            if let BuildError::StepFailed { tail, .. } = &e {
+                for l in tail {
+                    message.push_str(&format!("\n  | {l}"));
+                }
+            }
+            Err(message)
         }
     }
 }

@@ -95,11 +95,36 @@ pub fn prepare(
     let cli = lockgate_template::Overrides::parse_args(&inline)
         .map_err(|e| ClientError::Usage(format!("--parameter-overrides: {e}")))?;
     parameters.extend(cli.0);
-    let template_path = template
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let code = CodePackage::of_template(&template, &text, &base_dir)?;
+    // Code with dependencies (or a Makefile, or cargo) is built first, as
+    // `lockgate build` builds it; what the build made is deployed.
+    let (text, template_path, code) = match super::build::for_deploy(&template, &parameters)
+        .map_err(ClientError::Usage)?
+    {
+        Some(report) => {
+            let text = std::fs::read_to_string(&report.built_template).map_err(|e| {
+                ClientError::Usage(format!(
+                    "cannot read the built template {}: {e}",
+                    report.built_template.display()
+                ))
+            })?;
+            let code = CodePackage::of_template(&report.built_template, &text, &report.build_dir)?;
+            let name = report
+                .built_template
+                .strip_prefix(&base_dir)
+                .unwrap_or(&report.built_template)
+                .display()
+                .to_string();
+            (text, name, code)
+        }
+        None => {
+            let name = template
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let code = CodePackage::of_template(&template, &text, &base_dir)?;
+            (text, name, code)
+        }
+    };
     let request = DeployRequest {
         template: text,
         template_path,

@@ -29,7 +29,8 @@ pub enum LocalCommand {
 /// Options shared by the `local` verbs.
 #[derive(Debug, clap::Args)]
 pub struct TemplateArgs {
-    /// The template (default: template.yaml, then template.yml, then template.json).
+    /// The template (default: .aws-sam/build/template.yaml when `lockgate build` made one, as
+    /// `sam local` does; else template.yaml, then template.yml, then template.json).
     #[arg(short, long)]
     pub template: Option<PathBuf>,
     /// Parameter values: KEY=VALUE (or ParameterKey=K,ParameterValue=V), several allowed.
@@ -119,9 +120,20 @@ async fn start_local(
         Some(t) => t.clone(),
         None => {
             let cwd = super::current_dir()?;
-            default_template(&cwd).ok_or_else(|| {
-                local_error("no template.yaml, template.yml or template.json here; pass --template")
-            })?
+            // As `sam local` does: what `lockgate build` made, when it is there.
+            let built = cwd.join(".aws-sam/build/template.yaml");
+            if built.is_file() {
+                eprintln!(
+                    "using the built template .aws-sam/build/template.yaml (run `lockgate build` after changing the code, or pass --template)"
+                );
+                built
+            } else {
+                default_template(&cwd).ok_or_else(|| {
+                    local_error(
+                        "no template.yaml, template.yml or template.json here; pass --template",
+                    )
+                })?
+            }
         }
     };
     let parameters = lockgate_template::Overrides::parse_args(&args.parameter_overrides)
