@@ -173,8 +173,33 @@ fn needs_build(t: &lockgate_build::template::Target) -> bool {
 /// load (the server then reports why, against the user's file).
 pub fn for_deploy(
     template: &Path,
+    text: &str,
     parameters: &BTreeMap<String, String>,
 ) -> Result<Option<BuildReport>, String> {
+    // A cheap look first (parse, no transform): without a dependency
+    // manifest, a Makefile or a cargo package in any code directory,
+    // nothing needs a build.
+    let dir = template
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = template.display().to_string();
+    let Ok(doc) = lockgate_template::parse(&name, text) else {
+        return Ok(None);
+    };
+    let mut code_dirs = Vec::new();
+    let mut scratch = doc.to_json();
+    lockgate_template::package::package_local_paths(&mut scratch, |p| {
+        code_dirs.push(dir.join(p));
+        lockgate_template::package::local_location(p)
+    });
+    let markers = ["requirements.txt", "package.json", "Makefile", "Cargo.toml"];
+    if !code_dirs
+        .iter()
+        .any(|d| markers.iter().any(|m| d.join(m).is_file()))
+    {
+        return Ok(None);
+    }
     let overrides = lockgate_template::Overrides(
         parameters
             .iter()
@@ -188,15 +213,10 @@ pub fn for_deploy(
     let Ok(loaded) = lockgate_template::load_file(template, &load) else {
         return Ok(None);
     };
-    let dir = template
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
     let Ok(dir) = std::fs::canonicalize(dir) else {
         return Ok(None);
     };
-    let file = template.display().to_string();
-    let Ok((targets, _)) = lockgate_build::template::read_targets(&loaded, &file, &dir) else {
+    let Ok((targets, _)) = lockgate_build::template::read_targets(&loaded, &name, &dir) else {
         return Ok(None);
     };
     if !targets.iter().any(needs_build) {
