@@ -177,6 +177,46 @@ fn template(entries: &[(&str, Value, &[&str])]) -> Template {
     }
 }
 
+/// Creates every resource of `t` (empty properties) with `providers`,
+/// giving up after a minute, so that resources waiting on each other fail
+/// the test instead of hanging it; answers the outcome and the events.
+async fn create_all(
+    providers: &Providers,
+    t: &Template,
+    hung: &str,
+) -> (Result<Applied, ApplyError>, Vec<Event>) {
+    let desired: Vec<(String, Desired)> = t
+        .planned
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                Desired {
+                    resource_type: v.resource_type.clone(),
+                    properties: Map::new(),
+                },
+            )
+        })
+        .collect();
+    let changes = lockgate_engine::diff(&BTreeMap::new(), &desired, &[], &CloudFormationRules);
+    let events = Mutex::new(Vec::new());
+    let progress = |e: Event| events.lock().unwrap().push(e);
+    let result = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        apply(
+            &BTreeMap::new(),
+            &t.planned,
+            &changes,
+            providers,
+            &RefResolver(&t.properties),
+            &progress,
+        ),
+    )
+    .await
+    .expect(hung);
+    (result, events.into_inner().unwrap())
+}
+
 fn providers(cloud: &Arc<MapCloud>) -> Providers {
     let mut providers = Providers::new(None);
     providers.insert("Test::Thing", cloud.clone());
@@ -530,35 +570,13 @@ async fn a_resource_starts_when_its_own_dependencies_are_written() {
         ("First", json!({}), &[]),
         ("Second", json!({"After": {"Ref": "First"}}), &["First"]),
     ]);
-    let desired: Vec<(String, Desired)> = t
-        .planned
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                Desired {
-                    resource_type: v.resource_type.clone(),
-                    properties: Map::new(),
-                },
-            )
-        })
-        .collect();
-    let changes = lockgate_engine::diff(&BTreeMap::new(), &desired, &[], &CloudFormationRules);
-    let progress = |_: Event| {};
-    let applied = tokio::time::timeout(
-        std::time::Duration::from_secs(60),
-        apply(
-            &BTreeMap::new(),
-            &t.planned,
-            &changes,
-            &providers,
-            &RefResolver(&t.properties),
-            &progress,
-        ),
+    let (applied, _) = create_all(
+        &providers,
+        &t,
+        "Second never started while Slow was running",
     )
-    .await
-    .expect("Second never started while Slow was running")
-    .unwrap();
+    .await;
+    let applied = applied.unwrap();
     assert_eq!(applied.state.len(), 3);
 }
 
@@ -595,40 +613,11 @@ async fn a_failure_cancels_what_is_still_running() {
     let mut providers = Providers::new(None);
     providers.insert("Test::Thing", gate);
     let t = template(&[("Endless", json!({}), &[]), ("Broken", json!({}), &[])]);
-    let desired: Vec<(String, Desired)> = t
-        .planned
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                Desired {
-                    resource_type: v.resource_type.clone(),
-                    properties: Map::new(),
-                },
-            )
-        })
-        .collect();
-    let changes = lockgate_engine::diff(&BTreeMap::new(), &desired, &[], &CloudFormationRules);
-    let events = Mutex::new(Vec::new());
-    let progress = |e: Event| events.lock().unwrap().push(e);
-    let result = tokio::time::timeout(
-        std::time::Duration::from_secs(60),
-        apply(
-            &BTreeMap::new(),
-            &t.planned,
-            &changes,
-            &providers,
-            &RefResolver(&t.properties),
-            &progress,
-        ),
-    )
-    .await
-    .expect("Endless was not cancelled");
+    let (result, events) = create_all(&providers, &t, "Endless was not cancelled").await;
     match result {
         Err(ApplyError::RolledBack { logical_id, .. }) => assert_eq!(logical_id, "Broken"),
         other => panic!("expected a rollback, got {other:?}"),
     }
-    let events = events.into_inner().unwrap();
     let endless = events
         .iter()
         .find(|e| e.logical_id == "Endless" && e.status == "CREATE_FAILED")

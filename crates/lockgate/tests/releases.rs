@@ -454,14 +454,12 @@ fn promote_and_abort_mid_way() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not in progress"));
 }
 
-#[test]
-fn a_failure_elsewhere_in_the_update_cancels_a_canary_in_progress() {
-    // `Marker` starts with the alias's 30-minute canary (both wait only for
-    // the new version) and fails: its parameter name is taken. As
-    // CloudFormation cancels the updates in progress, the canary stops at
-    // once instead of finishing its wait, and the update is rolled back.
+/// The release-pair app deployed with `overrides`, the name its markers
+/// take already used by someone else, and new code written: answers the
+/// setup and the stage's URL.
+fn pair_with_taken_name(overrides: &[&str]) -> (Setup, String) {
     let s = setup_app(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/release-pair"));
-    s.deployed(&[]);
+    s.deployed(overrides);
     let base = s.stage_url();
     let out = s.cli(&["params", "put", "/release-pair/taken", "by someone else"]);
     assert!(
@@ -470,6 +468,16 @@ fn a_failure_elsewhere_in_the_update_cancels_a_canary_in_progress() {
         String::from_utf8_lossy(&out.stderr)
     );
     s.code("two", false);
+    (s, base)
+}
+
+#[test]
+fn a_failure_elsewhere_in_the_update_cancels_a_canary_in_progress() {
+    // `Marker` starts with the alias's 30-minute canary (both wait only for
+    // the new version) and fails: its parameter name is taken. As
+    // CloudFormation cancels the updates in progress, the canary stops at
+    // once instead of finishing its wait, and the update is rolled back.
+    let (s, base) = pair_with_taken_name(&[]);
     let out = s.deploy(&["Break=true"], &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
@@ -496,16 +504,7 @@ fn a_completed_release_rolled_back_with_its_stack_update_serves_the_old_version(
     // The alias's release completes (all at once), then `LateMarker`,
     // which waits for the alias, fails: the update rolls back, and the
     // alias's traffic is on the old version again.
-    let s = setup_app(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/release-pair"));
-    s.deployed(&["Preference=AllAtOnce"]);
-    let base = s.stage_url();
-    let out = s.cli(&["params", "put", "/release-pair/taken", "by someone else"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    s.code("two", false);
+    let (s, base) = pair_with_taken_name(&["Preference=AllAtOnce"]);
     let out = s.deploy(&["Preference=AllAtOnce", "BreakLate=true"], &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());

@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use lockgate_build::{BuildError, BuildEvent, BuildOptions, BuildReport, Built, Kind, SandboxMode};
+use lockgate_build::{
+    BuildError, BuildEvent, BuildOptions, BuildReport, Built, EventSink, Kind, SandboxMode,
+};
 use serde_json::{Value, json};
 
 /// Output format of the build verbs.
@@ -141,6 +143,34 @@ impl Progress {
         }
     }
 
+    /// The build events shown: a spinner per build that runs, ended by a
+    /// `built …` (or `failed …`) line; builds taken from the cache show nothing.
+    pub fn sink(self: &Arc<Self>) -> EventSink {
+        let p = self.clone();
+        Arc::new(move |e: &BuildEvent| match e {
+            BuildEvent::Started {
+                logical_ids,
+                method,
+            } => p.start(
+                &logical_ids.join(","),
+                format!("building {} ({method})", logical_ids.join(", ")),
+            ),
+            BuildEvent::Finished {
+                logical_ids,
+                cached: false,
+                ok,
+            } => p.finish(
+                &logical_ids.join(","),
+                format!(
+                    "{} {}",
+                    if *ok { "built" } else { "failed" },
+                    logical_ids.join(", ")
+                ),
+            ),
+            _ => {}
+        })
+    }
+
     /// Prints a line above the spinners (or plainly when hidden).
     pub fn println(&self, line: &str) {
         if self.multi.is_hidden() {
@@ -224,30 +254,7 @@ pub fn for_deploy(
     }
     let mut opts = BuildOptions::new(template);
     opts.overrides = overrides;
-    let progress = Progress::new();
-    let p = progress.clone();
-    opts.events = Some(Arc::new(move |e: &BuildEvent| match e {
-        BuildEvent::Started {
-            logical_ids,
-            method,
-        } => p.start(
-            &logical_ids.join(","),
-            format!("building {} ({method})", logical_ids.join(", ")),
-        ),
-        BuildEvent::Finished {
-            logical_ids,
-            cached: false,
-            ok,
-        } => p.finish(
-            &logical_ids.join(","),
-            format!(
-                "{} {}",
-                if *ok { "built" } else { "build failed:" },
-                logical_ids.join(", ")
-            ),
-        ),
-        _ => {}
-    }));
+    opts.events = Some(Progress::new().sink());
     match lockgate_build::build_template(&opts) {
         Ok(report) => {
             for w in &report.warnings {
@@ -289,31 +296,9 @@ pub fn run(args: Args) -> ExitCode {
     opts.sandbox = args.sandbox.into();
     opts.timeout = Duration::from_secs(args.timeout);
     let progress = Progress::new();
-    let p = progress.clone();
-    let text = args.output == Output::Text;
-    opts.events = Some(Arc::new(move |e: &BuildEvent| match e {
-        BuildEvent::Started {
-            logical_ids,
-            method,
-        } if text => {
-            p.start(
-                &logical_ids.join(","),
-                format!("building {} ({method})", logical_ids.join(", ")),
-            );
-        }
-        BuildEvent::Finished {
-            logical_ids,
-            cached: false,
-            ok,
-        } if text => {
-            let verb = if *ok { "built" } else { "failed" };
-            p.finish(
-                &logical_ids.join(","),
-                format!("{verb} {}", logical_ids.join(", ")),
-            );
-        }
-        _ => {}
-    }));
+    if args.output == Output::Text {
+        opts.events = Some(progress.sink());
+    }
     if args.verbose {
         let p = progress.clone();
         opts.log = Some(Arc::new(move |l: &lockgate_build::LogLine| {
