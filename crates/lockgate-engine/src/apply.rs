@@ -356,8 +356,9 @@ impl Job {
 /// once what it depends on exists.
 ///
 /// Each create or update starts as soon as the resources it depends on
-/// (directly or through unchanged ones) are written; a replacement creates the new copy and leaves the old one to
-/// [`clean_up`], as removed resources are. On the first failure everything
+/// (directly or through unchanged ones) are written; a replacement creates
+/// the new copy and leaves the old one to [`clean_up`], as removed
+/// resources are. On the first failure everything
 /// done is undone (created resources deleted unless their `DeletionPolicy`
 /// keeps them, updated ones put back) and the old state stands.
 pub async fn apply(
