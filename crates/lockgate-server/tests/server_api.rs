@@ -726,3 +726,26 @@ async fn uploads_are_verified_and_a_deploy_needs_its_code_uploaded() {
     assert!(text.contains("CREATE_COMPLETE"), "{text}");
     server.shutdown().await;
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_is_the_servers_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    // As an older server left it: readable by everyone.
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (server, _api) = Api::start(&data).await;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "the data directory");
+    for file in ["lockgate.db", "admin.token", "keys/master.key"] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
+    for file in ["lockgate.db-wal", "lockgate.db-shm"] {
+        if data.join(file).exists() {
+            assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+        }
+    }
+    server.shutdown().await;
+}

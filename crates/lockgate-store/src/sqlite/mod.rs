@@ -62,6 +62,37 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
+/// The database is the server's alone: created 0600 before SQLite opens it
+/// (its WAL and shared-memory files take the database's mode), and an
+/// existing one readable by others (an older server made it 0644) made
+/// 0600 with its WAL files.
+fn private_db_files(data_dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let db = data_dir.join(DB_FILE);
+        if !db.exists() {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&db)
+                .map_err(|e| StoreError::io("create", &db, e))?;
+        }
+        for name in [DB_FILE, "lockgate.db-wal", "lockgate.db-shm"] {
+            let path = data_dir.join(name);
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue;
+            };
+            if meta.permissions().mode() & 0o077 != 0 {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                    .map_err(|e| StoreError::io("restrict the permissions of", &path, e))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 impl SqliteStore {
     /// Opens the state under `data_dir` (created if missing): the key file
     /// (`keys/master.key`, created 0600 at first start) and the database
@@ -69,6 +100,7 @@ impl SqliteStore {
     pub async fn open(data_dir: &Path) -> Result<Self> {
         crate::secret::create_private_dir(data_dir)?;
         let keyring = Keyring::load_or_create(data_dir)?;
+        private_db_files(data_dir)?;
         let options = SqliteConnectOptions::from_str("sqlite:")
             .map_err(db)?
             .filename(data_dir.join(DB_FILE))
