@@ -903,3 +903,66 @@ fn deploys_upload_only_what_the_server_lacks_and_never_read_the_client_dir() {
     );
     assert!(!serves(&format!("{url}/hello/x")), "dev no longer serves");
 }
+
+#[test]
+fn a_secret_value_comes_from_standard_input_or_a_file() {
+    let server = ServerProc::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = bin()
+        .current_dir(dir.path())
+        .env("LOCKGATE_SERVER", &server.url)
+        .env("LOCKGATE_TOKEN_FILE", &server.token_file)
+        .args([
+            "params",
+            "put",
+            "/dev/fromStdin",
+            "-",
+            "--type",
+            "SecureString",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"piped s3cret\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let file = dir.path().join("value.txt");
+    std::fs::write(&file, "from a file\n").unwrap();
+    let arg = format!("file://{}", file.display());
+    server.ok(
+        dir.path(),
+        &[
+            "params",
+            "put",
+            "/dev/fromFile",
+            &arg,
+            "--type",
+            "SecureString",
+        ],
+    );
+    let get = |name: &str| {
+        server.json(dir.path(), &["params", "get", name, "--decrypt"])["value"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(get("/dev/fromStdin"), "piped s3cret", "one newline dropped");
+    assert_eq!(
+        get("/dev/fromFile"),
+        "from a file\n",
+        "as it is, as the AWS CLI reads file://"
+    );
+    let err = server.refused(
+        dir.path(),
+        &["params", "put", "/dev/x", "file:///no/such/file"],
+    );
+    assert!(
+        err.contains("cannot read the value from /no/such/file"),
+        "{err}"
+    );
+}

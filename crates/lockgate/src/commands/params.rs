@@ -8,7 +8,7 @@ use lockgate_api::{
 };
 
 use super::{Common, Format, pretty, table};
-use crate::client::Client;
+use crate::client::{Client, ClientError};
 
 /// The `params` verbs.
 #[derive(Debug, clap::Subcommand)]
@@ -52,7 +52,9 @@ impl From<ParamType> for ParameterType {
 pub struct PutArgs {
     /// The name, e.g. `/dev/databasePassword`.
     pub name: String,
-    /// The value.
+    /// The value; `-` reads it from standard input (one trailing newline
+    /// dropped) and `file://PATH` from a file (as it is, as the AWS CLI
+    /// reads `file://`), so a secret stays out of `ps` and shell history.
     pub value: String,
     /// The type.
     #[arg(long = "type", value_enum, default_value_t = ParamType::String)]
@@ -101,17 +103,40 @@ pub struct DeleteArgs {
     pub common: Common,
 }
 
+/// The value `params put` was given: `-` reads standard input (dropping
+/// one trailing newline, as `echo` adds one), `file://PATH` a file as it
+/// is, anything else is the value itself.
+fn value_of(arg: &str) -> Result<String, ClientError> {
+    if arg == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| {
+            ClientError::Usage(format!("cannot read the value from standard input: {e}"))
+        })?;
+        let trimmed = text
+            .strip_suffix("\r\n")
+            .or_else(|| text.strip_suffix('\n'))
+            .unwrap_or(&text);
+        return Ok(trimmed.to_string());
+    }
+    if let Some(path) = arg.strip_prefix("file://") {
+        return std::fs::read_to_string(path)
+            .map_err(|e| ClientError::Usage(format!("cannot read the value from {path}: {e}")));
+    }
+    Ok(arg.to_string())
+}
+
 /// Runs the verb.
 pub fn run(cmd: ParamsCommand) -> ExitCode {
     match cmd {
         ParamsCommand::Put(a) => {
             let output = a.common.output;
             super::run_async(output, async move {
+                let value = value_of(&a.value)?;
                 let client = Client::discover(&a.common.connect)?;
                 let parameter_type = ParameterType::from(a.kind);
                 let body = PutParameterRequest {
                     parameter_type,
-                    value: a.value.clone(),
+                    value,
                     overwrite: a.overwrite,
                     description: a.description.clone(),
                 };
