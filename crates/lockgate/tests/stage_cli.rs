@@ -568,6 +568,16 @@ fn bad_input_is_refused_before_anything_changes() {
         "{err}"
     );
 
+    // A template that is not UTF-8: where the first bad byte is.
+    let mut latin1 = template.clone().into_bytes();
+    latin1.extend(b"# caf\xe9\n");
+    std::fs::write(app.join("latin1.yaml"), latin1).unwrap();
+    let err = server.refused(&app, &["deploy", "--stage", "dev", "-t", "latin1.yaml"]);
+    assert!(
+        err.contains("latin1.yaml: the template is not UTF-8 text: byte 0xE9 at byte offset"),
+        "{err}"
+    );
+
     // A parameter with no value and no default.
     write(
         "missing.yaml",

@@ -69,11 +69,22 @@ pub fn prepare(
         .map(Path::to_path_buf)
         .unwrap_or_else(|| dir.to_path_buf());
     let app = target.app(&base_dir)?;
-    let text = std::fs::read_to_string(&template).map_err(|e| {
+    let bytes = std::fs::read(&template).map_err(|e| {
         ClientError::Usage(format!(
             "cannot read the template {}: {e}",
             template.display()
         ))
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        // The template engine's diagnostic: the first bad byte's offset,
+        // line and column.
+        let name = template.display().to_string();
+        match lockgate_template::parse_bytes(&name, e.as_bytes()) {
+            Err(parse) => ClientError::Usage(format!("{name}: {}", parse.message)),
+            Ok(_) => ClientError::Usage(format!(
+                "{name}: the template is UTF-16 or UTF-32 text; save it as UTF-8 to deploy it"
+            )),
+        }
     })?;
     let mut parameters: BTreeMap<String, String> = match target.samconfig(&base_dir)? {
         Some(cfg) => cfg.parameter_overrides(&stage)?,
