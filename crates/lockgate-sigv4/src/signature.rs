@@ -289,8 +289,9 @@ impl SigV4Error {
 /// Verifies a request's SigV4 signature against `secret_access_key` at time
 /// `now`; returns the parsed `Authorization` header.
 ///
-/// Checks, in order: the header parses; `host` is signed and every signed
-/// header is present; `X-Amz-Date` (or `Date`) is well formed, on the scope's
+/// Checks, in order: the header parses; `host` is signed, and
+/// `x-amz-target` when the request has one, and every signed header is
+/// present; `X-Amz-Date` (or `Date`) is well formed, on the scope's
 /// day and within [`MAX_CLOCK_SKEW`] of `now`; `x-amz-content-sha256`, when
 /// sent, is the SHA-256 of the body; the signature matches (compared in
 /// constant time). The session token is checked by
@@ -316,6 +317,13 @@ pub(crate) fn verify_parsed(
 ) -> Result<(), SigV4Error> {
     if !auth.signed_headers.iter().any(|h| h == "host") {
         return Err(SigV4Error::HeaderNotSigned("host"));
+    }
+    // The target names the operation (`AmazonSSM.GetParameter`): unsigned,
+    // a captured request could be replayed as another operation.
+    if request.header("x-amz-target").is_some()
+        && !auth.signed_headers.iter().any(|h| h == "x-amz-target")
+    {
+        return Err(SigV4Error::HeaderNotSigned("x-amz-target"));
     }
     let amz_date = request
         .header("x-amz-date")
@@ -620,6 +628,41 @@ mod tests {
         assert!(auth.ends_with(
             "Signature=b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500"
         ));
+    }
+
+    #[test]
+    fn an_operation_target_must_be_signed() {
+        let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+        let now = "2015-08-30T12:40:00Z".parse().unwrap();
+        let signed_part = SignedRequest {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: vec![
+                ("Host", "example.amazonaws.com"),
+                ("X-Amz-Date", "20150830T123600Z"),
+            ],
+            body: b"{}",
+        };
+        let auth = sign(&signed_part, "AKIDEXAMPLE", secret, "us-east-1", "ssm").unwrap();
+        // The target added after signing: refused, whatever it names.
+        let mut replayed = signed_part.clone();
+        replayed
+            .headers
+            .push(("X-Amz-Target", "AmazonSSM.DeleteParameter"));
+        replayed.headers.push(("Authorization", &auth));
+        assert!(matches!(
+            verify(&replayed, secret, now),
+            Err(SigV4Error::HeaderNotSigned("x-amz-target"))
+        ));
+        // Signed with the rest: accepted.
+        let mut whole = signed_part.clone();
+        whole
+            .headers
+            .push(("X-Amz-Target", "AmazonSSM.GetParameter"));
+        let auth = sign(&whole, "AKIDEXAMPLE", secret, "us-east-1", "ssm").unwrap();
+        whole.headers.push(("Authorization", &auth));
+        verify(&whole, secret, now).unwrap();
     }
 
     #[test]
