@@ -254,14 +254,22 @@ impl Server {
             artifacts: artifacts.clone(),
             root: data_dir.join("code"),
         });
-        let stages = Arc::new(stage::Stages::new(
-            runtimes,
-            store.clone(),
-            registry.clone(),
-            code,
-            &opts.region,
-            function_env,
-        ));
+        let index = credentials.clone();
+        let stages = Arc::new(
+            stage::Stages::new(
+                runtimes,
+                store.clone(),
+                registry.clone(),
+                code,
+                &opts.region,
+                function_env,
+            )
+            // A destroyed stage's credentials stop working at once (its
+            // functions are gone; a copy of them must not outlive it).
+            .with_on_gone(Arc::new(move |stage: &StageRef| {
+                index.remove_stage(stage.app.as_str(), stage.stage.as_str())
+            })),
+        );
         let rollouts = Arc::new(rollout::Rollouts::new(
             store.clone(),
             stages.clone(),

@@ -749,3 +749,82 @@ async fn the_data_directory_is_the_servers_alone() {
     }
     server.shutdown().await;
 }
+
+/// Calls the local SSM API's GetParameter signed with `creds`, as an SDK
+/// does; answers the status and the error type (`__type`), if any.
+async fn get_parameter_as(
+    api: &Api,
+    creds: &lockgate_server::sigv4::Credentials,
+    name: &str,
+) -> (u16, String) {
+    use lockgate_server::sigv4::{SignedRequest, sign};
+    let host = api.url.trim_start_matches("http://").to_string();
+    let date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    let body = json!({ "Name": name }).to_string();
+    let headers = vec![
+        ("Host", host.as_str()),
+        ("X-Amz-Date", date.as_str()),
+        ("X-Amz-Target", "AmazonSSM.GetParameter"),
+        ("Content-Type", "application/x-amz-json-1.1"),
+        ("X-Amz-Security-Token", creds.session_token.as_str()),
+    ];
+    let request = SignedRequest {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers: headers.clone(),
+        body: body.as_bytes(),
+    };
+    let auth = sign(
+        &request,
+        &creds.access_key_id,
+        &creds.secret_access_key,
+        "us-east-1",
+        "ssm",
+    )
+    .unwrap();
+    let mut req = api.http.post(format!("{}/", api.url)).body(body.clone());
+    for (k, v) in headers.iter().filter(|(k, _)| *k != "Host") {
+        req = req.header(*k, *v);
+    }
+    let resp = req.header("Authorization", auth).send().await.unwrap();
+    let status = resp.status().as_u16();
+    let v: Value = resp.json().await.unwrap_or(Value::Null);
+    (status, v["__type"].as_str().unwrap_or("").to_string())
+}
+
+#[tokio::test]
+async fn a_destroyed_stage_s_credentials_stop_working_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let (server, api) = Api::start(&data).await;
+    let app = tmp.path().join("app");
+    write(
+        &app,
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    \
+         Properties:\n      Runtime: python3.11\n      Handler: app.handler\n      CodeUri: src/\n",
+    );
+    let r = api.deploy("creds", "dev", None, &app).await;
+    assert!(r.get("result").is_some(), "{r}");
+    // What the stage's functions get in their environment.
+    let secret = std::fs::read(data.join("keys/credentials.key")).unwrap();
+    let creds = lockgate_server::sigv4::stage_credentials(&secret, "creds", "dev");
+    let (status, kind) = get_parameter_as(&api, &creds, "/dev/nothing").await;
+    assert_eq!(
+        (status, kind.as_str()),
+        (400, "ParameterNotFound"),
+        "signed in"
+    );
+
+    let (status, text) = api
+        .call(reqwest::Method::DELETE, "/v1/apps/creds/stages/dev", None)
+        .await;
+    assert_eq!(status, 200, "{text}");
+    let (status, kind) = get_parameter_as(&api, &creds, "/dev/nothing").await;
+    assert_eq!(
+        (status, kind.as_str()),
+        (400, "UnrecognizedClientException"),
+        "refused once the stage is destroyed"
+    );
+    server.shutdown().await;
+}

@@ -49,6 +49,8 @@ pub struct Stages {
     function_env: FunctionEnv,
     /// One realize of a stage at a time, so the last one reads the last commit.
     locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Called when a stage no longer runs anything.
+    on_gone: Option<Arc<dyn Fn(&StageRef) + Send + Sync>>,
     /// Alias routing of shifts in progress, by stage key and alias: a
     /// rebuild of the stage's cloud (another alias staging in) keeps them.
     shifting: std::sync::Mutex<HashMap<String, BTreeMap<String, Targets>>>,
@@ -76,9 +78,17 @@ impl Stages {
             code,
             region: region.to_string(),
             function_env,
+            on_gone: None,
             locks: Default::default(),
             shifting: Default::default(),
         }
+    }
+
+    /// Calls `f` when a stage no longer runs anything (its last stack
+    /// destroyed): the server revokes the stage's credentials there.
+    pub fn with_on_gone(mut self, f: Arc<dyn Fn(&StageRef) + Send + Sync>) -> Stages {
+        self.on_gone = Some(f);
+        self
     }
 
     /// Where function code lives.
@@ -182,6 +192,9 @@ impl Stages {
         };
         if resources.is_empty() {
             self.runtimes.remove(&k).await;
+            if let Some(gone) = &self.on_gone {
+                gone(stage);
+            }
             return (None, Vec::new());
         }
         let model = match self.model(stage, &resources).await {
