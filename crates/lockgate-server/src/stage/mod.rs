@@ -22,6 +22,9 @@ use crate::resources::{CodeStore, Registry, StageModel};
 /// (endpoints of Lockgate's AWS APIs, the stage's credentials).
 pub type FunctionEnv = Arc<dyn Fn(&StageRef) -> BTreeMap<String, String> + Send + Sync>;
 
+/// Called when a stage no longer runs anything (its last stack destroyed).
+pub type OnGone = Arc<dyn Fn(&StageRef) + Send + Sync>;
+
 /// An alias's routing: `(function key, weight)` pairs.
 pub type Targets = Vec<(String, f64)>;
 
@@ -50,7 +53,7 @@ pub struct Stages {
     /// One realize of a stage at a time, so the last one reads the last commit.
     locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Called when a stage no longer runs anything.
-    on_gone: Option<Arc<dyn Fn(&StageRef) + Send + Sync>>,
+    on_gone: Option<OnGone>,
     /// Alias routing of shifts in progress, by stage key and alias: a
     /// rebuild of the stage's cloud (another alias staging in) keeps them.
     shifting: std::sync::Mutex<HashMap<String, BTreeMap<String, Targets>>>,
@@ -86,7 +89,7 @@ impl Stages {
 
     /// Calls `f` when a stage no longer runs anything (its last stack
     /// destroyed): the server revokes the stage's credentials there.
-    pub fn with_on_gone(mut self, f: Arc<dyn Fn(&StageRef) + Send + Sync>) -> Stages {
+    pub fn with_on_gone(mut self, f: OnGone) -> Stages {
         self.on_gone = Some(f);
         self
     }
