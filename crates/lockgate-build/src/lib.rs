@@ -46,5 +46,5 @@ pub use functions::{
 };
 pub use log::{LogLine, LogSink, Stream};
 pub use sandbox::SandboxMode;
-pub use template::{Kind, Method, Skipped};
+pub use template::{Kind, Method, Skipped, needs_build};
 pub use yaml_out::to_yaml;

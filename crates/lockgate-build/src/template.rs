@@ -81,6 +81,50 @@ pub struct Target {
     pub layers: Vec<String>,
 }
 
+impl Target {
+    /// Whether building changes its code: dependencies to install (a
+    /// `requirements.txt` that names any, a `package.json` with production
+    /// dependencies), a Makefile or cargo to run, or a layer to lay out under
+    /// its runtime's folder (`python/`, `nodejs/`). Without any of these the
+    /// build only copies the code directory, which deploys as it is.
+    pub fn needs_build(&self) -> bool {
+        let read = |name: &str| std::fs::read_to_string(self.code_dir.join(name)).ok();
+        match &self.method {
+            Method::Makefile | Method::Cargo { .. } => true,
+            Method::Copy => false,
+            _ if self.kind == Kind::Layer => true,
+            Method::Python { .. } => read("requirements.txt")
+                .is_some_and(|t| crate::methods::python::has_requirements(&t)),
+            Method::Node { .. } => {
+                read("package.json").is_some_and(|t| crate::methods::node::has_dependencies(&t))
+            }
+        }
+    }
+}
+
+/// Whether any function or layer of `template` (with parameter values
+/// `overrides`) needs a build step ([`Target::needs_build`]). Reads the
+/// template without the SAM transform: cheaper than a build's own load, for
+/// a deploy deciding whether to build at all.
+pub fn needs_build(
+    template: &Path,
+    overrides: &lockgate_template::Overrides,
+) -> Result<bool, BuildError> {
+    let opts = lockgate_template::LoadOptions {
+        overrides: overrides.clone(),
+        sam_transform: false,
+        ..Default::default()
+    };
+    let loaded = lockgate_template::load_file(template, &opts)?;
+    let dir = template
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let dir = std::fs::canonicalize(dir).map_err(|e| crate::error::io_err(dir, e))?;
+    let (targets, _) = read_targets(&loaded, &template.display().to_string(), &dir)?;
+    Ok(targets.iter().any(Target::needs_build))
+}
+
 /// A function or layer not built, and why.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Skipped {
@@ -540,6 +584,54 @@ pub fn built_template(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn target(dir: &Path, kind: Kind, method: Method) -> Target {
+        Target {
+            logical_id: "Fn".into(),
+            kind,
+            runtime: None,
+            method,
+            code_dir: dir.to_path_buf(),
+            architecture: "x86_64".into(),
+            build_properties: Value::Null,
+            layers: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_build_is_needed_only_where_it_changes_the_code() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        let python = || Method::Python {
+            version: "3.11".into(),
+        };
+        let node = || Method::Node { major: "20".into() };
+        assert!(
+            !target(d, Kind::Function, python()).needs_build(),
+            "no requirements.txt"
+        );
+        std::fs::write(d.join("requirements.txt"), "# nothing yet\n").unwrap();
+        assert!(
+            !target(d, Kind::Function, python()).needs_build(),
+            "nothing named"
+        );
+        std::fs::write(d.join("requirements.txt"), "six==1.16.0\n").unwrap();
+        assert!(target(d, Kind::Function, python()).needs_build());
+        std::fs::write(d.join("package.json"), r#"{"name": "x"}"#).unwrap();
+        assert!(
+            !target(d, Kind::Function, node()).needs_build(),
+            "no dependencies"
+        );
+        std::fs::write(d.join("package.json"), r#"{"dependencies": {"a": "1"}}"#).unwrap();
+        assert!(target(d, Kind::Function, node()).needs_build());
+        let empty = tempfile::tempdir().unwrap();
+        assert!(
+            target(empty.path(), Kind::Layer, python()).needs_build(),
+            "a layer is laid out under python/"
+        );
+        assert!(target(empty.path(), Kind::Function, Method::Makefile).needs_build());
+        assert!(!target(empty.path(), Kind::Function, Method::Copy).needs_build());
+    }
     use serde_json::json;
 
     fn targets(text: &str) -> Result<(Vec<Target>, Vec<Skipped>), BuildError> {

@@ -15,7 +15,7 @@ use crate::error::BuildError;
 use crate::fsutil;
 
 /// Whether `package.json` declares production dependencies.
-fn has_dependencies(package_json: &str) -> bool {
+pub(crate) fn has_dependencies(package_json: &str) -> bool {
     serde_json::from_str::<serde_json::Value>(package_json)
         .ok()
         .and_then(|v| {

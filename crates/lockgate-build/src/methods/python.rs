@@ -65,7 +65,7 @@ pub fn find_interpreter(version: &str) -> Result<Interpreter, String> {
 }
 
 /// Whether a requirements file names anything to install.
-fn has_requirements(text: &str) -> bool {
+pub(crate) fn has_requirements(text: &str) -> bool {
     text.lines()
         .map(str::trim)
         .any(|l| !l.is_empty() && !l.starts_with('#'))

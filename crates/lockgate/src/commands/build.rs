@@ -182,18 +182,6 @@ impl Progress {
     }
 }
 
-/// Whether a function or layer needs a build step before it can run: its
-/// dependencies to install (`requirements.txt`, `package.json`), a
-/// Makefile or cargo. Code without any deploys as it is.
-fn needs_build(t: &lockgate_build::template::Target) -> bool {
-    match &t.method {
-        lockgate_build::Method::Python { .. } => t.code_dir.join("requirements.txt").is_file(),
-        lockgate_build::Method::Node { .. } => t.code_dir.join("package.json").is_file(),
-        lockgate_build::Method::Makefile | lockgate_build::Method::Cargo { .. } => true,
-        lockgate_build::Method::Copy => false,
-    }
-}
-
 /// The build a deploy makes (`deploy`, `plan` and `up` call it): when a
 /// function or layer of `template` needs a build step, builds them all as
 /// `lockgate build` does (unchanged ones from the cache) and answers the
@@ -203,54 +191,19 @@ fn needs_build(t: &lockgate_build::template::Target) -> bool {
 /// load (the server then reports why, against the user's file).
 pub fn for_deploy(
     template: &Path,
-    text: &str,
     parameters: &BTreeMap<String, String>,
 ) -> Result<Option<BuildReport>, String> {
-    // A cheap look first (parse, no transform): without a dependency
-    // manifest, a Makefile or a cargo package in any code directory,
-    // nothing needs a build.
-    let dir = template
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = template.display().to_string();
-    let Ok(doc) = lockgate_template::parse(&name, text) else {
-        return Ok(None);
-    };
-    let mut code_dirs = Vec::new();
-    let mut scratch = doc.to_json();
-    lockgate_template::package::package_local_paths(&mut scratch, |p| {
-        code_dirs.push(dir.join(p));
-        lockgate_template::package::local_location(p)
-    });
-    let markers = ["requirements.txt", "package.json", "Makefile", "Cargo.toml"];
-    if !code_dirs
-        .iter()
-        .any(|d| markers.iter().any(|m| d.join(m).is_file()))
-    {
-        return Ok(None);
-    }
     let overrides = lockgate_template::Overrides(
         parameters
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
     );
-    let load = lockgate_template::LoadOptions {
-        overrides: overrides.clone(),
-        ..Default::default()
-    };
-    let Ok(loaded) = lockgate_template::load_file(template, &load) else {
-        return Ok(None);
-    };
-    let Ok(dir) = std::fs::canonicalize(dir) else {
-        return Ok(None);
-    };
-    let Ok((targets, _)) = lockgate_build::template::read_targets(&loaded, &name, &dir) else {
-        return Ok(None);
-    };
-    if !targets.iter().any(needs_build) {
-        return Ok(None);
+    match lockgate_build::needs_build(template, &overrides) {
+        Ok(true) => {}
+        // Nothing to build, or a template that does not load: the server
+        // reports why, against the user's file.
+        Ok(false) | Err(_) => return Ok(None),
     }
     let mut opts = BuildOptions::new(template);
     opts.overrides = overrides;

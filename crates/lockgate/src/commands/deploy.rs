@@ -108,7 +108,7 @@ pub fn prepare(
     parameters.extend(cli.0);
     // Code with dependencies (or a Makefile, or cargo) is built first, as
     // `lockgate build` builds it; what the build made is deployed.
-    let (text, template_path, code) = match super::build::for_deploy(&template, &text, &parameters)
+    let (text, template_path, code) = match super::build::for_deploy(&template, &parameters)
         .map_err(ClientError::Usage)?
     {
         Some(report) => {
