@@ -157,7 +157,6 @@ impl Cloud {
         let slot = SinkSlot::new(sink.clone());
         let mut functions: BTreeMap<String, Arc<Function>> = BTreeMap::new();
         let mut warnings = Vec::new();
-        let mut versions: BTreeMap<&'static str, Option<String>> = BTreeMap::new();
         let mut reused = Vec::new();
         for f in config.functions {
             let key = f.key();
@@ -175,7 +174,7 @@ impl Cloud {
                 functions.insert(key, old.clone());
                 continue;
             }
-            if let Some(w) = crate::bootstrap::check_interpreter_cached(&f, &opts, &mut versions)? {
+            if let Some(w) = crate::bootstrap::check_interpreter(&f, &opts)? {
                 warnings.push(w);
             }
             let function = Function::new(f, &opts, &region, sink.clone(), metrics.clone())?;

@@ -117,7 +117,8 @@ pub fn interpreter_version(runtime: &Runtime, opts: &RuntimeOptions) -> Option<S
 }
 
 /// A warning when the machine's interpreter differs from the runtime's, or
-/// an error when there is none.
+/// an error when there is none. The interpreter is asked once per process
+/// (see `ask`), so calling this for every function of a stage is cheap.
 pub fn check_interpreter(
     f: &FunctionConfig,
     opts: &RuntimeOptions,
@@ -130,28 +131,6 @@ pub fn check_interpreter(
         _ => &opts.node,
     };
     version_verdict(f, program, &wanted, interpreter_version(&f.runtime, opts))
-}
-
-/// [`check_interpreter`], asking each interpreter for its version once
-/// (`versions` caches the answers by runtime kind).
-pub fn check_interpreter_cached(
-    f: &FunctionConfig,
-    opts: &RuntimeOptions,
-    versions: &mut std::collections::BTreeMap<&'static str, Option<String>>,
-) -> Result<Option<String>, CloudError> {
-    let (kind, program) = match f.runtime {
-        Runtime::Python { .. } => ("python", &opts.python),
-        Runtime::Node { .. } => ("node", &opts.node),
-        Runtime::Provided { .. } => return Ok(None),
-    };
-    let Some(wanted) = wanted_version(&f.runtime) else {
-        return Ok(None);
-    };
-    let have = versions
-        .entry(kind)
-        .or_insert_with(|| interpreter_version(&f.runtime, opts))
-        .clone();
-    version_verdict(f, program, &wanted, have)
 }
 
 fn version_verdict(
