@@ -178,16 +178,6 @@ impl Traffic for StageTraffic {
             .await
             .map_err(store_error)?;
         let control = self.rollouts.register(rollout.id);
-        // A failure elsewhere in the deploy aborts the shift, as an
-        // operator's abort does: all traffic back at once.
-        let canceller = AbortOnDrop(tokio::spawn({
-            let (rollouts, cancel, id) = (self.rollouts.clone(), cancel.clone(), rollout.id);
-            async move {
-                let reason = cancel.fired().await;
-                // The rollout may have ended meanwhile: nothing to stop.
-                let _ = rollouts.cancel(id, &reason);
-            }
-        }));
         let judge = (honour && judged(&live, &req.function)).then(|| {
             Mutex::new(CanaryJudge::new(
                 CanaryConfig::default(),
@@ -236,8 +226,18 @@ impl Traffic for StageTraffic {
                 }
             ),
         );
-        let outcome = shift.run(stage, strategy.as_ref(), honour).await;
-        drop(canceller);
+        // A failure elsewhere in the deploy stops the shift as an operator's
+        // abort does (all traffic back at once); the shift then ends as usual.
+        let run = shift.run(stage, strategy.as_ref(), honour);
+        tokio::pin!(run);
+        let outcome = tokio::select! {
+            outcome = &mut run => outcome,
+            reason = cancel.fired() => {
+                // The rollout may have ended meanwhile: nothing to stop.
+                let _ = self.rollouts.cancel(rollout.id, &reason);
+                run.await
+            }
+        };
         self.rollouts.unregister(rollout.id);
         let alias_key = format!("{}:{}", shift.request.function, shift.request.alias);
         match outcome {
@@ -570,15 +570,6 @@ impl StageShift {
             .map_err(|e| RolloutError::Internal(format!("recording the alias failed: {e}")))?;
         *self.weight.lock().unwrap_or_else(|e| e.into_inner()) = weight.clamp(0.0, 1.0);
         Ok(())
-    }
-}
-
-/// A task stopped when this handle goes.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 
