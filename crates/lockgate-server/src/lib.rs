@@ -153,33 +153,17 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ServerError + '_ {
     }
 }
 
-/// Creates the data directory 0700 — it holds the admin token, the keys and
-/// the database — and makes an existing one readable by others (an older
-/// server made it 0755) the server's alone.
-fn private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-        builder.mode(0o700);
-        builder.create(dir)?;
-        if std::fs::metadata(dir)?.permissions().mode() & 0o077 != 0 {
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-        }
-        Ok(())
-    }
-    #[cfg(not(unix))]
-    builder.create(dir)
-}
-
 impl Server {
     /// Opens the state under `data_dir` (creating it), rolls back deployments
     /// a crash interrupted, starts every stage's runtime, binds the API and
     /// writes `server.json` (URL, token file, pid) into the data directory.
     pub async fn start(opts: ServerOptions) -> Result<Server, ServerError> {
         let data_dir = opts.data_dir.clone();
-        private_dir(&data_dir).map_err(io(&data_dir))?;
+        // It holds the admin token, the keys and the database: the server's alone.
+        lockgate_store::create_private_dir(&data_dir).map_err(|source| ServerError::Store {
+            path: data_dir.clone(),
+            source,
+        })?;
         let data_dir = std::fs::canonicalize(&data_dir).map_err(io(&data_dir))?;
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&data_dir).await.map_err(
             |source| ServerError::Store {

@@ -54,7 +54,7 @@ pub use rollout::{
     Leftover, NewLeftover, NewRollout, Rollout, RolloutEvent, RolloutFailure, RolloutId,
     RolloutStatus,
 };
-pub use secret::{Keyring, SealedValue, SecretString};
+pub use secret::{Keyring, SealedValue, SecretString, create_private_dir};
 pub use sqlite::SqliteStore;
 pub use status::{EventStatus, ResourceStatus, StackStatus, Timestamp};
 pub use store::Store;

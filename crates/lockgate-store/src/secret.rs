@@ -228,8 +228,9 @@ impl Keyring {
     }
 }
 
-/// Creates a directory (and parents) readable by the owner only.
-pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
+/// Creates a directory (and parents) the owner's alone (0700), and makes an
+/// existing one so: the data directory and its `keys/`.
+pub fn create_private_dir(dir: &Path) -> Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -239,7 +240,22 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
     }
     builder
         .create(dir)
-        .map_err(|e| StoreError::io("create directory", dir, e))
+        .map_err(|e| StoreError::io("create directory", dir, e))?;
+    // An existing one readable by others (an older server made it 0755)
+    // becomes the owner's alone.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir)
+            .map_err(|e| StoreError::io("read", dir, e))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| StoreError::io("restrict the permissions of", dir, e))?;
+        }
+    }
+    Ok(())
 }
 
 fn check_private(path: &Path) -> Result<()> {
