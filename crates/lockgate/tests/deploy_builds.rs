@@ -6,14 +6,11 @@
 
 mod server_common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::time::Duration;
 
 use serde_json::Value;
-use server_common::{copy_dir, lockgate, start_server};
+use server_common::{copy_dir, http_get, lockgate, start_server};
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/with-deps")
@@ -30,34 +27,6 @@ fn cli(app: &Path, url: &str, data: &Path, cache: &Path, args: &[&str]) -> Outpu
         .args(args)
         .output()
         .unwrap()
-}
-
-/// One GET of `/` on a stage: status and body.
-fn get(base: &str) -> (u16, String) {
-    let addr = base
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_string();
-    let mut s = TcpStream::connect(&addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        s,
-        "GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split("\r\n\r\n")
-        .nth(1)
-        .unwrap_or_default()
-        .to_string();
-    (status, body)
 }
 
 fn stage_url(app: &Path, url: &str, data: &Path, cache: &Path, stage: &str) -> String {
@@ -88,7 +57,11 @@ fn a_deploy_builds_code_with_dependencies_for_every_stage() {
             String::from_utf8_lossy(&out.stderr)
         );
         let base = stage_url(&app, &url, &data, &cache, stage);
-        assert_eq!(get(&base), (200, "six 1.16.0".into()), "stage {stage}");
+        assert_eq!(
+            http_get(base.trim_end_matches('/'), "/"),
+            (200, "six 1.16.0".into()),
+            "stage {stage}"
+        );
     }
     // What the deploy built is where `sam build` puts it, with the package.
     let built = app.join(".aws-sam/build");
@@ -123,5 +96,8 @@ fn a_deploy_builds_code_with_dependencies_for_every_stage() {
     assert!(stderr.contains("the build failed"), "{stderr}");
     assert!(stderr.contains("Versions"), "names the function: {stderr}");
     let base = stage_url(&app, &url, &data, &cache, "dev");
-    assert_eq!(get(&base), (200, "six 1.16.0".into()));
+    assert_eq!(
+        http_get(base.trim_end_matches('/'), "/"),
+        (200, "six 1.16.0".into())
+    );
 }

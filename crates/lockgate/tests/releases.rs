@@ -6,8 +6,6 @@
 
 mod server_common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,7 +13,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use server_common::{ServerGuard, copy_dir, lockgate, start_server_with};
+use server_common::{ServerGuard, copy_dir, http_get, lockgate, start_server_with};
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/release")
@@ -158,36 +156,7 @@ impl Setup {
 
 /// One GET of `/` over a fresh connection: status and body.
 fn get(base: &str) -> (u16, String) {
-    get_path(base, "/")
-}
-
-/// One GET over a fresh connection: status and body.
-fn get_path(base: &str, path: &str) -> (u16, String) {
-    let addr = base.strip_prefix("http://").unwrap();
-    let Ok(mut s) = TcpStream::connect(addr) else {
-        return (0, String::new());
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
-    if write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .is_err()
-    {
-        return (0, String::new());
-    }
-    let mut text = String::new();
-    let _ = s.read_to_string(&mut text);
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+    http_get(base, "/")
 }
 
 /// Requests at about 100 per second until stopped; every answer kept.
@@ -214,7 +183,7 @@ impl Load {
         let task = std::thread::spawn(move || {
             while !s.load(Ordering::Relaxed) {
                 let started = Instant::now();
-                let answer = get_path(&base, &path);
+                let answer = http_get(&base, &path);
                 k.lock().unwrap().push(answer);
                 // Pace the load at ~100 requests a second.
                 if let Some(rest) = Duration::from_millis(10).checked_sub(started.elapsed()) {
@@ -575,7 +544,7 @@ fn business_metrics_from_the_api_and_from_logs_stop_a_release() {
     let s = setup_app(&metrics_fixture());
     s.deployed(&[]);
     let base = s.stage_url();
-    assert_eq!(get_path(&base, "/shop"), (200, "shop ok".into()));
+    assert_eq!(http_get(&base, "/shop"), (200, "shop ok".into()));
 
     // A version that puts Refunds through the CloudWatch API (boto3).
     s.set("shop.py", "BUG = \"refunds\"");
@@ -598,7 +567,7 @@ fn business_metrics_from_the_api_and_from_logs_stop_a_release() {
     // notBreaching.
     let deadline = Instant::now() + Duration::from_secs(60);
     let states = loop {
-        let (status, body) = get_path(&base, "/shop?alarms");
+        let (status, body) = http_get(&base, "/shop?alarms");
         assert_eq!(status, 200, "{body}");
         let states: Value = serde_json::from_str(&body).unwrap();
         if states["release-prod-RefundsAlarm"] == "OK" || Instant::now() > deadline {
@@ -617,7 +586,7 @@ fn business_metrics_from_the_api_and_from_logs_stop_a_release() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("ComplaintsAlarm"), "{stderr}");
-    assert_eq!(get_path(&base, "/shop"), (200, "shop ok".into()));
+    assert_eq!(http_get(&base, "/shop"), (200, "shop ok".into()));
 }
 
 #[test]
@@ -638,7 +607,7 @@ fn the_canary_judgement_catches_a_regression_no_alarm_watches() {
         .find(|r| r["functionName"].as_str().unwrap().ends_with("-Judged"))
         .unwrap();
     assert_eq!(r["errorInformation"]["code"], "CANARY_ANALYSIS_FAILURE");
-    assert_eq!(get_path(&base, "/judged"), (200, "ok".into()));
+    assert_eq!(http_get(&base, "/judged"), (200, "ok".into()));
     let failed = seen.iter().filter(|(st, _)| *st != 200).count();
     assert!(failed < 40, "caught early: {failed} failed requests");
 }

@@ -1,7 +1,8 @@
 //! What the tests that start the real `lockgate server` share.
 #![allow(dead_code)]
 
-use std::io::Read;
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -97,4 +98,34 @@ pub fn start_server_with(
         assert!(Instant::now() < deadline, "server did not start in time");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// One GET of `path` on `base` (`http://host:port`) over a fresh
+/// connection: status and body; `(0, "")` when nothing answers.
+pub fn http_get(base: &str, path: &str) -> (u16, String) {
+    let addr = base.strip_prefix("http://").unwrap();
+    let Ok(mut s) = TcpStream::connect(addr) else {
+        return (0, String::new());
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
+    if write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .is_err()
+    {
+        return (0, String::new());
+    }
+    let mut text = String::new();
+    let _ = s.read_to_string(&mut text);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
 }
