@@ -13,6 +13,10 @@ pub struct Health {
     pub status: String,
     /// The server's version.
     pub version: String,
+    /// Why functions are not isolated from each other and from the server,
+    /// when they are not (no bubblewrap here, or `LOCKGATE_SANDBOX=off`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unisolated: Option<String>,
 }
 
 /// `?stack=NAME`: a stack of the stage other than the app's own (which is

@@ -216,13 +216,19 @@ fn stages_and_apps() {
         }],
     };
     insta::assert_json_snapshot!("stage_info", info);
-    let health = Health {
+    let mut health = Health {
         status: "ok".into(),
         version: "0.1.0".into(),
+        unisolated: None,
     };
     assert_eq!(
         serde_json::to_value(&health).unwrap(),
         json!({"status": "ok", "version": "0.1.0"})
+    );
+    health.unisolated = Some("unsandboxed: the sandbox is turned off".into());
+    assert_eq!(
+        serde_json::to_value(&health).unwrap()["unisolated"],
+        "unsandboxed: the sandbox is turned off"
     );
     let server = ServerInfo {
         url: "http://127.0.0.1:4610".into(),

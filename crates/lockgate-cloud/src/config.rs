@@ -81,6 +81,9 @@ pub struct FunctionConfig {
     pub architecture: String,
     /// The version: `$LATEST`, or a published version number (`1`, `2`…).
     pub version: String,
+    /// `EphemeralStorage.Size`: the size of each instance's `/tmp` in MB
+    /// (Lambda's default is 512), enforced when instances are sandboxed.
+    pub ephemeral_storage_mb: u32,
 }
 
 impl FunctionConfig {
@@ -103,6 +106,7 @@ impl FunctionConfig {
             reserved_concurrency: None,
             architecture: "x86_64".into(),
             version: "$LATEST".into(),
+            ephemeral_storage_mb: 512,
         }
     }
 
@@ -332,6 +336,13 @@ pub struct RuntimeOptions {
     pub node: PathBuf,
     /// The account ID used in ARNs.
     pub account_id: String,
+    /// How instances are confined (bubblewrap when it runs here; see
+    /// `lockgate-sandbox`). Detected once per process from
+    /// `LOCKGATE_SANDBOX` by [`RuntimeOptions::default`].
+    pub sandbox: lockgate_sandbox::Sandbox,
+    /// Directories no instance may see even where a visible directory
+    /// holds them (the server's data directory).
+    pub private_dirs: Vec<PathBuf>,
 }
 
 /// The AWS account ID every ARN, event and request context names: one
@@ -352,8 +363,18 @@ impl Default for RuntimeOptions {
             python: PathBuf::from("python3"),
             node: PathBuf::from("node"),
             account_id: ACCOUNT_ID.into(),
+            sandbox: default_sandbox(),
+            private_dirs: Vec::new(),
         }
     }
+}
+
+/// The sandbox `LOCKGATE_SANDBOX` asks for (`auto` when unset); where it
+/// is `required` and unavailable, none, with the reason as its note (the
+/// server refuses to start in that case before it builds options).
+pub fn default_sandbox() -> lockgate_sandbox::Sandbox {
+    let mode = lockgate_sandbox::SandboxMode::from_env().unwrap_or_default();
+    lockgate_sandbox::Sandbox::detect(mode).unwrap_or_else(|e| lockgate_sandbox::Sandbox::off(&e.0))
 }
 
 #[cfg(test)]

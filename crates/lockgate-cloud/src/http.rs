@@ -4,7 +4,9 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -25,19 +27,62 @@ pub const MAX_PAYLOAD: usize = 6 * 1024 * 1024;
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub std::net::SocketAddr);
 
+/// Decides whether a connection (from its peer address to the listener's
+/// address) may be served; refused ones are closed unanswered.
+pub type Admit = Arc<dyn Fn(SocketAddr, SocketAddr) -> bool + Send + Sync>;
+
+/// How [`serve_with`] treats connections.
+#[derive(Clone, Default)]
+pub struct ServeOptions {
+    /// Checked for each connection before anything is read from it.
+    pub admit: Option<Admit>,
+    /// The most connections served at once; more wait, unaccepted, in the
+    /// listen backlog.
+    pub max_connections: Option<usize>,
+    /// How long a client may take to send a request's headers before its
+    /// connection is closed.
+    pub header_read_timeout: Option<Duration>,
+}
+
 /// Serves `handler` on `listener` until `shutdown` turns true.
 ///
 /// Every accepted connection gets TCP_NODELAY and is served with HTTP/1.1
 /// keep-alive; responses are flattened into one write (`writev(false)`).
-pub async fn serve<H, F>(
+pub async fn serve<H, F>(listener: TcpListener, handler: Arc<H>, shutdown: watch::Receiver<bool>)
+where
+    H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
+    F: Future<Output = Response<Body>> + Send + 'static,
+{
+    serve_with(listener, handler, shutdown, ServeOptions::default()).await
+}
+
+/// [`serve`] with a connection check, a connection cap and a header-read
+/// timeout.
+pub async fn serve_with<H, F>(
     listener: TcpListener,
     handler: Arc<H>,
     mut shutdown: watch::Receiver<bool>,
+    options: ServeOptions,
 ) where
     H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
     F: Future<Output = Response<Body>> + Send + 'static,
 {
+    let local = listener.local_addr().ok();
+    let slots = options
+        .max_connections
+        .map(|n| Arc::new(tokio::sync::Semaphore::new(n.max(1))));
     loop {
+        let permit = match &slots {
+            Some(s) => {
+                let stop = shutdown.wait_for(|s| *s);
+                tokio::select! {
+                    biased;
+                    _ = stop => return,
+                    p = s.clone().acquire_owned() => p.ok(),
+                }
+            }
+            None => None,
+        };
         let stop = shutdown.wait_for(|s| *s);
         let accepted = tokio::select! {
             biased;
@@ -55,18 +100,33 @@ pub async fn serve<H, F>(
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!("TCP_NODELAY on a connection from {peer}: {e}");
         }
+        let admit = options.admit.clone();
+        let header_timeout = options.header_read_timeout;
         let handler = handler.clone();
         let mut conn_shutdown = shutdown.clone();
         tokio::spawn(async move {
+            let _permit = permit;
+            if let (Some(admit), Some(local)) = (admit, local) {
+                let allowed = tokio::task::spawn_blocking(move || admit(peer, local))
+                    .await
+                    .unwrap_or(false);
+                if !allowed {
+                    return;
+                }
+            }
             let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
                 req.extensions_mut().insert(Peer(peer));
                 let fut = handler(req);
                 async move { Ok::<_, Infallible>(fut.await) }
             });
-            let conn = hyper::server::conn::http1::Builder::new()
-                .writev(false)
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service);
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder.writev(false).keep_alive(true);
+            if let Some(t) = header_timeout {
+                builder
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(t);
+            }
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
             tokio::pin!(conn);
             let stop = async move {
                 // Dropped sender: the server is gone, which is a stop too.

@@ -67,7 +67,7 @@ pub struct Launch {
     /// The program.
     pub program: PathBuf,
     /// Its arguments.
-    pub args: Vec<String>,
+    pub args: Vec<std::ffi::OsString>,
     /// The working directory.
     pub cwd: PathBuf,
     /// The whole environment (the runtime API address is added).
@@ -218,7 +218,22 @@ impl Instance {
             let api = api.clone();
             async move { api.handle(req).await }
         });
-        tokio::spawn(http::serve(listener, handler, stop_rx));
+        // Only the instance's own processes may talk to it: any other
+        // process could read the address from /proc and take its events.
+        let admit: http::Admit = Arc::new(move |peer, local| {
+            let ok = crate::peer::connected_from_tree(pid, peer, local);
+            if !ok {
+                tracing::warn!(
+                    "refused a Runtime API connection from {peer}: not a process of instance {pid}"
+                );
+            }
+            ok
+        });
+        let options = http::ServeOptions {
+            admit: Some(admit),
+            ..Default::default()
+        };
+        tokio::spawn(http::serve_with(listener, handler, stop_rx, options));
 
         // The reaper of the process: records its end and fails what it held.
         let watcher = inst.clone();
@@ -341,10 +356,18 @@ impl Instance {
         Some(mb)
     }
 
+    /// The largest peak of the instance's processes (the runtime, not the
+    /// sandbox that started it).
     fn read_max_memory_mb(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        let peak = |pid: u32| -> Option<u64> {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+            let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+            line.split_whitespace().nth(1)?.parse().ok()
+        };
+        let kb = crate::peer::process_tree(self.pid)
+            .into_iter()
+            .filter_map(peak)
+            .max()?;
         Some(kb.div_ceil(1024))
     }
 

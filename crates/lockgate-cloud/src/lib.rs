@@ -27,6 +27,7 @@ pub mod http;
 pub mod instance;
 pub mod logs;
 pub mod metrics;
+pub mod peer;
 pub mod timefmt;
 
 pub use cloud::Cloud;

@@ -203,6 +203,9 @@ async fn aws_lambda_ric_from_npm() {
         "LOCKGATE_AWS_LAMBDA_RIC".into(),
         pkg.to_string_lossy().into_owned(),
     );
+    // Shipped beside the code as a layer would ship it: instances are
+    // sandboxed and see only their code, their layers and the system.
+    f.layers.push(pkg.clone());
     let cloud = Cloud::new(config(vec![f]), options(&dir), logs.sink()).unwrap();
     let v = check_echo(&cloud, "NodeRic", "hello from aws-lambda-ric", &logs).await;
     assert_eq!(v["request_id"], v["request_id_seen"]);

@@ -43,8 +43,8 @@ async fn python_handler_sees_event_and_context_and_stays_warm() {
     let second = cloud.invoke("PyFn", req("{}")).await.unwrap().unwrap();
     assert!(!second.cold);
     assert_eq!(
-        json(&second)["pid"],
-        v["pid"],
+        json(&second)["instance"],
+        v["instance"],
         "a warm instance serves the second invocation"
     );
     let text = logs.text();

@@ -89,13 +89,19 @@ async fn next_carries_every_header_and_the_environment_is_lambdas() {
     };
     assert!(get("AWS_LAMBDA_RUNTIME_API").starts_with("127.0.0.1:"));
     assert_eq!(get("_HANDLER"), "probe");
+    // Sandboxed, an instance sees Lambda's paths; else the host's.
+    let (task_root, runtime_dir) = if options(&dir).sandbox.is_sandboxed() {
+        ("/var/task".into(), "/var/runtime".into())
+    } else {
+        (fixture("probe"), dir.path().join("runtime"))
+    };
     assert_eq!(
         get("LAMBDA_TASK_ROOT"),
-        fixture("probe").to_string_lossy().as_ref()
+        task_root.to_string_lossy().as_ref()
     );
     assert_eq!(
         get("LAMBDA_RUNTIME_DIR"),
-        dir.path().join("runtime").to_string_lossy().as_ref()
+        runtime_dir.to_string_lossy().as_ref()
     );
     assert_eq!(
         get("AWS_LAMBDA_FUNCTION_NAME"),
@@ -138,7 +144,7 @@ async fn an_instance_that_exits_between_invocations_loses_nothing() {
         );
         let v = json(&o);
         assert_eq!(v["event"]["n"], i);
-        pids.push(v["pid"].as_u64().unwrap());
+        pids.push(v["instance"].as_str().unwrap().to_string());
     }
     pids.dedup();
     assert_eq!(pids.len(), 5, "every invocation ran on a fresh instance");
@@ -254,4 +260,48 @@ async fn a_missing_interpreter_or_bootstrap_is_a_clear_error() {
         err.contains("function P") && err.contains("bootstrap"),
         "{err}"
     );
+}
+
+/// Any local process can read an instance's `AWS_LAMBDA_RUNTIME_API` from
+/// `/proc`; only the instance's own processes may use it. A foreign
+/// process (this test) is disconnected unanswered: it can neither take an
+/// event nor post a result, and the instance keeps serving.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_runtime_api_answers_only_its_own_instance() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let dir = tempfile::tempdir().unwrap();
+    let f = function("Own", "python3.12", "app.whoami", "python");
+    let cloud = Cloud::new(config(vec![f]), options(&dir), Logs::default().sink()).unwrap();
+    let first = cloud.invoke("Own", req("{}")).await.unwrap().unwrap();
+    let v = json(&first);
+    let api = v["runtime_api"].as_str().expect("runtime API address");
+
+    let requests = [
+        "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n".to_string(),
+        format!(
+            "POST /2018-06-01/runtime/invocation/{}/response HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{{}}",
+            first.request_id
+        ),
+    ];
+    for request in requests {
+        let mut s = tokio::net::TcpStream::connect(api).await.unwrap();
+        // The write may already fail on a closed connection: either way nothing is served.
+        let _ = s.write_all(request.as_bytes()).await;
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut answer))
+            .await
+            .expect("a refused connection is closed, not left hanging");
+        assert!(
+            read.is_err() || answer.is_empty(),
+            "a foreign process got an answer: {}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
+
+    // The instance still serves, warm: nothing was taken from it.
+    let again = cloud.invoke("Own", req("{}")).await.unwrap().unwrap();
+    assert!(again.function_error.is_none(), "{:?}", again.body);
+    assert!(!again.cold);
+    assert_eq!(json(&again)["instance"], v["instance"]);
 }

@@ -89,7 +89,7 @@ async fn redeploy_reuses_unchanged_functions_warm_and_retires_the_rest() {
     for f in ["Same", "Changed", "Gone"] {
         assert!(a.invoke(f, req("{}")).await.unwrap().unwrap().cold);
     }
-    let same_pid = json(&a.invoke("Same", req("{}")).await.unwrap().unwrap())["pid"].clone();
+    let same_pid = json(&a.invoke("Same", req("{}")).await.unwrap().unwrap())["instance"].clone();
 
     let second_logs = Tagged::default();
     changed.environment.insert("GREETING".into(), "two".into());
@@ -113,7 +113,7 @@ async fn redeploy_reuses_unchanged_functions_warm_and_retires_the_rest() {
         !o.cold,
         "an unchanged function stays warm across the redeploy"
     );
-    assert_eq!(json(&o)["pid"], same_pid);
+    assert_eq!(json(&o)["instance"], same_pid);
     let o = b.invoke("Changed", req("{}")).await.unwrap().unwrap();
     assert!(o.cold);
     assert_eq!(json(&o)["env"]["GREETING"], "two");
@@ -374,17 +374,17 @@ async fn swap_replaces_the_cloud_under_a_running_gateway() {
     );
 
     // A request in flight on the old cloud while the swap happens.
-    let hold = dir.path().join("hold");
+    let hold = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let held = {
         let addr = gw.addr();
-        let path = format!("/held?hold={}", hold.display());
+        let path = format!("/held?hold={}", hold.local_addr().unwrap().port());
         tokio::spawn(async move {
             let mut c = Conn::open(addr).await;
             c.get(&path).await
         })
     };
-    let started = hold.with_extension("started");
-    wait_until(|| started.exists()).await;
+    // The function connects once it runs.
+    let (mut release, _) = hold.accept().await.unwrap();
 
     let mut cb = config(functions());
     cb.apis = vec![http_api(
@@ -407,7 +407,9 @@ async fn swap_replaces_the_cloud_under_a_running_gateway() {
     assert!(gw.routes().iter().any(|(_, p, _, _)| p == "/new"));
 
     // The in-flight request finishes on the cloud it started on.
-    std::fs::write(hold.with_extension("release"), "").unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut release, b"x")
+        .await
+        .unwrap();
     assert_eq!(
         held.await.unwrap(),
         (200, json!({"stage": "blue", "held": true}))

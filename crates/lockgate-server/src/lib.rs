@@ -104,6 +104,9 @@ pub enum ServerError {
     /// Recovering interrupted deployments failed.
     #[error("recovery: {0}")]
     Recovery(#[source] DeployError),
+    /// `LOCKGATE_SANDBOX=required` and functions cannot be sandboxed here.
+    #[error("{0}")]
+    Sandbox(#[source] lockgate_sandbox::Unavailable),
 }
 
 /// The default data directory of `lockgate server`: `$LOCKGATE_DATA_DIR`,
@@ -211,9 +214,18 @@ impl Server {
         let api_url = format!("http://{addr}");
 
         let logs = Arc::new(logs::LogHub::default());
+        let mode = lockgate_sandbox::SandboxMode::from_env().unwrap_or_default();
+        let sandbox = lockgate_sandbox::Sandbox::detect(mode).map_err(ServerError::Sandbox)?;
+        if let Some(why) = sandbox.note() {
+            tracing::warn!("functions are not isolated ({why})");
+        }
         let runtime_opts = RuntimeOptions {
             runtime_dir: data_dir.join("runtime"),
             account_id: ACCOUNT_ID.into(),
+            // No instance sees the token, the keys, the database or other
+            // stages' code.
+            private_dirs: vec![data_dir.clone()],
+            sandbox,
             ..RuntimeOptions::default()
         };
         let runtimes =
@@ -349,6 +361,12 @@ impl Server {
     /// The data directory.
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// Why functions run unconfined, when they do (no bubblewrap here, or
+    /// `LOCKGATE_SANDBOX=off`).
+    pub fn isolation_note(&self) -> Option<String> {
+        self.shared.stages.runtimes().sandbox_note()
     }
 
     /// What recovery did at start (rolled-back deployments, stages serving).

@@ -93,6 +93,7 @@ impl LocalStage {
         let runtime = RuntimeOptions {
             runtime_dir: state.path().join("runtime"),
             account_id: crate::ACCOUNT_ID.into(),
+            private_dirs: vec![state.path().to_path_buf()],
             ..RuntimeOptions::default()
         };
         let runtimes = Runtimes::new(

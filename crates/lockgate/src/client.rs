@@ -622,6 +622,16 @@ impl Client {
         finish_stream(resp, &what, on_event).await
     }
 
+    /// `GET /v1/health`: the server's version, and whether its functions
+    /// are isolated.
+    pub async fn health(&self) -> Result<lockgate_api::Health, ClientError> {
+        self.typed(
+            self.request(reqwest::Method::GET, "/v1/health"),
+            "server health",
+        )
+        .await
+    }
+
     /// `GET /v1/apps`: every app with its stages' stacks.
     pub async fn apps(&self) -> Result<Vec<AppSummary>, ClientError> {
         self.typed(

@@ -158,7 +158,15 @@ fn version_verdict(
     }
 }
 
-/// Builds how an instance of `f` is started.
+/// Where a sandboxed instance sees its code (Lambda's `LAMBDA_TASK_ROOT`).
+pub const TASK_ROOT: &str = "/var/task";
+/// Where a sandboxed instance sees our bootstraps (Lambda's `LAMBDA_RUNTIME_DIR`).
+pub const RUNTIME_ROOT: &str = "/var/runtime";
+
+/// Builds how an instance of `f` is started. Sandboxed, the instance sees
+/// the paths Lambda gives it: its code at `/var/task`, the bootstraps at
+/// `/var/runtime`, a single layer at `/opt` (several at `/opt/layer-1`,
+/// `/opt/layer-2`… in order) and its own `/tmp`.
 pub fn launch(
     f: &FunctionConfig,
     opts: &RuntimeOptions,
@@ -175,32 +183,14 @@ pub fn launch(
             f.code_dir.display()
         )));
     }
-    let (program, args): (PathBuf, Vec<String>) = match &f.runtime {
-        Runtime::Python { .. } => (
-            opts.python.clone(),
-            vec![
-                opts.runtime_dir
-                    .join(PYTHON_FILE)
-                    .to_string_lossy()
-                    .into_owned(),
-            ],
-        ),
-        Runtime::Node { .. } => (
-            opts.node.clone(),
-            vec![
-                opts.runtime_dir
-                    .join(NODE_FILE)
-                    .to_string_lossy()
-                    .into_owned(),
-            ],
-        ),
+    // The `bootstrap` of a `provided` runtime: the code's, else a layer's.
+    let provided = match &f.runtime {
         Runtime::Provided { .. } => {
             let found = std::iter::once(&f.code_dir)
                 .chain(f.layers.iter())
-                .map(|d| d.join("bootstrap"))
-                .find(|p| p.is_file());
+                .position(|d| d.join("bootstrap").is_file());
             match found {
-                Some(p) => (p, Vec::new()),
+                Some(i) => Some(i),
                 None => {
                     return Err(bad(format!(
                         "runtime {} needs an executable `bootstrap` in {} (or a layer)",
@@ -210,13 +200,125 @@ pub fn launch(
                 }
             }
         }
+        _ => None,
     };
+    if !opts.sandbox.is_sandboxed() {
+        let (program, args) = command(f, opts, provided);
+        return Ok(Launch {
+            program,
+            args,
+            cwd: f.code_dir.clone(),
+            env: environment(f, opts, region, instance_tmp),
+        });
+    }
+    // The same function and options as the instance sees them.
+    let mut seen = f.clone();
+    seen.code_dir = PathBuf::from(TASK_ROOT);
+    seen.layers = (1..=f.layers.len())
+        .map(|i| match f.layers.len() {
+            1 => PathBuf::from("/opt"),
+            _ => PathBuf::from(format!("/opt/layer-{i}")),
+        })
+        .collect();
+    let mut seen_opts = opts.clone();
+    seen_opts.runtime_dir = PathBuf::from(RUNTIME_ROOT);
+    let (program, args) = command(&seen, &seen_opts, provided);
+    let env = environment(&seen, &seen_opts, region, Path::new("/tmp"));
+    let mut mapped = vec![(f.code_dir.clone(), seen.code_dir.clone())];
+    mapped.extend(f.layers.iter().cloned().zip(seen.layers.iter().cloned()));
+    for file in [PYTHON_FILE, NODE_FILE] {
+        mapped.push((
+            opts.runtime_dir.join(file),
+            seen_opts.runtime_dir.join(file),
+        ));
+    }
+    let jail = jail(f, opts, &program, &env, mapped);
+    let (program, args) = opts
+        .sandbox
+        .wrap(&jail, program.as_os_str(), &args, &seen.code_dir);
     Ok(Launch {
-        program,
+        program: program.into(),
         args,
         cwd: f.code_dir.clone(),
-        env: environment(f, opts, region, instance_tmp),
+        env,
     })
+}
+
+/// The program and arguments of an instance of `f`: the interpreter and
+/// our bootstrap, or the `provided` bootstrap of the code (`Some(0)`) or
+/// of layer `i` (`Some(i)`).
+fn command(
+    f: &FunctionConfig,
+    opts: &RuntimeOptions,
+    provided: Option<usize>,
+) -> (PathBuf, Vec<std::ffi::OsString>) {
+    match (&f.runtime, provided) {
+        (Runtime::Python { .. }, _) => (
+            opts.python.clone(),
+            vec![opts.runtime_dir.join(PYTHON_FILE).into_os_string()],
+        ),
+        (Runtime::Node { .. }, _) => (
+            opts.node.clone(),
+            vec![opts.runtime_dir.join(NODE_FILE).into_os_string()],
+        ),
+        (Runtime::Provided { .. }, i) => {
+            let dir = match i {
+                Some(i) if i > 0 => &f.layers[i - 1],
+                _ => &f.code_dir,
+            };
+            (dir.join("bootstrap"), Vec::new())
+        }
+    }
+}
+
+/// What an instance of `f` may see: its code, layers and our bootstraps at
+/// Lambda's paths (`mapped`), its interpreter's installation and the
+/// toolchains on its `PATH`, read-only; a fresh `/tmp` of `EphemeralStorage`
+/// size; the network (as Lambda has it: loopback to the Runtime API and
+/// Lockgate's AWS APIs, and outbound). Not the data directory, other
+/// functions' code, the home directory or anything of the server.
+fn jail(
+    f: &FunctionConfig,
+    opts: &RuntimeOptions,
+    program: &Path,
+    env: &[(String, String)],
+    mapped: Vec<(PathBuf, PathBuf)>,
+) -> lockgate_sandbox::Jail {
+    let mut readable = Vec::new();
+    // The interpreter's installation (`<prefix>/bin/python3` → `<prefix>`),
+    // through a symlink too (a virtualenv's base).
+    if !matches!(f.runtime, Runtime::Provided { .. }) {
+        let resolved = std::fs::canonicalize(program).ok();
+        for exe in std::iter::once(program).chain(resolved.as_deref()) {
+            if let Some(prefix) = exe.parent().and_then(Path::parent) {
+                readable.push(prefix.to_path_buf());
+            }
+        }
+    }
+    if let Some((_, path)) = env.iter().find(|(k, _)| k == "PATH") {
+        for dir in lockgate_sandbox::toolchain_dirs(path.as_ref()) {
+            // pyenv's shims need pyenv itself.
+            if dir.ends_with(".pyenv/shims")
+                && let Some(root) = dir.parent()
+            {
+                readable.push(root.to_path_buf());
+            }
+            readable.push(dir);
+        }
+    }
+    // Never the home directory or the root as a whole.
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    readable.retain(|r| r.parent().is_some() && Some(r) != home.as_ref());
+    let mut deny = opts.private_dirs.clone();
+    deny.push(opts.runtime_dir.clone());
+    lockgate_sandbox::Jail {
+        readable,
+        mapped,
+        writable: Vec::new(),
+        tmp: lockgate_sandbox::Tmp::Fresh(u64::from(f.ephemeral_storage_mb.max(1)) << 20),
+        deny,
+        network: true,
+    }
 }
 
 /// The Lambda environment of an instance of `f`, the function's own

@@ -99,7 +99,12 @@ impl Stages {
         &self.code
     }
 
-    /// The region.
+    /// The runtimes of its stages.
+    pub fn runtimes(&self) -> &Runtimes {
+        &self.runtimes
+    }
+
+    /// The region its stages run in.
     pub fn region(&self) -> &str {
         &self.region
     }

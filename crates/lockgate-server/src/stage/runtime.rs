@@ -62,6 +62,11 @@ impl Runtimes {
         }
     }
 
+    /// Why instances run unconfined, when they do.
+    pub fn sandbox_note(&self) -> Option<String> {
+        self.opts.sandbox.note().map(str::to_string)
+    }
+
     /// Metric periods (and alarm evaluation) run `scale` times faster.
     pub fn with_time_scale(mut self, scale: f64) -> Self {
         self.time_scale = scale;

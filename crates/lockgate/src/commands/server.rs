@@ -123,6 +123,11 @@ pub fn run(args: Args) -> ExitCode {
         println!("Lockgate server listening on {}", server.url());
         println!("Admin token: {}", server.token_file().display());
         println!("Data: {}", data_dir.display());
+        if let Some(why) = server.isolation_note() {
+            eprintln!(
+                "warning: functions are not isolated from each other or from the server ({why})"
+            );
+        }
         if let Some(n) = args.time.notice() {
             println!("{n}");
         }

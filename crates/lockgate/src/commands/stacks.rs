@@ -23,6 +23,14 @@ pub fn run(args: Args) -> ExitCode {
     super::run_async(output, async move {
         let client = Client::discover(&args.common.connect)?;
         let apps = client.apps().await?;
+        // Said on every listing: a team must not take isolation for granted.
+        if let Ok(lockgate_api::Health {
+            unisolated: Some(why),
+            ..
+        }) = client.health().await
+        {
+            eprintln!("warning: functions on this server are not isolated ({why})");
+        }
         match output {
             Format::Json => println!("{}", pretty(&apps)),
             Format::Text => print!("{}", render(&apps, args.all)),

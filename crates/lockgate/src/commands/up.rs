@@ -158,6 +158,11 @@ async fn up(args: Args) -> Result<(), ClientError> {
             data_dir.display(),
             token_file.display()
         );
+        if let Some(why) = server.isolation_note() {
+            eprintln!(
+                "warning: functions are not isolated from each other or from the server ({why})"
+            );
+        }
         if args.traffic_shifting {
             eprintln!("Traffic shifting on: releases follow each function's DeploymentPreference.");
         } else {

@@ -55,8 +55,14 @@ pub fn bin() -> Command {
 impl ServerProc {
     /// Starts the server and waits until it has printed its URL and answers /v1/health.
     pub fn start() -> ServerProc {
+        ServerProc::start_with(&[])
+    }
+
+    /// [`ServerProc::start`] with more environment variables.
+    pub fn start_with(env: &[(&str, &str)]) -> ServerProc {
         let data = tempfile::tempdir().unwrap();
         let mut child = bin()
+            .envs(env.iter().copied())
             .args(["server", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data.path())
             .stdout(Stdio::piped())
@@ -96,6 +102,16 @@ impl ServerProc {
             token_file,
             _data: data,
         }
+    }
+
+    /// The server's process ID.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The server's data directory.
+    pub fn data_dir(&self) -> &Path {
+        self._data.path()
     }
 
     /// The CLI, pointed at this server, run in `dir`.

@@ -67,6 +67,9 @@ fn function_config(
     if let Some(c) = p.get("ReservedConcurrentExecutions").and_then(num) {
         f.reserved_concurrency = Some(u32::try_from(c).unwrap_or(u32::MAX));
     }
+    if let Some(m) = p.pointer("/EphemeralStorage/Size").and_then(num) {
+        f.ephemeral_storage_mb = u32::try_from(m).unwrap_or(u32::MAX);
+    }
     if let Some(a) = p.pointer("/Architectures/0").and_then(Value::as_str) {
         f.architecture = a.to_string();
     }

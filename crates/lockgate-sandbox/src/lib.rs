@@ -1,0 +1,427 @@
+//! Confinement of child processes with bubblewrap (`bwrap`).
+//!
+//! Build steps (`lockgate-build`) and function instances (`lockgate-cloud`)
+//! run in the same kind of sandbox, described by a [`Jail`]:
+//!
+//! - the system directories (`/usr`, `/bin`, `/lib*`, `/etc`, `/opt`) and
+//!   the directories the caller lists as readable are visible read-only;
+//! - the directories it lists as writable, and `/tmp` (a bound directory
+//!   or a fresh size-capped tmpfs), are the only writable places; the root
+//!   itself is read-only;
+//! - nothing else exists: paths in [`Jail::deny`] are hidden even under a
+//!   visible directory, and files in [`Jail::mask`] read as empty;
+//! - new PID, IPC and UTS namespaces (the process cannot see or signal
+//!   anything outside), no capabilities, a new session, no network unless
+//!   [`Jail::network`], and it dies with its parent.
+//!
+//! Without bubblewrap a process still runs, unconfined, and
+//! [`Sandbox::note`] says why.
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// Whether to sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SandboxMode {
+    /// Sandbox with bubblewrap when it runs here; else run unsandboxed and say so.
+    #[default]
+    Auto,
+    /// Refuse to run anything without the sandbox.
+    Required,
+    /// Never sandbox.
+    Off,
+}
+
+impl SandboxMode {
+    /// The mode named by `LOCKGATE_SANDBOX` (`auto`, `required`, `off`), if set and valid.
+    pub fn from_env() -> Option<SandboxMode> {
+        match std::env::var(ENV_SANDBOX).ok()?.as_str() {
+            "auto" => Some(SandboxMode::Auto),
+            "required" => Some(SandboxMode::Required),
+            "off" => Some(SandboxMode::Off),
+            _ => None,
+        }
+    }
+}
+
+/// Environment variable choosing the sandbox mode (`auto`, `required`, `off`).
+pub const ENV_SANDBOX: &str = "LOCKGATE_SANDBOX";
+
+/// Why the sandbox cannot be had.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("the sandbox is required but unavailable: {0}")]
+pub struct Unavailable(pub String);
+
+/// System directories visible (read-only) inside the sandbox.
+pub const SYSTEM_DIRS: &[&str] = &[
+    "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt",
+];
+
+/// Files under the system directories that hold secrets of the machine:
+/// they read as empty inside the sandbox.
+const SECRET_FILES: &[&str] = &[
+    "/etc/shadow",
+    "/etc/gshadow",
+    "/etc/shadow-",
+    "/etc/gshadow-",
+];
+
+/// The sandbox of this machine: bubblewrap if it runs, else none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sandbox {
+    bwrap: Option<PathBuf>,
+    note: Option<String>,
+}
+
+/// Where a sandboxed process's `/tmp` comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Tmp {
+    /// No `/tmp` of its own (an empty read-only directory).
+    #[default]
+    None,
+    /// A directory of the host, writable, seen as `/tmp`.
+    Bind(PathBuf),
+    /// A fresh tmpfs of at most this many bytes, gone with the process.
+    Fresh(u64),
+}
+
+/// One process's confinement.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Jail {
+    /// Directories and files visible read-only (besides the system's).
+    pub readable: Vec<PathBuf>,
+    /// Directories or files of the host shown read-only at another path
+    /// (`(host, inside)`: a function's code at `/var/task`).
+    pub mapped: Vec<(PathBuf, PathBuf)>,
+    /// Directories visible and writable.
+    pub writable: Vec<PathBuf>,
+    /// What `/tmp` is.
+    pub tmp: Tmp,
+    /// Directories that must not be visible even under a visible one (the
+    /// build cache, a server's data directory).
+    pub deny: Vec<PathBuf>,
+    /// Whether the process may use the network (the host's, loopback
+    /// included).
+    pub network: bool,
+}
+
+static PROBE: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+
+fn probe() -> Result<PathBuf, String> {
+    let Some(bwrap) = find_on_path("bwrap") else {
+        return Err("bubblewrap (`bwrap`) is not installed (Debian package `bubblewrap`)".into());
+    };
+    let out = Command::new(&bwrap)
+        .args([
+            "--ro-bind",
+            "/",
+            "/",
+            "--unshare-all",
+            "--die-with-parent",
+            "true",
+        ])
+        .env_clear()
+        .output();
+    match out {
+        Ok(o) if o.status.success() => Ok(bwrap),
+        Ok(o) => Err(format!(
+            "`bwrap` cannot create a sandbox here: {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
+        Err(e) => Err(format!("`bwrap` cannot run: {e}")),
+    }
+}
+
+impl Sandbox {
+    /// The sandbox for `mode`: bubblewrap when asked for and working here
+    /// (probed once per process).
+    pub fn detect(mode: SandboxMode) -> Result<Sandbox, Unavailable> {
+        if mode == SandboxMode::Off {
+            return Ok(Sandbox::off("the sandbox is turned off"));
+        }
+        match PROBE.get_or_init(probe) {
+            Ok(b) => Ok(Sandbox {
+                bwrap: Some(b.clone()),
+                note: None,
+            }),
+            Err(why) if mode == SandboxMode::Required => Err(Unavailable(why.clone())),
+            Err(why) => Ok(Sandbox::off(why)),
+        }
+    }
+
+    /// No sandbox, for the reason given.
+    pub fn off(why: &str) -> Sandbox {
+        Sandbox {
+            bwrap: None,
+            note: Some(format!("unsandboxed: {why}")),
+        }
+    }
+
+    /// Whether processes run in a sandbox.
+    pub fn is_sandboxed(&self) -> bool {
+        self.bwrap.is_some()
+    }
+
+    /// Why processes run unsandboxed, when they do.
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+
+    /// The program and arguments that run `program args…` in `cwd`
+    /// confined by `jail` (unchanged without a sandbox: the caller then
+    /// sets the working directory itself).
+    pub fn wrap(
+        &self,
+        jail: &Jail,
+        program: &OsStr,
+        args: &[OsString],
+        cwd: &Path,
+    ) -> (OsString, Vec<OsString>) {
+        match &self.bwrap {
+            None => (program.to_os_string(), args.to_vec()),
+            Some(bwrap) => {
+                let mut a = bwrap_args(jail, cwd);
+                a.push("--".into());
+                a.push(program.to_os_string());
+                a.extend(args.iter().cloned());
+                (bwrap.clone().into_os_string(), a)
+            }
+        }
+    }
+
+    /// A command running `program args…` in `cwd` confined by `jail`, with
+    /// exactly the environment `env`.
+    pub fn command<'a>(
+        &self,
+        jail: &Jail,
+        program: &str,
+        args: &[OsString],
+        env: impl IntoIterator<Item = (&'a String, &'a String)>,
+        cwd: &Path,
+    ) -> Command {
+        let (program, args) = self.wrap(jail, program.as_ref(), args, cwd);
+        let mut cmd = Command::new(program);
+        cmd.args(args).env_clear().envs(env);
+        if !self.is_sandboxed() {
+            cmd.current_dir(cwd);
+        }
+        cmd
+    }
+}
+
+/// The directories of a `PATH` outside the system directories (toolchains
+/// such as pyenv's or rustup's), to be made readable in a sandbox.
+pub fn toolchain_dirs(path: &OsStr) -> Vec<PathBuf> {
+    std::env::split_paths(path)
+        .filter(|entry| {
+            entry.is_absolute() && !SYSTEM_DIRS.iter().any(|d| entry.starts_with(Path::new(d)))
+        })
+        .collect()
+}
+
+/// bubblewrap's arguments for `jail`, working directory `cwd`.
+pub fn bwrap_args(jail: &Jail, cwd: &Path) -> Vec<OsString> {
+    let mut a: Vec<OsString> = Vec::new();
+    let mut push = |items: &[&OsStr]| a.extend(items.iter().map(|s| s.to_os_string()));
+    push(&[
+        "--die-with-parent".as_ref(),
+        "--new-session".as_ref(),
+        "--unshare-all".as_ref(),
+        "--cap-drop".as_ref(),
+        "ALL".as_ref(),
+    ]);
+    if jail.network {
+        push(&["--share-net".as_ref()]);
+    }
+    let mut readable: Vec<PathBuf> = Vec::new();
+    for dir in SYSTEM_DIRS {
+        let p = Path::new(dir);
+        match std::fs::symlink_metadata(p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                if let Ok(target) = std::fs::read_link(p) {
+                    push(&["--symlink".as_ref(), target.as_os_str(), p.as_os_str()]);
+                }
+            }
+            Ok(_) => readable.push(p.to_path_buf()),
+            Err(_) => {}
+        }
+    }
+    // `/tmp` first: what is shown from under the host's /tmp (a test's
+    // temporary directory) goes on top of it.
+    match &jail.tmp {
+        Tmp::None => {}
+        Tmp::Bind(dir) => push(&["--bind".as_ref(), dir.as_os_str(), "/tmp".as_ref()]),
+        Tmp::Fresh(bytes) => {
+            let size = OsString::from(bytes.to_string());
+            push(&[
+                "--size".as_ref(),
+                size.as_os_str(),
+                "--perms".as_ref(),
+                "1777".as_ref(),
+                "--tmpfs".as_ref(),
+                "/tmp".as_ref(),
+            ]);
+        }
+    }
+    readable.extend(jail.readable.iter().cloned());
+    // Mounts go shallowest first, so a denied directory inside a visible
+    // one is covered by an empty tmpfs, and a directory inside a denied one
+    // (a function's code in the data directory) is still shown on top.
+    readable.retain(|r| r.exists() && !jail.deny.contains(r));
+    readable.sort();
+    readable.dedup();
+    #[derive(Clone, Copy)]
+    enum Mount<'a> {
+        Read,
+        Write,
+        Hide,
+        From(&'a Path),
+    }
+    let mut mounts: Vec<(&Path, Mount)> = readable
+        .iter()
+        .map(|r| (r.as_path(), Mount::Read))
+        .collect();
+    for (host, inside) in &jail.mapped {
+        if host.exists() {
+            mounts.push((inside.as_path(), Mount::From(host.as_path())));
+        }
+    }
+    for d in &jail.deny {
+        if d.exists() && readable.iter().any(|r| d.starts_with(r) && d != r) {
+            mounts.push((d.as_path(), Mount::Hide));
+        }
+    }
+    for w in jail.writable.iter().filter(|w| !w.as_os_str().is_empty()) {
+        mounts.push((w.as_path(), Mount::Write));
+    }
+    mounts.sort_by_key(|(p, _)| p.components().count());
+    for (p, how) in mounts {
+        match how {
+            Mount::Read => push(&["--ro-bind".as_ref(), p.as_os_str(), p.as_os_str()]),
+            Mount::Write => push(&["--bind".as_ref(), p.as_os_str(), p.as_os_str()]),
+            Mount::Hide => push(&["--tmpfs".as_ref(), p.as_os_str()]),
+            Mount::From(host) => push(&["--ro-bind".as_ref(), host.as_os_str(), p.as_os_str()]),
+        }
+    }
+    for f in SECRET_FILES {
+        if Path::new(f).exists() {
+            push(&["--ro-bind".as_ref(), "/dev/null".as_ref(), f.as_ref()]);
+        }
+    }
+    push(&[
+        "--dev".as_ref(),
+        "/dev".as_ref(),
+        "--proc".as_ref(),
+        "/proc".as_ref(),
+    ]);
+    push(&[
+        "--remount-ro".as_ref(),
+        "/".as_ref(),
+        "--chdir".as_ref(),
+        cwd.as_os_str(),
+    ]);
+    a
+}
+
+/// The first executable named `name` on the caller's `PATH`.
+pub fn find_on_path(name: &str) -> Option<PathBuf> {
+    find_in(name, &std::env::var_os("PATH")?)
+}
+
+/// The first executable named `name` in a `PATH`-style list.
+pub fn find_in(name: &str, path: &OsStr) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::split_paths(path).map(|d| d.join(name)).find(|p| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(args: &[OsString]) -> Vec<String> {
+        args.iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    fn position(text: &[String], flag: &str, path: &str) -> Option<usize> {
+        text.windows(2).position(|w| w[0] == flag && w[1] == path)
+    }
+
+    #[test]
+    fn denied_directories_are_hidden_and_inner_ones_shown_on_top() {
+        let tmp = std::env::temp_dir();
+        let jail = Jail {
+            readable: vec![tmp.clone()],
+            deny: vec![tmp.clone()],
+            ..Default::default()
+        };
+        let t = text(&bwrap_args(&jail, Path::new("/")));
+        let tmp_text = tmp.display().to_string();
+        assert!(position(&t, "--ro-bind", &tmp_text).is_none(), "{t:?}");
+        assert!(t.contains(&"--unshare-all".to_string()));
+        assert!(!t.contains(&"--share-net".to_string()));
+
+        // A denied directory inside a visible one is covered after it is
+        // shown, and a directory inside the denied one shown after that.
+        let inner = Path::new("/usr/share/doc");
+        let jail = Jail {
+            readable: vec![inner.to_path_buf()],
+            deny: vec!["/usr/share".into()],
+            network: true,
+            ..Default::default()
+        };
+        let t = text(&bwrap_args(&jail, Path::new("/")));
+        let shown = position(&t, "--ro-bind", "/usr");
+        let hidden = position(&t, "--tmpfs", "/usr/share");
+        let inner_shown = position(&t, "--ro-bind", "/usr/share/doc");
+        assert!(
+            shown.is_some() && shown < hidden && hidden < inner_shown,
+            "{t:?}"
+        );
+        assert!(t.contains(&"--share-net".to_string()));
+    }
+
+    #[test]
+    fn a_fresh_tmp_is_size_capped_and_the_root_read_only() {
+        let jail = Jail {
+            tmp: Tmp::Fresh(512 << 20),
+            ..Default::default()
+        };
+        let t = text(&bwrap_args(&jail, Path::new("/")));
+        let size = t.iter().position(|a| a == "--size").expect("--size");
+        assert_eq!(t[size + 1], (512u64 << 20).to_string());
+        assert!(position(&t, "--tmpfs", "/tmp").is_some_and(|p| p > size));
+        assert!(position(&t, "--remount-ro", "/").is_some());
+    }
+
+    #[test]
+    fn mapped_paths_are_shown_where_asked_after_their_parents() {
+        let jail = Jail {
+            mapped: vec![("/usr/share".into(), "/opt".into())],
+            ..Default::default()
+        };
+        let t = text(&bwrap_args(&jail, Path::new("/opt")));
+        let system = position(&t, "--ro-bind", "/opt");
+        let mapped = t
+            .windows(3)
+            .position(|w| w[0] == "--ro-bind" && w[1] == "/usr/share" && w[2] == "/opt");
+        assert!(mapped.is_some(), "{t:?}");
+        if system.is_some() {
+            assert!(system < mapped, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn toolchains_are_the_path_entries_outside_the_system() {
+        let dirs = toolchain_dirs("/usr/bin:/root/.cargo/bin:relative:/bin".as_ref());
+        assert_eq!(dirs, vec![PathBuf::from("/root/.cargo/bin")]);
+    }
+}

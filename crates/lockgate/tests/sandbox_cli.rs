@@ -1,0 +1,162 @@
+//! A function deployed to a stage tries every way out of its sandbox: the
+//! server's admin token, key and database, another stage's code, the
+//! user's files, writing outside `/tmp`, signalling the server. Every one
+//! fails, while it still reads its code, writes `/tmp`, calls the SSM API
+//! and reaches the network.
+//!
+//! Needs bubblewrap (`.ci/install` installs it); without it the test says
+//! it skipped, and fails when `CI` is set.
+
+mod stage_common;
+
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::{Value, json};
+use stage_common::*;
+
+fn sandbox_available() -> bool {
+    let here = std::process::Command::new("bwrap")
+        .args(["--ro-bind", "/", "/", "--unshare-all", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !here {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "bubblewrap is needed in CI (.ci/install installs it)"
+        );
+        eprintln!("skipped: bubblewrap (`bwrap`) does not run here");
+    }
+    here
+}
+
+/// The first file under `dir` that `wanted` accepts.
+fn find_file(dir: &Path, wanted: &dyn Fn(&Path) -> bool) -> Option<std::path::PathBuf> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if let Some(found) = find_file(&path, wanted) {
+                return Some(found);
+            }
+        } else if wanted(&path) {
+            return Some(path);
+        }
+    }
+    None
+}
+
+fn probe(url: &str, body: &Value) -> Value {
+    let (status, text) = http("POST", &format!("{url}/probe"), Some(&body.to_string()));
+    assert_eq!(status, 200, "{text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+#[test]
+fn a_function_cannot_leave_its_sandbox() {
+    if !sandbox_available() {
+        return;
+    }
+    let server = ServerProc::start();
+    let (_tmp, app) = {
+        let tmp = tempfile::tempdir().unwrap();
+        let app = tmp.path().join("escape");
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/escape"),
+            &app,
+        );
+        (tmp, app)
+    };
+    // The stage reports its isolation: no warning in the listing.
+    let stacks = server.cli(&app, &["stacks"]);
+    assert!(
+        !String::from_utf8_lossy(&stacks.stderr).contains("not isolated"),
+        "{}",
+        String::from_utf8_lossy(&stacks.stderr)
+    );
+    // prod runs code of its own (one more line), which dev must not see.
+    let code = app.join("src/app.py");
+    let dev_code = std::fs::read_to_string(&code).unwrap();
+    std::fs::write(&code, format!("{dev_code}\n# prod's own code\n")).unwrap();
+    server.ok(&app, &["deploy", "--stage", "prod"]);
+    std::fs::write(&code, &dev_code).unwrap();
+    server.ok(&app, &["deploy", "--stage", "dev"]);
+    server.ok(&app, &["params", "put", "/dev/greeting", "hello"]);
+    let prod = probe(&stage_url(&server, &app, "prod"), &json!({}));
+    assert_eq!(
+        prod["task_root"], "/var/task",
+        "Lambda's path in the sandbox"
+    );
+    let data = std::fs::canonicalize(server.data_dir()).unwrap();
+    let other_code = find_file(&data.join("code"), &|p: &Path| {
+        p.file_name().is_some_and(|n| n == "app.py")
+            && std::fs::read_to_string(p).is_ok_and(|t| t.contains("# prod's own code"))
+    })
+    .expect("prod's code is in the data directory");
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let _ = conn.write_all(b"hello");
+        }
+    });
+
+    assert!(data.join("admin.token").is_file() && data.join("lockgate.db").is_file());
+    let dev = probe(
+        &stage_url(&server, &app, "dev"),
+        &json!({
+            "data_dir": data,
+            "server_pid": server.pid(),
+            "other_code": other_code,
+            "user_file": app.join("template.yaml"),
+            "port": port,
+        }),
+    );
+    let escapes = dev["escapes"].as_object().expect("escapes ran");
+    assert_eq!(escapes.len(), 13, "{dev}");
+    for (name, outcome) in escapes {
+        assert_eq!(outcome["ok"], false, "escape `{name}` succeeded: {outcome}");
+    }
+    let allowed = &dev["allowed"];
+    for name in ["read_own_code", "write_tmp", "ssm", "network"] {
+        assert_eq!(
+            allowed[name]["ok"], true,
+            "`{name}` must work in the sandbox: {}",
+            allowed[name]
+        );
+    }
+    assert_eq!(allowed["write_tmp"]["value"], "kept");
+    assert_eq!(allowed["ssm"]["value"], "hello");
+    assert_eq!(allowed["network"]["value"], "hello");
+    // Nothing was written where the function tried.
+    assert!(!data.join("escaped").exists());
+    assert!(!Path::new("/escaped").exists());
+    // The server is alive and well.
+    let (status, _) = http("GET", &format!("{}/v1/health", server.url), None);
+    assert_eq!(status, 200);
+}
+
+/// Without the sandbox (here turned off), functions still run, and the
+/// server says plainly that they are not isolated: in its health answer and
+/// on every `lockgate stacks`.
+#[test]
+fn an_unsandboxed_server_says_so() {
+    let server = ServerProc::start_with(&[("LOCKGATE_SANDBOX", "off")]);
+    let (status, health) = http("GET", &format!("{}/v1/health", server.url), None);
+    assert_eq!(status, 200);
+    let health: Value = serde_json::from_str(&health).unwrap();
+    assert!(
+        health["unisolated"]
+            .as_str()
+            .is_some_and(|w| w.contains("turned off")),
+        "{health}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = server.cli(dir.path(), &["stacks"]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: functions on this server are not isolated"),
+        "{stderr}"
+    );
+}
