@@ -58,8 +58,24 @@ fn parse_addr(text: &str) -> Option<SocketAddr> {
     ))
 }
 
+/// The inode of the TCP socket listening on `addr` (or on every address
+/// at its port), from `/proc/net/tcp`.
+pub fn listening_inode(addr: SocketAddr) -> Option<u64> {
+    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    table.lines().skip(1).find_map(|line| {
+        let mut f = line.split_whitespace();
+        let local = parse_addr(f.nth(1)?)?;
+        let listening = f.nth(1)? == "0A";
+        let matches = local == addr
+            || (local.ip().is_unspecified() && local.port() == addr.port());
+        (listening && matches)
+            .then(|| f.nth(5)?.parse().ok())
+            .flatten()
+    })
+}
+
 /// Whether a process of `pids` holds the socket `inode`.
-fn held_by(pids: &[u32], inode: u64) -> bool {
+pub fn held_by(pids: &[u32], inode: u64) -> bool {
     let wanted = format!("socket:[{inode}]");
     pids.iter().any(|pid| {
         std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
@@ -98,6 +114,8 @@ mod tests {
         let (_server, peer) = listener.accept().expect("accept");
         assert_eq!(client.local_addr().expect("addr"), peer);
         assert!(connected_from_tree(std::process::id(), peer, local));
+        let listening = listening_inode(local).expect("our listener");
+        assert!(held_by(&[std::process::id()], listening));
         // A child's tree (a fresh `sleep`) does not hold our socket.
         let mut child = std::process::Command::new("sleep")
             .arg("5")

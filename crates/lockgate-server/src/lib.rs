@@ -344,7 +344,20 @@ impl Server {
         let text = serde_json::to_vec_pretty(&info)
             .map_err(std::io::Error::from)
             .map_err(io(&tmp))?;
-        std::fs::write(&tmp, text).map_err(io(&tmp))?;
+        // The user's alone, whatever the umask: clients trust no other.
+        let write = || -> std::io::Result<()> {
+            use std::io::Write;
+            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)?;
+            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+            f.write_all(&text)
+        };
+        write().map_err(io(&tmp))?;
         std::fs::rename(&tmp, &path).map_err(io(&path))
     }
 

@@ -129,8 +129,57 @@ impl std::error::Error for ClientError {}
 pub const HOW_TO_START: &str = "start one with `lockgate server` (or `lockgate up` in your app's directory), \
 or point at one with --server URL / LOCKGATE_SERVER";
 
-/// Reads `server.json`: `(url, token file)`.
-fn read_server_json(path: &Path) -> Result<(String, Option<PathBuf>), ClientError> {
+/// Why a found `server.json` must not be used, if it must not: it and its
+/// directory must belong to the user running the CLI and be writable by
+/// no one else. A file another user planted in a shared parent directory
+/// would otherwise receive this user's admin token at the planter's URL.
+fn distrust(path: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid(2) cannot fail and touches no memory.
+    let me = unsafe { libc::geteuid() };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    for p in [path, dir] {
+        let Ok(m) = std::fs::metadata(p) else {
+            return Some(format!("cannot read {}", p.display()));
+        };
+        if m.uid() != me {
+            return Some(format!(
+                "{} belongs to user {}, not to you (user {me})",
+                p.display(),
+                m.uid()
+            ));
+        }
+        if m.mode() & 0o022 != 0 {
+            return Some(format!(
+                "{} is writable by other users (mode {:o})",
+                p.display(),
+                m.mode() & 0o7777
+            ));
+        }
+    }
+    None
+}
+
+/// Why the server at `url` is not the process `pid` that wrote the
+/// `server.json` naming it, if it is not (a stale file whose port another
+/// program took): the token goes only to the server that wrote the file.
+/// Checked for loopback URLs, through `/proc`; `None` when it holds.
+fn not_its_writer(url: &str, pid: u32) -> Option<String> {
+    let host_port = url.strip_prefix("http://")?.split('/').next()?;
+    let addr: std::net::SocketAddr = host_port
+        .replace("localhost:", "127.0.0.1:")
+        .parse()
+        .ok()?;
+    if !addr.ip().is_loopback() || !Path::new("/proc/net/tcp").exists() {
+        return None;
+    }
+    let held = lockgate_cloud::peer::listening_inode(addr)
+        .is_some_and(|inode| lockgate_cloud::peer::held_by(&[pid], inode));
+    (!held).then(|| format!("{url} is not served by process {pid}, which wrote it"))
+}
+
+/// Reads `server.json`: `(url, token file, pid of the server)`.
+fn read_server_json(path: &Path) -> Result<(String, Option<PathBuf>, Option<u32>), ClientError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ClientError::Unreachable(format!("cannot read {}: {e}", path.display())))?;
     let info: ServerInfo = serde_json::from_str(&text).map_err(|e| {
@@ -148,7 +197,7 @@ fn read_server_json(path: &Path) -> Result<(String, Option<PathBuf>), ClientErro
             p
         }
     });
-    Ok((url, token_file))
+    Ok((url, token_file, info.pid))
 }
 
 fn read_token_file(path: &Path) -> Result<String, ClientError> {
@@ -203,7 +252,18 @@ pub fn discover(args: &ConnectArgs, cwd: &Path) -> Result<Endpoint, ClientError>
         if !path.is_file() {
             continue;
         }
-        let (url, token_file) = read_server_json(&path)?;
+        if let Some(why) = distrust(&path) {
+            eprintln!("warning: ignoring {}: {why}", path.display());
+            continue;
+        }
+        let (url, token_file, pid) = read_server_json(&path)?;
+        if let Some(why) = pid.and_then(|pid| not_its_writer(&url, pid)) {
+            eprintln!(
+                "warning: ignoring {}: {why}; the admin token is sent only to the server that wrote it",
+                path.display()
+            );
+            continue;
+        }
         let token = match (explicit_token.clone(), token_file) {
             (Some(t), _) => Some(t),
             (None, Some(f)) => Some(read_token_file(&f)?),
@@ -897,7 +957,7 @@ mod tests {
         std::fs::write(dir.path().join(".lockgate/tok"), "secret\n").unwrap();
         std::fs::write(
             dir.path().join(".lockgate/server.json"),
-            r#"{"url":"http://127.0.0.1:9/","token_file":"tok","pid":1}"#,
+            r#"{"url":"http://127.0.0.1:9/","token_file":"tok"}"#,
         )
         .unwrap();
         let flags = ConnectArgs {

@@ -50,7 +50,7 @@ fn discovery_finds_the_server_json_of_lockgate_up_in_a_parent_directory() {
     std::fs::create_dir_all(&lg).unwrap();
     std::fs::write(
         lg.join("server.json"),
-        serde_json::json!({"url": server.url, "token_file": server.token_file, "pid": 0})
+        serde_json::json!({"url": server.url, "token_file": server.token_file, "pid": server.pid()})
             .to_string(),
     )
     .unwrap();
@@ -79,6 +79,69 @@ fn discovery_finds_the_server_json_of_lockgate_up_in_a_parent_directory() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("token"), "{err}");
+}
+
+/// A `server.json` planted by someone else (writable by others, owned by
+/// another user) or naming a server that did not write it is ignored with
+/// a warning, and the user's admin token goes nowhere.
+#[test]
+fn discovery_trusts_only_the_users_own_server_json() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let server = ServerProc::start();
+    // The planter's server: it must never see a request.
+    let trap = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let trap_url = format!("http://{}", trap.local_addr().unwrap());
+    let shared = tempfile::tempdir().unwrap();
+    let lg = shared.path().join(".lockgate");
+    std::fs::create_dir_all(&lg).unwrap();
+    let file = lg.join("server.json");
+    let empty_data = tempfile::tempdir().unwrap();
+    let stacks = || {
+        bin()
+            .current_dir(shared.path())
+            .env("LOCKGATE_DATA_DIR", empty_data.path())
+            .args(["stacks"])
+            .output()
+            .unwrap()
+    };
+    let plant = |pid: Option<u32>, mode: u32| {
+        let mut info = serde_json::json!({"url": trap_url, "token_file": server.token_file});
+        if let Some(pid) = pid {
+            info["pid"] = pid.into();
+        }
+        std::fs::write(&file, info.to_string()).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    let mut cases = vec![
+        (None, 0o666, "is writable by other users"),
+        // Owned by the user but naming a server that did not write it.
+        (Some(server.pid()), 0o600, "is not served by process"),
+    ];
+    // SAFETY: geteuid(2) cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    if root {
+        cases.push((None, 0o644, "belongs to user 65534"));
+    } else {
+        eprintln!("not root: the other-owner case needs chown and is skipped");
+    }
+    for (pid, mode, why) in cases {
+        plant(pid, mode);
+        if why.contains("65534") {
+            std::os::unix::fs::chown(&file, Some(65534), Some(65534)).unwrap();
+        }
+        let out = stacks();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("warning: ignoring") && err.contains(why), "{err}");
+        assert!(err.contains("no Lockgate server found"), "{err}");
+        std::fs::remove_file(&file).unwrap();
+    }
+    trap.set_nonblocking(true).unwrap();
+    assert!(
+        trap.accept().is_err(),
+        "the planted server.json got a connection"
+    );
 }
 
 #[test]
