@@ -66,8 +66,7 @@ pub fn listening_inode(addr: SocketAddr) -> Option<u64> {
         let mut f = line.split_whitespace();
         let local = parse_addr(f.nth(1)?)?;
         let listening = f.nth(1)? == "0A";
-        let matches = local == addr
-            || (local.ip().is_unspecified() && local.port() == addr.port());
+        let matches = local == addr || (local.ip().is_unspecified() && local.port() == addr.port());
         (listening && matches)
             .then(|| f.nth(5)?.parse().ok())
             .flatten()

@@ -228,6 +228,53 @@ impl Keyring {
     }
 }
 
+/// How a column sealed at rest starts: `sealed:v1:<key id>:<base64 of
+/// nonce and ciphertext>`.
+const SEALED_TEXT: &str = "sealed:v1:";
+
+impl Keyring {
+    /// Seals a column's text at rest, bound to the column's name: resource
+    /// properties and attributes and function configurations may hold
+    /// NoEcho parameter values, which must not sit in the database in clear.
+    pub(crate) fn seal_text(&self, text: &str, column: &str) -> Result<String> {
+        use base64::Engine as _;
+        let sealed = self.seal(&SecretString::new(text), column)?;
+        let mut bytes = sealed.nonce;
+        bytes.extend_from_slice(&sealed.ciphertext);
+        Ok(format!(
+            "{SEALED_TEXT}{}:{}",
+            sealed.key_id,
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        ))
+    }
+
+    /// A column's text, opened when it was sealed by [`Keyring::seal_text`]
+    /// (text written before sealing existed passes unchanged).
+    pub(crate) fn open_text(&self, text: String, column: &str) -> Result<String> {
+        use base64::Engine as _;
+        let Some(rest) = text.strip_prefix(SEALED_TEXT) else {
+            return Ok(text);
+        };
+        let corrupt = || StoreError::Decrypt {
+            what: format!("column {column}"),
+        };
+        let (key_id, b64) = rest.split_once(':').ok_or_else(corrupt)?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map_err(|_| corrupt())?;
+        if bytes.len() < NONCE_LEN {
+            return Err(corrupt());
+        }
+        let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
+        let sealed = SealedValue {
+            key_id: key_id.to_string(),
+            nonce: nonce.to_vec(),
+            ciphertext: ciphertext.to_vec(),
+        };
+        Ok(self.open(&sealed, column)?.expose().to_string())
+    }
+}
+
 /// Creates a directory (and parents) the owner's alone (0700), and makes an
 /// existing one so: the data directory and its `keys/`.
 pub fn create_private_dir(dir: &Path) -> Result<()> {
@@ -292,6 +339,27 @@ mod tests {
         assert_eq!(format!("{s}"), "****");
         assert!(!format!("{s:?}").contains("hunter2"));
         assert_eq!(s.expose(), "hunter2");
+    }
+
+    #[test]
+    fn sealed_text_opens_and_plain_text_passes() {
+        let k = Keyring::from_key(&[7u8; KEY_LEN]);
+        let sealed = k
+            .seal_text(r#"{"Password":"hunter2"}"#, "properties")
+            .unwrap();
+        assert!(sealed.starts_with(SEALED_TEXT) && !sealed.contains("hunter2"));
+        assert_eq!(
+            k.open_text(sealed.clone(), "properties").unwrap(),
+            r#"{"Password":"hunter2"}"#
+        );
+        // Bound to its column; another key cannot open it.
+        assert!(k.open_text(sealed.clone(), "config").is_err());
+        assert!(
+            Keyring::from_key(&[8u8; KEY_LEN])
+                .open_text(sealed, "properties")
+                .is_err()
+        );
+        assert_eq!(k.open_text("{}".into(), "properties").unwrap(), "{}");
     }
 
     #[test]

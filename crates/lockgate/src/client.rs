@@ -166,10 +166,7 @@ fn distrust(path: &Path) -> Option<String> {
 /// Checked for loopback URLs, through `/proc`; `None` when it holds.
 fn not_its_writer(url: &str, pid: u32) -> Option<String> {
     let host_port = url.strip_prefix("http://")?.split('/').next()?;
-    let addr: std::net::SocketAddr = host_port
-        .replace("localhost:", "127.0.0.1:")
-        .parse()
-        .ok()?;
+    let addr: std::net::SocketAddr = host_port.replace("localhost:", "127.0.0.1:").parse().ok()?;
     if !addr.ip().is_loopback() || !Path::new("/proc/net/tcp").exists() {
         return None;
     }

@@ -133,7 +133,10 @@ fn discovery_trusts_only_the_users_own_server_json() {
         let out = stacks();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{err}");
-        assert!(err.contains("warning: ignoring") && err.contains(why), "{err}");
+        assert!(
+            err.contains("warning: ignoring") && err.contains(why),
+            "{err}"
+        );
         assert!(err.contains("no Lockgate server found"), "{err}");
         std::fs::remove_file(&file).unwrap();
     }

@@ -20,6 +20,7 @@ impl Deployer {
         known: &HashMap<String, Physical>,
     ) -> Result<Vec<Output>, DeployError> {
         let view = eval.view(known).map_err(diag_error)?;
+        let derived_from_secrets = eval.loaded().secret_outputs();
         let mut out = Vec::new();
         for (key, o) in view
             .get("Outputs")
@@ -41,10 +42,14 @@ impl Deployer {
                 Some(other) => other.to_string(),
                 None => String::new(),
             };
-            let value = lockgate_engine::changeset::redact(&Value::String(value), secrets)
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
+            let value = if derived_from_secrets.contains(key) {
+                "****".to_string()
+            } else {
+                lockgate_engine::changeset::redact(&Value::String(value), secrets)
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            };
             let export = match o.pointer("/Export/Name").and_then(Value::as_str) {
                 Some(n) => Some(ExportName::new(n).map_err(|e| {
                     DeployError::invalid(format!("Outputs.{key}.Export.Name: {e}"))
@@ -92,6 +97,67 @@ mod tests {
         let get = |k: &str| snap.outputs.iter().find(|o| o.key == k).unwrap().clone();
         assert_eq!(get("Name").value, "/dev/o");
         assert_eq!(get("Name").export_name.unwrap().as_str(), "the-name");
-        assert_eq!(get("Leak").value, "pw=****");
+        assert_eq!(get("Leak").value, "****");
+    }
+
+    /// A NoEcho value never reaches the database in clear (resource
+    /// properties are sealed at rest), and an output derived from it is
+    /// masked whole, however a function turned it.
+    #[tokio::test]
+    async fn no_echo_values_are_sealed_at_rest_and_masked_when_derived() {
+        let f = fixture().await;
+        let t = r#"
+Parameters:
+  Pw:
+    Type: String
+    NoEcho: true
+    Default: hunter2secret
+Resources:
+  Q:
+    Type: AWS::SQS::Queue
+    Properties:
+      Tags:
+        - Key: pw
+          Value: !Ref Pw
+Outputs:
+  B64:
+    Value: !Base64 {Ref: Pw}
+  Joined:
+    Value: !Join ["-", ["a", !Ref Pw]]
+  Picked:
+    Value: !Select [1, !Split ["t", !Ref Pw]]
+  Through:
+    Value: !Sub "${Q.Arn}"
+  Shown:
+    Value: !Sub "plain-${AWS::Region}"
+"#;
+        f.deploy(t).await.unwrap();
+        let snap = f.store.stack_snapshot(&stack()).await.unwrap().unwrap();
+        let get = |k: &str| {
+            snap.outputs
+                .iter()
+                .find(|o| o.key == k)
+                .unwrap()
+                .value
+                .clone()
+        };
+        for k in ["B64", "Joined", "Picked", "Through"] {
+            assert_eq!(get(k), "****", "{k}");
+        }
+        assert_eq!(get("Shown"), "plain-us-east-1");
+        // The store reads the sealed properties back.
+        let q = snap.resources.iter().find(|r| r.logical_id == "Q").unwrap();
+        assert_eq!(q.properties["Tags"][0]["Value"], "hunter2secret");
+        // No file of the data directory holds the value in clear.
+        for entry in std::fs::read_dir(f._dir.path()).unwrap().flatten() {
+            if entry.path().is_file() {
+                let bytes = std::fs::read(entry.path()).unwrap();
+                assert!(
+                    !bytes.windows(13).any(|w| w == b"hunter2secret"),
+                    "{} holds the NoEcho value in clear",
+                    entry.path().display()
+                );
+            }
+        }
     }
 }

@@ -81,6 +81,11 @@ pub struct Evaluator<'a> {
 }
 
 impl<'a> Evaluator<'a> {
+    /// The template it evaluates.
+    pub fn loaded(&self) -> &LoadedTemplate {
+        self.loaded
+    }
+
     /// The evaluator of `loaded` with values from `lookups`.
     pub fn new(loaded: &'a LoadedTemplate, lookups: &'a Lookups) -> Self {
         Evaluator {

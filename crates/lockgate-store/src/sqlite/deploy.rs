@@ -17,6 +17,7 @@ use crate::deploy::{
 use crate::error::{Result, StoreError};
 use crate::model::{NewEvent, STACK_RESOURCE_TYPE, Stack, StackEvent};
 use crate::names::{ExportName, StackRef};
+use crate::secret::Keyring;
 use crate::status::{EventStatus, Timestamp};
 
 /// Appends one stack event; returns it.
@@ -181,7 +182,7 @@ pub(super) async fn begin(s: &SqliteStore, req: BeginDeployment) -> Result<Deplo
                     name: req.stack.to_string(),
                 });
             }
-            let snap = snapshot(&mut tx, id, &stack).await?;
+            let snap = snapshot(&mut tx, id, &stack, &s.keyring).await?;
             (id, Some(snap), stack.version)
         }
         (DeploymentKind::Update | DeploymentKind::Delete, None) => {
@@ -191,14 +192,14 @@ pub(super) async fn begin(s: &SqliteStore, req: BeginDeployment) -> Result<Deplo
             if stack.status.is_in_progress() || stack.status.is_gone() {
                 return Err(refuse(&stack, "update it"));
             }
-            let snap = snapshot(&mut tx, id, &stack).await?;
+            let snap = snapshot(&mut tx, id, &stack, &s.keyring).await?;
             (id, Some(snap), stack.version)
         }
         (DeploymentKind::Delete, Some((id, stack))) => {
             if stack.status.is_in_progress() || stack.status == crate::StackStatus::DeleteComplete {
                 return Err(refuse(&stack, "delete it"));
             }
-            let snap = snapshot(&mut tx, id, &stack).await?;
+            let snap = snapshot(&mut tx, id, &stack, &s.keyring).await?;
             (id, Some(snap), stack.version)
         }
     };
@@ -252,6 +253,16 @@ pub(super) async fn begin(s: &SqliteStore, req: BeginDeployment) -> Result<Deplo
     })
 }
 
+/// A JSON value sealed at rest, when there is one.
+fn sealed_opt(
+    s: &SqliteStore,
+    v: Option<&serde_json::Value>,
+    column: &str,
+) -> Result<Option<String>> {
+    v.map(|v| s.keyring.seal_text(&json_text(v)?, column))
+        .transpose()
+}
+
 pub(super) async fn record_progress(
     s: &SqliteStore,
     id: DeploymentId,
@@ -278,8 +289,8 @@ pub(super) async fn record_progress(
     .bind(&p.physical_id)
     .bind(p.status.as_str())
     .bind(&p.reason)
-    .bind(p.properties.as_ref().map(json_text).transpose()?)
-    .bind(p.attributes.as_ref().map(json_text).transpose()?)
+    .bind(sealed_opt(s, p.properties.as_ref(), "properties")?)
+    .bind(sealed_opt(s, p.attributes.as_ref(), "attributes")?)
     .bind(Timestamp::now().as_millis())
     .execute(&mut *tx)
     .await
@@ -460,10 +471,10 @@ pub(super) async fn finish(
         .bind(&r.logical_id)
         .bind(&r.resource_type)
         .bind(&r.physical_id)
-        .bind(json_text(&r.properties)?)
+        .bind(s.keyring.seal_text(&json_text(&r.properties)?, "properties")?)
         .bind(r.status.as_str())
         .bind(&r.status_reason)
-        .bind(json_text(&r.attributes)?)
+        .bind(s.keyring.seal_text(&json_text(&r.attributes)?, "attributes")?)
         .execute(&mut *tx)
         .await
         .map_err(db)?;
@@ -503,7 +514,7 @@ pub(super) async fn finish(
             .await
             .map_err(db)?;
     }
-    super::rollouts::insert_leftovers(&mut tx, stack_id, &commit.leftovers).await?;
+    super::rollouts::insert_leftovers(&mut tx, stack_id, &commit.leftovers, &s.keyring).await?;
     for event in &commit.events {
         insert_event(&mut tx, stack_id, &dep.stack, Some(id), event).await?;
     }
@@ -571,6 +582,7 @@ pub(super) async fn list(s: &SqliteStore, stack: &StackRef, limit: u32) -> Resul
 async fn progress_of(
     conn: &mut SqliteConnection,
     id: DeploymentId,
+    keyring: &Keyring,
 ) -> Result<Vec<ResourceProgress>> {
     let rows = sqlx::query(
         "SELECT logical_id, resource_type, physical_id, status, status_reason, properties, attributes \
@@ -580,12 +592,12 @@ async fn progress_of(
     .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
-    rows.iter().map(rows::progress).collect()
+    rows.iter().map(|r| rows::progress(r, keyring)).collect()
 }
 
 pub(super) async fn progress(s: &SqliteStore, id: DeploymentId) -> Result<Vec<ResourceProgress>> {
     let mut conn = s.read_conn().await?;
-    progress_of(&mut conn, id).await
+    progress_of(&mut conn, id, &s.keyring).await
 }
 
 pub(super) async fn recover(s: &SqliteStore) -> Result<Vec<InterruptedDeployment>> {
@@ -601,7 +613,7 @@ pub(super) async fn recover(s: &SqliteStore) -> Result<Vec<InterruptedDeployment
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
         let deployment = rows::deployment(row)?;
-        let progress = progress_of(&mut conn, deployment.id).await?;
+        let progress = progress_of(&mut conn, deployment.id, &s.keyring).await?;
         out.push(InterruptedDeployment {
             deployment,
             progress,

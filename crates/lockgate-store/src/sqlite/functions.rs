@@ -38,7 +38,7 @@ pub(super) async fn publish(
     .bind(v.function.as_str())
     .bind(next)
     .bind(v.code.to_hex())
-    .bind(json_text(&v.config)?)
+    .bind(s.keyring.seal_text(&json_text(&v.config)?, "config")?)
     .bind(&v.description)
     .bind(now.as_millis())
     .execute(&mut *tx)
@@ -76,7 +76,8 @@ pub(super) async fn get_version(
     .fetch_optional(&mut *conn)
     .await
     .map_err(db)?;
-    row.map(|r| rows::function_version(&r, stage)).transpose()
+    row.map(|r| rows::function_version(&r, stage, &s.keyring))
+        .transpose()
 }
 
 pub(super) async fn list_versions(
@@ -98,7 +99,7 @@ pub(super) async fn list_versions(
     .await
     .map_err(db)?;
     rows.iter()
-        .map(|r| rows::function_version(r, stage))
+        .map(|r| rows::function_version(r, stage, &s.keyring))
         .collect()
 }
 

@@ -279,6 +279,7 @@ pub(super) async fn insert_leftovers(
     conn: &mut SqliteConnection,
     stack_id: i64,
     leftovers: &[crate::rollout::NewLeftover],
+    keyring: &crate::secret::Keyring,
 ) -> Result<()> {
     let now = Timestamp::now().as_millis();
     for l in leftovers {
@@ -290,8 +291,8 @@ pub(super) async fn insert_leftovers(
         .bind(&l.logical_id)
         .bind(&l.resource_type)
         .bind(&l.physical_id)
-        .bind(json_text(&l.properties)?)
-        .bind(json_text(&l.attributes)?)
+        .bind(keyring.seal_text(&json_text(&l.properties)?, "properties")?)
+        .bind(keyring.seal_text(&json_text(&l.attributes)?, "attributes")?)
         .bind(&l.policy)
         .bind(now)
         .execute(&mut *conn)
@@ -315,7 +316,7 @@ pub(super) async fn leftovers(s: &SqliteStore) -> Result<Vec<Leftover>> {
     rows.iter()
         .map(|r| {
             let json = |col: &str| -> Result<serde_json::Value> {
-                let text: String = rows::get(r, col)?;
+                let text = s.keyring.open_text(rows::get(r, col)?, col)?;
                 serde_json::from_str(&text)
                     .map_err(|e| StoreError::Corrupt(format!("leftover {col}: {e}")))
             };

@@ -15,7 +15,7 @@ use crate::function::{Alias, FunctionVersion};
 use crate::model::{Output, ResourceState, Stack, StackEvent};
 use crate::names::{AliasName, ExportName, FunctionName, ParameterName, StackRef, StageRef};
 use crate::param::{Parameter, ParameterType, ParameterValue};
-use crate::secret::SealedValue;
+use crate::secret::{Keyring, SealedValue};
 use crate::status::{EventStatus, Timestamp};
 
 /// The columns naming a stack (`app`, `stage`, `stack`) must be selected.
@@ -50,6 +50,23 @@ fn json(row: &SqliteRow, col: &str) -> Result<Value> {
     let text: String = get(row, col)?;
     serde_json::from_str(&text)
         .map_err(|e| StoreError::Corrupt(format!("column {col} holds invalid JSON: {e}")))
+}
+
+/// A JSON column sealed at rest ([`Keyring::seal_text`]).
+fn sealed_json(row: &SqliteRow, col: &str, keyring: &Keyring) -> Result<Value> {
+    let text = keyring.open_text(get(row, col)?, col)?;
+    serde_json::from_str(&text)
+        .map_err(|e| StoreError::Corrupt(format!("column {col} holds invalid JSON: {e}")))
+}
+
+fn sealed_json_opt(row: &SqliteRow, col: &str, keyring: &Keyring) -> Result<Option<Value>> {
+    let text: Option<String> = get(row, col)?;
+    text.map(|t| {
+        let t = keyring.open_text(t, col)?;
+        serde_json::from_str(&t)
+            .map_err(|e| StoreError::Corrupt(format!("column {col} holds invalid JSON: {e}")))
+    })
+    .transpose()
 }
 
 fn json_opt(row: &SqliteRow, col: &str) -> Result<Option<Value>> {
@@ -95,15 +112,15 @@ pub(crate) fn stack(row: &SqliteRow) -> Result<Stack> {
     })
 }
 
-pub(crate) fn resource(row: &SqliteRow) -> Result<ResourceState> {
+pub(crate) fn resource(row: &SqliteRow, keyring: &Keyring) -> Result<ResourceState> {
     Ok(ResourceState {
         logical_id: get(row, "logical_id")?,
         resource_type: get(row, "resource_type")?,
         physical_id: get(row, "physical_id")?,
-        properties: json(row, "properties")?,
+        properties: sealed_json(row, "properties", keyring)?,
         status: get::<String>(row, "status")?.parse()?,
         status_reason: get(row, "status_reason")?,
-        attributes: json(row, "attributes")?,
+        attributes: sealed_json(row, "attributes", keyring)?,
     })
 }
 
@@ -159,19 +176,23 @@ pub(crate) fn deployment(row: &SqliteRow) -> Result<Deployment> {
     })
 }
 
-pub(crate) fn progress(row: &SqliteRow) -> Result<ResourceProgress> {
+pub(crate) fn progress(row: &SqliteRow, keyring: &Keyring) -> Result<ResourceProgress> {
     Ok(ResourceProgress {
         logical_id: get(row, "logical_id")?,
         resource_type: get(row, "resource_type")?,
         physical_id: get(row, "physical_id")?,
         status: get::<String>(row, "status")?.parse()?,
         reason: get(row, "status_reason")?,
-        properties: json_opt(row, "properties")?,
-        attributes: json_opt(row, "attributes")?,
+        properties: sealed_json_opt(row, "properties", keyring)?,
+        attributes: sealed_json_opt(row, "attributes", keyring)?,
     })
 }
 
-pub(crate) fn function_version(row: &SqliteRow, stage: &StageRef) -> Result<FunctionVersion> {
+pub(crate) fn function_version(
+    row: &SqliteRow,
+    stage: &StageRef,
+    keyring: &Keyring,
+) -> Result<FunctionVersion> {
     let digest: String = get(row, "code_digest")?;
     Ok(FunctionVersion {
         stage: stage.clone(),
@@ -180,7 +201,7 @@ pub(crate) fn function_version(row: &SqliteRow, stage: &StageRef) -> Result<Func
         code: digest
             .parse::<Digest>()
             .map_err(|e| corrupt_name(e.into()))?,
-        config: json(row, "config")?,
+        config: sealed_json(row, "config", keyring)?,
         description: get(row, "description")?,
         created_at: time(row, "created_at")?,
     })

@@ -9,6 +9,7 @@ use crate::deploy::StackSnapshot;
 use crate::error::Result;
 use crate::model::{EventId, Export, Output, ResourceState, Stack, StackEvent};
 use crate::names::{ExportName, StackRef, StageRef};
+use crate::secret::Keyring;
 
 /// A stack's row id and committed state.
 pub(crate) async fn find_stack(
@@ -44,6 +45,7 @@ pub(crate) async fn stack_by_id(conn: &mut SqliteConnection, id: i64) -> Result<
 pub(crate) async fn resources(
     conn: &mut SqliteConnection,
     stack_id: i64,
+    keyring: &Keyring,
 ) -> Result<Vec<ResourceState>> {
     let rows = sqlx::query(
         "SELECT logical_id, resource_type, physical_id, properties, status, status_reason, attributes \
@@ -53,7 +55,7 @@ pub(crate) async fn resources(
     .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
-    rows.iter().map(rows::resource).collect()
+    rows.iter().map(|r| rows::resource(r, keyring)).collect()
 }
 
 pub(crate) async fn outputs(conn: &mut SqliteConnection, stack_id: i64) -> Result<Vec<Output>> {
@@ -89,6 +91,7 @@ pub(crate) async fn snapshot(
     conn: &mut SqliteConnection,
     stack_id: i64,
     stack: &Stack,
+    keyring: &Keyring,
 ) -> Result<StackSnapshot> {
     Ok(StackSnapshot {
         status: stack.status,
@@ -96,7 +99,7 @@ pub(crate) async fn snapshot(
         template: stack.template.clone(),
         parameters: stack.parameters.clone(),
         version: stack.version,
-        resources: resources(conn, stack_id).await?,
+        resources: resources(conn, stack_id, keyring).await?,
         outputs: outputs(conn, stack_id).await?,
         imports: imports(conn, stack_id).await?,
     })
@@ -114,7 +117,7 @@ pub(super) async fn stack_snapshot(
     // One read transaction: every query sees the same committed state.
     let mut tx = s.pool.begin().await.map_err(db)?;
     let snap = match find_stack(&mut tx, stack).await? {
-        Some((id, st)) => Some(snapshot(&mut tx, id, &st).await?),
+        Some((id, st)) => Some(snapshot(&mut tx, id, &st, &s.keyring).await?),
         None => None,
     };
     tx.rollback().await.map_err(db)?;
@@ -140,7 +143,7 @@ pub(super) async fn list_resources(
 ) -> Result<Vec<ResourceState>> {
     let mut conn = s.read_conn().await?;
     match find_stack(&mut conn, stack).await? {
-        Some((id, _)) => resources(&mut conn, id).await,
+        Some((id, _)) => resources(&mut conn, id, &s.keyring).await,
         None => Ok(Vec::new()),
     }
 }
