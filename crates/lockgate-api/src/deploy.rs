@@ -37,6 +37,43 @@ pub struct DeployRequest {
     /// a digest it does not hold, before changing anything.
     #[serde(default)]
     pub artifacts: BTreeMap<String, String>,
+    /// The stage's permissions mode for its functions' calls to Lockgate's
+    /// AWS APIs: `enforce` refuses what a function's role does not allow,
+    /// `report` logs it and lets it through. Absent: the stage keeps the
+    /// mode it has (`enforce` at first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<PermissionsMode>,
+}
+
+/// How a stage treats calls its functions' roles do not allow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum PermissionsMode {
+    /// Refuse them with AWS's `AccessDeniedException`.
+    #[default]
+    Enforce,
+    /// Log what would be refused, and allow it.
+    Report,
+}
+
+impl PermissionsMode {
+    /// `enforce` or `report`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PermissionsMode::Enforce => "enforce",
+            PermissionsMode::Report => "report",
+        }
+    }
+
+    /// The mode named `s` (`enforce`, `report`).
+    pub fn parse(s: &str) -> Option<PermissionsMode> {
+        match s {
+            "enforce" => Some(PermissionsMode::Enforce),
+            "report" => Some(PermissionsMode::Report),
+            _ => None,
+        }
+    }
 }
 
 fn default_template_path() -> String {

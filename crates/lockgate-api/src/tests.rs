@@ -66,6 +66,7 @@ fn deploy_request() {
         stack: None,
         execute: true,
         artifacts: BTreeMap::from([("src/".into(), "ab".repeat(32))]),
+        permissions: None,
     };
     insta::assert_json_snapshot!(req);
     // Everything but the template has a default.
@@ -73,6 +74,10 @@ fn deploy_request() {
     assert_eq!(minimal.template_path, "template.yaml");
     assert!(minimal.execute);
     assert!(minimal.artifacts.is_empty() && minimal.parameters.is_empty());
+    assert_eq!(minimal.permissions, None);
+    let report: DeployRequest =
+        serde_json::from_value(json!({"template": "x", "permissions": "report"})).unwrap();
+    assert_eq!(report.permissions, Some(PermissionsMode::Report));
     // The old `base_dir` (the server reading the client's disk) is refused by name.
     let old = serde_json::from_value::<DeployRequest>(json!({"template": "x", "base_dir": "/app"}))
         .unwrap_err();

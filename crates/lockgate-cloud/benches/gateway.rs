@@ -323,32 +323,40 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-async fn cold_starts(cloud: &Cloud, name: &str, runs: u64) -> (f64, f64) {
-    let f = cloud.function(name).unwrap().clone();
-    let mut totals = Vec::new();
+/// Cold starts of `name` on each cloud, interleaved run by run (so the
+/// machine's noise falls on both alike): each cloud's median and best, ms.
+async fn cold_starts(clouds: &[&Cloud], name: &str, runs: u64) -> Vec<(f64, f64)> {
+    let fs: Vec<_> = clouds
+        .iter()
+        .map(|c| c.function(name).unwrap().clone())
+        .collect();
+    let mut totals = vec![Vec::new(); fs.len()];
     for _ in 0..runs {
-        f.stop_all();
-        let t = Instant::now();
-        let o = f
-            .invoke(InvokeRequest {
-                payload: Bytes::from_static(b"{}"),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        assert!(
-            o.cold && o.function_error.is_none(),
-            "{}",
-            String::from_utf8_lossy(&o.body)
-        );
-        totals.push(t.elapsed().as_secs_f64() * 1000.0);
+        for (i, f) in fs.iter().enumerate() {
+            f.stop_all();
+            let t = Instant::now();
+            let o = f
+                .invoke(InvokeRequest {
+                    payload: Bytes::from_static(b"{}"),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            assert!(
+                o.cold && o.function_error.is_none(),
+                "{}",
+                String::from_utf8_lossy(&o.body)
+            );
+            totals[i].push(t.elapsed().as_secs_f64() * 1000.0);
+        }
     }
-    let sorted = {
-        let mut s = totals.clone();
-        s.sort_by(f64::total_cmp);
-        s
-    };
-    (median(totals), sorted[0])
+    totals
+        .into_iter()
+        .map(|t| {
+            let best = t.iter().copied().fold(f64::INFINITY, f64::min);
+            (median(t), best)
+        })
+        .collect()
 }
 
 fn main() {
@@ -432,6 +440,18 @@ async fn run() {
         runtime_dir: dir.path().join("runtime"),
         ..RuntimeOptions::default()
     };
+    // The same functions unsandboxed: the cold starts' baseline.
+    let plain = Cloud::new(
+        config.clone(),
+        RuntimeOptions {
+            sandbox: lockgate_sandbox::Sandbox::off("the baseline of the benchmark"),
+            runtime_dir: dir.path().join("runtime-plain"),
+            ..opts.clone()
+        },
+        lockgate_cloud::logs::discard(),
+    )
+    .unwrap();
+    let sandboxed = opts.sandbox.is_sandboxed();
     let cloud = Cloud::new(config, opts, lockgate_cloud::logs::discard()).unwrap();
     for w in cloud.warnings() {
         eprintln!("warning: {w}");
@@ -551,16 +571,29 @@ async fn run() {
         return;
     }
 
-    let (p_med, p_min) = cold_starts(&cloud, "Hello", runs).await;
-    let (py_med, py_min) = cold_starts(&cloud, "Py", runs).await;
-    let (node_med, node_min) = cold_starts(&cloud, "Node", runs).await;
-
     println!();
-    println!("| cold start (spawn → response), {runs} runs | median | best |");
-    println!("|---|---:|---:|");
-    println!("| provided (C bootstrap) | {p_med:.1} ms | {p_min:.1} ms |");
-    println!("| python3 (our bootstrap) | {py_med:.1} ms | {py_min:.1} ms |");
-    println!("| node (our bootstrap) | {node_med:.1} ms | {node_min:.1} ms |");
+    println!(
+        "| cold start (spawn → response), {runs} interleaved runs | {} median | best | unsandboxed median | best | difference of medians |",
+        if sandboxed {
+            "sandboxed"
+        } else {
+            "(no bubblewrap here)"
+        }
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (name, what) in [
+        ("Hello", "provided (C bootstrap)"),
+        ("Py", "python3 (our bootstrap)"),
+        ("Node", "node (our bootstrap)"),
+    ] {
+        let r = cold_starts(&[&cloud, &plain], name, runs).await;
+        let ((s_med, s_min), (p_med, p_min)) = (r[0], r[1]);
+        println!(
+            "| {what} | {s_med:.1} ms | {s_min:.1} ms | {p_med:.1} ms | {p_min:.1} ms | {:+.1} ms |",
+            s_med - p_med
+        );
+    }
     gateway.stop().await;
     cloud.shutdown();
+    plain.shutdown();
 }

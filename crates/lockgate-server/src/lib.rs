@@ -13,6 +13,7 @@ pub mod deploy;
 mod keys;
 pub mod local;
 pub mod logs;
+pub mod permissions;
 pub mod resources;
 pub mod rollout;
 pub mod schedule;
@@ -232,8 +233,12 @@ impl Server {
             stage::Runtimes::new(&data_dir, &opts.gateway_host, runtime_opts, logs.clone())
                 .with_time_scale(opts.clock.scale());
         let index = credentials.clone();
-        let function_env: stage::FunctionEnv = Arc::new(move |stage: &StageRef| {
-            let c = index.register_stage(stage.app.as_str(), stage.stage.as_str());
+        let function_env: stage::FunctionEnv = Arc::new(move |stage: &StageRef, role| {
+            let (app, name) = (stage.app.as_str(), stage.stage.as_str());
+            let c = match role {
+                Some(role) => index.register_role(app, name, role),
+                None => index.register_stage(app, name),
+            };
             BTreeMap::from([
                 ("AWS_ENDPOINT_URL_SSM".to_string(), api_url.clone()),
                 ("AWS_ENDPOINT_URL_CODEDEPLOY".to_string(), api_url.clone()),
@@ -282,7 +287,9 @@ impl Server {
             Some(rollouts.clone()),
         );
         let recovery = deployer.recover().await.map_err(ServerError::Recovery)?;
-        let ssm = ssm::SsmService::new(store.clone()).with_arn_context(&opts.region, ACCOUNT_ID);
+        let ssm = ssm::SsmService::new(store.clone())
+            .with_arn_context(&opts.region, ACCOUNT_ID)
+            .with_permissions(stages.permissions().clone());
         let scheduler = schedule::Scheduler::new();
         let scheduler_task = scheduler.spawn();
         let shared = Arc::new(Shared {

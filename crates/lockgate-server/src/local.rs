@@ -108,7 +108,7 @@ impl LocalStage {
             base_dir,
             inline: state.path().join("inline"),
         });
-        let no_env: FunctionEnv = Arc::new(|_: &StageRef| BTreeMap::new());
+        let no_env: FunctionEnv = Arc::new(|_: &StageRef, _| BTreeMap::new());
         let registry = Arc::new(registry::standard());
         let stages = Arc::new(Stages::new(
             runtimes,
@@ -134,6 +134,7 @@ impl LocalStage {
             stack: None,
             execute: true,
             artifacts: BTreeMap::new(),
+            permissions: None,
         };
         let (tx, _rx) = mpsc::unbounded_channel();
         let (app, stage) = LOCAL_STAGE;

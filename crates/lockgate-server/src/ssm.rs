@@ -49,7 +49,7 @@ pub const TARGET_PREFIX: &str = "AmazonSSM.";
 pub fn authorize_names(caller: &Caller, name: &str) -> bool {
     match caller {
         Caller::Admin => true,
-        Caller::Stage { app, stage } => {
+        Caller::Stage { app, stage, .. } => {
             let Some(rest) = name.strip_prefix('/') else {
                 return false;
             };
@@ -472,6 +472,7 @@ pub struct SsmService {
     store: Arc<dyn Store>,
     region: String,
     account_id: String,
+    permissions: Option<Arc<crate::permissions::Permissions>>,
 }
 
 impl std::fmt::Debug for SsmService {
@@ -492,7 +493,15 @@ impl SsmService {
             store,
             region: lockgate_cloud::DEFAULT_REGION.to_string(),
             account_id: lockgate_cloud::ACCOUNT_ID.to_string(),
+            permissions: None,
         }
+    }
+
+    /// Also evaluates a caller's role's policies on every read, as IAM
+    /// does (after the stage-prefix rule, which stays the floor).
+    pub fn with_permissions(mut self, permissions: Arc<crate::permissions::Permissions>) -> Self {
+        self.permissions = Some(permissions);
+        self
     }
 
     /// Sets the region and account id that ARNs carry.
@@ -591,7 +600,7 @@ impl SsmService {
 
     fn deny(&self, caller: &Caller, action: &str, name: &str) -> ApiError {
         let hint = match caller {
-            Caller::Stage { app, stage } => format!(
+            Caller::Stage { app, stage, .. } => format!(
                 " (functions of stage `{stage}` of app `{app}` may read only /{stage}/… and /{app}/{stage}/…, and write nothing)"
             ),
             Caller::Admin => String::new(),
@@ -607,11 +616,25 @@ impl SsmService {
     }
 
     fn check_read(&self, caller: &Caller, action: &str, name: &str) -> ApiResult<()> {
-        if authorize_names(caller, name) {
-            Ok(())
-        } else {
-            Err(self.deny(caller, action, name))
+        if !authorize_names(caller, name) {
+            return Err(self.deny(caller, action, name));
         }
+        let Some(permissions) = &self.permissions else {
+            return Ok(());
+        };
+        let context = std::collections::HashMap::from([(
+            "aws:RequestedRegion".to_string(),
+            vec![self.region.clone()],
+        )]);
+        permissions
+            .check(
+                caller,
+                &self.account_id,
+                &format!("ssm:{action}"),
+                &self.arn(name),
+                &context,
+            )
+            .map_err(|d| ApiError::new("AccessDeniedException", d.0))
     }
 
     fn check_write(&self, caller: &Caller, action: &str, name: &str) -> ApiResult<()> {
@@ -1068,6 +1091,7 @@ mod tests {
         Caller::Stage {
             app: app.into(),
             stage: stage.into(),
+            role: None,
         }
     }
 

@@ -25,6 +25,7 @@ fn dev() -> Caller {
     Caller::Stage {
         app: "greeter".into(),
         stage: "dev".into(),
+        role: None,
     }
 }
 

@@ -26,7 +26,22 @@ pub enum Caller {
         app: String,
         /// The stage.
         stage: String,
+        /// The execution role the credentials stand for (a function's
+        /// `Role`), when they were issued for one: its policies are then
+        /// evaluated on every call, as IAM does.
+        role: Option<AssumedRole>,
     },
+}
+
+/// An execution role as a function assumes it: AWS names the caller
+/// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`, the session being the
+/// function's name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AssumedRole {
+    /// The role's name.
+    pub role: String,
+    /// The session name (the function's name).
+    pub session: String,
 }
 
 impl Caller {
@@ -35,7 +50,7 @@ impl Caller {
     pub fn actor(&self) -> String {
         match self {
             Caller::Admin => "admin".to_string(),
-            Caller::Stage { app, stage } => format!("stage:{app}/{stage}"),
+            Caller::Stage { app, stage, .. } => format!("stage:{app}/{stage}"),
         }
     }
 
@@ -44,7 +59,11 @@ impl Caller {
     pub fn principal_arn(&self, account_id: &str) -> String {
         match self {
             Caller::Admin => format!("arn:aws:iam::{account_id}:root"),
-            Caller::Stage { app, stage } => {
+            Caller::Stage { role: Some(r), .. } => format!(
+                "arn:aws:sts::{account_id}:assumed-role/{}/{}",
+                r.role, r.session
+            ),
+            Caller::Stage { app, stage, .. } => {
                 format!("arn:aws:sts::{account_id}:assumed-role/{app}-{stage}-functions/lockgate")
             }
         }
@@ -133,6 +152,7 @@ impl CredentialIndex {
         let caller = Caller::Stage {
             app: app.to_string(),
             stage: stage.to_string(),
+            role: None,
         };
         self.by_key
             .write()
@@ -141,13 +161,33 @@ impl CredentialIndex {
         creds
     }
 
-    /// Forgets a stage (after it is destroyed): its credentials stop working.
-    pub fn remove_stage(&self, app: &str, stage: &str) {
-        let id = stage_credentials(&self.server_secret, app, stage).access_key_id;
+    /// Registers the credentials of one function of a stage acting as its
+    /// execution role (idempotent): derived like the stage's, from the app,
+    /// the stage, the role and the function, so they survive a restart.
+    pub fn register_role(&self, app: &str, stage: &str, role: &AssumedRole) -> Credentials {
+        let scope = format!("{stage}\0role\0{}\0{}", role.role, role.session);
+        let creds = stage_credentials(&self.server_secret, app, &scope);
+        let caller = Caller::Stage {
+            app: app.to_string(),
+            stage: stage.to_string(),
+            role: Some(role.clone()),
+        };
         self.by_key
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(&id);
+            .insert(creds.access_key_id.clone(), (caller, creds.clone()));
+        creds
+    }
+
+    /// Forgets a stage (after it is destroyed): its credentials, and every
+    /// role's of its functions, stop working.
+    pub fn remove_stage(&self, app: &str, stage: &str) {
+        self.by_key
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, (caller, _)| {
+                !matches!(caller, Caller::Stage { app: a, stage: s, .. } if a == app && s == stage)
+            });
     }
 
     /// Registers credentials that act as [`Caller::Admin`] (for an operator's
@@ -257,6 +297,29 @@ mod tests {
     }
 
     #[test]
+    fn role_credentials_are_their_own_and_go_with_their_stage() {
+        let index = CredentialIndex::new(b"server-secret");
+        let stage = index.register_stage("greeter", "dev");
+        let role = AssumedRole {
+            role: "HelloRole".into(),
+            session: "greeter-dev-Hello".into(),
+        };
+        let creds = index.register_role("greeter", "dev", &role);
+        assert_ne!(creds, stage);
+        assert_eq!(creds, index.register_role("greeter", "dev", &role));
+        let (caller, _) = index.lookup(&creds.access_key_id).unwrap();
+        assert_eq!(
+            caller.principal_arn("123456789012"),
+            "arn:aws:sts::123456789012:assumed-role/HelloRole/greeter-dev-Hello"
+        );
+        let other = index.register_role("greeter", "prod", &role);
+        index.remove_stage("greeter", "dev");
+        assert!(index.lookup(&creds.access_key_id).is_none());
+        assert!(index.lookup(&stage.access_key_id).is_none());
+        assert!(index.lookup(&other.access_key_id).is_some());
+    }
+
+    #[test]
     fn authenticate_maps_keys_to_callers() {
         let index = CredentialIndex::new(b"server-secret");
         let dev = index.register_stage("greeter", "dev");
@@ -276,7 +339,8 @@ mod tests {
             index.authenticate(&req, now).unwrap(),
             Caller::Stage {
                 app: "greeter".into(),
-                stage: "dev".into()
+                stage: "dev".into(),
+                role: None,
             }
         );
         // Tampered body.

@@ -23,7 +23,7 @@
 mod credentials;
 mod signature;
 
-pub use credentials::{Caller, CredentialIndex, Credentials, stage_credentials};
+pub use credentials::{AssumedRole, Caller, CredentialIndex, Credentials, stage_credentials};
 pub use signature::{
     ALGORITHM, Authorization, MAX_CLOCK_SKEW, SigV4Error, SignedRequest, UNSIGNED_PAYLOAD,
     canonical_request, sign, signing_key, string_to_sign, uri_encode, verify,

@@ -37,7 +37,7 @@ fn aws_error(status: u16, code: &str, message: &str, content_type: &str) -> Resp
 fn stage_of(caller: &Caller) -> Option<lockgate_store::StageRef> {
     match caller {
         Caller::Admin => None,
-        Caller::Stage { app, stage } => lockgate_store::StageRef::parse(app, stage).ok(),
+        Caller::Stage { app, stage, .. } => lockgate_store::StageRef::parse(app, stage).ok(),
     }
 }
 

@@ -175,7 +175,12 @@ impl Deployer {
             warnings,
             elapsed_ms: started.elapsed().as_millis() as u64,
         };
-        if !req.execute || planned.changes.is_empty() {
+        // A new permissions mode is a change of the stack's settings even
+        // when no resource changes (it is kept with its parameters).
+        let mode_changes = p.snapshot.as_ref().is_some_and(|s| {
+            crate::permissions::mode_of_parameters(&s.parameters) != p.permissions
+        });
+        if !req.execute || (planned.changes.is_empty() && !mode_changes) {
             let outputs = match &p.snapshot {
                 Some(s) => self.outputs_view(&p.stage, &s.outputs).await,
                 None => Vec::new(),
@@ -269,6 +274,12 @@ impl Deployer {
                             .map(|x| Value::String(digest_text(x)))
                             .collect(),
                     );
+                    if p.permissions == crate::permissions::PermissionsMode::Report {
+                        m.insert(
+                            crate::permissions::PERMISSIONS_PARAMETER.into(),
+                            Value::String(p.permissions.as_str().into()),
+                        );
+                    }
                 }
                 params
             },

@@ -28,6 +28,9 @@ pub(crate) struct Prepared {
     pub deployed: BTreeMap<String, DeployedResource>,
     pub lookups: Lookups,
     pub warnings: Vec<String>,
+    /// The stage's permissions mode after this deploy: the request's, else
+    /// the stack's until now.
+    pub permissions: crate::permissions::PermissionsMode,
 }
 
 /// The committed resources of a stack as the engine sees them, with the
@@ -153,6 +156,12 @@ impl Deployer {
             .as_ref()
             .map(|s| deployed_map(&s.resources, &s.template))
             .unwrap_or_default();
+        let permissions = req.permissions.unwrap_or_else(|| {
+            snapshot
+                .as_ref()
+                .map(|s| crate::permissions::mode_of_parameters(&s.parameters))
+                .unwrap_or_default()
+        });
         Ok(Prepared {
             stage,
             stack,
@@ -162,6 +171,7 @@ impl Deployer {
             deployed,
             lookups,
             warnings,
+            permissions,
         })
     }
 

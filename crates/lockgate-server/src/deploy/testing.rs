@@ -37,7 +37,7 @@ pub(crate) async fn fixture() -> Fixture {
         artifacts: artifacts.clone(),
         root: dir.path().join("code"),
     });
-    let env: FunctionEnv = Arc::new(|_: &StageRef| BTreeMap::new());
+    let env: FunctionEnv = Arc::new(|_: &StageRef, _| BTreeMap::new());
     let registry = Arc::new(registry::standard());
     let stages = Arc::new(Stages::new(
         runtimes,
@@ -71,6 +71,7 @@ pub(crate) fn request(template: &str) -> DeployRequest {
         stack: None,
         execute: true,
         artifacts: BTreeMap::new(),
+        permissions: None,
     }
 }
 

@@ -102,6 +102,9 @@ pub struct RealizeInputs<'a> {
     pub region: &'a str,
     /// Added to every function's environment (endpoints, credentials).
     pub env: &'a BTreeMap<String, String>,
+    /// Added on top for a function with an execution role: `(role name,
+    /// function name)` → the credentials of that function as that role.
+    pub role_env: &'a dyn Fn(&str, &str) -> BTreeMap<String, String>,
     /// Where code lives.
     pub code: &'a dyn CodeStore,
     /// The configuration each published version was made from, by

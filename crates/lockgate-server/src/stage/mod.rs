@@ -15,12 +15,16 @@ use lockgate_store::{FunctionName, ResourceState, StackRef, StageRef, Store, Sto
 
 pub use runtime::Runtimes;
 
+use crate::permissions::{Permissions, PermissionsMode};
 use crate::resources::realize::{RealizeInputs, stage_model};
 use crate::resources::{CodeStore, Registry, StageModel};
+use lockgate_sigv4::AssumedRole;
 
 /// The environment a stage's functions get on top of their own
-/// (endpoints of Lockgate's AWS APIs, the stage's credentials).
-pub type FunctionEnv = Arc<dyn Fn(&StageRef) -> BTreeMap<String, String> + Send + Sync>;
+/// (endpoints of Lockgate's AWS APIs, the stage's credentials): with a
+/// role, the credentials of that function acting as that role.
+pub type FunctionEnv =
+    Arc<dyn Fn(&StageRef, Option<&AssumedRole>) -> BTreeMap<String, String> + Send + Sync>;
 
 /// Called when a stage no longer runs anything (its last stack destroyed).
 pub type OnGone = Arc<dyn Fn(&StageRef) + Send + Sync>;
@@ -57,6 +61,8 @@ pub struct Stages {
     /// Alias routing of shifts in progress, by stage key and alias: a
     /// rebuild of the stage's cloud (another alias staging in) keeps them.
     shifting: std::sync::Mutex<HashMap<String, BTreeMap<String, Targets>>>,
+    /// Each stage's roles and policies, for the AWS APIs' checks.
+    permissions: Arc<Permissions>,
 }
 
 /// `app/stage`, the key of a stage's runtime and logs.
@@ -84,7 +90,13 @@ impl Stages {
             on_gone: None,
             locks: Default::default(),
             shifting: Default::default(),
+            permissions: Default::default(),
         }
+    }
+
+    /// Each stage's roles and policies, as its last build read them.
+    pub fn permissions(&self) -> &Arc<Permissions> {
+        &self.permissions
     }
 
     /// Calls `f` when a stage no longer runs anything (its last stack
@@ -144,7 +156,25 @@ impl Stages {
         stage: &StageRef,
         resources: &[ResourceState],
     ) -> Result<StageModel, StoreError> {
-        let env = (self.function_env)(stage);
+        let env = (self.function_env)(stage, None);
+        let role_env = |role: &str, function: &str| {
+            let assumed = AssumedRole {
+                role: role.to_string(),
+                session: function.to_string(),
+            };
+            (self.function_env)(stage, Some(&assumed))
+        };
+        let mut mode = PermissionsMode::Enforce;
+        for s in self.store.list_stacks(stage).await? {
+            if !s.status.is_gone()
+                && crate::permissions::mode_of_parameters(&s.parameters) == PermissionsMode::Report
+            {
+                mode = PermissionsMode::Report;
+            }
+        }
+        let policy_warnings =
+            self.permissions
+                .set_stage(stage.app.as_str(), stage.stage.as_str(), mode, resources);
         let mut versions = HashMap::new();
         for r in resources
             .iter()
@@ -167,10 +197,12 @@ impl Stages {
             RealizeInputs {
                 region: &self.region,
                 env: &env,
+                role_env: &role_env,
                 code: self.code.as_ref(),
                 versions: &versions,
             },
         );
+        model.warnings.extend(policy_warnings);
         // Shifts in progress keep their routing across rebuilds.
         let shifting = self.shifting.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(routes) = shifting.get(&key(stage)) {
@@ -200,6 +232,8 @@ impl Stages {
         };
         if resources.is_empty() {
             self.runtimes.remove(&k).await;
+            self.permissions
+                .remove_stage(stage.app.as_str(), stage.stage.as_str());
             if let Some(gone) = &self.on_gone {
                 gone(stage);
             }

@@ -34,8 +34,19 @@ pub struct Args {
     /// on the server (follow it with `lockgate deployment show ID`).
     #[arg(long = "no-wait")]
     pub no_wait: bool,
+    /// How the stage treats its functions' calls to Lockgate's AWS APIs
+    /// that their roles do not allow: `enforce` (AccessDeniedException, as
+    /// AWS) or `report` (logged and allowed). The stage keeps the mode
+    /// until a deploy names another; `enforce` at first.
+    #[arg(long, value_name = "enforce|report", value_parser = parse_permissions)]
+    pub permissions: Option<lockgate_api::PermissionsMode>,
     #[command(flatten)]
     pub common: Common,
+}
+
+fn parse_permissions(s: &str) -> Result<lockgate_api::PermissionsMode, String> {
+    lockgate_api::PermissionsMode::parse(s)
+        .ok_or_else(|| format!("`{s}`: expected enforce or report"))
 }
 
 /// A deploy request ready to send.
@@ -143,6 +154,7 @@ pub fn prepare(
         stack: target.stack.clone(),
         execute,
         artifacts: code.artifacts(),
+        permissions: None,
     };
     Ok(Prepared {
         app,
@@ -158,12 +170,13 @@ pub fn run(args: Args) -> ExitCode {
     let output = args.common.output;
     super::run_async(output, async move {
         let cwd = super::current_dir()?;
-        let prepared = prepare(
+        let mut prepared = prepare(
             &args.target,
             &args.parameter_overrides,
             &cwd,
             !args.no_execute,
         )?;
+        prepared.request.permissions = args.permissions;
         let client = Client::discover(&args.common.connect)?;
         if args.no_execute {
             return super::plan::show_plan(&client, &prepared, output).await;

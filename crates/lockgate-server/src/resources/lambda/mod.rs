@@ -74,6 +74,12 @@ fn function_config(
         f.architecture = a.to_string();
     }
     f.environment = stage.inputs().env.clone();
+    // A function with a role calls Lockgate's AWS APIs as that role, whose
+    // policies are then evaluated (crate::permissions).
+    if let Some(role) = p.get("Role").and_then(Value::as_str) {
+        let role = crate::permissions::role_name(role);
+        f.environment.extend((stage.inputs().role_env)(role, name));
+    }
     if let Some(vars) = p
         .pointer("/Environment/Variables")
         .and_then(Value::as_object)
