@@ -322,8 +322,12 @@ pub struct CloudConfig {
 /// Tunables of the instance manager.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuntimeOptions {
-    /// The most instances per function when it has no reserved concurrency.
+    /// The most instances per function when it has no reserved concurrency
+    /// (besides the account's pool they all share, [`account_pool`]).
     pub default_concurrency: u32,
+    /// How long an invocation waits for a concurrency slot (instances busy
+    /// or starting) before it is throttled (`TooManyRequestsException`).
+    pub queue_timeout: Duration,
     /// How long an idle instance is kept warm before it is stopped.
     pub idle_timeout: Duration,
     /// How long a new instance may take to ask for its first event.
@@ -355,7 +359,8 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 impl Default for RuntimeOptions {
     fn default() -> Self {
         RuntimeOptions {
-            default_concurrency: 10,
+            default_concurrency: account_pool_size(),
+            queue_timeout: Duration::from_secs(2),
             idle_timeout: Duration::from_secs(300),
             init_timeout: Duration::from_secs(10),
             runtime_dir: std::env::temp_dir()
@@ -367,6 +372,42 @@ impl Default for RuntimeOptions {
             private_dirs: Vec::new(),
         }
     }
+}
+
+/// Lambda's default account concurrency: every function without reserved
+/// concurrency shares this many instances.
+const LAMBDA_ACCOUNT_CONCURRENCY: u32 = 1000;
+
+/// The size of the account's concurrency pool on this machine: as many
+/// 128 MB instances (Lambda's smallest) as its memory holds, at most
+/// Lambda's default account limit (1000), at least 10.
+pub fn account_pool_size() -> u32 {
+    static SIZE: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *SIZE.get_or_init(|| {
+        let total_mb = std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|m| {
+                let line = m.lines().find(|l| l.starts_with("MemTotal:"))?;
+                line.split_whitespace().nth(1)?.parse::<u64>().ok()
+            })
+            .map(|kb| kb / 1024)
+            .unwrap_or(1280);
+        u32::try_from(total_mb / 128)
+            .unwrap_or(u32::MAX)
+            .clamp(10, LAMBDA_ACCOUNT_CONCURRENCY)
+    })
+}
+
+/// The account's concurrency pool, shared by every function without
+/// reserved concurrency in this process (all stages alike, as one AWS
+/// account's functions share one pool).
+pub fn account_pool() -> std::sync::Arc<tokio::sync::Semaphore> {
+    static POOL: std::sync::OnceLock<std::sync::Arc<tokio::sync::Semaphore>> =
+        std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        std::sync::Arc::new(tokio::sync::Semaphore::new(account_pool_size() as usize))
+    })
+    .clone()
 }
 
 /// The sandbox `LOCKGATE_SANDBOX` asks for (`auto` when unset); where it

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use serde_json::json;
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 use crate::config::{FunctionConfig, RuntimeOptions};
 use crate::error::CloudError;
@@ -67,6 +67,9 @@ pub struct Function {
     arn: String,
     launch: Launch,
     limit: Arc<Semaphore>,
+    /// The account's pool, for a function without reserved concurrency.
+    pool: Option<Arc<Semaphore>>,
+    queue_timeout: Duration,
     idle: Mutex<Vec<Arc<Instance>>>,
     all: Mutex<Vec<Weak<Instance>>>,
     log: FunctionLog,
@@ -119,6 +122,11 @@ impl Function {
             arn,
             launch,
             limit: Arc::new(Semaphore::new(limit)),
+            pool: config
+                .reserved_concurrency
+                .is_none()
+                .then(crate::config::account_pool),
+            queue_timeout: opts.queue_timeout,
             idle: Mutex::new(Vec::new()),
             all: Mutex::new(Vec::new()),
             log,
@@ -219,7 +227,7 @@ impl Function {
 
     /// Runs one invocation; function failures are outcomes, not errors.
     pub async fn invoke(&self, req: InvokeRequest) -> Result<InvokeOutcome, InvokeError> {
-        let Ok(_permit) = self.limit.clone().try_acquire_owned() else {
+        let Some(_permits) = self.slot().await else {
             self.count(&req, Event::Throttled);
             return Err(InvokeError::Throttled);
         };
@@ -271,6 +279,64 @@ impl Function {
                 }
             }
         }
+    }
+
+    /// A concurrency slot: the function's own (its reserved concurrency, or
+    /// its cap), and the account pool's for a function without a
+    /// reservation. When none is free, the invocation waits for one up to
+    /// `queue_timeout` (instances finishing or starting) before it is
+    /// throttled, instead of being refused at once.
+    async fn slot(&self) -> Option<(OwnedSemaphorePermit, Option<OwnedSemaphorePermit>)> {
+        let acquire = async {
+            let own = self.limit.clone().acquire_owned().await.ok()?;
+            let pooled = match &self.pool {
+                Some(p) => Some(p.clone().acquire_owned().await.ok()?),
+                None => None,
+            };
+            Some((own, pooled))
+        };
+        tokio::time::timeout(self.queue_timeout, acquire)
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Starts up to `n` instances beyond the idle ones and waits (at most
+    /// `limit`) until they ask for their first event, then keeps them warm:
+    /// a new version warmed before traffic moves to it serves without a
+    /// burst of cold starts. Answers how many are ready.
+    pub async fn prewarm(&self, n: usize, limit: Duration) -> usize {
+        let have = lock(&self.idle).len();
+        let want = n.saturating_sub(have);
+        // Start them all, then wait for each: they initialize side by side.
+        let mut started = Vec::new();
+        for _ in 0..want {
+            match Instance::spawn(&self.launch, self.log.clone()).await {
+                Ok(inst) => {
+                    self.spawned.fetch_add(1, Ordering::Relaxed);
+                    lock(&self.all).push(Arc::downgrade(&inst));
+                    started.push(inst);
+                }
+                Err(e) => {
+                    tracing::debug!("prewarming {}: {e}", self.config.name);
+                    break;
+                }
+            }
+        }
+        let deadline = Instant::now() + limit;
+        let mut ready = 0;
+        for inst in started {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let up = tokio::time::timeout(left, inst.wait_ready()).await.is_ok();
+            if up && !inst.is_dead() && !self.is_retired() {
+                *lock(&inst.last_used) = Instant::now();
+                lock(&self.idle).push(inst);
+                ready += 1;
+            } else {
+                inst.kill();
+            }
+        }
+        ready
     }
 
     /// Takes a warm instance or starts a new one.

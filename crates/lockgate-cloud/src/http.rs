@@ -188,3 +188,45 @@ pub fn response(status: StatusCode, content_type: &str, body: impl Into<Bytes>) 
 pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
     response(status, "application/json", value.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A client that sends nothing is closed at the header-read timeout,
+    /// and connections beyond the cap wait until a slot frees.
+    #[tokio::test]
+    async fn silent_clients_are_closed_and_connections_capped() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (_stop, rx) = watch::channel(false);
+        let handler = Arc::new(|_req: Request<Incoming>| async {
+            response(StatusCode::OK, "text/plain", Bytes::from_static(b"ok"))
+        });
+        let options = ServeOptions {
+            admit: None,
+            max_connections: Some(1),
+            header_read_timeout: Some(Duration::from_millis(200)),
+        };
+        tokio::spawn(serve_with(listener, handler, rx, options));
+        // The first connection takes the only slot and sends half a request.
+        let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+        silent.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+        // The second is served once the first is closed for its silence.
+        let mut next = tokio::net::TcpStream::connect(addr).await.unwrap();
+        next.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut closed = Vec::new();
+        silent.read_to_end(&mut closed).await.unwrap();
+        assert!(
+            !String::from_utf8_lossy(&closed).contains(" 200 "),
+            "the silent client was answered: {}",
+            String::from_utf8_lossy(&closed)
+        );
+        let mut answer = Vec::new();
+        next.read_to_end(&mut answer).await.unwrap();
+        assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"));
+    }
+}

@@ -98,6 +98,8 @@ pub struct Instance {
     pub tail: Arc<Mutex<TailBuffer>>,
     /// The started-but-not-yet-first-`/next` flag.
     initialized: AtomicBool,
+    /// Turns true at the first `/next`.
+    ready: watch::Sender<bool>,
     marker: Mutex<Option<std::fs::File>>,
     pending_probe: std::os::fd::OwnedFd,
     memory: Mutex<Option<(Instant, u64)>>,
@@ -184,6 +186,7 @@ impl Instance {
             flush_seq: std::sync::atomic::AtomicU64::new(0),
             output_closed: watch::channel(false).0,
             initialized: AtomicBool::new(false),
+            ready: watch::channel(false).0,
         });
 
         // Output: one pipe for stdout and stderr keeps their order.
@@ -307,6 +310,17 @@ impl Instance {
         let _ = rx.wait_for(|d| *d).await;
     }
 
+    /// Waits until the runtime asks for its first event, or the process ends.
+    pub async fn wait_ready(&self) {
+        let mut ready = self.ready.subscribe();
+        let mut dead = self.dead.subscribe();
+        // Either sender gone means the instance is gone: nothing to wait for.
+        tokio::select! {
+            _ = ready.wait_for(|r| *r) => {}
+            _ = dead.wait_for(|d| *d) => {}
+        }
+    }
+
     /// Whether the runtime has asked for its first event.
     pub fn is_initialized(&self) -> bool {
         self.initialized.load(Ordering::Acquire)
@@ -400,6 +414,7 @@ impl Instance {
     async fn next(&self) -> Response<Body> {
         if !self.initialized.swap(true, Ordering::AcqRel) {
             *lock(&self.init_duration) = Some(self.started.elapsed());
+            self.ready.send_replace(true);
         }
         let job = {
             let mut rx = self.jobs_rx.lock().await;

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use lockgate_cloud::{Cloud, InvokeError};
+use lockgate_cloud::{Cloud, InvokeError, RuntimeOptions};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn python_handler_sees_event_and_context_and_stays_warm() {
@@ -263,7 +263,12 @@ async fn concurrency_scales_out_and_throttles_beyond_the_limit() {
     let dir = tempfile::tempdir().unwrap();
     let mut f = function("Sleepy", "python3.12", "app.sleepy", "python");
     f.reserved_concurrency = Some(2);
-    let cloud = Cloud::new(config(vec![f]), options(&dir), Logs::default().sink()).unwrap();
+    // No queueing: beyond the limit an invocation is throttled at once.
+    let opts = RuntimeOptions {
+        queue_timeout: std::time::Duration::ZERO,
+        ..options(&dir)
+    };
+    let cloud = Cloud::new(config(vec![f]), opts, Logs::default().sink()).unwrap();
     let func = cloud.function("Sleepy").unwrap().clone();
     // Two long invocations hold both slots; a third is throttled.
     let c1 = cloud.clone();
@@ -283,6 +288,73 @@ async fn concurrency_scales_out_and_throttles_beyond_the_limit() {
     assert!(h2.await.unwrap().unwrap().is_ok());
     assert_eq!(func.instances_started(), 2);
     assert_eq!(cloud.metrics().get("Sleepy:$LATEST").throttles, 1);
+}
+
+/// Beyond the limit an invocation waits for a slot (up to `queue_timeout`)
+/// instead of being refused: it runs, warm, once the busy instance is free.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_invocation_beyond_the_limit_queues_for_a_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut f = function("Sleepy", "python3.12", "app.sleepy", "python");
+    f.reserved_concurrency = Some(1);
+    let opts = RuntimeOptions {
+        queue_timeout: std::time::Duration::from_secs(60),
+        ..options(&dir)
+    };
+    let cloud = Cloud::new(config(vec![f]), opts, Logs::default().sink()).unwrap();
+    let func = cloud.function("Sleepy").unwrap().clone();
+    let c1 = cloud.clone();
+    let first = tokio::spawn(async move { c1.invoke("Sleepy", req(r#"{"seconds": 0.5}"#)).await });
+    while func.instances_started() < 1 {
+        tokio::task::yield_now().await;
+    }
+    let second = cloud
+        .invoke("Sleepy", req(r#"{"seconds": 0}"#))
+        .await
+        .unwrap()
+        .expect("queued, not throttled");
+    assert!(second.function_error.is_none());
+    assert!(first.await.unwrap().unwrap().is_ok());
+    assert_eq!(func.instances_started(), 1, "the queued call ran warm");
+    assert_eq!(cloud.metrics().get("Sleepy:$LATEST").throttles, 0);
+}
+
+/// A new version is warmed to the old one's instance count before it takes
+/// traffic: its first invocations are warm.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_version_is_warmed_before_it_takes_traffic() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = Cloud::new(
+        config(vec![function("Py", "python3.12", "app.handler", "python")]),
+        options(&dir),
+        Logs::default().sink(),
+    )
+    .unwrap();
+    // Two instances busy at once on the old version.
+    let (a, b) = tokio::join!(
+        old.invoke("Py", req(r#"{"hold": 1}"#)),
+        old.invoke("Py", req(r#"{"hold": 2}"#))
+    );
+    assert!(a.unwrap().is_ok() && b.unwrap().is_ok());
+    let live = old.function("Py").unwrap().live_instances();
+    assert!(live >= 1);
+    let mut changed = function("Py", "python3.12", "app.handler", "python");
+    changed.environment.insert("GREETING".into(), "new".into());
+    let new = Cloud::new_reusing(
+        config(vec![changed]),
+        options(&dir),
+        Logs::default().sink(),
+        Some(&old),
+    )
+    .unwrap();
+    let warmed = new
+        .prewarm_from(&old, std::time::Duration::from_secs(20))
+        .await;
+    assert_eq!(warmed, live);
+    old.retire(Some(&new));
+    let first = new.invoke("Py", req("{}")).await.unwrap().unwrap();
+    assert!(!first.cold, "the new version's first call is warm");
+    assert_eq!(json(&first)["env"]["GREETING"], "new");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -157,9 +157,7 @@ pub fn role_name(arn_or_name: &str) -> &str {
 
 /// Each role of `resources` with its policies, and warnings for policies
 /// IAM would refuse.
-fn role_policies(
-    resources: &[ResourceState],
-) -> (RolePolicies, Vec<String>) {
+fn role_policies(resources: &[ResourceState]) -> (RolePolicies, Vec<String>) {
     let mut roles = RolePolicies::new();
     let mut warnings = Vec::new();
     let parse = |warnings: &mut Vec<String>,

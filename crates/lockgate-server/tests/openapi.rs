@@ -64,6 +64,7 @@ fn types() -> BTreeMap<&'static str, Value> {
         MissingArtifacts,
         ArtifactStored,
         ParameterType,
+        PermissionsMode,
         PutParameterRequest,
         ParameterVersion,
         Parameter,

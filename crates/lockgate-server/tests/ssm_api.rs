@@ -499,7 +499,7 @@ async fn handle_http_checks_the_signature_scope_and_method() {
         ("x-amz-target", "AmazonSSM.GetParameter"),
         ("x-amz-security-token", creds.session_token.as_str()),
     ];
-    let signed_for = |service: &str| {
+    let signed_in = |region: &str, service: &str| {
         let req = SignedRequest {
             method: "POST",
             path: "/",
@@ -511,11 +511,13 @@ async fn handle_http_checks_the_signature_scope_and_method() {
             &req,
             &creds.access_key_id,
             &creds.secret_access_key,
-            "us-east-1",
+            region,
             service,
         )
         .unwrap()
     };
+    // The fixture's server runs in eu-west-1.
+    let signed_for = |service: &str| signed_in("eu-west-1", service);
     async fn answer(
         ssm: &SsmService,
         keys: &CredentialIndex,
@@ -551,6 +553,19 @@ async fn handle_http_checks_the_signature_scope_and_method() {
         (400, Some("InvalidSignatureException"))
     );
     assert!(v["message"].as_str().unwrap().contains("'ssm'"));
+    // A credential scope of another region is refused, as AWS does.
+    let (status, v) = answer(Some(signed_in("us-east-1", "ssm")), "POST").await;
+    assert_eq!(
+        (status, v["__type"].as_str()),
+        (400, Some("InvalidSignatureException"))
+    );
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("Credential should be scoped to a valid region, not 'us-east-1'"),
+        "{v}"
+    );
     let (status, v) = answer(None, "POST").await;
     assert_eq!(
         (status, v["__type"].as_str()),

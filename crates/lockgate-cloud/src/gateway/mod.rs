@@ -28,6 +28,15 @@ use payload::{MappedResponse, RequestInfo, Target};
 pub use routes::RouteTable;
 
 /// A running gateway: the API routes of a [`Cloud`] and the Lambda Invoke
+/// The most connections a gateway serves at once; more wait, unaccepted,
+/// in the listen backlog (so idle or half-open connections cannot take
+/// every file descriptor of the server).
+pub const MAX_CONNECTIONS: usize = 1024;
+
+/// How long a client may take to send a request's headers before the
+/// gateway closes the connection (a slow or silent client holds nothing).
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// API on one port.
 #[derive(Debug)]
 pub struct Gateway {
@@ -109,7 +118,12 @@ impl Gateway {
             let state = serving.get();
             async move { state.handle(req).await }
         });
-        let task = tokio::spawn(http::serve(listener, handler, rx));
+        let options = http::ServeOptions {
+            admit: None,
+            max_connections: Some(MAX_CONNECTIONS),
+            header_read_timeout: Some(HEADER_READ_TIMEOUT),
+        };
+        let task = tokio::spawn(http::serve_with(listener, handler, rx, options));
         Ok(Gateway {
             addr: local,
             shutdown,

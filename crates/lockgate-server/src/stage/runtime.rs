@@ -24,6 +24,9 @@ struct StageRuntime {
 
 use super::metrics::StageMetrics;
 
+/// The longest a stage's rebuild waits for new versions' instances to warm.
+const PREWARM_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Every stage's runtime.
 pub struct Runtimes {
     stages: Mutex<HashMap<String, StageRuntime>>,
@@ -163,6 +166,11 @@ impl Runtimes {
             )?;
             // The metrics carry over from the old cloud, with their observer.
             cloud.metrics().set_observer(observer);
+            // New versions start as many instances as the ones they replace
+            // run, before traffic moves: no burst of cold starts under load.
+            cloud
+                .prewarm_from(&old, self.opts.init_timeout.min(PREWARM_LIMIT))
+                .await;
             current.gateway.swap_with_sink(cloud.clone(), sink);
             old.retire(Some(&cloud));
             current.model = model;
