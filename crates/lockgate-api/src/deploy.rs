@@ -43,6 +43,26 @@ pub struct DeployRequest {
     /// mode it has (`enforce` at first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<PermissionsMode>,
+    /// A token the client chose for this deploy (like CloudFormation's
+    /// `ClientRequestToken`): the server keeps the deploy's outcome under it
+    /// for a while, so a client whose progress stream broke can ask how the
+    /// deploy ended (`GET …/deploys/{token}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// `GET /v1/apps/{app}/stages/{stage}/deploys/{token}`: how the deploy sent
+/// with that client token is doing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct DeployOutcome {
+    /// The client token.
+    pub token: String,
+    /// Whether the deploy is still running.
+    pub running: bool,
+    /// Its last stream line once it ended: a `result` or an `error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<DeployStreamItem>,
 }
 
 /// How a stage treats calls its functions' roles do not allow.

@@ -45,8 +45,9 @@ mod stages;
 
 pub use artifacts::{ArtifactStored, MissingArtifacts, MissingArtifactsRequest};
 pub use deploy::{
-    Action, Change, DeployRequest, DeployResult, DeployStreamItem, Evaluation, PermissionsMode,
-    Plan, ProgressEvent, PropertyChange, Recreation, Replacement, RolloutStep, StackOutput,
+    Action, Change, DeployOutcome, DeployRequest, DeployResult, DeployStreamItem, Evaluation,
+    PermissionsMode, Plan, ProgressEvent, PropertyChange, Recreation, Replacement, RolloutStep,
+    StackOutput,
 };
 pub use deployments::{
     Deployment, DeploymentAction, DeploymentsQuery, ErrorInformation, StopRequest, TimelineEvent,

@@ -67,6 +67,7 @@ fn deploy_request() {
         execute: true,
         artifacts: BTreeMap::from([("src/".into(), "ab".repeat(32))]),
         permissions: None,
+        client_token: None,
     };
     insta::assert_json_snapshot!(req);
     // Everything but the template has a default.

@@ -136,6 +136,8 @@ pub(crate) struct Shared {
     pub(crate) ssm: ssm::SsmService,
     pub(crate) credentials: Arc<sigv4::CredentialIndex>,
     pub(crate) scheduler: schedule::Scheduler,
+    /// The outcomes of deploys sent with a client token.
+    pub(crate) outcomes: api::Outcomes,
 }
 
 /// A running server.
@@ -302,6 +304,7 @@ impl Server {
             ssm,
             credentials,
             scheduler,
+            outcomes: Default::default(),
         });
         stage::schedules::sync(&shared).await;
         let (shutdown, rx) = watch::channel(false);

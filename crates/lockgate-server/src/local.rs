@@ -135,6 +135,7 @@ impl LocalStage {
             execute: true,
             artifacts: BTreeMap::new(),
             permissions: None,
+            client_token: None,
         };
         let (tx, _rx) = mpsc::unbounded_channel();
         let (app, stage) = LOCAL_STAGE;

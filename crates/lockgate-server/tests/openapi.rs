@@ -65,6 +65,7 @@ fn types() -> BTreeMap<&'static str, Value> {
         ArtifactStored,
         ParameterType,
         PermissionsMode,
+        DeployOutcome,
         PutParameterRequest,
         ParameterVersion,
         Parameter,
@@ -366,6 +367,13 @@ const OPERATIONS: &[Operation] = &[
         None,
         Some("DeployRequest"),
         Some("DeployStreamItem"),
+    ),
+    (
+        "GET",
+        "/v1/apps/{app}/stages/{stage}/deploys/{token}",
+        None,
+        None,
+        Some("DeployOutcome"),
     ),
     (
         "POST",

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use lockgate_api::{
-    ApiError, AppSummary, DeletedParameter, DeployRequest, DeployResult, DeployStreamItem,
-    Deployment, DeploymentAction, DeploymentsQuery, ErrorBody, GetParameterQuery,
+    ApiError, AppSummary, DeletedParameter, DeployOutcome, DeployRequest, DeployResult,
+    DeployStreamItem, Deployment, DeploymentAction, DeploymentsQuery, ErrorBody, GetParameterQuery,
     ListParametersQuery, LogLine, LogsQuery, Parameter, ParameterVersion, Plan, ProgressEvent,
     PutParameterRequest, ServerInfo, StackQuery, StageInfo, StopRequest,
 };
@@ -277,6 +277,24 @@ pub fn discover(args: &ConnectArgs, cwd: &Path) -> Result<Endpoint, ClientError>
         cwd.display(),
         default_data_dir().join("server.json").display()
     )))
+}
+
+/// A random 64-bit number (for client tokens), from the OS.
+fn rand_u64() -> u64 {
+    let mut b = [0u8; 8];
+    // A token only needs to differ from other deploys' tokens: the clock
+    // will do if the OS cannot give random bytes.
+    if std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut b))
+        .is_err()
+    {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        return now;
+    }
+    u64::from_le_bytes(b)
 }
 
 /// Percent-encodes one path segment (everything but RFC 3986 unreserved characters).
@@ -558,15 +576,33 @@ impl Client {
         mut detach: impl FnMut(&ProgressEvent) -> bool,
     ) -> Result<Option<DeployResult>, ClientError> {
         let what = format!("deploy of {app}/{stage}");
+        // A token of our own, so that should the progress stream break we
+        // can ask the server how this deploy ended.
+        let mut req = req.clone();
+        let token = req
+            .client_token
+            .get_or_insert_with(|| format!("lg-{:016x}{:08x}", rand_u64(), std::process::id()))
+            .clone();
         let resp = self
             .send(
                 self.request(reqwest::Method::POST, &stage_path(app, stage, "/deploy"))
-                    .json(req),
+                    .json(&req),
                 &what,
             )
             .await?;
         let mut lines = NdjsonLines::new(resp);
-        while let Some(item) = lines.next::<DeployStreamItem>(&what).await? {
+        loop {
+            let item = match lines.next::<DeployStreamItem>(&what).await {
+                Ok(Some(item)) => item,
+                Ok(None) => {
+                    let broke = format!("{what}: the server ended the stream without a result");
+                    return self.how_it_ended(app, stage, &token, broke).await.map(Some);
+                }
+                Err(ClientError::Unreachable(broke)) => {
+                    return self.how_it_ended(app, stage, &token, broke).await.map(Some);
+                }
+                Err(e) => return Err(e),
+            };
             match item {
                 DeployStreamItem::Event(e) => {
                     on_event(&e);
@@ -581,9 +617,58 @@ impl Client {
                 }
             }
         }
-        Err(ClientError::Server(format!(
-            "{what}: the server ended the stream without a result"
-        )))
+    }
+
+    /// After a deploy's progress stream broke (`broke` says how): asks the
+    /// server how the deploy sent with client token `token` ended
+    /// (`GET …/deploys/{token}`), waiting while it runs, instead of calling
+    /// a deploy that committed failed. Answers its result, or its error.
+    async fn how_it_ended(
+        &self,
+        app: &str,
+        stage: &str,
+        token: &str,
+        broke: String,
+    ) -> Result<DeployResult, ClientError> {
+        let what = format!("deploy of {app}/{stage}");
+        let path = stage_path(app, stage, &format!("/deploys/{}", encode_segment(token)));
+        loop {
+            let outcome: Result<DeployOutcome, ClientError> = self
+                .typed(self.request(reqwest::Method::GET, &path), &what)
+                .await;
+            match outcome {
+                Ok(o) if o.running => {
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                Ok(DeployOutcome {
+                    outcome: Some(DeployStreamItem::Result(mut r)),
+                    ..
+                }) => {
+                    r.warnings.push(format!(
+                        "{broke}; the server reports the deploy ended {}",
+                        r.status
+                    ));
+                    return Ok(r);
+                }
+                Ok(DeployOutcome {
+                    outcome: Some(DeployStreamItem::Error(e)),
+                    ..
+                }) => {
+                    let status = if e.code.is_internal() { 500 } else { 400 };
+                    return Err(error_from_api(status, e, &what));
+                }
+                Ok(_) => {
+                    return Err(ClientError::Server(format!(
+                        "{broke}; the server has no outcome for it"
+                    )));
+                }
+                Err(e) => {
+                    return Err(ClientError::Unreachable(format!(
+                        "{broke}; asking the server how the deploy ended failed too: {e}"
+                    )));
+                }
+            }
+        }
     }
 
     /// `GET …/deployments`: a stage's releases, newest first.

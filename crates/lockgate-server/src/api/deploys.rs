@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use lockgate_api::{
-    DeployRequest, DeployResult, DeployStreamItem, Plan, ProgressEvent, StackQuery,
+    DeployOutcome, DeployRequest, DeployResult, DeployStreamItem, Plan, ProgressEvent, StackQuery,
 };
 use tokio::sync::mpsc;
 
@@ -34,9 +34,77 @@ pub(super) async fn deploy(
 ) -> Result<Response, ApiFailure> {
     // Refuse bad names before streaming, with a plain error status.
     stage_ref(&app, &stage)?;
-    Ok(run_streaming(s, move |s, tx| async move {
+    let token = req
+        .client_token
+        .as_ref()
+        .map(|t| outcome_key(&app, &stage, t));
+    if let Some(key) = &token {
+        s.outcomes.start(key);
+    }
+    Ok(run_streaming(s, token, move |s, tx| async move {
         s.deployer.deploy(&app, &stage, &req, "admin", tx).await
     }))
+}
+
+fn outcome_key(app: &str, stage: &str, token: &str) -> String {
+    format!("{app}/{stage}/{token}")
+}
+
+/// How the deploy sent with a client token is doing (for a client whose
+/// progress stream broke).
+pub(super) async fn outcome(
+    State(s): S,
+    ApiPath((app, stage, token)): ApiPath<(String, String, String)>,
+) -> Result<Json<DeployOutcome>, ApiFailure> {
+    stage_ref(&app, &stage)?;
+    match s.outcomes.get(&outcome_key(&app, &stage, &token)) {
+        Some(outcome) => Ok(Json(DeployOutcome {
+            running: outcome.is_none(),
+            outcome,
+            token,
+        })),
+        None => Err(ApiFailure::new(
+            axum::http::StatusCode::NOT_FOUND,
+            lockgate_api::ErrorCode::NotFound,
+            format!(
+                "no deploy of {app}/{stage} with client token `{token}` (the server keeps the last {} outcomes, and forgets them when it restarts)",
+                Outcomes::KEPT
+            ),
+        )),
+    }
+}
+
+/// The outcomes of the last deploys sent with a client token, by
+/// `app/stage/token`: `None` while running.
+#[derive(Default)]
+pub(crate) struct Outcomes(
+    std::sync::Mutex<std::collections::VecDeque<(String, Option<DeployStreamItem>)>>,
+);
+
+impl Outcomes {
+    /// How many outcomes are kept.
+    pub(crate) const KEPT: usize = 256;
+
+    fn start(&self, key: &str) {
+        let mut q = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        q.retain(|(k, _)| k != key);
+        if q.len() >= Self::KEPT {
+            q.pop_front();
+        }
+        q.push_back((key.to_string(), None));
+    }
+
+    fn finish(&self, key: &str, line: &DeployStreamItem) {
+        let mut q = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, slot)) = q.iter_mut().find(|(k, _)| k == key) {
+            *slot = Some(line.clone());
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<Option<DeployStreamItem>> {
+        let q = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        q.iter().find(|(k, _)| k == key).map(|(_, o)| o.clone())
+    }
 }
 
 /// Destroys a stack, streaming like a deploy.
@@ -46,7 +114,7 @@ pub(super) async fn destroy(
     ApiQuery(q): ApiQuery<StackQuery>,
 ) -> Result<Response, ApiFailure> {
     stage_ref(&app, &stage)?;
-    Ok(run_streaming(s, move |s, tx| async move {
+    Ok(run_streaming(s, None, move |s, tx| async move {
         s.deployer
             .destroy(&app, &stage, q.stack.as_deref(), "admin", tx)
             .await
@@ -55,7 +123,7 @@ pub(super) async fn destroy(
 
 /// Runs a deploy or destroy in its own task (a client that goes away does
 /// not cancel it) and streams its events, then its result or error.
-fn run_streaming<F, Fut>(s: Arc<Shared>, f: F) -> Response
+fn run_streaming<F, Fut>(s: Arc<Shared>, token: Option<String>, f: F) -> Response
 where
     F: FnOnce(Arc<Shared>, mpsc::UnboundedSender<ProgressEvent>) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Result<DeployResult, DeployError>> + Send,
@@ -78,6 +146,9 @@ where
             Err(e) => DeployStreamItem::Error(deploy_error(&e)),
         };
         crate::stage::schedules::sync(&s).await;
+        if let Some(key) = &token {
+            s.outcomes.finish(key, &line);
+        }
         // As above: the outcome is committed whether or not anyone reads it.
         let _ = out_tx.send(line);
     });

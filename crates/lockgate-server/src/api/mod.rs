@@ -17,6 +17,7 @@ mod artifacts;
 mod aws;
 mod deployments;
 mod deploys;
+pub(crate) use deploys::Outcomes;
 mod health;
 mod logs;
 mod params;
@@ -108,6 +109,11 @@ fn table() -> Vec<Entry> {
             "POST",
             "/v1/apps/{app}/stages/{stage}/deploy",
             deploys::deploy,
+        ),
+        at(
+            "GET",
+            "/v1/apps/{app}/stages/{stage}/deploys/{token}",
+            deploys::outcome,
         ),
         at("DELETE", "/v1/apps/{app}/stages/{stage}", deploys::destroy),
         // Code, content-addressed.

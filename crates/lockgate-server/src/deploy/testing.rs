@@ -72,6 +72,7 @@ pub(crate) fn request(template: &str) -> DeployRequest {
         execute: true,
         artifacts: BTreeMap::new(),
         permissions: None,
+        client_token: None,
     }
 }
 

@@ -155,6 +155,7 @@ pub fn prepare(
         execute,
         artifacts: code.artifacts(),
         permissions: None,
+        client_token: None,
     };
     Ok(Prepared {
         app,
