@@ -346,6 +346,40 @@ fn a_failing_pre_traffic_hook_keeps_all_traffic_on_the_old_version() {
     assert!(!kinds(&s.release(r["deploymentId"].as_str().unwrap())).contains(&"Shift".to_string()));
 }
 
+/// A hook whose role does not allow `PutLifecycleEventHookExecutionStatus`
+/// is refused as AWS refuses it: its report fails with AWS's
+/// AccessDeniedException, and the release rolls back.
+#[test]
+fn a_hook_whose_role_may_not_report_is_refused_and_the_release_rolls_back() {
+    let s = setup();
+    s.deployed(&[]);
+    let base = s.stage_url();
+    // The pre-traffic hook loses its policy.
+    let template = s.app.join("template.yaml");
+    let text = std::fs::read_to_string(&template).unwrap();
+    let (head, tail) = text.split_once("  PostTrafficHook:").unwrap();
+    let start = head.find("      # As on AWS").expect("the hook's policy");
+    // It ends with its Resource line, the one naming the deployment group.
+    let resource = start + head[start..].find("deploymentgroup:").unwrap();
+    let end = resource + head[resource..].find('\n').unwrap() + 1;
+    std::fs::write(
+        &template,
+        format!("{}{}  PostTrafficHook:{tail}", &head[..start], &head[end..]),
+    )
+    .unwrap();
+    s.code("two", false);
+    let out = s.deploy(&[], &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("AccessDeniedException")
+            && stderr.contains("assumed-role/release-prod-PreTrafficHookRole/CodeDeployHook_release_pre is not authorized to perform: codedeploy:PutLifecycleEventHookExecutionStatus on resource: arn:aws:codedeploy:"),
+        "{stderr}"
+    );
+    assert_eq!(get(&base), (200, "one".into()));
+    assert_eq!(s.stack_status(), "UPDATE_ROLLBACK_COMPLETE");
+}
+
 #[test]
 fn a_failing_post_traffic_hook_rolls_the_release_back() {
     let s = setup();

@@ -97,6 +97,22 @@ pub(super) fn codedeploy(s: &Shared, request: &SignedRequest<'_>) -> Response {
             );
         }
     };
+    // The hook function's role must allow the report, as IAM would check it.
+    if let Some(resource) = s.rollouts.hook_resource(execution) {
+        let context = std::collections::HashMap::from([(
+            "aws:RequestedRegion".to_string(),
+            vec![s.stages.region().to_string()],
+        )]);
+        if let Err(denied) = s.stages.permissions().check(
+            &caller,
+            crate::ACCOUNT_ID,
+            "codedeploy:PutLifecycleEventHookExecutionStatus",
+            &resource,
+            &context,
+        ) {
+            return aws_error(400, "AccessDeniedException", &denied.0, JSON);
+        }
+    }
     match s
         .rollouts
         .report_hook(stage_of(&caller).as_ref(), deployment, execution, status)

@@ -160,4 +160,56 @@ Outputs:
             }
         }
     }
+
+    /// Recorded types answer `Ref` and `Fn::GetAtt` in AWS's shapes, so
+    /// expressions that take an ARN apart work as on AWS.
+    #[tokio::test]
+    async fn recorded_types_have_aws_shaped_refs_and_attributes() {
+        let f = fixture().await;
+        let t = r#"
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: orders
+  Queue:
+    Type: AWS::SQS::Queue
+  Bucket:
+    Type: AWS::S3::Bucket
+Outputs:
+  Region:
+    Value: !Select [3, !Split [":", !GetAtt Table.StreamArn]]
+  TableArn:
+    Value: !GetAtt Table.Arn
+  QueueUrl:
+    Value: !Ref Queue
+  Domain:
+    Value: !GetAtt Bucket.DomainName
+"#;
+        f.deploy(t).await.unwrap();
+        let snap = f.store.stack_snapshot(&stack()).await.unwrap().unwrap();
+        let get = |k: &str| {
+            snap.outputs
+                .iter()
+                .find(|o| o.key == k)
+                .unwrap()
+                .value
+                .clone()
+        };
+        assert_eq!(get("Region"), "us-east-1");
+        assert_eq!(
+            get("TableArn"),
+            "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
+        );
+        assert!(
+            get("QueueUrl").starts_with("https://sqs.us-east-1.amazonaws.com/123456789012/"),
+            "{}",
+            get("QueueUrl")
+        );
+        assert!(
+            get("Domain").ends_with(".s3.amazonaws.com"),
+            "{}",
+            get("Domain")
+        );
+    }
 }

@@ -25,6 +25,7 @@ mod props;
 pub mod realize;
 pub mod recorded;
 pub mod registry;
+pub mod shapes;
 pub mod ssm;
 
 use async_trait::async_trait;

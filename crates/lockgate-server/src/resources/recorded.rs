@@ -1,11 +1,9 @@
 //! Every type without a file of its own.
 
+use super::{Ctx, Meta, Props, ResourceType, shapes};
 use async_trait::async_trait;
 use lockgate_engine::ProviderError;
 use lockgate_engine::apply::Physical;
-use serde_json::Map;
-
-use super::{Ctx, Meta, Props, ResourceType};
 
 /// Any resource type Lockgate does not emulate: it is kept in the stack's
 /// state (so `Ref` and `Fn::GetAtt` answer and the stack stays whole) and
@@ -38,13 +36,50 @@ impl ResourceType for Recorded {
         &self,
         cx: &Ctx<'_>,
         current: Option<&Physical>,
-        _p: &Props<'_>,
+        p: &Props<'_>,
     ) -> Result<Physical, ProviderError> {
-        Ok(Physical {
-            physical_id: current
-                .map(|c| c.physical_id.clone())
-                .unwrap_or_else(|| cx.stage.physical_name(cx.id(), 128)),
-            attributes: Map::new(),
+        let ty = cx.step.resource_type;
+        // The name its properties give (`TableName`, `QueueName`…), else ours.
+        let kind = ty.rsplit("::").next().unwrap_or("");
+        let name = p
+            .str(&format!("{kind}Name"))
+            .or_else(|| p.str("Name"))
+            .map(str::to_string)
+            .unwrap_or_else(|| cx.stage.physical_name(cx.id(), 128));
+        let place = |name: &str| {
+            (
+                shapes::physical_id(
+                    ty,
+                    &shapes::Place {
+                        name,
+                        region: &cx.stage.region,
+                        account: &cx.stage.account,
+                    },
+                ),
+                shapes::attributes(
+                    ty,
+                    &shapes::Place {
+                        name,
+                        region: &cx.stage.region,
+                        account: &cx.stage.account,
+                    },
+                ),
+            )
+        };
+        Ok(match current {
+            // An update keeps what it was (recorded before shapes: filled in).
+            Some(c) if !c.attributes.is_empty() => c.clone(),
+            Some(c) => Physical {
+                physical_id: c.physical_id.clone(),
+                attributes: place(&c.physical_id).1,
+            },
+            None => {
+                let (physical_id, attributes) = place(&name);
+                Physical {
+                    physical_id,
+                    attributes,
+                }
+            }
         })
     }
 }

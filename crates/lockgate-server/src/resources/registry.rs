@@ -211,8 +211,10 @@ mod tests {
              by `UPDATE_DOCS=1 cargo test -p lockgate-server the_resource_types_page`; do not edit. -->\n\n\
              The CloudFormation resource types a stage emulates, each implemented in one file \
              under `crates/lockgate-server/src/resources/<service>/`. Any other type is \
-             recorded in the stack's state (so `Ref` and `Fn::GetAtt` answer) and reported as \
-             \"recorded but not emulated locally\".\n\n{table}"
+             recorded in the stack's state and reported as \"recorded but not emulated \
+             locally\"; its `Ref` and `Fn::GetAtt` answer in AWS's shapes (`Ref` of a queue \
+             is its URL, of a topic its ARN; `Arn` in the service's form, a table's \
+             `StreamArn`, a bucket's `DomainName`… — `crates/lockgate-server/src/resources/shapes.rs`).\n\n{table}"
         );
         if std::env::var_os("UPDATE_DOCS").is_some() {
             std::fs::write(&path, &page).unwrap();

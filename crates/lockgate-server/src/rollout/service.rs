@@ -71,6 +71,9 @@ impl Shifting {
 struct PendingHook {
     stage: StageRef,
     deployment_id: String,
+    /// The deployment group's ARN: the resource IAM evaluates the hook
+    /// function's report against.
+    resource: String,
     report: oneshot::Sender<HookStatus>,
 }
 
@@ -171,6 +174,7 @@ impl Rollouts {
         &self,
         stage: &StageRef,
         deployment_id: &str,
+        resource: String,
     ) -> (String, oneshot::Receiver<HookStatus>) {
         let id = uuid::Uuid::new_v4().to_string();
         let (tx, rx) = oneshot::channel();
@@ -179,10 +183,20 @@ impl Rollouts {
             PendingHook {
                 stage: stage.clone(),
                 deployment_id: deployment_id.to_string(),
+                resource,
                 report: tx,
             },
         );
         (id, rx)
+    }
+
+    /// The deployment group ARN a hook execution reports on, while it waits.
+    pub fn hook_resource(&self, execution_id: &str) -> Option<String> {
+        self.hooks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(execution_id)
+            .map(|h| h.resource.clone())
     }
 
     /// Forgets a hook execution (it reported, failed or timed out).

@@ -474,7 +474,15 @@ impl StageShift {
             .ok_or_else(|| {
                 RolloutError::Internal(format!("{event} hook {function}: the stage does not run"))
             })?;
-        let (execution, report) = self.rollouts.expect_hook(&self.stage, &self.id);
+        // What a hook's IAM policy names: its deployment group's ARN.
+        let group = format!(
+            "arn:aws:codedeploy:{}:{}:deploymentgroup:{}/{}",
+            self.rollouts.stages.region(),
+            crate::ACCOUNT_ID,
+            self.request.application.as_deref().unwrap_or("*"),
+            self.request.deployment_group.as_deref().unwrap_or("*"),
+        );
+        let (execution, report) = self.rollouts.expect_hook(&self.stage, &self.id, group);
         self.record(
             event,
             None,

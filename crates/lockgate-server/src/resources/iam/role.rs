@@ -8,9 +8,11 @@ use crate::resources::{Ctx, Props, ResourceType, object, random_id};
 
 resource_type! {
     /// An IAM role (a function's execution role). Recorded with its
-    /// policies; a stage's functions get the stage's credentials, which
-    /// reach only that stage's parameters. `Ref` is the role name,
-    /// `Fn::GetAtt Arn` / `RoleId` its ARN and ID.
+    /// policies, which are enforced: a function with this role gets
+    /// credentials of its own, and its calls to the local AWS APIs (SSM,
+    /// the CodeDeploy hook API) are allowed only as IAM would allow them
+    /// (`lockgate deploy --permissions report` logs instead). `Ref` is the
+    /// role name, `Fn::GetAtt Arn` / `RoleId` its ARN and ID.
     pub struct Role = "AWS::IAM::Role";
 }
 
