@@ -25,10 +25,67 @@ pub enum Runtime {
         /// The runtime identifier the template names.
         name: String,
     },
+    /// A Lambda runtime this machine cannot run (`dotnet8`, `java21`,
+    /// `ruby3.3`…): the function deploys, and invoking it answers
+    /// `Runtime.Unavailable` saying why.
+    Unavailable {
+        /// The runtime identifier the template names.
+        name: String,
+        /// Why it cannot run here.
+        reason: String,
+    },
 }
 
+/// Lambda's runtime identifiers, current and deprecated (the values its
+/// `Runtime` property accepts).
+pub const LAMBDA_RUNTIMES: &[&str] = &[
+    "nodejs",
+    "nodejs4.3",
+    "nodejs4.3-edge",
+    "nodejs6.10",
+    "nodejs8.10",
+    "nodejs10.x",
+    "nodejs12.x",
+    "nodejs14.x",
+    "nodejs16.x",
+    "nodejs18.x",
+    "nodejs20.x",
+    "nodejs22.x",
+    "python2.7",
+    "python3.6",
+    "python3.7",
+    "python3.8",
+    "python3.9",
+    "python3.10",
+    "python3.11",
+    "python3.12",
+    "python3.13",
+    "java8",
+    "java8.al2",
+    "java11",
+    "java17",
+    "java21",
+    "dotnetcore1.0",
+    "dotnetcore2.0",
+    "dotnetcore2.1",
+    "dotnetcore3.1",
+    "dotnet6",
+    "dotnet8",
+    "go1.x",
+    "ruby2.5",
+    "ruby2.7",
+    "ruby3.2",
+    "ruby3.3",
+    "ruby3.4",
+    "provided",
+    "provided.al2",
+    "provided.al2023",
+];
+
 impl Runtime {
-    /// Maps a Lambda runtime identifier; `None` for runtimes we cannot run.
+    /// Maps a Lambda runtime identifier: how it runs here, or
+    /// [`Runtime::Unavailable`] for a Lambda runtime this machine cannot
+    /// run; `None` for an identifier Lambda does not know.
     pub fn from_identifier(id: &str) -> Option<Runtime> {
         let name = id.to_string();
         if id.starts_with("python3") {
@@ -37,6 +94,22 @@ impl Runtime {
             Some(Runtime::Node { name })
         } else if id == "provided" || id.starts_with("provided.") {
             Some(Runtime::Provided { name })
+        } else if LAMBDA_RUNTIMES.contains(&id) {
+            let reason = if id.starts_with("dotnet") {
+                "Lockgate does not run .NET functions"
+            } else if id.starts_with("java") {
+                "Lockgate does not run Java functions yet"
+            } else if id.starts_with("ruby") {
+                "Lockgate does not run Ruby functions yet"
+            } else if id == "go1.x" {
+                "go1.x is retired: build the Go function as a `provided.al2023` bootstrap"
+            } else {
+                "this runtime is retired"
+            };
+            Some(Runtime::Unavailable {
+                name,
+                reason: reason.into(),
+            })
         } else {
             None
         }
@@ -45,7 +118,10 @@ impl Runtime {
     /// The identifier as the template wrote it.
     pub fn identifier(&self) -> &str {
         match self {
-            Runtime::Python { name } | Runtime::Node { name } | Runtime::Provided { name } => name,
+            Runtime::Python { name }
+            | Runtime::Node { name }
+            | Runtime::Provided { name }
+            | Runtime::Unavailable { name, .. } => name,
         }
     }
 }

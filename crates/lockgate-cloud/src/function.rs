@@ -164,7 +164,8 @@ impl Function {
             match config.runtime {
                 crate::config::Runtime::Python { .. } => o.node = Default::default(),
                 crate::config::Runtime::Node { .. } => o.python = Default::default(),
-                crate::config::Runtime::Provided { .. } => {
+                crate::config::Runtime::Provided { .. }
+                | crate::config::Runtime::Unavailable { .. } => {
                     o.python = Default::default();
                     o.node = Default::default();
                 }
@@ -227,6 +228,24 @@ impl Function {
 
     /// Runs one invocation; function failures are outcomes, not errors.
     pub async fn invoke(&self, req: InvokeRequest) -> Result<InvokeOutcome, InvokeError> {
+        if let crate::config::Runtime::Unavailable { name, reason } = &self.config.runtime {
+            let request_id = random_uuid().to_string();
+            let body = error_doc(
+                "Runtime.Unavailable",
+                &format!(
+                    "RequestId: {request_id} Error: runtime {name} cannot run on this machine: {reason}"
+                ),
+            );
+            self.count(
+                &req,
+                Event::Invoked {
+                    duration_ms: 0.0,
+                    error: true,
+                    cold: false,
+                },
+            );
+            return Ok(self.outcome(&request_id, body, true, None, false));
+        }
         let Some(_permits) = self.slot().await else {
             self.count(&req, Event::Throttled);
             return Err(InvokeError::Throttled);

@@ -52,7 +52,7 @@ pub fn wanted_version(runtime: &Runtime) -> Option<String> {
         Runtime::Node { name } => name
             .strip_prefix("nodejs")
             .map(|v| v.trim_end_matches(".x").to_string()),
-        Runtime::Provided { .. } => None,
+        Runtime::Provided { .. } | Runtime::Unavailable { .. } => None,
     }
 }
 
@@ -63,7 +63,7 @@ pub fn real_interpreter(runtime: &Runtime, opts: &RuntimeOptions) -> Option<Path
     let (program, args): (&Path, &[&str]) = match runtime {
         Runtime::Python { .. } => (&opts.python, &["-c", "import sys;print(sys.executable)"]),
         Runtime::Node { .. } => (&opts.node, &["-p", "process.execPath"]),
-        Runtime::Provided { .. } => return None,
+        Runtime::Provided { .. } | Runtime::Unavailable { .. } => return None,
     };
     let path = PathBuf::from(ask(program, args)?);
     (path.is_absolute() && path.is_file()).then_some(path)
@@ -111,7 +111,7 @@ pub fn interpreter_version(runtime: &Runtime, opts: &RuntimeOptions) -> Option<S
             &["-c", "import sys;print('%d.%d' % sys.version_info[:2])"],
         ),
         Runtime::Node { .. } => (&opts.node, &["-p", "process.versions.node.split('.')[0]"]),
-        Runtime::Provided { .. } => return None,
+        Runtime::Provided { .. } | Runtime::Unavailable { .. } => return None,
     };
     ask(program, args)
 }
@@ -123,6 +123,13 @@ pub fn check_interpreter(
     f: &FunctionConfig,
     opts: &RuntimeOptions,
 ) -> Result<Option<String>, CloudError> {
+    if let Runtime::Unavailable { name, reason } = &f.runtime {
+        return Ok(Some(format!(
+            "function {}: runtime {name} cannot run on this machine ({reason}): it deploys, \
+             and invoking it answers Runtime.Unavailable",
+            f.name
+        )));
+    }
     let Some(wanted) = wanted_version(&f.runtime) else {
         return Ok(None);
     };
@@ -268,6 +275,8 @@ fn command(
             };
             (dir.join("bootstrap"), Vec::new())
         }
+        // Never started: its invocations answer Runtime.Unavailable.
+        (Runtime::Unavailable { .. }, _) => (PathBuf::from("/bin/false"), Vec::new()),
     }
 }
 
@@ -404,7 +413,7 @@ pub fn environment(
             );
             set("NODE_PATH", paths.join(":"));
         }
-        Runtime::Provided { .. } => {}
+        Runtime::Provided { .. } | Runtime::Unavailable { .. } => {}
     }
     // Credentials of the caller, as SAM CLI passes them.
     for k in [

@@ -752,4 +752,77 @@ mod tests {
         assert_eq!(f.parameter("/dev/one").await.as_deref(), Some("a"));
         assert_eq!(f.parameter("/dev/bad").await, None);
     }
+
+    /// What real templates bring and AWS takes: a runtime this machine
+    /// cannot run deploys with a warning (its invocations answer
+    /// Runtime.Unavailable), and AWS's public parameters stand in with a
+    /// warning; a permission on a function that does not exist fails the
+    /// deploy, rolled back and named, as Lambda refuses it.
+    #[tokio::test]
+    async fn real_world_parts_deploy_and_aws_failures_fail() {
+        let f = fixture().await;
+        let t = r#"
+Parameters:
+  Ami:
+    Type: AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>
+    Default: /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64
+Resources:
+  Dotnet:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: dotnet8
+      Handler: App::App.Function::Handler
+      Role: arn:aws:iam::123456789012:role/r
+      Code:
+        ZipFile: "not runnable here"
+Outputs:
+  Ami:
+    Value: !Ref Ami
+"#;
+        let r = f.deploy(t).await.unwrap();
+        assert_eq!(r.status, "CREATE_COMPLETE");
+        let said = r.warnings.join("\n");
+        assert!(
+            said.contains("runtime dotnet8 cannot run on this machine"),
+            "{said}"
+        );
+        assert!(said.contains("one of AWS's public parameters"), "{said}");
+        let ami = &r.outputs.iter().find(|o| o.key == "Ami").unwrap().value;
+        assert!(ami.starts_with("ami-") && ami.len() == 21, "{ami}");
+        // Invoking it answers why it cannot run.
+        let url = r.url.expect("the stage serves");
+        let answer = reqwest::Client::new()
+            .post(format!(
+                "{url}/2015-03-31/functions/app-dev-Dotnet/invocations"
+            ))
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            answer
+                .headers()
+                .get("x-amz-function-error")
+                .map(|v| v.to_str().unwrap().to_string()),
+            Some("Unhandled".to_string())
+        );
+        let body = answer.text().await.unwrap();
+        assert!(
+            body.contains("Runtime.Unavailable") && body.contains("dotnet8"),
+            "{body}"
+        );
+
+        // A permission on a function that does not exist: rolled back, named.
+        let typo = t.replace(
+            "Outputs:",
+            "  Perm:\n    Type: AWS::Lambda::Permission\n    Properties:\n      FunctionName: app-dev-Dotnett\n      Action: lambda:InvokeFunction\n      Principal: s3.amazonaws.com\nOutputs:",
+        );
+        let e = f.deploy(&typo).await.unwrap_err().to_string();
+        assert!(
+            e.contains("Perm") && e.contains("Function not found") && e.contains("app-dev-Dotnett"),
+            "{e}"
+        );
+        let snap = f.store.stack_snapshot(&stack()).await.unwrap().unwrap();
+        assert_eq!(snap.status, StackStatus::UpdateRollbackComplete);
+    }
 }

@@ -136,9 +136,9 @@ impl Deployer {
             base_dir: None,
         };
         let loaded = lockgate_template::load_document(doc, &opts).map_err(diag_error)?;
-        let warnings: Vec<String> = loaded.warnings.iter().map(|w| w.message.clone()).collect();
+        let mut warnings: Vec<String> = loaded.warnings.iter().map(|w| w.message.clone()).collect();
         let secrets: Vec<String> = loaded.secrets().into_iter().map(str::to_string).collect();
-        let lookups = self.lookups(&stage, &loaded).await?;
+        let lookups = self.lookups(&stage, &loaded, &mut warnings).await?;
         let snapshot = self
             .store
             .stack_snapshot(&stack)
@@ -195,21 +195,42 @@ impl Deployer {
         crate::uploads::code_locations(&self.artifacts, req, &paths).await
     }
 
-    /// SSM parameters and exports the template reads, from the store.
+    /// SSM parameters and exports the template reads, from the store
+    /// (stand-ins for AWS's public parameters, with a warning each).
     async fn lookups(
         &self,
         stage: &StageRef,
         loaded: &LoadedTemplate,
+        warnings: &mut Vec<String>,
     ) -> Result<Lookups, DeployError> {
         let mut lookups = Lookups::default();
         let mut refs = Vec::new();
         dynamic_refs(&loaded.template, &mut refs);
-        for name in loaded.ssm_parameters.values() {
+        // The type each SSM-typed parameter's value has (for stand-ins).
+        let mut value_types: BTreeMap<String, String> = BTreeMap::new();
+        for (param, name) in &loaded.ssm_parameters {
             if let Some(n) = name.as_str() {
                 refs.push((false, n.to_string(), None));
+                if let Some(p) = loaded.parameters.iter().find(|p| &p.name == param)
+                    && let lockgate_template::params::ParamType::Ssm(t) = &p.ty
+                {
+                    value_types.insert(n.to_string(), t.clone());
+                }
             }
         }
         for (secure, name, version) in refs {
+            // AWS's public parameters (`/aws/service/…`, the latest AMI ID
+            // and the like) are not in the local store: a stand-in of the
+            // right shape, said in the deploy's warnings.
+            if name.starts_with("/aws/service/") {
+                let value = public_parameter_standin(&name, value_types.get(&name));
+                warnings.push(format!(
+                    "SSM parameter `{name}` is one of AWS's public parameters, not available locally: \
+                     `{value}` stands in for it"
+                ));
+                lookups.ssm.insert((name, version), value);
+                continue;
+            }
             let pname = ParameterName::new(name.clone())
                 .map_err(|e| DeployError::invalid(format!("SSM parameter `{name}`: {e}")))?;
             let v = match version.as_deref() {
@@ -261,6 +282,28 @@ impl Deployer {
             }
         }
         Ok(lookups)
+    }
+}
+
+/// A stand-in for one of AWS's public parameters, shaped as its value
+/// type (or its path) says: an AMI ID for `AWS::EC2::Image::Id` and the
+/// `…/ami-…` paths, a region for `…/regions`, a comma list for list types;
+/// stable for the same name.
+fn public_parameter_standin(name: &str, value_type: Option<&String>) -> String {
+    use sha2::Digest as _;
+    let digest = hex::encode(sha2::Sha256::digest(name.as_bytes()));
+    let ty = value_type.map(String::as_str).unwrap_or("String");
+    let one = if ty.contains("AWS::EC2::Image::Id") || name.contains("/ami") {
+        format!("ami-{}", &digest[..17])
+    } else if name.contains("global-infrastructure/regions") {
+        lockgate_cloud::DEFAULT_REGION.to_string()
+    } else {
+        format!("lockgate-stand-in-{}", &digest[..8])
+    };
+    if ty.starts_with("List<") || ty == "CommaDelimitedList" {
+        format!("{one},{one}")
+    } else {
+        one
     }
 }
 

@@ -13,7 +13,11 @@ resource_type! {
     /// speak the Lambda Runtime API, with its runtime, handler, timeout,
     /// memory size, reserved concurrency, environment and layers. Container
     /// images (`PackageType: Image`) are refused: no container runtime here.
-    /// `Ref` is the function name, `Fn::GetAtt Arn` its ARN.
+    /// A Lambda runtime this machine cannot run (`dotnet8`, `java21`,
+    /// `ruby3.3`) deploys with a warning, and invoking the function answers
+    /// `Runtime.Unavailable` saying so; a runtime Lambda does not know is
+    /// refused as Lambda refuses it. `Ref` is the function name,
+    /// `Fn::GetAtt Arn` its ARN.
     pub struct Function = "AWS::Lambda::Function";
 }
 
@@ -39,10 +43,14 @@ impl ResourceType for Function {
                  zip runtime (python3.x, nodejsNN.x, provided.al2023)",
             ));
         }
+        // A runtime Lambda knows deploys even when this machine cannot run
+        // it (its invocations then answer Runtime.Unavailable); one Lambda
+        // does not know is refused as Lambda refuses it.
         if lockgate_cloud::Runtime::from_identifier(runtime).is_none() {
-            return Err(ProviderError::unsupported(format!(
-                "Runtime `{runtime}` cannot run locally: expected python3.x, nodejsNN.x, \
-                 provided, provided.al2 or provided.al2023"
+            return Err(ProviderError::invalid(format!(
+                "1 validation error detected: Value '{runtime}' at 'runtime' failed to satisfy \
+                 constraint: Member must satisfy enum value set: [{}]",
+                lockgate_cloud::config::LAMBDA_RUNTIMES.join(", ")
             )));
         }
         if p.str("Handler").is_none() && !runtime.starts_with("provided") {
@@ -94,7 +102,16 @@ impl ResourceType for Function {
 
     fn realize(&self, r: &LiveResource<'_>, stage: &mut StageBuilder<'_>) {
         match super::function_config(r.logical_id, r.physical_id, r.properties, stage) {
-            Ok(f) => stage.add_function(f),
+            Ok(f) => {
+                if let lockgate_cloud::Runtime::Unavailable { name, reason } = &f.runtime {
+                    stage.warn(format!(
+                        "{}: runtime {name} cannot run on this machine ({reason}): it is \
+                         deployed, and invoking it answers Runtime.Unavailable",
+                        r.logical_id
+                    ));
+                }
+                stage.add_function(f)
+            }
             Err(w) => stage.warn(w),
         }
     }
@@ -134,13 +151,17 @@ mod tests {
                 .message
                 .contains("Docker")
         );
+        // A Lambda runtime this machine cannot run deploys; an unknown one
+        // is refused as Lambda refuses it.
         let dotnet = json!({"Runtime": "dotnet8", "Handler": "x", "Code": code});
+        assert!(h.put(&Function, "D", &dotnet).await.is_ok());
+        let unknown = json!({"Runtime": "cobol85", "Handler": "x", "Code": code});
         assert!(
-            h.put(&Function, "D", &dotnet)
+            h.put(&Function, "U", &unknown)
                 .await
                 .unwrap_err()
                 .message
-                .contains("dotnet8")
+                .contains("Value 'cobol85' at 'runtime' failed to satisfy constraint")
         );
         let no_handler = json!({"Runtime": "python3.12", "Code": code});
         assert_eq!(

@@ -125,6 +125,8 @@ fn inline_code(root: &std::path::Path, runtime: &Runtime, src: &str) -> std::io:
         Runtime::Python { .. } => "index.py",
         Runtime::Node { .. } => "index.js",
         Runtime::Provided { .. } => "bootstrap",
+        // Kept as given: it never runs here.
+        Runtime::Unavailable { .. } => "index",
     };
     if !dir.join(file).is_file() {
         std::fs::create_dir_all(&dir)?;
