@@ -383,14 +383,39 @@ async fn idle_instances_are_reaped() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unsupported_runtime_and_unknown_function_are_clear() {
-    assert!(lockgate_cloud::Runtime::from_identifier("java21").is_none());
+    // Lambda knows java21 (it cannot run here); nobody knows cobol85.
+    assert!(matches!(
+        lockgate_cloud::Runtime::from_identifier("java21"),
+        Some(lockgate_cloud::Runtime::Unavailable { .. })
+    ));
+    assert!(lockgate_cloud::Runtime::from_identifier("cobol85").is_none());
     let dir = tempfile::tempdir().unwrap();
     let cloud = Cloud::new(
-        config(vec![function("A", "python3.12", "app.handler", "python")]),
+        config(vec![
+            function("A", "python3.12", "app.handler", "python"),
+            function("J", "java21", "example.Handler::handleRequest", "python"),
+        ]),
         options(&dir),
         Logs::default().sink(),
     )
     .unwrap();
+    assert!(
+        cloud
+            .warnings()
+            .iter()
+            .any(|w| w.contains("function J: runtime java21 cannot run on this machine")),
+        "{:?}",
+        cloud.warnings()
+    );
+    // Its invocations answer why, as a function error.
+    let o = cloud.invoke("J", req("{}")).await.unwrap().unwrap();
+    assert_eq!(o.function_error.as_deref(), Some("Unhandled"));
+    let e = json(&o);
+    assert_eq!(e["errorType"], "Runtime.Unavailable");
+    assert!(
+        e["errorMessage"].as_str().unwrap().contains("java21"),
+        "{e}"
+    );
     let err = cloud.invoke("B", req("{}")).await.unwrap_err().to_string();
-    assert_eq!(err, "no function named `B`; available: A");
+    assert_eq!(err, "no function named `B`; available: A, J");
 }

@@ -47,24 +47,12 @@ impl ResourceType for Recorded {
             .map(str::to_string)
             .unwrap_or_else(|| cx.stage.physical_name(cx.id(), 128));
         let place = |name: &str| {
-            (
-                shapes::physical_id(
-                    ty,
-                    &shapes::Place {
-                        name,
-                        region: &cx.stage.region,
-                        account: &cx.stage.account,
-                    },
-                ),
-                shapes::attributes(
-                    ty,
-                    &shapes::Place {
-                        name,
-                        region: &cx.stage.region,
-                        account: &cx.stage.account,
-                    },
-                ),
-            )
+            let at = shapes::Place {
+                name,
+                region: &cx.stage.region,
+                account: &cx.stage.account,
+            };
+            (shapes::physical_id(ty, &at), shapes::attributes(ty, &at))
         };
         Ok(match current {
             // An update keeps what it was (recorded before shapes: filled in).
