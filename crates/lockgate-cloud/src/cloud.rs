@@ -502,6 +502,9 @@ fn resolve_interpreters(config: &CloudConfig, mut opts: RuntimeOptions) -> Runti
         Runtime::Node {
             name: String::new(),
         },
+        Runtime::Ruby {
+            name: String::new(),
+        },
     ] {
         let wanted = config.functions.iter().any(|f: &FunctionConfig| {
             std::mem::discriminant(&f.runtime) == std::mem::discriminant(&kind)
@@ -512,6 +515,7 @@ fn resolve_interpreters(config: &CloudConfig, mut opts: RuntimeOptions) -> Runti
         {
             match kind {
                 Runtime::Python { .. } => opts.python = path,
+                Runtime::Ruby { .. } => opts.ruby = path,
                 _ => opts.node = path,
             }
         }

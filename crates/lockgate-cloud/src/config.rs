@@ -20,13 +20,18 @@ pub enum Runtime {
         /// The runtime identifier the template names, e.g. `nodejs20.x`.
         name: String,
     },
+    /// `ruby3.x`: our Ruby bootstrap, run by the machine's `ruby`.
+    Ruby {
+        /// The runtime identifier the template names, e.g. `ruby3.3`.
+        name: String,
+    },
     /// `provided`, `provided.al2`, `provided.al2023`: the code's own `bootstrap`.
     Provided {
         /// The runtime identifier the template names.
         name: String,
     },
-    /// A Lambda runtime this machine cannot run (`dotnet8`, `java21`,
-    /// `ruby3.3`…): the function deploys, and invoking it answers
+    /// A Lambda runtime this machine cannot run (`dotnet8`, `java21`…):
+    /// the function deploys, and invoking it answers
     /// `Runtime.Unavailable` saying why.
     Unavailable {
         /// The runtime identifier the template names.
@@ -94,13 +99,13 @@ impl Runtime {
             Some(Runtime::Node { name })
         } else if id == "provided" || id.starts_with("provided.") {
             Some(Runtime::Provided { name })
+        } else if id.starts_with("ruby3") {
+            Some(Runtime::Ruby { name })
         } else if LAMBDA_RUNTIMES.contains(&id) {
             let reason = if id.starts_with("dotnet") {
                 "Lockgate does not run .NET functions"
             } else if id.starts_with("java") {
                 "Lockgate does not run Java functions yet"
-            } else if id.starts_with("ruby") {
-                "Lockgate does not run Ruby functions yet"
             } else if id == "go1.x" {
                 "go1.x is retired: build the Go function as a `provided.al2023` bootstrap"
             } else {
@@ -120,6 +125,7 @@ impl Runtime {
         match self {
             Runtime::Python { name }
             | Runtime::Node { name }
+            | Runtime::Ruby { name }
             | Runtime::Provided { name }
             | Runtime::Unavailable { name, .. } => name,
         }
@@ -414,6 +420,8 @@ pub struct RuntimeOptions {
     pub python: PathBuf,
     /// The `node` to run Node functions with.
     pub node: PathBuf,
+    /// The `ruby` to run Ruby functions with.
+    pub ruby: PathBuf,
     /// The account ID used in ARNs.
     pub account_id: String,
     /// How instances are confined (bubblewrap when it runs here; see
@@ -443,6 +451,7 @@ impl Default for RuntimeOptions {
                 .join(format!("lockgate-runtime-{}", std::process::id())),
             python: PathBuf::from("python3"),
             node: PathBuf::from("node"),
+            ruby: PathBuf::from("ruby"),
             account_id: ACCOUNT_ID.into(),
             sandbox: default_sandbox(),
             private_dirs: Vec::new(),

@@ -161,14 +161,20 @@ impl Function {
         // The interpreter paths matter only to the runtime that uses them.
         let relevant = |o: &RuntimeOptions| {
             let mut o = o.clone();
+            let keep = |o: &mut RuntimeOptions| {
+                let (python, node, ruby) = (o.python.clone(), o.node.clone(), o.ruby.clone());
+                o.python = Default::default();
+                o.node = Default::default();
+                o.ruby = Default::default();
+                (python, node, ruby)
+            };
+            let (python, node, ruby) = keep(&mut o);
             match config.runtime {
-                crate::config::Runtime::Python { .. } => o.node = Default::default(),
-                crate::config::Runtime::Node { .. } => o.python = Default::default(),
+                crate::config::Runtime::Python { .. } => o.python = python,
+                crate::config::Runtime::Node { .. } => o.node = node,
+                crate::config::Runtime::Ruby { .. } => o.ruby = ruby,
                 crate::config::Runtime::Provided { .. }
-                | crate::config::Runtime::Unavailable { .. } => {
-                    o.python = Default::default();
-                    o.node = Default::default();
-                }
+                | crate::config::Runtime::Unavailable { .. } => {}
             }
             o
         };

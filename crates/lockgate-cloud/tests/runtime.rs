@@ -419,3 +419,61 @@ async fn unsupported_runtime_and_unknown_function_are_clear() {
     let err = cloud.invoke("B", req("{}")).await.unwrap_err().to_string();
     assert_eq!(err, "no function named `B`; available: A, J");
 }
+
+/// Ruby handlers run on our Ruby bootstrap with the machine's `ruby`
+/// (Debian's; `.ci/install` installs it): keyword `event:`/`context:`,
+/// the context's methods, `Module::Class.method` handlers, warm reuse, and
+/// errors in Lambda's shape (`Function<ArgumentError>`).
+#[tokio::test(flavor = "multi_thread")]
+async fn ruby_handlers_see_event_and_context_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = Logs::default();
+    let cloud = Cloud::new(
+        config(vec![
+            function("Rb", "ruby3.3", "app.handler", "ruby"),
+            function("RbFail", "ruby3.3", "app.fail", "ruby"),
+            function("RbClass", "ruby3.3", "app.Shop::Orders.create", "ruby"),
+        ]),
+        options(&dir),
+        logs.sink(),
+    )
+    .unwrap();
+    let o = cloud
+        .invoke("Rb", req(r#"{"hello": "world"}"#))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        o.function_error.is_none(),
+        "{}",
+        String::from_utf8_lossy(&o.body)
+    );
+    let v = json(&o);
+    assert_eq!(v["event"], serde_json::json!({"hello": "world"}));
+    assert_eq!(v["context"]["aws_request_id"], o.request_id.as_str());
+    assert_eq!(v["context"]["function_name"], "Rb");
+    assert_eq!(v["context"]["memory_limit_in_mb"], "128");
+    assert!(v["context"]["remaining_ms"].as_u64().unwrap() > 0);
+    assert!(logs.text().contains("hello from ruby"), "{}", logs.text());
+    let again = cloud.invoke("Rb", req("{}")).await.unwrap().unwrap();
+    assert!(!again.cold);
+    assert_eq!(json(&again)["instance"], v["instance"]);
+
+    let err = cloud.invoke("RbFail", req("{}")).await.unwrap().unwrap();
+    assert_eq!(err.function_error.as_deref(), Some("Unhandled"));
+    let e = json(&err);
+    assert_eq!(e["errorType"], "Function<ArgumentError>");
+    assert_eq!(e["errorMessage"], "asked to fail");
+    assert!(
+        e["stackTrace"].as_array().is_some_and(|t| !t.is_empty()),
+        "{e}"
+    );
+
+    let created = cloud
+        .invoke("RbClass", req(r#"{"id": 7}"#))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(json(&created), serde_json::json!({"created": 7}));
+    cloud.shutdown();
+}

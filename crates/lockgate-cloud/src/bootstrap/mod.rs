@@ -14,9 +14,12 @@ use crate::instance::Launch;
 pub const PYTHON_BOOTSTRAP: &str = include_str!("python.py");
 /// The Node bootstrap, written to the runtime dir.
 pub const NODE_BOOTSTRAP: &str = include_str!("node.cjs");
+/// The Ruby bootstrap, written to the runtime dir.
+pub const RUBY_BOOTSTRAP: &str = include_str!("ruby.rb");
 
 const PYTHON_FILE: &str = "lockgate_bootstrap.py";
 const NODE_FILE: &str = "lockgate_bootstrap.cjs";
+const RUBY_FILE: &str = "lockgate_bootstrap.rb";
 
 /// Writes the bootstraps into `dir` (created if needed). A file that
 /// already holds the right text is left alone (every redeploy calls this),
@@ -28,7 +31,11 @@ pub fn install(dir: &Path) -> Result<(), CloudError> {
         source,
     };
     std::fs::create_dir_all(dir).map_err(io)?;
-    for (name, text) in [(PYTHON_FILE, PYTHON_BOOTSTRAP), (NODE_FILE, NODE_BOOTSTRAP)] {
+    for (name, text) in [
+        (PYTHON_FILE, PYTHON_BOOTSTRAP),
+        (NODE_FILE, NODE_BOOTSTRAP),
+        (RUBY_FILE, RUBY_BOOTSTRAP),
+    ] {
         let path = dir.join(name);
         if std::fs::read(&path).is_ok_and(|have| have == text.as_bytes()) {
             continue;
@@ -52,6 +59,7 @@ pub fn wanted_version(runtime: &Runtime) -> Option<String> {
         Runtime::Node { name } => name
             .strip_prefix("nodejs")
             .map(|v| v.trim_end_matches(".x").to_string()),
+        Runtime::Ruby { name } => name.strip_prefix("ruby").map(str::to_string),
         Runtime::Provided { .. } | Runtime::Unavailable { .. } => None,
     }
 }
@@ -63,6 +71,7 @@ pub fn real_interpreter(runtime: &Runtime, opts: &RuntimeOptions) -> Option<Path
     let (program, args): (&Path, &[&str]) = match runtime {
         Runtime::Python { .. } => (&opts.python, &["-c", "import sys;print(sys.executable)"]),
         Runtime::Node { .. } => (&opts.node, &["-p", "process.execPath"]),
+        Runtime::Ruby { .. } => (&opts.ruby, &["-e", "print RbConfig.ruby"]),
         Runtime::Provided { .. } | Runtime::Unavailable { .. } => return None,
     };
     let path = PathBuf::from(ask(program, args)?);
@@ -111,6 +120,7 @@ pub fn interpreter_version(runtime: &Runtime, opts: &RuntimeOptions) -> Option<S
             &["-c", "import sys;print('%d.%d' % sys.version_info[:2])"],
         ),
         Runtime::Node { .. } => (&opts.node, &["-p", "process.versions.node.split('.')[0]"]),
+        Runtime::Ruby { .. } => (&opts.ruby, &["-e", "print RUBY_VERSION[/\\A\\d+\\.\\d+/]"]),
         Runtime::Provided { .. } | Runtime::Unavailable { .. } => return None,
     };
     ask(program, args)
@@ -135,6 +145,7 @@ pub fn check_interpreter(
     };
     let program = match f.runtime {
         Runtime::Python { .. } => &opts.python,
+        Runtime::Ruby { .. } => &opts.ruby,
         _ => &opts.node,
     };
     version_verdict(f, program, &wanted, interpreter_version(&f.runtime, opts))
@@ -233,7 +244,14 @@ pub fn launch(
     let env = environment(&seen, &seen_opts, region, Path::new("/tmp"));
     let mut mapped = vec![(f.code_dir.clone(), seen.code_dir.clone())];
     mapped.extend(f.layers.iter().cloned().zip(seen.layers.iter().cloned()));
-    for file in [PYTHON_FILE, NODE_FILE] {
+    // Only the bootstrap this runtime runs.
+    let bootstrap = match f.runtime {
+        Runtime::Python { .. } => Some(PYTHON_FILE),
+        Runtime::Node { .. } => Some(NODE_FILE),
+        Runtime::Ruby { .. } => Some(RUBY_FILE),
+        Runtime::Provided { .. } | Runtime::Unavailable { .. } => None,
+    };
+    if let Some(file) = bootstrap {
         mapped.push((
             opts.runtime_dir.join(file),
             seen_opts.runtime_dir.join(file),
@@ -267,6 +285,10 @@ fn command(
         (Runtime::Node { .. }, _) => (
             opts.node.clone(),
             vec![opts.runtime_dir.join(NODE_FILE).into_os_string()],
+        ),
+        (Runtime::Ruby { .. }, _) => (
+            opts.ruby.clone(),
+            vec![opts.runtime_dir.join(RUBY_FILE).into_os_string()],
         ),
         (Runtime::Provided { .. }, i) => {
             let dir = match i {
@@ -412,6 +434,32 @@ pub fn environment(
                     .into_owned(),
             );
             set("NODE_PATH", paths.join(":"));
+        }
+        Runtime::Ruby { ref name } => {
+            // Lambda's RUBYLIB and GEM_PATH: the code, then the layers'
+            // `ruby/lib` and `ruby/gems/X.Y.0`.
+            let version = format!("{}.0", name.trim_start_matches("ruby"));
+            let mut lib: Vec<String> = vec![f.code_dir.to_string_lossy().into_owned()];
+            lib.extend(
+                f.layers
+                    .iter()
+                    .map(|l| l.join("ruby/lib").to_string_lossy().into_owned()),
+            );
+            set("RUBYLIB", lib.join(":"));
+            let mut gems: Vec<String> = vec![
+                f.code_dir
+                    .join("vendor/bundle/ruby")
+                    .join(&version)
+                    .to_string_lossy()
+                    .into_owned(),
+            ];
+            gems.extend(f.layers.iter().map(|l| {
+                l.join("ruby/gems")
+                    .join(&version)
+                    .to_string_lossy()
+                    .into_owned()
+            }));
+            set("GEM_PATH", gems.join(":"));
         }
         Runtime::Provided { .. } | Runtime::Unavailable { .. } => {}
     }

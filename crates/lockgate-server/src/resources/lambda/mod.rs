@@ -124,6 +124,7 @@ fn inline_code(root: &std::path::Path, runtime: &Runtime, src: &str) -> std::io:
     let file = match runtime {
         Runtime::Python { .. } => "index.py",
         Runtime::Node { .. } => "index.js",
+        Runtime::Ruby { .. } => "index.rb",
         Runtime::Provided { .. } => "bootstrap",
         // Kept as given: it never runs here.
         Runtime::Unavailable { .. } => "index",
