@@ -52,13 +52,28 @@ fn forward(mut client: TcpStream, upstream: &str, did_cut: &AtomicBool) {
         }
         let _ = s2.shutdown(std::net::Shutdown::Write);
     });
-    // Server → client; a deploy's answer is cut after its first read.
+    // Server → client; a deploy's answer is cut right after its headers,
+    // whatever else arrived with them: the stream always breaks before the
+    // result line.
     let mut buf = [0u8; 65536];
     while let Ok(n) = server.read(&mut buf) {
-        if n == 0 || client.write_all(&buf[..n]).is_err() {
+        if n == 0 {
             break;
         }
-        if deploying.load(Ordering::SeqCst) && !did_cut.swap(true, Ordering::SeqCst) {
+        let cut_here = deploying.load(Ordering::SeqCst) && !did_cut.load(Ordering::SeqCst);
+        let end = if cut_here {
+            buf[..n]
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map_or(n, |i| i + 4)
+        } else {
+            n
+        };
+        if client.write_all(&buf[..end]).is_err() {
+            break;
+        }
+        if cut_here {
+            did_cut.store(true, Ordering::SeqCst);
             let _ = client.shutdown(std::net::Shutdown::Both);
             let _ = server.shutdown(std::net::Shutdown::Both);
             return;
