@@ -65,6 +65,17 @@ impl Runtimes {
         }
     }
 
+    /// The runtime options of stage `key` (`app/stage`): its own runtime
+    /// directory, so two stages whose functions share an explicit
+    /// `FunctionName` never share a temporary directory or HOME (unsandboxed
+    /// instances keep theirs there; sandboxed ones get a fresh /tmp anyway).
+    fn options_for(&self, key: &str) -> RuntimeOptions {
+        RuntimeOptions {
+            runtime_dir: self.opts.runtime_dir.join(key),
+            ..self.opts.clone()
+        }
+    }
+
     /// Why instances run unconfined, when they do.
     pub fn sandbox_note(&self) -> Option<String> {
         self.opts.sandbox.note().map(str::to_string)
@@ -160,7 +171,7 @@ impl Runtimes {
             let old = current.gateway.cloud();
             let cloud = Cloud::new_reusing(
                 model.cloud.clone(),
-                self.opts.clone(),
+                self.options_for(key),
                 sink.clone(),
                 Some(&old),
             )?;
@@ -176,7 +187,7 @@ impl Runtimes {
             current.model = model;
             return Ok(format!("http://{}", current.gateway.addr()));
         }
-        let cloud = Cloud::new(model.cloud.clone(), self.opts.clone(), sink.clone())?;
+        let cloud = Cloud::new(model.cloud.clone(), self.options_for(key), sink.clone())?;
         cloud.metrics().set_observer(observer);
         if let Some(port) = self.fixed_port {
             let gateway =
@@ -243,5 +254,27 @@ impl Runtimes {
             s.gateway.stop().await;
             cloud.shutdown();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two stages never share a runtime directory (where unsandboxed
+    /// instances keep their temporary directory and HOME), even when their
+    /// functions have the same explicit name.
+    #[test]
+    fn each_stage_has_its_own_runtime_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = RuntimeOptions {
+            runtime_dir: dir.path().join("runtime"),
+            ..RuntimeOptions::default()
+        };
+        let r = Runtimes::new(dir.path(), "127.0.0.1", opts, Arc::new(LogHub::default()));
+        let (dev, prod) = (r.options_for("shop/dev"), r.options_for("shop/prod"));
+        assert_ne!(dev.runtime_dir, prod.runtime_dir);
+        assert!(dev.runtime_dir.starts_with(dir.path().join("runtime")));
+        assert_eq!(dev.sandbox, prod.sandbox);
     }
 }
