@@ -51,9 +51,18 @@ struct StagePolicies {
 }
 
 /// Every stage's roles and policies, rebuilt with each stage.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Permissions {
     stages: RwLock<HashMap<(String, String), StagePolicies>>,
+    /// Where refusals (and report-mode findings) are also logged: the
+    /// calling function's own log, which `lockgate logs` reads.
+    logs: Option<std::sync::Arc<crate::logs::LogHub>>,
+}
+
+impl std::fmt::Debug for Permissions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Permissions").finish_non_exhaustive()
+    }
 }
 
 /// Why a call was refused: AWS's message.
@@ -61,6 +70,20 @@ pub struct Permissions {
 pub struct Denied(pub String);
 
 impl Permissions {
+    /// Permissions that also log each refusal in the calling function's log.
+    pub fn with_logs(logs: std::sync::Arc<crate::logs::LogHub>) -> Permissions {
+        Permissions {
+            logs: Some(logs),
+            ..Default::default()
+        }
+    }
+
+    fn log(&self, app: &str, stage: &str, function: &str, line: &str) {
+        if let Some(logs) = &self.logs {
+            logs.push(&format!("{app}/{stage}"), function, line);
+        }
+    }
+
     /// Records a stage's roles and mode from its committed `resources`;
     /// answers a warning per policy IAM would refuse (it is left out).
     pub fn set_stage(
@@ -135,11 +158,15 @@ impl Permissions {
         );
         match s.mode {
             PermissionsMode::Enforce => {
-                tracing::warn!("{app}/{stage}: AccessDenied: {message}");
+                let line = format!("[lockgate] AccessDenied: {message}");
+                tracing::warn!("{app}/{stage}: {line}");
+                self.log(app, stage, &assumed.session, &line);
                 Err(Denied(message))
             }
             PermissionsMode::Report => {
-                tracing::warn!("{app}/{stage}: would be denied (permissions: report): {message}");
+                let line = format!("[lockgate] would be denied (permissions: report): {message}");
+                tracing::warn!("{app}/{stage}: {line}");
+                self.log(app, stage, &assumed.session, &line);
                 Ok(())
             }
         }

@@ -62,6 +62,13 @@ fn a_functions_role_decides_what_it_may_read() {
         "{root}"
     );
 
+    // Each refusal is in the function's own log too.
+    let logs = server.ok(&app, &["logs", "Reader", "--stage", "dev"]);
+    assert!(
+        logs.contains("[lockgate] AccessDenied: User: arn:aws:sts::123456789012:assumed-role/"),
+        "{logs}"
+    );
+
     // Report mode: the same calls go through (and are logged), and the
     // stage keeps the mode on the next deploy that does not name one.
     server.ok(

@@ -80,6 +80,7 @@ impl Stages {
         region: &str,
         function_env: FunctionEnv,
     ) -> Stages {
+        let runtimes_logs = runtimes.logs().clone();
         Stages {
             runtimes,
             store,
@@ -90,7 +91,7 @@ impl Stages {
             on_gone: None,
             locks: Default::default(),
             shifting: Default::default(),
-            permissions: Default::default(),
+            permissions: Arc::new(Permissions::with_logs(runtimes_logs)),
         }
     }
 

@@ -76,6 +76,11 @@ impl Runtimes {
         }
     }
 
+    /// Every stage's function logs.
+    pub fn logs(&self) -> &Arc<LogHub> {
+        &self.logs
+    }
+
     /// Why instances run unconfined, when they do.
     pub fn sandbox_note(&self) -> Option<String> {
         self.opts.sandbox.note().map(str::to_string)
