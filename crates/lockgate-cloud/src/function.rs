@@ -312,6 +312,17 @@ impl Function {
     /// `queue_timeout` (instances finishing or starting) before it is
     /// throttled, instead of being refused at once.
     async fn slot(&self) -> Option<(OwnedSemaphorePermit, Option<OwnedSemaphorePermit>)> {
+        // The usual case, a free slot: no timer on the hot path.
+        if let Ok(own) = self.limit.clone().try_acquire_owned() {
+            match &self.pool {
+                None => return Some((own, None)),
+                Some(p) => {
+                    if let Ok(pooled) = p.clone().try_acquire_owned() {
+                        return Some((own, Some(pooled)));
+                    }
+                }
+            }
+        }
         let acquire = async {
             let own = self.limit.clone().acquire_owned().await.ok()?;
             let pooled = match &self.pool {

@@ -202,7 +202,8 @@ impl Server {
         let key_file = keys.join("credentials.key");
         let credentials_key =
             keys::load_or_create_server_secret(&key_file).map_err(io(&key_file))?;
-        let credentials = Arc::new(sigv4::CredentialIndex::new(&credentials_key));
+        let credentials =
+            Arc::new(sigv4::CredentialIndex::new(&credentials_key).with_region(&opts.region));
 
         let listener = tokio::net::TcpListener::bind(&opts.listen)
             .await

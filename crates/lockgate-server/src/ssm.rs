@@ -555,20 +555,6 @@ impl SsmService {
                 ),
             );
         }
-        // …nor one scoped to another region than the server's.
-        if let Some(header) = request.header("authorization")
-            && let Ok(auth) = Authorization::parse(header)
-            && auth.region != self.region
-        {
-            return SsmResponse::error(
-                400,
-                "InvalidSignatureException",
-                &format!(
-                    "Credential should be scoped to a valid region, not '{}' (this server's region is '{}')",
-                    auth.region, self.region
-                ),
-            );
-        }
         let caller = match credentials.authenticate(request, now) {
             Ok(caller) => caller,
             Err(e) => return SsmResponse::error(e.http_status(), e.aws_code(), &e.to_string()),

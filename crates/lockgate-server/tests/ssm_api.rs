@@ -488,7 +488,7 @@ async fn handle_http_checks_the_signature_scope_and_method() {
         json!({"Name": "/dev/x", "Type": "String", "Value": "1"}),
     )
     .await;
-    let keys = CredentialIndex::new(b"secret");
+    let keys = CredentialIndex::new(b"secret").with_region("eu-west-1");
     let creds = keys.register_stage("greeter", "dev");
     let now = chrono::Utc::now();
     let date = now.format("%Y%m%dT%H%M%SZ").to_string();

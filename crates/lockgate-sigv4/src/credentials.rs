@@ -133,6 +133,8 @@ pub fn stage_credentials(server_secret: &[u8], app: &str, stage: &str) -> Creden
 #[derive(Debug)]
 pub struct CredentialIndex {
     server_secret: Vec<u8>,
+    /// The region every credential scope must name, when set.
+    region: Option<String>,
     by_key: RwLock<HashMap<String, (Caller, Credentials)>>,
 }
 
@@ -141,8 +143,16 @@ impl CredentialIndex {
     pub fn new(server_secret: &[u8]) -> Self {
         Self {
             server_secret: server_secret.to_vec(),
+            region: None,
             by_key: RwLock::new(HashMap::new()),
         }
+    }
+
+    /// Refuses, as AWS does, a request whose credential scope names
+    /// another region than `region` (every API the index authenticates).
+    pub fn with_region(mut self, region: &str) -> Self {
+        self.region = Some(region.to_string());
+        self
     }
 
     /// Registers a stage (idempotent) and returns its credentials, to put in
@@ -223,6 +233,14 @@ impl CredentialIndex {
             .header("authorization")
             .ok_or(SigV4Error::MissingAuthorization)?;
         let auth = Authorization::parse(header)?;
+        if let Some(expected) = &self.region
+            && auth.region != *expected
+        {
+            return Err(SigV4Error::WrongRegion {
+                scope: auth.region,
+                expected: expected.clone(),
+            });
+        }
         let (caller, creds) = self
             .lookup(&auth.access_key_id)
             .ok_or_else(|| SigV4Error::UnknownAccessKey(auth.access_key_id.clone()))?;

@@ -232,6 +232,16 @@ pub enum SigV4Error {
         /// The server's time, in the same form.
         now: String,
     },
+    /// The credential scope names another region than the server's.
+    #[error(
+        "Credential should be scoped to a valid region, not '{scope}' (this server's region is '{expected}')"
+    )]
+    WrongRegion {
+        /// The scope's region.
+        scope: String,
+        /// The server's.
+        expected: String,
+    },
     /// The access key id is not known to the server.
     #[error("the security token included in the request is invalid: unknown access key id `{0}`")]
     UnknownAccessKey(String),
@@ -271,6 +281,7 @@ impl SigV4Error {
             | SigV4Error::MissingSessionToken
             | SigV4Error::InvalidSessionToken => "UnrecognizedClientException",
             SigV4Error::Skewed { .. }
+            | SigV4Error::WrongRegion { .. }
             | SigV4Error::PayloadHash(_)
             | SigV4Error::SignatureMismatch { .. } => "InvalidSignatureException",
         }
