@@ -17,8 +17,9 @@
 //!
 //! `cargo bench -p lockgate --bench release [-- ROUNDS]` (default 7 rounds).
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+#[path = "../tests/server_common/mod.rs"]
+mod server_common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -69,33 +70,6 @@ fn now_ms() -> f64 {
         .unwrap_or_default()
         .as_secs_f64()
         * 1000.0
-}
-
-fn get(addr: &str) -> (u16, String) {
-    let Ok(mut s) = TcpStream::connect(addr) else {
-        return (0, String::new());
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
-    if write!(
-        s,
-        "GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .is_err()
-    {
-        return (0, String::new());
-    }
-    let mut text = String::new();
-    let _ = s.read_to_string(&mut text);
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
 }
 
 /// RFC 3339 with milliseconds (the API's times) to epoch milliseconds.
@@ -185,7 +159,7 @@ fn main() {
             let start = Instant::now();
             let mut n = 0u32;
             while !s.load(Ordering::Relaxed) {
-                let (status, body) = get(&a);
+                let (status, body) = server_common::http_get(&format!("http://{a}"), "/");
                 k.lock().unwrap().push((now_ms(), status, body));
                 n += 1;
                 let next = start + Duration::from_millis(10) * n;

@@ -1,8 +1,9 @@
 //! `lockgate local invoke` and `lockgate local start-api`, run as the real
 //! binary against template fixtures.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+mod server_common;
+
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
@@ -101,27 +102,6 @@ fn unknown_or_ambiguous_function_lists_the_available_ones() {
     );
 }
 
-fn get(addr: &str, path: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
-}
-
 #[test]
 fn start_api_serves_routes_until_interrupted() {
     let mut child = lockgate()
@@ -147,12 +127,12 @@ fn start_api_serves_routes_until_interrupted() {
                 && l.contains("/hello/{name} [GET]")),
         "{printed:?}"
     );
-    let (status, body) = get(&addr, "/hello/ada");
+    let (status, body) = server_common::http_get(&format!("http://{addr}"), "/hello/ada");
     assert_eq!(status, 200, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["message"], "hello ada");
     assert_eq!(v["stage"], "Prod");
-    let (status, body) = get(&addr, "/nowhere");
+    let (status, body) = server_common::http_get(&format!("http://{addr}"), "/nowhere");
     assert_eq!(
         (status, body.as_str()),
         (403, r#"{"message":"Missing Authentication Token"}"#)
