@@ -96,9 +96,7 @@ pub struct Instance {
     killing: AtomicBool,
     /// Recent output, for `X-Amz-Log-Result`.
     pub tail: Arc<Mutex<TailBuffer>>,
-    /// The started-but-not-yet-first-`/next` flag.
-    initialized: AtomicBool,
-    /// Turns true at the first `/next`.
+    /// Turns true at the first `/next` (the runtime is initialized).
     ready: watch::Sender<bool>,
     marker: Mutex<Option<std::fs::File>>,
     pending_probe: std::os::fd::OwnedFd,
@@ -185,7 +183,6 @@ impl Instance {
             flush_waiters: Arc::new(Mutex::new(Vec::new())),
             flush_seq: std::sync::atomic::AtomicU64::new(0),
             output_closed: watch::channel(false).0,
-            initialized: AtomicBool::new(false),
             ready: watch::channel(false).0,
         });
 
@@ -323,7 +320,7 @@ impl Instance {
 
     /// Whether the runtime has asked for its first event.
     pub fn is_initialized(&self) -> bool {
-        self.initialized.load(Ordering::Acquire)
+        *self.ready.borrow()
     }
 
     /// Stops the process (SIGKILL to its process group).
@@ -412,10 +409,15 @@ impl Instance {
     }
 
     async fn next(&self) -> Response<Body> {
-        if !self.initialized.swap(true, Ordering::AcqRel) {
+        // The first `/next` records how long init took, then says ready.
+        self.ready.send_if_modified(|ready| {
+            if *ready {
+                return false;
+            }
             *lock(&self.init_duration) = Some(self.started.elapsed());
-            self.ready.send_replace(true);
-        }
+            *ready = true;
+            true
+        });
         let job = {
             let mut rx = self.jobs_rx.lock().await;
             let mut dead = self.dead.subscribe();

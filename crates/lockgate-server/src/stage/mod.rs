@@ -134,21 +134,30 @@ impl Stages {
     }
 
     /// The committed resources of every live stack of a stage but `except`.
+    /// With them, the stage's permissions mode: `report` when any of its
+    /// live stacks (`except` included) says so.
     async fn committed(
         &self,
         stage: &StageRef,
         except: Option<&StackRef>,
-    ) -> Result<Vec<ResourceState>, StoreError> {
+    ) -> Result<(Vec<ResourceState>, PermissionsMode), StoreError> {
         let mut resources = Vec::new();
+        let mut mode = PermissionsMode::Enforce;
         for s in self.store.list_stacks(stage).await? {
-            if s.status.is_gone() || Some(&s.stack) == except {
+            if s.status.is_gone() {
+                continue;
+            }
+            if crate::permissions::mode_of_parameters(&s.parameters) == PermissionsMode::Report {
+                mode = PermissionsMode::Report;
+            }
+            if Some(&s.stack) == except {
                 continue;
             }
             if let Some(snap) = self.store.stack_snapshot(&s.stack).await? {
                 resources.extend(snap.resources);
             }
         }
-        Ok(resources)
+        Ok((resources, mode))
     }
 
     /// The model of a stage with `resources` live.
@@ -156,6 +165,7 @@ impl Stages {
         &self,
         stage: &StageRef,
         resources: &[ResourceState],
+        mode: PermissionsMode,
     ) -> Result<StageModel, StoreError> {
         let env = (self.function_env)(stage, None);
         let role_env = |role: &str, function: &str| {
@@ -165,14 +175,6 @@ impl Stages {
             };
             (self.function_env)(stage, Some(&assumed))
         };
-        let mut mode = PermissionsMode::Enforce;
-        for s in self.store.list_stacks(stage).await? {
-            if !s.status.is_gone()
-                && crate::permissions::mode_of_parameters(&s.parameters) == PermissionsMode::Report
-            {
-                mode = PermissionsMode::Report;
-            }
-        }
         let policy_warnings =
             self.permissions
                 .set_stage(stage.app.as_str(), stage.stage.as_str(), mode, resources);
@@ -222,7 +224,7 @@ impl Stages {
     pub async fn realize(&self, stage: &StageRef) -> (Option<String>, Vec<String>) {
         let _lock = self.lock(stage).await;
         let k = key(stage);
-        let resources = match self.committed(stage, None).await {
+        let (resources, mode) = match self.committed(stage, None).await {
             Ok(r) => r,
             Err(e) => {
                 return (
@@ -240,7 +242,7 @@ impl Stages {
             }
             return (None, Vec::new());
         }
-        let model = match self.model(stage, &resources).await {
+        let model = match self.model(stage, &resources, mode).await {
             Ok(m) => m,
             Err(e) => {
                 return (
@@ -274,9 +276,9 @@ impl Stages {
         live: impl FnOnce() -> Vec<ResourceState> + Send,
     ) -> Result<(), StageError> {
         let _lock = self.lock(stage).await;
-        let mut resources = self.committed(stage, Some(stack)).await?;
+        let (mut resources, mode) = self.committed(stage, Some(stack)).await?;
         resources.extend(live());
-        let model = self.model(stage, &resources).await?;
+        let model = self.model(stage, &resources, mode).await?;
         self.runtimes.run(&key(stage), model).await?;
         Ok(())
     }
