@@ -516,12 +516,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn ctx(pairs: &[(&str, &[&str])]) -> HashMap<String, Vec<String>> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
-            .collect()
-    }
+    use crate::test_context as ctx;
 
     /// Whether a whole `Condition` block holds.
     fn holds(block: Value, context: &HashMap<String, Vec<String>>) -> Option<bool> {

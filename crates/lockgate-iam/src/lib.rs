@@ -198,6 +198,15 @@ pub fn access_denied_message(
     }
 }
 
+/// A request context from `(key, values)` pairs, for the tests.
+#[cfg(test)]
+pub(crate) fn test_context(pairs: &[(&str, &[&str])]) -> HashMap<String, Vec<String>> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

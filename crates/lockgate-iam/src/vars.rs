@@ -123,12 +123,7 @@ mod tests {
     use super::*;
     use crate::glob::spell;
 
-    fn ctx(pairs: &[(&str, &[&str])]) -> HashMap<String, Vec<String>> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
-            .collect()
-    }
+    use crate::test_context as ctx;
 
     fn resolved(s: &str, context: &HashMap<String, Vec<String>>) -> Option<String> {
         Template::parse(s, true).resolve(context).map(|t| spell(&t))
