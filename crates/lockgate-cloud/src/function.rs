@@ -64,7 +64,12 @@ pub enum InvokeError {
 /// One function version and its instances.
 pub struct Function {
     config: FunctionConfig,
+    /// Itself, for the task that finishes an abandoned invocation.
+    me: Weak<Function>,
     arn: String,
+    /// `arn` as the `Lambda-Runtime-Invoked-Function-Arn` header of an
+    /// unqualified call (made once, shared by every invocation).
+    arn_header: hyper::header::HeaderValue,
     launch: Launch,
     limit: Arc<Semaphore>,
     /// The account's pool, for a function without reserved concurrency.
@@ -118,8 +123,13 @@ impl Function {
             "arn:aws:lambda:{region}:{}:function:{}",
             opts.account_id, config.name
         );
-        let f = Arc::new(Function {
+        // A function name is letters, digits, `-` and `_`: always a valid header.
+        let arn_header = hyper::header::HeaderValue::from_str(&arn)
+            .unwrap_or_else(|_| hyper::header::HeaderValue::from_static("arn:aws:lambda"));
+        let f = Arc::new_cyclic(|me| Function {
+            me: me.clone(),
             arn,
+            arn_header,
             launch,
             limit: Arc::new(Semaphore::new(limit)),
             pool: config
@@ -210,6 +220,11 @@ impl Function {
         self.spawned.load(Ordering::Relaxed)
     }
 
+    /// How many instances wait, warm, for an invocation.
+    pub fn warm_instances(&self) -> usize {
+        lock(&self.idle).iter().filter(|i| !i.is_dead()).count()
+    }
+
     /// How many instances are alive now.
     pub fn live_instances(&self) -> usize {
         lock(&self.all)
@@ -252,15 +267,21 @@ impl Function {
             );
             return Ok(self.outcome(&request_id, body, true, None, false));
         }
-        let Some(_permits) = self.slot().await else {
+        let Some(permits) = self.slot().await else {
             self.count(&req, Event::Throttled);
             return Err(InvokeError::Throttled);
         };
-        let request_id = random_uuid().to_string();
+        let request_id: Arc<str> = random_uuid().hyphenated().to_string().into();
+        let mut flight = InFlight {
+            function: self.me.clone(),
+            request_id: request_id.clone(),
+            permits: Some(permits),
+            running: None,
+        };
         let mut retried = false;
         loop {
             let (inst, cold) = self.checkout().await?;
-            match self.run_on(&inst, cold, &request_id, &req).await {
+            match self.run_on(&inst, cold, &mut flight, &req).await {
                 Attempt::Done(outcome) => {
                     if self.is_retired() {
                         inst.kill();
@@ -268,6 +289,8 @@ impl Function {
                         *lock(&inst.last_used) = Instant::now();
                         lock(&self.idle).push(inst);
                     }
+                    // The slot is given back once the instance is back in the pool.
+                    drop(flight);
                     return Ok(outcome);
                 }
                 Attempt::NotDelivered if !retried => {
@@ -404,37 +427,72 @@ impl Function {
         &self,
         inst: &Arc<Instance>,
         cold: bool,
-        request_id: &str,
+        flight: &mut InFlight,
         req: &InvokeRequest,
     ) -> Attempt {
-        let (delivered_tx, delivered_rx) = oneshot::channel();
+        let id = flight.request_id.clone();
+        let request_id: &str = &id;
+        let (delivered_tx, mut delivered_rx) = oneshot::channel();
         let (reply_tx, reply_rx) = oneshot::channel();
         let deadline_at = Instant::now() + self.config.timeout;
         let job = Job {
-            request_id: request_id.to_string(),
+            request_id: flight.request_id.clone(),
             payload: req.payload.clone(),
             deadline_ms: epoch_ms(SystemTime::now() + self.config.timeout),
-            trace_id: trace_id(),
+            trace_id: header_value(trace_id()),
             invoked_arn: match &req.qualifier {
-                Some(q) if !q.is_empty() => format!("{}:{q}", self.arn),
-                _ => self.arn.clone(),
+                Some(q) if !q.is_empty() => header_value(format!("{}:{q}", self.arn)),
+                _ => self.arn_header.clone(),
             },
             client_context: req.client_context.clone(),
             cognito_identity: req.cognito_identity.clone(),
             delivered: delivered_tx,
             reply: reply_tx,
         };
-        if inst.offer(job).is_err() {
+        let Some(place) = inst.reserve() else {
             return Attempt::NotDelivered;
+        };
+        flight.running = Some(Running {
+            inst: inst.clone(),
+            reply: reply_rx,
+            deadline: deadline_at + self.init_timeout,
+            started: Instant::now(),
+        });
+        if !cold && inst.is_initialized() {
+            // A warm instance is waiting in `/next` and takes the event at
+            // once: START is written before it can print anything, and one
+            // wait (no separate wake-up for the hand-over) covers the call.
+            let started = Instant::now();
+            self.start_line(inst, request_id);
+            place.send(job);
+            let timer = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline_at));
+            let wait = flight.wait(inst, timer).await;
+            let lost = matches!(wait, Wait::Answered(Err(_)) | Wait::Died);
+            if lost && !delivered(&mut delivered_rx) {
+                return Attempt::NotDelivered;
+            }
+            let (body, error) = self.settle(wait, inst, request_id).await;
+            inst.sync_output().await;
+            return Attempt::Done(self.finish(
+                inst,
+                request_id,
+                Some(started),
+                body,
+                error,
+                cold,
+                req,
+            ));
         }
+        place.send(job);
         // Phase 1: the runtime takes the event (bounded by the init timeout).
         // One timer serves both phases: it is reset for phase 2.
         let timer = tokio::time::sleep(self.init_timeout);
         tokio::pin!(timer);
         tokio::select! {
             biased;
-            r = delivered_rx => if r.is_err() { return Attempt::NotDelivered },
+            r = delivered_rx => if r.is_err() { flight.running = None; return Attempt::NotDelivered },
             _ = inst.wait_dead() => {
+                flight.running = None;
                 let init_error = lock(&inst.init_error).clone();
                 if let Some(body) = init_error {
                     inst.sync_output().await;
@@ -443,6 +501,7 @@ impl Function {
                 return Attempt::NotDelivered;
             }
             _ = timer.as_mut() => {
+                flight.running = None;
                 inst.kill();
                 let body = error_doc("Runtime.InitTimeout", &format!(
                     "RequestId: {request_id} Error: the runtime did not ask for an event (GET /2018-06-01/runtime/invocation/next) within {:.2} seconds of starting",
@@ -452,39 +511,41 @@ impl Function {
             }
         }
         let started = Instant::now();
-        {
-            let line = logs::start_line(request_id, &self.config.version);
-            let mut tail = lock(&inst.tail);
-            tail.clear();
-            tail.push_line(&line);
-            self.log.write(&line);
-        }
+        self.start_line(inst, request_id);
         // Phase 2: the runtime answers (bounded by the function's timeout).
         timer
             .as_mut()
             .reset(tokio::time::Instant::from_std(deadline_at.max(started)));
-        let (body, error) = tokio::select! {
-            biased;
-            r = reply_rx => match r {
-                Ok(Reply::Response(b)) => (b, false),
-                Ok(Reply::Error(b)) => (normalize_error(b), true),
-                Ok(Reply::TooLarge(limit)) => (error_doc("Function.ResponseSizeTooLarge", &format!("Response payload size exceeded maximum allowed payload size ({limit} bytes).")), true),
-                Err(_) => (self.exit_error(inst, request_id).await, true),
-            },
-            _ = inst.wait_dead() => (self.exit_error(inst, request_id).await, true),
-            _ = timer.as_mut() => {
-                inst.kill();
-                let msg = format!("RequestId: {request_id} Error: Task timed out after {:.2} seconds", self.config.timeout.as_secs_f64());
-                (self.timed_out_line(&msg), true)
-            }
-        };
+        let wait = flight.wait(inst, timer).await;
+        let (body, error) = self.settle(wait, inst, request_id).await;
         inst.sync_output().await;
         Attempt::Done(self.finish(inst, request_id, Some(started), body, error, cold, req))
     }
 
-    fn timed_out_line(&self, msg: &str) -> Bytes {
-        self.log.write(msg);
-        error_doc("Sandbox.Timedout", msg)
+    /// Lambda's START line, which also begins the instance's tail.
+    fn start_line(&self, inst: &Instance, request_id: &str) {
+        let line = logs::start_line(request_id, &self.config.version);
+        let mut tail = lock(&inst.tail);
+        tail.clear();
+        tail.push_line(&line);
+        self.log.write(&line);
+    }
+
+    /// What the invocation answers, from how the wait for the runtime ended.
+    async fn settle(&self, wait: Wait, inst: &Instance, request_id: &str) -> (Bytes, bool) {
+        match wait {
+            Wait::Answered(Ok(reply)) => reply_body(reply),
+            Wait::Answered(Err(_)) | Wait::Died => (self.exit_error(inst, request_id).await, true),
+            Wait::TimedOut => {
+                inst.kill();
+                let msg = format!(
+                    "RequestId: {request_id} Error: Task timed out after {:.2} seconds",
+                    self.config.timeout.as_secs_f64()
+                );
+                self.log.write(&msg);
+                (error_doc("Sandbox.Timedout", &msg), true)
+            }
+        }
     }
 
     async fn exit_error(&self, inst: &Instance, request_id: &str) -> Bytes {
@@ -591,6 +652,116 @@ enum Attempt {
     NotDelivered,
 }
 
+/// A function's concurrency slot: its own, and the account pool's.
+type Permits = (OwnedSemaphorePermit, Option<OwnedSemaphorePermit>);
+
+/// One invocation while it runs. If its caller stops waiting (a client
+/// that disconnects mid-request drops the request's future), the
+/// invocation still runs to its end, as on Lambda: a task takes over the
+/// wait, logs END and REPORT, returns the instance to the warm pool and
+/// holds the concurrency slot until then — no instance is stranded outside
+/// the pool and no slot is given back while its instance is busy.
+struct InFlight {
+    function: Weak<Function>,
+    request_id: Arc<str>,
+    permits: Option<Permits>,
+    /// The instance running it and the runtime's answer to come, while
+    /// the caller waits for it.
+    running: Option<Running>,
+}
+
+struct Running {
+    inst: Arc<Instance>,
+    reply: oneshot::Receiver<Reply>,
+    /// When an abandoned invocation is given up (the instance stopped).
+    deadline: Instant,
+    started: Instant,
+}
+
+/// How the wait for a runtime's answer ended.
+enum Wait {
+    /// The reply channel gave an answer, or closed (the instance is gone).
+    Answered(Result<Reply, oneshot::error::RecvError>),
+    /// The process ended.
+    Died,
+    /// The function's timeout passed.
+    TimedOut,
+}
+
+impl InFlight {
+    /// Waits for the runtime's answer, the instance's end or `timer`; the
+    /// invocation is no longer running after it (whatever the outcome).
+    async fn wait(&mut self, inst: &Instance, timer: impl Future<Output = ()>) -> Wait {
+        let answer = async {
+            match self.running.as_mut() {
+                Some(r) => (&mut r.reply).await,
+                None => std::future::pending().await,
+            }
+        };
+        let wait = tokio::select! {
+            biased;
+            r = answer => Wait::Answered(r),
+            _ = inst.wait_dead() => Wait::Died,
+            _ = timer => Wait::TimedOut,
+        };
+        self.running = None;
+        wait
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let Some(running) = self.running.take() else {
+            return;
+        };
+        let (Some(function), Ok(rt)) = (
+            self.function.upgrade(),
+            tokio::runtime::Handle::try_current(),
+        ) else {
+            running.inst.kill();
+            return;
+        };
+        let request_id = self.request_id.clone();
+        let permits = self.permits.take();
+        rt.spawn(async move {
+            let Running {
+                inst,
+                reply,
+                deadline,
+                started,
+            } = running;
+            let deadline = tokio::time::Instant::from_std(deadline);
+            let answered = tokio::select! {
+                r = reply => r.is_ok(),
+                _ = inst.wait_dead() => false,
+                _ = tokio::time::sleep_until(deadline) => {
+                    inst.kill();
+                    false
+                }
+            };
+            if answered {
+                inst.sync_output().await;
+                function.finish(
+                    &inst,
+                    &request_id,
+                    Some(started),
+                    Bytes::new(),
+                    false,
+                    false,
+                    &InvokeRequest::default(),
+                );
+                if function.is_retired() {
+                    inst.kill();
+                } else if !inst.is_dead() && !inst.was_killed() {
+                    *lock(&inst.last_used) = Instant::now();
+                    lock(&function.idle).push(inst);
+                }
+            }
+            drop(permits);
+        });
+    }
+}
+
 fn spawn_reaper(f: Weak<Function>, idle_timeout: Duration) {
     let period = (idle_timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(5));
     tokio::spawn(async move {
@@ -604,6 +775,28 @@ fn spawn_reaper(f: Weak<Function>, idle_timeout: Duration) {
             }
         }
     });
+}
+
+/// The answer and whether it is an error, from what the runtime posted.
+fn reply_body(reply: Reply) -> (Bytes, bool) {
+    match reply {
+        Reply::Response(b) => (b, false),
+        Reply::Error(b) => (normalize_error(b), true),
+        Reply::TooLarge(limit) => (
+            error_doc(
+                "Function.ResponseSizeTooLarge",
+                &format!(
+                    "Response payload size exceeded maximum allowed payload size ({limit} bytes)."
+                ),
+            ),
+            true,
+        ),
+    }
+}
+
+/// Whether the runtime took the event (its hand-over was signalled).
+fn delivered(rx: &mut oneshot::Receiver<()>) -> bool {
+    rx.try_recv().is_ok()
 }
 
 /// Lambda's error document.
@@ -626,14 +819,29 @@ pub fn random_uuid() -> uuid::Uuid {
     uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid()
 }
 
+/// An X-Ray trace header: `Root=1-<epoch secs, hex>-<24 hex>;Parent=<16 hex>;Sampled=0`.
 fn trace_id() -> String {
+    use std::fmt::Write;
     let secs = epoch_ms(SystemTime::now()) / 1000;
-    let id = random_uuid().simple().to_string();
-    format!(
+    let mut hex = [0u8; 32];
+    let id = random_uuid();
+    let id = id.simple().encode_lower(&mut hex);
+    let mut out = String::with_capacity(80);
+    // Writing to a String cannot fail.
+    let _ = write!(
+        out,
         "Root=1-{secs:08x}-{};Parent={};Sampled=0",
         &id[..24],
         &id[16..32]
-    )
+    );
+    out
+}
+
+/// A header value made from text we wrote (no copy); text that is not a
+/// valid header value (never the case for ARNs and trace IDs) is dropped.
+fn header_value(text: String) -> hyper::header::HeaderValue {
+    hyper::header::HeaderValue::from_maybe_shared(Bytes::from(text))
+        .unwrap_or_else(|_| hyper::header::HeaderValue::from_static(""))
 }
 
 impl Drop for Function {

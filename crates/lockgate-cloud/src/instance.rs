@@ -16,7 +16,6 @@ use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::json;
-use tokio::io::AsyncBufReadExt;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -30,16 +29,16 @@ type FlushWaiter = (u64, oneshot::Sender<()>);
 #[derive(Debug)]
 pub struct Job {
     /// `Lambda-Runtime-Aws-Request-Id`.
-    pub request_id: String,
+    pub request_id: Arc<str>,
     /// The event.
     pub payload: Bytes,
     /// `Lambda-Runtime-Deadline-Ms` (epoch milliseconds).
     pub deadline_ms: u64,
     /// `Lambda-Runtime-Trace-Id`.
-    pub trace_id: String,
+    pub trace_id: HeaderValue,
     /// `Lambda-Runtime-Invoked-Function-Arn` (qualified when invoked through
     /// a version or alias).
-    pub invoked_arn: String,
+    pub invoked_arn: HeaderValue,
     /// `Lambda-Runtime-Client-Context`, when the caller gave one.
     pub client_context: Option<String>,
     /// `Lambda-Runtime-Cognito-Identity`, when the caller gave one.
@@ -87,7 +86,7 @@ pub struct Instance {
     pub last_used: Mutex<Instant>,
     jobs: mpsc::Sender<Job>,
     jobs_rx: tokio::sync::Mutex<mpsc::Receiver<Job>>,
-    inflight: Mutex<Option<(String, oneshot::Sender<Reply>)>>,
+    inflight: Mutex<Option<(Arc<str>, oneshot::Sender<Reply>)>>,
     /// The body posted to `/init/error`, if any.
     pub init_error: Mutex<Option<Bytes>>,
     dead: watch::Sender<bool>,
@@ -100,7 +99,10 @@ pub struct Instance {
     ready: watch::Sender<bool>,
     marker: Mutex<Option<std::fs::File>>,
     pending_probe: std::os::fd::OwnedFd,
-    memory: Mutex<Option<(Instant, u64)>>,
+    memory: Arc<Memory>,
+    /// Held by the output reader while it reads the pipe and hands the
+    /// lines on: free with an empty pipe means every line has been handed on.
+    reading: Arc<Mutex<()>>,
     flush_waiters: Arc<Mutex<Vec<FlushWaiter>>>,
     flush_seq: std::sync::atomic::AtomicU64,
     output_closed: watch::Sender<bool>,
@@ -179,7 +181,8 @@ impl Instance {
             tail: Arc::new(Mutex::new(TailBuffer::default())),
             marker: Mutex::new(marker),
             pending_probe,
-            memory: Mutex::new(None),
+            memory: Arc::new(Memory::new(pid)),
+            reading: Arc::new(Mutex::new(())),
             flush_waiters: Arc::new(Mutex::new(Vec::new())),
             flush_seq: std::sync::atomic::AtomicU64::new(0),
             output_closed: watch::channel(false).0,
@@ -190,11 +193,13 @@ impl Instance {
         let tail = inst.tail.clone();
         let waiters = inst.flush_waiters.clone();
         let closed = inst.output_closed.clone();
+        let reading = inst.reading.clone();
         let pipe = tokio::net::unix::pipe::Receiver::from_owned_fd(reader.into())?;
         tokio::spawn(async move {
-            let mut lines = tokio::io::BufReader::new(pipe).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                let (text, flushed) = split_marker(&line);
+            let mut lines = LineSplitter::default();
+            let mut chunk = vec![0u8; 16 * 1024];
+            let mut hand_on = |line: &str| {
+                let (text, flushed) = split_marker(line);
                 if !text.is_empty() || flushed.is_none() {
                     lock(&tail).push_line(text);
                     log.write(text);
@@ -206,6 +211,34 @@ impl Instance {
                         // The waiter may have timed out and left: nothing to wake.
                         let _ = tx.send(());
                     }
+                }
+            };
+            loop {
+                if pipe.readable().await.is_err() {
+                    break;
+                }
+                // Everything the pipe holds is read and handed on under the
+                // lock, so `sync_output` can tell "read but not yet logged".
+                let _reading = lock(&reading);
+                let mut ended = false;
+                loop {
+                    match pipe.try_read(&mut chunk) {
+                        Ok(0) => {
+                            ended = true;
+                            break;
+                        }
+                        Ok(n) => lines.push(&chunk[..n], &mut hand_on),
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(_) => {
+                            ended = true;
+                            break;
+                        }
+                    }
+                }
+                if ended {
+                    lines.finish(&mut hand_on);
+                    break;
                 }
             }
             closed.send_replace(true);
@@ -269,8 +302,9 @@ impl Instance {
             return;
         }
         if self.pending_output() == 0 {
-            // Nothing unread in the pipe: the reader has everything already.
-            tokio::task::yield_now().await;
+            // Nothing unread in the pipe: once the reader is not in the
+            // middle of handing on what it read, the log has everything.
+            drop(lock(&self.reading));
             return;
         }
         let n = self.flush_seq.fetch_add(1, Ordering::Relaxed);
@@ -335,13 +369,11 @@ impl Instance {
         self.killing.load(Ordering::Acquire)
     }
 
-    /// Hands a job to the instance; gives it back if the instance is gone.
-    pub fn offer(&self, job: Job) -> Result<(), Box<Job>> {
-        self.jobs.try_send(job).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(j) | mpsc::error::TrySendError::Closed(j) => {
-                Box::new(j)
-            }
-        })
+    /// A place for one job, when the instance can take one (it is alive and
+    /// holds no job yet): what is done between taking the place and sending
+    /// the job happens before the runtime can see the job.
+    pub fn reserve(&self) -> Option<mpsc::Permit<'_, Job>> {
+        self.jobs.try_reserve().ok()
     }
 
     /// Bytes written to the output pipe and not read yet.
@@ -353,48 +385,35 @@ impl Instance {
         if rc == 0 { n.max(0) as usize } else { 1 }
     }
 
-    /// The peak resident memory of the process in MB (`VmHWM`), if readable;
-    /// re-read at most every 100 ms (it only grows, and reading it costs).
+    /// The peak resident memory of the process in MB (`VmHWM`), if readable.
+    /// Read once synchronously; after that the last reading is answered and
+    /// a stale one (older than 100 ms) is refreshed in the background, so a
+    /// warm invocation never waits for `/proc`.
     pub fn max_memory_mb(&self) -> Option<u64> {
-        let mut cached = lock(&self.memory);
-        if let Some((at, mb)) = *cached
-            && at.elapsed() < Duration::from_millis(100)
-        {
-            return Some(mb);
-        }
-        let mb = self.read_max_memory_mb()?;
-        *cached = Some((Instant::now(), mb));
-        Some(mb)
-    }
-
-    /// The largest peak of the instance's processes (the runtime, not the
-    /// sandbox that started it).
-    fn read_max_memory_mb(&self) -> Option<u64> {
-        let peak = |pid: u32| -> Option<u64> {
-            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-            let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-            line.split_whitespace().nth(1)?.parse().ok()
-        };
-        let kb = crate::peer::process_tree(self.pid)
-            .into_iter()
-            .filter_map(peak)
-            .max()?;
-        Some(kb.div_ceil(1024))
+        self.memory.peak()
     }
 
     async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Response<Body> {
-        let path = req.uri().path().to_string();
+        // A cheap copy (shared bytes), so the path outlives the request.
+        let uri = req.uri().clone();
+        let path = uri.path();
         let Some(rest) = path.strip_prefix("/2018-06-01/runtime/") else {
-            return not_found(&path);
+            return not_found(path);
         };
-        let segments: Vec<&str> = rest.split('/').collect();
-        match (req.method(), segments.as_slice()) {
-            (&Method::GET, ["invocation", "next"]) => self.next().await,
-            (&Method::POST, ["invocation", id, kind @ ("response" | "error")]) => {
-                let (id, kind) = (id.to_string(), kind.to_string());
-                self.post_result(req, &id, &kind).await
-            }
-            (&Method::POST, ["init", "error"]) => {
+        let mut parts = rest.split('/');
+        let segments = [parts.next(), parts.next(), parts.next(), parts.next()];
+        match (req.method(), segments) {
+            (&Method::GET, [Some("invocation"), Some("next"), None, _]) => self.next().await,
+            (
+                &Method::POST,
+                [
+                    Some("invocation"),
+                    Some(id),
+                    Some(kind @ ("response" | "error")),
+                    None,
+                ],
+            ) => self.post_result(req, id, kind).await,
+            (&Method::POST, [Some("init"), Some("error"), None, _]) => {
                 let body = match http::read_body(req.into_body(), MAX_PAYLOAD).await {
                     Ok(b) => b,
                     Err(_) => Bytes::from_static(b"{\"errorType\":\"Runtime.Unknown\",\"errorMessage\":\"init error body too large or unreadable\"}"),
@@ -404,7 +423,7 @@ impl Instance {
                 self.kill();
                 http::json(StatusCode::ACCEPTED, &json!({"status": "OK"}))
             }
-            _ => not_found(&path),
+            _ => not_found(path),
         }
     }
 
@@ -443,21 +462,24 @@ impl Instance {
             delivered,
             reply,
         } = job;
-        *lock(&self.inflight) = Some((request_id.clone(), reply));
+        let id_header = HeaderValue::from_str(&request_id);
+        *lock(&self.inflight) = Some((request_id, reply));
         // The invoker may have given up (timed out) meanwhile; the reply slot
         // above is what it would read, and a gone invoker reads nothing.
         let _ = delivered.send(());
         let mut resp = http::response(StatusCode::OK, "application/json", payload);
         let h = resp.headers_mut();
+        if let Ok(v) = id_header {
+            h.insert(REQUEST_ID, v);
+        }
+        h.insert(DEADLINE_MS, HeaderValue::from(deadline_ms));
+        h.insert(INVOKED_ARN, invoked_arn);
+        h.insert(TRACE_ID, trace_id);
         let mut set = |name: HeaderName, value: &str| {
             if let Ok(v) = HeaderValue::from_str(value) {
                 h.insert(name, v);
             }
         };
-        set(REQUEST_ID, &request_id);
-        set(DEADLINE_MS, &deadline_ms.to_string());
-        set(INVOKED_ARN, &invoked_arn);
-        set(TRACE_ID, &trace_id);
         if let Some(c) = &client_context {
             set(CLIENT_CONTEXT, c);
         }
@@ -470,7 +492,7 @@ impl Instance {
     async fn post_result(&self, req: Request<Incoming>, id: &str, kind: &str) -> Response<Body> {
         // Read the body first, so the connection stays usable whatever the answer.
         let result = http::read_body(req.into_body(), MAX_PAYLOAD).await;
-        let known = matches!(&*lock(&self.inflight), Some((current, _)) if current == id);
+        let known = matches!(&*lock(&self.inflight), Some((current, _)) if **current == *id);
         if !known {
             return http::json(
                 StatusCode::BAD_REQUEST,
@@ -493,7 +515,7 @@ impl Instance {
         let taken = {
             let mut slot = lock(&self.inflight);
             match &*slot {
-                Some((current, _)) if current == id => slot.take(),
+                Some((current, _)) if **current == *id => slot.take(),
                 _ => None,
             }
         };
@@ -528,6 +550,107 @@ fn not_found(path: &str) -> Response<Body> {
         StatusCode::NOT_FOUND,
         &json!({"errorType": "UnknownPath", "errorMessage": format!("no such runtime API route: {path}")}),
     )
+}
+
+/// The peak memory of an instance's processes, read from `/proc` off the
+/// invocation path.
+#[derive(Debug)]
+struct Memory {
+    pid: u32,
+    last: Mutex<Option<(Instant, u64)>>,
+    refreshing: AtomicBool,
+}
+
+/// How old a memory reading may be before it is read again.
+const MEMORY_FRESH: Duration = Duration::from_millis(100);
+
+impl Memory {
+    fn new(pid: u32) -> Memory {
+        Memory {
+            pid,
+            last: Mutex::new(None),
+            refreshing: AtomicBool::new(false),
+        }
+    }
+
+    fn peak(self: &Arc<Self>) -> Option<u64> {
+        let last = *lock(&self.last);
+        let Some((at, mb)) = last else {
+            return self.read();
+        };
+        if at.elapsed() >= MEMORY_FRESH
+            && !self.refreshing.swap(true, Ordering::AcqRel)
+            && let Ok(rt) = tokio::runtime::Handle::try_current()
+        {
+            let me = self.clone();
+            rt.spawn_blocking(move || {
+                me.read();
+                me.refreshing.store(false, Ordering::Release);
+            });
+        }
+        Some(mb)
+    }
+
+    /// Reads the largest peak of the instance's processes (the runtime, not
+    /// the sandbox that started it) and keeps it.
+    fn read(&self) -> Option<u64> {
+        let peak = |pid: u32| -> Option<u64> {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+            let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+            line.split_whitespace().nth(1)?.parse().ok()
+        };
+        let kb = crate::peer::process_tree(self.pid)
+            .into_iter()
+            .filter_map(peak)
+            .max()?;
+        let mb = kb.div_ceil(1024);
+        *lock(&self.last) = Some((Instant::now(), mb));
+        Some(mb)
+    }
+}
+
+/// Splits output into lines. A line longer than [`MAX_LINE`] is handed on
+/// in pieces; bytes that are not UTF-8 are shown as U+FFFD.
+#[derive(Default)]
+struct LineSplitter {
+    partial: Vec<u8>,
+}
+
+/// The longest line kept whole (Lambda splits longer log events too).
+const MAX_LINE: usize = 256 * 1024;
+
+impl LineSplitter {
+    fn push(&mut self, mut bytes: &[u8], out: &mut impl FnMut(&str)) {
+        while let Some(pos) = bytes.iter().position(|&b| b == b'\n') {
+            let line = &bytes[..pos];
+            if self.partial.is_empty() {
+                out(&String::from_utf8_lossy(strip_cr(line)));
+            } else {
+                self.partial.extend_from_slice(line);
+                out(&String::from_utf8_lossy(strip_cr(&self.partial)));
+                self.partial.clear();
+            }
+            bytes = &bytes[pos + 1..];
+        }
+        self.partial.extend_from_slice(bytes);
+        if self.partial.len() >= MAX_LINE {
+            out(&String::from_utf8_lossy(&self.partial));
+            self.partial.clear();
+        }
+    }
+
+    /// The output ended: a last line without a newline is handed on.
+    fn finish(&mut self, out: &mut impl FnMut(&str)) {
+        if !self.partial.is_empty() {
+            out(&String::from_utf8_lossy(strip_cr(&self.partial)));
+            self.partial.clear();
+        }
+    }
+}
+
+/// `line\r` → `line` (as `lines()` reads it).
+fn strip_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
 }
 
 /// Locks a std mutex, ignoring poisoning (the data stays consistent: every

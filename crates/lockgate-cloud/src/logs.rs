@@ -157,20 +157,32 @@ pub struct Report {
 
 /// Lambda's `REPORT` line (tab-separated fields, billed duration rounded up to 1 ms).
 pub fn report_line(request_id: &str, r: &Report) -> String {
-    let ms = r.duration.as_secs_f64() * 1000.0;
-    let billed = (ms.ceil() as u64).max(1);
-    let mut line = format!(
-        "REPORT RequestId: {request_id}\tDuration: {ms:.2} ms\tBilled Duration: {billed} ms\tMemory Size: {} MB\tMax Memory Used: {} MB",
+    use std::fmt::Write;
+    let billed = r.duration.as_nanos().div_ceil(1_000_000).max(1);
+    let mut line = String::with_capacity(160);
+    // Writing to a String cannot fail.
+    let _ = write!(
+        line,
+        "REPORT RequestId: {request_id}\tDuration: {} ms\tBilled Duration: {billed} ms\tMemory Size: {} MB\tMax Memory Used: {} MB",
+        Millis(r.duration),
         r.memory_mb,
         r.max_memory_mb.unwrap_or(0)
     );
     if let Some(init) = r.init {
-        line.push_str(&format!(
-            "\tInit Duration: {:.2} ms",
-            init.as_secs_f64() * 1000.0
-        ));
+        let _ = write!(line, "\tInit Duration: {} ms", Millis(init));
     }
     line
+}
+
+/// A duration in milliseconds with two decimals (`3.22`), written with
+/// integers (rounded to the nearest hundredth, as `{:.2}` would).
+struct Millis(Duration);
+
+impl std::fmt::Display for Millis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hundredths = (self.0.as_nanos() + 5_000) / 10_000;
+        write!(f, "{}.{:02}", hundredths / 100, hundredths % 100)
+    }
 }
 
 #[cfg(test)]
@@ -194,6 +206,27 @@ mod tests {
             "START RequestId: abc Version: $LATEST"
         );
         assert_eq!(end_line("abc"), "END RequestId: abc");
+        // Billed durations round up to the millisecond, at least 1.
+        for (micros, billed, shown) in [
+            (0, 1, "0.00"),
+            (2_000, 2, "2.00"),
+            (2_001, 3, "2.00"),
+            (2_005, 3, "2.01"),
+            (999_994, 1000, "999.99"),
+            (999_995, 1000, "1000.00"),
+        ] {
+            let r = Report {
+                duration: Duration::from_micros(micros),
+                init: None,
+                ..r
+            };
+            let line = report_line("abc", &r);
+            assert!(
+                line.contains(&format!("\tBilled Duration: {billed} ms")),
+                "{line}"
+            );
+            assert!(line.contains(&format!("\tDuration: {shown} ms")), "{line}");
+        }
     }
 
     #[test]

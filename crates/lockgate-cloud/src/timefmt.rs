@@ -53,16 +53,45 @@ const MONTHS: [&str; 12] = [
 
 /// API Gateway's `requestTime`: `09/Apr/2015:12:34:56 +0000`.
 pub fn request_time(t: SystemTime) -> String {
-    let c = civil(t);
-    format!(
-        "{:02}/{}/{:04}:{:02}:{:02}:{:02} +0000",
-        c.day,
-        MONTHS[(c.month as usize).clamp(1, 12) - 1],
-        c.year,
-        c.hour,
-        c.minute,
-        c.second
-    )
+    RequestTime::of(t).as_str().to_string()
+}
+
+/// A `requestTime` written into a fixed buffer (no allocation: every
+/// gateway request carries one).
+#[derive(Clone, Copy)]
+pub struct RequestTime([u8; 26]);
+
+impl RequestTime {
+    /// The `requestTime` of `t`.
+    pub fn of(t: SystemTime) -> RequestTime {
+        let c = civil(t);
+        let mut b = *b"00/Jan/0000:00:00:00 +0000";
+        let two = |b: &mut [u8], at: usize, n: u32| {
+            b[at] = b'0' + (n / 10 % 10) as u8;
+            b[at + 1] = b'0' + (n % 10) as u8;
+        };
+        two(&mut b, 0, c.day);
+        b[3..6].copy_from_slice(MONTHS[(c.month as usize).clamp(1, 12) - 1].as_bytes());
+        let year = c.year.clamp(0, 9999) as u32;
+        two(&mut b, 7, year / 100);
+        two(&mut b, 9, year % 100);
+        two(&mut b, 12, c.hour);
+        two(&mut b, 15, c.minute);
+        two(&mut b, 18, c.second);
+        RequestTime(b)
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits and the month names are ever written.
+        std::str::from_utf8(&self.0).unwrap_or("01/Jan/1970:00:00:00 +0000")
+    }
+}
+
+impl serde::Serialize for RequestTime {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 #[cfg(test)]

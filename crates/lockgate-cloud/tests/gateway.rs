@@ -377,3 +377,51 @@ async fn lambda_invoke_api() {
         tick.tick().await;
     }
 }
+
+/// A caller that stops waiting while its function runs (a client that
+/// disconnects drops the request's future) does not strand the instance:
+/// the invocation runs to its end, as on Lambda, and the instance goes back
+/// to the warm pool and serves the next call.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_abandoned_invocation_leaves_its_instance_warm() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let cloud = Cloud::new(
+        config(vec![function("Held", "python3.12", "app.held", "python")]),
+        options(&dir),
+        Logs::default().sink(),
+    )
+    .unwrap();
+    let hold = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = hold.local_addr().unwrap().port();
+    let event = json!({"queryStringParameters": {"hold": port.to_string()}, "requestContext": {"stage": "s"}})
+        .to_string();
+    let call = tokio::spawn({
+        let (cloud, event) = (cloud.clone(), event.clone());
+        async move { cloud.invoke("Held", req(&event)).await }
+    });
+    // The function has started: its caller gives up.
+    let (mut started, _) = hold.accept().await.unwrap();
+    call.abort();
+    assert!(call.await.unwrap_err().is_cancelled());
+    // The function finishes; its instance returns to the pool.
+    started.write_all(b"x").await.unwrap();
+    let _ = started.read_to_end(&mut Vec::new()).await;
+    let f = cloud.function("Held").unwrap().clone();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while f.warm_instances() != 1 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(f.warm_instances(), 1, "the instance did not come back");
+    // And serves the next call warm.
+    let next = tokio::spawn({
+        let cloud = cloud.clone();
+        async move { cloud.invoke("Held", req(&event)).await }
+    });
+    let (mut again, _) = hold.accept().await.unwrap();
+    again.write_all(b"x").await.unwrap();
+    let out = next.await.unwrap().unwrap().unwrap();
+    assert!(out.function_error.is_none());
+    assert!(!out.cold);
+    assert_eq!(f.instances_started(), 1);
+}

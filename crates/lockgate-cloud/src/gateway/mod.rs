@@ -5,6 +5,7 @@ mod invoke_api;
 pub mod payload;
 pub mod routes;
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
@@ -189,13 +190,13 @@ impl State {
 
     async fn route(&self, req: Request<Incoming>) -> Response<Body> {
         let time = SystemTime::now();
-        let method = req.method().as_str().to_ascii_uppercase();
+        let method = method_name(req.method());
         let path = req.uri().path().to_string();
         let query = req.uri().query().unwrap_or("").to_string();
         let protocol = match req.version() {
-            hyper::Version::HTTP_11 => "HTTP/1.1".to_string(),
-            hyper::Version::HTTP_10 => "HTTP/1.0".to_string(),
-            other => format!("{other:?}"),
+            hyper::Version::HTTP_11 => Cow::Borrowed("HTTP/1.1"),
+            hyper::Version::HTTP_10 => Cow::Borrowed("HTTP/1.0"),
+            other => Cow::Owned(format!("{other:?}")),
         };
         let source_ip = req
             .extensions()
@@ -311,6 +312,22 @@ impl State {
             }
         }
     }
+}
+
+/// The method in upper case; the standard ones without allocating.
+fn method_name(m: &hyper::Method) -> Cow<'static, str> {
+    use hyper::Method;
+    let name = match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => return Cow::Owned(m.as_str().to_ascii_uppercase()),
+    };
+    Cow::Borrowed(name)
 }
 
 fn too_large() -> Response<Body> {
