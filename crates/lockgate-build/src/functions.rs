@@ -136,7 +136,7 @@ pub struct Built {
     pub kind: Kind,
     /// Its runtime (a layer: its `BuildMethod`).
     pub runtime: Option<String>,
-    /// The method (`python`, `node`, `makefile`, `cargo`, `copy`).
+    /// The method (`python`, `node`, `makefile`, `cargo`, `java`, `copy`).
     pub method: &'static str,
     /// Its folder under the build directory.
     pub directory: PathBuf,
@@ -289,6 +289,11 @@ pub fn build_template(opts: &BuildOptions) -> Result<BuildReport, BuildError> {
     deny.push(template_dir.clone());
     deny.push(build_dir.clone());
 
+    let uncompiled: Vec<String> = targets
+        .iter()
+        .filter_map(template::uncompiled_java)
+        .collect();
+
     // Functions with the same code and build settings are built once
     // (Makefile builds are not shared: each runs its own target).
     let mut groups: Vec<Group> = Vec::new();
@@ -404,7 +409,7 @@ pub fn build_template(opts: &BuildOptions) -> Result<BuildReport, BuildError> {
         }
     }
     built.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
-    let mut warnings = Vec::new();
+    let mut warnings = uncompiled;
     size_warnings(&mut built, &g_layers(&groups), opts.limits, &mut warnings);
     if let Some(note) = sandbox.note() {
         warnings.push(note.to_string());

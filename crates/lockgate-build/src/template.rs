@@ -43,18 +43,28 @@ pub enum Method {
         /// `BuildProperties.Binary`: which binary, when the package has several.
         binary: Option<String>,
     },
-    /// The code directory as it is (a `provided` runtime with a prebuilt `bootstrap` and no Makefile).
+    /// Java: the sources compiled with `javac` against Lockgate's stand-in
+    /// for the Lambda Java libraries, in Lambda's layout (classes at the
+    /// root, jars in `lib/`). `version` is `17` for `java17`, `8` for
+    /// `java8.al2`.
+    Java {
+        /// The runtime's Java version.
+        version: String,
+    },
+    /// The code directory as it is (a `provided` runtime with a prebuilt
+    /// `bootstrap` and no Makefile, a Java function already compiled).
     Copy,
 }
 
 impl Method {
-    /// The method's name as reported (`python`, `node`, `makefile`, `cargo`, `copy`).
+    /// The method's name as reported (`python`, `node`, `makefile`, `cargo`, `java`, `copy`).
     pub fn name(&self) -> &'static str {
         match self {
             Method::Python { .. } => "python",
             Method::Node { .. } => "node",
             Method::Makefile => "makefile",
             Method::Cargo { .. } => "cargo",
+            Method::Java { .. } => "java",
             Method::Copy => "copy",
         }
     }
@@ -90,7 +100,7 @@ impl Target {
     pub fn needs_build(&self) -> bool {
         let read = |name: &str| std::fs::read_to_string(self.code_dir.join(name)).ok();
         match &self.method {
-            Method::Makefile | Method::Cargo { .. } => true,
+            Method::Makefile | Method::Cargo { .. } | Method::Java { .. } => true,
             Method::Copy => false,
             _ if self.kind == Kind::Layer => true,
             Method::Python { .. } => read("requirements.txt")
@@ -115,7 +125,19 @@ pub fn needs_build(
         sam_transform: false,
         ..Default::default()
     };
-    let loaded = lockgate_template::load_file(template, &opts)?;
+    let loaded = match lockgate_template::load_file(template, &opts) {
+        Ok(loaded) => loaded,
+        // A template may name what only the SAM transform creates (an
+        // output's `${ServerlessRestApi}`, as `sam init`'s templates do):
+        // read it as the build itself does.
+        Err(_) => lockgate_template::load_file(
+            template,
+            &lockgate_template::LoadOptions {
+                overrides: overrides.clone(),
+                ..Default::default()
+            },
+        )?,
+    };
     let dir = template
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -391,7 +413,7 @@ pub fn read_targets(
                     continue;
                 };
                 let method = method_of(&bm, None).ok_or_else(|| {
-                    r.error(id, format!("Metadata: BuildMethod `{bm}` is not a method Lockgate builds layers with: expected a python3.x or nodejsNN.x runtime, or makefile"))
+                    r.error(id, format!("Metadata: BuildMethod `{bm}` is not a method Lockgate builds layers with: expected a python3.x, nodejsNN.x or javaNN runtime, or makefile"))
                 })?;
                 if matches!(method, Method::Cargo { .. }) {
                     return Err(r.error(id, "a layer cannot be built with rust-cargolambda".into()));
@@ -433,6 +455,11 @@ fn method_of(name: &str, binary: Option<String>) -> Option<Method> {
             major: v.trim_end_matches(".x").to_string(),
         });
     }
+    if let Some(major) = lockgate_java::runtime_major(name) {
+        return Some(Method::Java {
+            version: major.to_string(),
+        });
+    }
     match name {
         "makefile" => Some(Method::Makefile),
         "rust-cargolambda" => Some(Method::Cargo { binary }),
@@ -454,7 +481,7 @@ fn function_method(
         .map(str::to_string);
     if let Some(bm) = build_method {
         return method_of(bm, binary).ok_or_else(|| {
-            r.error(id, format!("Metadata: BuildMethod `{bm}` is not supported: expected makefile, rust-cargolambda, or a python3.x / nodejsNN.x runtime (esbuild, dotnet and Java builds need their own tools)"))
+            r.error(id, format!("Metadata: BuildMethod `{bm}` is not supported: expected makefile, rust-cargolambda, or a python3.x / nodejsNN.x / javaNN runtime (esbuild and dotnet builds need their own tools)"))
         });
     }
     let Some(rt) = runtime else {
@@ -473,7 +500,41 @@ fn function_method(
     if rt.starts_with("ruby") && !code_dir.join("Gemfile").is_file() {
         return Ok(Method::Copy);
     }
+    if rt.starts_with("java")
+        && let Some(method) = method_of(rt, None)
+    {
+        // Code already compiled (class files, jars) deploys as it is; so
+        // do sources on a machine without a JDK, where they could not run
+        // either (the build warns, see `uncompiled_java`).
+        return Ok(
+            if crate::methods::java::has_sources(code_dir)
+                && crate::methods::java::javac().is_some()
+            {
+                method
+            } else {
+                Method::Copy
+            },
+        );
+    }
     Err(r.error(id, format!("building runtime `{rt}` is not supported: add `Metadata: BuildMethod: makefile` and a Makefile with a `build-{id}` target")))
+}
+
+/// The warning for a Java function whose sources this machine cannot
+/// compile (no JDK), copied as they are; `None` for any other target.
+pub(crate) fn uncompiled_java(t: &Target) -> Option<String> {
+    let rt = t.runtime.as_deref()?;
+    (t.kind == Kind::Function
+        && rt.starts_with("java")
+        && t.method == Method::Copy
+        && crate::methods::java::has_sources(&t.code_dir))
+    .then(|| {
+        format!(
+            "{}: runtime {rt}: no JDK (`javac`) on this machine, so its sources are copied \
+             uncompiled: it deploys, and runs nowhere until built where a JDK is installed \
+             (Debian: apt-get install default-jdk-headless)",
+            t.logical_id
+        )
+    })
 }
 
 /// Relative path from directory `base` to `target` (both absolute).
@@ -695,15 +756,102 @@ Resources:
         );
     }
 
+    /// `sam init`'s templates name `ServerlessRestApi` in their outputs,
+    /// which only the SAM transform creates: still read.
+    #[test]
+    fn needs_build_reads_templates_that_name_what_the_transform_creates() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(t.path().join("src/main/java/h")).unwrap();
+        std::fs::write(t.path().join("src/main/java/h/App.java"), "package h;").unwrap();
+        let template = t.path().join("template.yaml");
+        std::fs::write(
+            &template,
+            "Transform: AWS::Serverless-2016-10-31
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: .
+      Runtime: java17
+      Handler: h.App::handleRequest
+      Events:
+        Hello: {Type: Api, Properties: {Path: /hello, Method: get}}
+Outputs:
+  Api:
+    Value: !Sub https://${ServerlessRestApi}.execute-api.${AWS::Region}.amazonaws.com/Prod/hello/
+",
+        )
+        .unwrap();
+        assert!(needs_build(&template, &Default::default()).unwrap());
+    }
+
+    #[test]
+    fn java_code_with_sources_is_compiled_and_compiled_code_is_copied() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path();
+        std::fs::create_dir_all(d.join("src/main/java/h")).unwrap();
+        std::fs::write(d.join("src/main/java/h/App.java"), "package h;").unwrap();
+        std::fs::create_dir_all(d.join("built/h")).unwrap();
+        std::fs::write(d.join("built/h/App.class"), "").unwrap();
+        let text = "Transform: AWS::Serverless-2016-10-31
+Resources:
+  Src:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: ., Runtime: java21, Handler: h.App::handleRequest}
+  Built:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: built/, Runtime: java8.al2, Handler: h.App}
+  Deps:
+    Type: AWS::Serverless::LayerVersion
+    Metadata: {BuildMethod: java17}
+    Properties: {ContentUri: built/}
+";
+        let loaded = lockgate_template::load("template.yaml", text, &Default::default()).unwrap();
+        let (built, _) = read_targets(&loaded, "template.yaml", d).unwrap();
+        let method = |id: &str| {
+            built
+                .iter()
+                .find(|t| t.logical_id == id)
+                .unwrap()
+                .method
+                .clone()
+        };
+        assert_eq!(
+            method("Src"),
+            Method::Java {
+                version: "21".into()
+            }
+        );
+        assert_eq!(method("Built"), Method::Copy);
+        assert_eq!(
+            method("Deps"),
+            Method::Java {
+                version: "17".into()
+            }
+        );
+        assert!(target(d, Kind::Function, method("Src")).needs_build());
+        // Without a JDK, sources are copied, with a warning saying so.
+        let mut uncompiled = target(d, Kind::Function, Method::Copy);
+        uncompiled.runtime = Some("java21".into());
+        let warning = uncompiled_java(&uncompiled).unwrap();
+        assert!(
+            warning.starts_with("Fn: runtime java21: no JDK"),
+            "{warning}"
+        );
+        let mut built = target(&d.join("built"), Kind::Function, Method::Copy);
+        built.runtime = Some("java21".into());
+        assert_eq!(uncompiled_java(&built), None, "compiled code: no warning");
+    }
+
     #[test]
     fn unbuildable_runtimes_name_the_resource_and_the_way_out() {
-        let e = targets("Resources:\n  J:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: src/, Handler: x, Runtime: java21}\n").unwrap_err();
+        let e = targets("Resources:\n  D:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: src/, Handler: x, Runtime: dotnet8}\n").unwrap_err();
         let text = e.to_string();
         assert!(
-            text.contains("template.yaml: J: building runtime `java21` is not supported"),
+            text.contains("template.yaml: D: building runtime `dotnet8` is not supported"),
             "{text}"
         );
-        assert!(text.contains("build-J"), "{text}");
+        assert!(text.contains("build-D"), "{text}");
         let e = targets("Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: nowhere/, Handler: x, Runtime: python3.12}\n").unwrap_err();
         assert!(
             e.to_string()

@@ -8,7 +8,8 @@
 //!   none of the gateway's work (routing, events, response mapping, logs,
 //!   metrics, timeouts), the ceiling of the design on the machine;
 //! - cold: the median time of an invocation that starts a new instance,
-//!   for Python, Node and provided functions.
+//!   for Python, Node, Java (when a JDK is installed) and provided
+//!   functions.
 //!
 //! The warm runs are interleaved (floor, gateway, relay, then the order
 //! rotated every round) and the medians are reported, with the median of
@@ -152,6 +153,35 @@ fn write_handlers(dir: &Path) -> (PathBuf, PathBuf) {
     )
     .unwrap();
     (py, node)
+}
+
+/// A minimal Java handler compiled against the stand-in API, when this
+/// machine has a JDK.
+fn build_java_handler(dir: &Path) -> Option<PathBuf> {
+    let javac = lockgate_java::javac_of(&lockgate_java::find_on_path("java")?)?;
+    let api = dir.join("java-api");
+    lockgate_java::compile(&javac, lockgate_java::API, &[], &[], &api).ok()?;
+    let code = dir.join("java");
+    let src = dir.join("java-src");
+    std::fs::create_dir_all(src.join("bench")).unwrap();
+    std::fs::write(
+        src.join("bench/Hello.java"),
+        "package bench;\nimport com.amazonaws.services.lambda.runtime.*;\nimport java.util.*;\n\
+         public class Hello implements RequestHandler<Map<String, Object>, Map<String, Object>> {\n\
+         public Map<String, Object> handleRequest(Map<String, Object> e, Context c) {\n\
+         Map<String, Object> r = new HashMap<>(); r.put(\"statusCode\", 200); r.put(\"body\", \"hello world\"); return r; } }\n",
+    )
+    .unwrap();
+    let ok = Command::new(javac)
+        .arg("-cp")
+        .arg(&api)
+        .arg("-d")
+        .arg(&code)
+        .arg(src.join("bench/Hello.java"))
+        .status()
+        .ok()?
+        .success();
+    ok.then_some(code)
 }
 
 async fn floor_server() -> (std::net::SocketAddr, watch::Sender<bool>) {
@@ -390,6 +420,7 @@ async fn run() {
     let dir = tempfile::tempdir().unwrap();
     let provided = build_c_bootstrap(dir.path());
     let (py, node) = write_handlers(dir.path());
+    let java = build_java_handler(dir.path());
 
     let mut hello = FunctionConfig::new(
         "Hello",
@@ -419,7 +450,21 @@ async fn run() {
                 "index.handler",
                 &node,
             ),
-        ],
+        ]
+        .into_iter()
+        .chain(java.as_ref().map(|code| {
+            let mut f = FunctionConfig::new(
+                "Java",
+                Runtime::Java {
+                    name: "java17".into(),
+                },
+                "bench.Hello",
+                code,
+            );
+            f.memory_mb = 512;
+            f
+        }))
+        .collect(),
         aliases: vec![],
         apis: vec![ApiConfig {
             name: "Api".into(),
@@ -581,11 +626,15 @@ async fn run() {
         }
     );
     println!("|---|---:|---:|---:|---:|---:|");
-    for (name, what) in [
+    let mut cold = vec![
         ("Hello", "provided (C bootstrap)"),
         ("Py", "python3 (our bootstrap)"),
         ("Node", "node (our bootstrap)"),
-    ] {
+    ];
+    if java.is_some() {
+        cold.push(("Java", "java17 (our bootstrap, 512 MB)"));
+    }
+    for (name, what) in cold {
         let r = cold_starts(&[&cloud, &plain], name, runs).await;
         let ((s_med, s_min), (p_med, p_min)) = (r[0], r[1]);
         println!(

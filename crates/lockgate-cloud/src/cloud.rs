@@ -159,6 +159,8 @@ impl Cloud {
         let mut warnings = Vec::new();
         let mut reused = Vec::new();
         for f in config.functions {
+            // A Java function on a machine without a JDK deploys, unavailable.
+            let f = crate::bootstrap::java::runnable(f, &opts);
             let key = f.key();
             if functions.contains_key(&key) {
                 return Err(CloudError::BadFunction {
@@ -505,6 +507,9 @@ fn resolve_interpreters(config: &CloudConfig, mut opts: RuntimeOptions) -> Runti
         Runtime::Ruby {
             name: String::new(),
         },
+        Runtime::Java {
+            name: String::new(),
+        },
     ] {
         let wanted = config.functions.iter().any(|f: &FunctionConfig| {
             std::mem::discriminant(&f.runtime) == std::mem::discriminant(&kind)
@@ -516,6 +521,7 @@ fn resolve_interpreters(config: &CloudConfig, mut opts: RuntimeOptions) -> Runti
             match kind {
                 Runtime::Python { .. } => opts.python = path,
                 Runtime::Ruby { .. } => opts.ruby = path,
+                Runtime::Java { .. } => opts.java = path,
                 _ => opts.node = path,
             }
         }

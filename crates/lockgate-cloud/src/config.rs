@@ -25,12 +25,20 @@ pub enum Runtime {
         /// The runtime identifier the template names, e.g. `ruby3.3`.
         name: String,
     },
+    /// `java8`, `java8.al2`, `java11`, `java17`, `java21`: our Java
+    /// bootstrap (compiled once with the JDK's `javac`, see
+    /// [`crate::bootstrap::java`]), run by the machine's `java`.
+    Java {
+        /// The runtime identifier the template names, e.g. `java17`.
+        name: String,
+    },
     /// `provided`, `provided.al2`, `provided.al2023`: the code's own `bootstrap`.
     Provided {
         /// The runtime identifier the template names.
         name: String,
     },
-    /// A Lambda runtime this machine cannot run (`dotnet8`, `java21`…):
+    /// A Lambda runtime this machine cannot run (`dotnet8`, `go1.x`, a
+    /// Java runtime on a machine without a JDK…):
     /// the function deploys, and invoking it answers
     /// `Runtime.Unavailable` saying why.
     Unavailable {
@@ -101,11 +109,11 @@ impl Runtime {
             Some(Runtime::Provided { name })
         } else if id.starts_with("ruby3") {
             Some(Runtime::Ruby { name })
+        } else if id.starts_with("java") && LAMBDA_RUNTIMES.contains(&id) {
+            Some(Runtime::Java { name })
         } else if LAMBDA_RUNTIMES.contains(&id) {
             let reason = if id.starts_with("dotnet") {
                 "Lockgate does not run .NET functions"
-            } else if id.starts_with("java") {
-                "Lockgate does not run Java functions yet"
             } else if id == "go1.x" {
                 "go1.x is retired: build the Go function as a `provided.al2023` bootstrap"
             } else {
@@ -126,6 +134,7 @@ impl Runtime {
             Runtime::Python { name }
             | Runtime::Node { name }
             | Runtime::Ruby { name }
+            | Runtime::Java { name }
             | Runtime::Provided { name }
             | Runtime::Unavailable { name, .. } => name,
         }
@@ -414,7 +423,7 @@ pub struct RuntimeOptions {
     pub idle_timeout: Duration,
     /// How long a new instance may take to ask for its first event.
     pub init_timeout: Duration,
-    /// Where our Python and Node bootstraps and instances' temp dirs go.
+    /// Where our bootstraps (the Java one compiled) and instances' temp dirs go.
     pub runtime_dir: PathBuf,
     /// The `python3` to run Python functions with.
     pub python: PathBuf,
@@ -422,6 +431,9 @@ pub struct RuntimeOptions {
     pub node: PathBuf,
     /// The `ruby` to run Ruby functions with.
     pub ruby: PathBuf,
+    /// The `java` to run Java functions with; the bootstrap is compiled
+    /// with the `javac` of the same installation (else the one on `PATH`).
+    pub java: PathBuf,
     /// The account ID used in ARNs.
     pub account_id: String,
     /// How instances are confined (bubblewrap when it runs here; see
@@ -452,6 +464,7 @@ impl Default for RuntimeOptions {
             python: PathBuf::from("python3"),
             node: PathBuf::from("node"),
             ruby: PathBuf::from("ruby"),
+            java: PathBuf::from("java"),
             account_id: ACCOUNT_ID.into(),
             sandbox: default_sandbox(),
             private_dirs: Vec::new(),
@@ -507,6 +520,21 @@ pub fn default_sandbox() -> lockgate_sandbox::Sandbox {
 mod tests {
     use super::*;
     use serde_json::{Value, json};
+
+    #[test]
+    fn java_runtimes_run_and_dotnet_does_not() {
+        for id in ["java8", "java8.al2", "java11", "java17", "java21"] {
+            assert_eq!(
+                Runtime::from_identifier(id),
+                Some(Runtime::Java { name: id.into() })
+            );
+        }
+        assert!(matches!(
+            Runtime::from_identifier("dotnet8"),
+            Some(Runtime::Unavailable { .. })
+        ));
+        assert_eq!(Runtime::from_identifier("java99"), None);
+    }
 
     #[test]
     fn names_and_arns_split_like_lambda() {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 pub enum CloudError {
     /// A function asks for a runtime we cannot run.
     #[error(
-        "function {function}: runtime `{runtime}` is not supported locally (supported: python3.x, nodejsNN.x, provided, provided.al2, provided.al2023)"
+        "function {function}: runtime `{runtime}` is not supported locally (supported: python3.x, nodejsNN.x, ruby3.x, java8 to java21, provided, provided.al2, provided.al2023)"
     )]
     UnsupportedRuntime {
         /// The function.

@@ -172,17 +172,24 @@ impl Function {
         let relevant = |o: &RuntimeOptions| {
             let mut o = o.clone();
             let keep = |o: &mut RuntimeOptions| {
-                let (python, node, ruby) = (o.python.clone(), o.node.clone(), o.ruby.clone());
+                let (python, node, ruby, java) = (
+                    o.python.clone(),
+                    o.node.clone(),
+                    o.ruby.clone(),
+                    o.java.clone(),
+                );
                 o.python = Default::default();
                 o.node = Default::default();
                 o.ruby = Default::default();
-                (python, node, ruby)
+                o.java = Default::default();
+                (python, node, ruby, java)
             };
-            let (python, node, ruby) = keep(&mut o);
+            let (python, node, ruby, java) = keep(&mut o);
             match config.runtime {
                 crate::config::Runtime::Python { .. } => o.python = python,
                 crate::config::Runtime::Node { .. } => o.node = node,
                 crate::config::Runtime::Ruby { .. } => o.ruby = ruby,
+                crate::config::Runtime::Java { .. } => o.java = java,
                 crate::config::Runtime::Provided { .. }
                 | crate::config::Runtime::Unavailable { .. } => {}
             }

@@ -383,9 +383,9 @@ async fn idle_instances_are_reaped() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unsupported_runtime_and_unknown_function_are_clear() {
-    // Lambda knows java21 (it cannot run here); nobody knows cobol85.
+    // Lambda knows dotnet8 (it cannot run here); nobody knows cobol85.
     assert!(matches!(
-        lockgate_cloud::Runtime::from_identifier("java21"),
+        lockgate_cloud::Runtime::from_identifier("dotnet8"),
         Some(lockgate_cloud::Runtime::Unavailable { .. })
     ));
     assert!(lockgate_cloud::Runtime::from_identifier("cobol85").is_none());
@@ -393,7 +393,7 @@ async fn unsupported_runtime_and_unknown_function_are_clear() {
     let cloud = Cloud::new(
         config(vec![
             function("A", "python3.12", "app.handler", "python"),
-            function("J", "java21", "example.Handler::handleRequest", "python"),
+            function("J", "dotnet8", "Example::Example.Handler::Handle", "python"),
         ]),
         options(&dir),
         Logs::default().sink(),
@@ -403,7 +403,7 @@ async fn unsupported_runtime_and_unknown_function_are_clear() {
         cloud
             .warnings()
             .iter()
-            .any(|w| w.contains("function J: runtime java21 cannot run on this machine")),
+            .any(|w| w.contains("function J: runtime dotnet8 cannot run on this machine")),
         "{:?}",
         cloud.warnings()
     );
@@ -413,7 +413,7 @@ async fn unsupported_runtime_and_unknown_function_are_clear() {
     let e = json(&o);
     assert_eq!(e["errorType"], "Runtime.Unavailable");
     assert!(
-        e["errorMessage"].as_str().unwrap().contains("java21"),
+        e["errorMessage"].as_str().unwrap().contains("dotnet8"),
         "{e}"
     );
     let err = cloud.invoke("B", req("{}")).await.unwrap_err().to_string();

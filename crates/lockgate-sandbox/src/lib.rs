@@ -11,8 +11,9 @@
 //! - nothing else exists: paths in [`Jail::deny`] are hidden even under a
 //!   visible directory, and files in [`Jail::mask`] read as empty;
 //! - new PID, IPC and UTS namespaces (the process cannot see or signal
-//!   anything outside), no capabilities, a new session, no network unless
-//!   [`Jail::network`], and it dies with its parent.
+//!   anything outside), no capabilities, `/dev/tty` reading as `/dev/null`
+//!   (no way to a terminal), no network unless [`Jail::network`], and it
+//!   dies with its parent.
 //!
 //! Without bubblewrap a process still runs, unconfined, and
 //! [`Sandbox::note`] says why.

@@ -7,6 +7,7 @@
 //! | `node` | [`node`] | `npm ci` / `npm install`, production dependencies only |
 //! | `makefile` | [`makefile`] | `make build-<LogicalId>` with `ARTIFACTS_DIR` |
 //! | `cargo` | [`cargo`] | `cargo build --release`, the binary as `bootstrap` |
+//! | `java` | [`java`] | `javac` against Lockgate's stand-in Lambda API, the jars of `lib/` and `pom.xml` |
 //! | `copy` | here | nothing: the code directory as it is |
 //!
 //! Every step that runs a tool runs in a fresh workspace under the cache's
@@ -14,6 +15,7 @@
 //! [`Sandbox`]; the network is open only to steps that fetch dependencies.
 
 pub mod cargo;
+pub mod java;
 pub mod makefile;
 pub mod node;
 pub mod python;
@@ -60,6 +62,10 @@ pub(crate) fn skip_for(method: &Method) -> fn(&str) -> bool {
     match method {
         Method::Node { .. } => |rel| skip_common(rel) || rel == "node_modules",
         Method::Cargo { .. } => |rel| skip_common(rel) || rel == "target",
+        // Maven's and Gradle's outputs.
+        Method::Java { .. } => {
+            |rel| skip_common(rel) || matches!(rel, "target" | "build" | ".gradle")
+        }
         _ => skip_common,
     }
 }
@@ -72,6 +78,11 @@ fn tool_of(method: &Method) -> String {
         Method::Node { .. } => "npm".into(),
         Method::Makefile => "make".into(),
         Method::Cargo { .. } => "cargo".into(),
+        Method::Java { .. } => {
+            return java::javac()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "javac".into());
+        }
         Method::Copy => return String::new(),
     };
     sandbox::find_on_path(&name)
@@ -111,6 +122,7 @@ pub(crate) fn build(ctx: &Ctx<'_>, out: &Path, make_target: &str) -> Result<(), 
         Method::Node { major } => node::build(ctx, major, out),
         Method::Makefile => makefile::build(ctx, make_target, out),
         Method::Cargo { binary } => cargo::build(ctx, binary.as_deref(), out),
+        Method::Java { version } => java::build(ctx, version, out),
         Method::Copy => {
             ctx.log.system(
                 Some("copy"),

@@ -1,5 +1,7 @@
-//! How each runtime is started: our embedded Python and Node bootstraps,
-//! the interpreters the machine has, and the Lambda environment.
+//! How each runtime is started: our embedded Python, Node, Ruby and Java
+//! bootstraps, the interpreters the machine has, and the Lambda environment.
+
+pub mod java;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -60,15 +62,21 @@ pub fn wanted_version(runtime: &Runtime) -> Option<String> {
             .strip_prefix("nodejs")
             .map(|v| v.trim_end_matches(".x").to_string()),
         Runtime::Ruby { name } => name.strip_prefix("ruby").map(str::to_string),
+        Runtime::Java { name } => lockgate_java::runtime_major(name).map(|v| v.to_string()),
         Runtime::Provided { .. } | Runtime::Unavailable { .. } => None,
     }
 }
 
 /// The interpreter's real executable (`sys.executable` / `process.execPath`),
 /// so that instances skip wrappers such as pyenv's shims, which cost
-///100+ ms a start.
+/// 100+ ms a start (for Java: `java` with its symlinks resolved, in its
+/// installation's `bin`).
 pub fn real_interpreter(runtime: &Runtime, opts: &RuntimeOptions) -> Option<PathBuf> {
     let (program, args): (&Path, &[&str]) = match runtime {
+        Runtime::Java { .. } => {
+            let java = lockgate_java::java_home(&opts.java)?.join("bin/java");
+            return java.is_file().then_some(java);
+        }
         Runtime::Python { .. } => (&opts.python, &["-c", "import sys;print(sys.executable)"]),
         Runtime::Node { .. } => (&opts.node, &["-p", "process.execPath"]),
         Runtime::Ruby { .. } => (&opts.ruby, &["-e", "print RbConfig.ruby"]),
@@ -112,9 +120,13 @@ fn ask(program: &Path, args: &[&str]) -> Option<String> {
     answer
 }
 
-/// Asks an interpreter for its version (`3.11` for Python, `20` for Node).
+/// Asks an interpreter for its version (`3.11` for Python, `20` for Node,
+/// `17` for Java).
 pub fn interpreter_version(runtime: &Runtime, opts: &RuntimeOptions) -> Option<String> {
     let (program, args): (&Path, &[&str]) = match runtime {
+        Runtime::Java { .. } => {
+            return lockgate_java::major_version(&opts.java).map(|v| v.to_string());
+        }
         Runtime::Python { .. } => (
             &opts.python,
             &["-c", "import sys;print('%d.%d' % sys.version_info[:2])"],
@@ -146,6 +158,7 @@ pub fn check_interpreter(
     let program = match f.runtime {
         Runtime::Python { .. } => &opts.python,
         Runtime::Ruby { .. } => &opts.ruby,
+        Runtime::Java { .. } => &opts.java,
         _ => &opts.node,
     };
     version_verdict(f, program, &wanted, interpreter_version(&f.runtime, opts))
@@ -220,8 +233,17 @@ pub fn launch(
         }
         _ => None,
     };
+    // The compiled Java bootstrap (compiled the first time it is asked for).
+    let java_classes = match f.runtime {
+        Runtime::Java { .. } => Some(java::classes(opts).map_err(|e| match e {
+            CloudError::BadFunction { message, .. } => bad(message),
+            other => other,
+        })?),
+        _ => None,
+    };
     if !opts.sandbox.is_sandboxed() {
-        let (program, args) = command(f, opts, provided);
+        let java = java_classes.as_deref().map(|c| (c, instance_tmp));
+        let (program, args) = command(f, opts, provided, java);
         return Ok(Launch {
             program,
             args,
@@ -240,16 +262,22 @@ pub fn launch(
         .collect();
     let mut seen_opts = opts.clone();
     seen_opts.runtime_dir = PathBuf::from(RUNTIME_ROOT);
-    let (program, args) = command(&seen, &seen_opts, provided);
+    let java = java_classes
+        .as_ref()
+        .map(|_| (Path::new(java::SANDBOX_CLASSES), Path::new("/tmp")));
+    let (program, args) = command(&seen, &seen_opts, provided, java);
     let env = environment(&seen, &seen_opts, region, Path::new("/tmp"));
     let mut mapped = vec![(f.code_dir.clone(), seen.code_dir.clone())];
     mapped.extend(f.layers.iter().cloned().zip(seen.layers.iter().cloned()));
+    if let Some(classes) = java_classes {
+        mapped.push((classes, PathBuf::from(java::SANDBOX_CLASSES)));
+    }
     // Only the bootstrap this runtime runs.
     let bootstrap = match f.runtime {
         Runtime::Python { .. } => Some(PYTHON_FILE),
         Runtime::Node { .. } => Some(NODE_FILE),
         Runtime::Ruby { .. } => Some(RUBY_FILE),
-        Runtime::Provided { .. } | Runtime::Unavailable { .. } => None,
+        Runtime::Java { .. } | Runtime::Provided { .. } | Runtime::Unavailable { .. } => None,
     };
     if let Some(file) = bootstrap {
         mapped.push((
@@ -271,13 +299,20 @@ pub fn launch(
 
 /// The program and arguments of an instance of `f`: the interpreter and
 /// our bootstrap, or the `provided` bootstrap of the code (`Some(0)`) or
-/// of layer `i` (`Some(i)`).
+/// of layer `i` (`Some(i)`). `java` is where a Java instance sees the
+/// compiled bootstrap and its temporary directory.
 fn command(
     f: &FunctionConfig,
     opts: &RuntimeOptions,
     provided: Option<usize>,
+    java: Option<(&Path, &Path)>,
 ) -> (PathBuf, Vec<std::ffi::OsString>) {
     match (&f.runtime, provided) {
+        (Runtime::Java { .. }, _) => {
+            let (classes, tmp) =
+                java.unwrap_or((Path::new(java::SANDBOX_CLASSES), Path::new("/tmp")));
+            (opts.java.clone(), java::jvm_args(f, classes, tmp))
+        }
         (Runtime::Python { .. }, _) => (
             opts.python.clone(),
             vec![opts.runtime_dir.join(PYTHON_FILE).into_os_string()],
@@ -461,7 +496,7 @@ pub fn environment(
             }));
             set("GEM_PATH", gems.join(":"));
         }
-        Runtime::Provided { .. } | Runtime::Unavailable { .. } => {}
+        Runtime::Java { .. } | Runtime::Provided { .. } | Runtime::Unavailable { .. } => {}
     }
     // Credentials of the caller, as SAM CLI passes them.
     for k in [
@@ -522,6 +557,20 @@ mod tests {
             })
             .as_deref(),
             Some("20")
+        );
+        assert_eq!(
+            wanted_version(&Runtime::Java {
+                name: "java17".into()
+            })
+            .as_deref(),
+            Some("17")
+        );
+        assert_eq!(
+            wanted_version(&Runtime::Java {
+                name: "java8.al2".into()
+            })
+            .as_deref(),
+            Some("8")
         );
         assert_eq!(
             wanted_version(&Runtime::Provided {

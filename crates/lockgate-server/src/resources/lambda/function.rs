@@ -13,8 +13,8 @@ resource_type! {
     /// speak the Lambda Runtime API, with its runtime, handler, timeout,
     /// memory size, reserved concurrency, environment and layers. Container
     /// images (`PackageType: Image`) are refused: no container runtime here.
-    /// A Lambda runtime this machine cannot run (`dotnet8`, `java21`)
-    /// deploys with a warning, and invoking the function answers
+    /// A Lambda runtime this machine cannot run (`dotnet8`; `java21`
+    /// without a JDK) deploys with a warning, and invoking the function answers
     /// `Runtime.Unavailable` saying so; a runtime Lambda does not know is
     /// refused as Lambda refuses it. `Ref` is the function name,
     /// `Fn::GetAtt Arn` its ARN.

@@ -125,6 +125,8 @@ fn inline_code(root: &std::path::Path, runtime: &Runtime, src: &str) -> std::io:
         Runtime::Python { .. } => "index.py",
         Runtime::Node { .. } => "index.js",
         Runtime::Ruby { .. } => "index.rb",
+        // CloudFormation takes inline code for Node and Python only; kept as given.
+        Runtime::Java { .. } => "index",
         Runtime::Provided { .. } => "bootstrap",
         // Kept as given: it never runs here.
         Runtime::Unavailable { .. } => "index",
