@@ -86,6 +86,45 @@ pub fn unzip(archive: &Path, dir: &Path) -> Result<(), BuildError> {
     zip.extract(dir).map_err(|e| zip_err(archive, e))
 }
 
+/// Whether `path` is an archive Lambda takes as code: a `.zip` or `.jar`
+/// file (what `sam package` uploads as it is).
+pub fn is_code_archive(path: &Path) -> bool {
+    let named = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip") || e.eq_ignore_ascii_case("jar"));
+    named && path.is_file()
+}
+
+/// The directory holding the contents of `archive`, under `cache_root` and
+/// named by the archive's SHA-256: unpacked once (into a temporary
+/// directory renamed into place, so a half-unpacked tree is never used)
+/// and reused while the archive is unchanged. Entries that would land
+/// outside the directory (`../x`, absolute names) are refused.
+pub fn unpacked(archive: &Path, cache_root: &Path) -> Result<std::path::PathBuf, BuildError> {
+    let digest = Digest::of_file(archive)?;
+    let dest = cache_root.join(digest.to_string());
+    if dest.is_dir() {
+        return Ok(dest);
+    }
+    fsutil::create_dir(cache_root)?;
+    let tmp = cache_root.join(format!(".{digest}.{}", uuid::Uuid::new_v4().simple()));
+    if let Err(e) = unzip(archive, &tmp) {
+        // Tidying is best effort: the error that matters is the archive's.
+        let _ = fsutil::remove(&tmp);
+        return Err(e);
+    }
+    match std::fs::rename(&tmp, &dest) {
+        Ok(()) => Ok(dest),
+        // Another process unpacked the same archive first: theirs is as good.
+        Err(_) if dest.is_dir() => {
+            let _ = fsutil::remove(&tmp);
+            Ok(dest)
+        }
+        Err(e) => Err(io_err(&dest, e)),
+    }
+}
+
 /// The names of an archive's entries, in order.
 pub fn entry_names(archive: &Path) -> Result<Vec<String>, BuildError> {
     let file = std::fs::File::open(archive).map_err(|e| io_err(archive, e))?;
@@ -103,6 +142,32 @@ pub fn entry_names(archive: &Path) -> Result<Vec<String>, BuildError> {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    /// A code archive is unpacked once into a directory named by its
+    /// digest; a broken one is an error that leaves nothing behind.
+    #[test]
+    fn code_archives_unpack_once_by_digest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let src = tmp.path().join("src");
+        tree(&src, &[("app.py", "print(1)"), ("pkg/mod.py", "x = 1")]);
+        let archive = tmp.path().join("Fn.ZIP");
+        zip_dir(&src, &archive).unwrap();
+        assert!(is_code_archive(&archive));
+        assert!(!is_code_archive(&src));
+        assert!(!is_code_archive(&tmp.path().join("missing.zip")));
+        let cache = tmp.path().join("unpacked");
+        let dir = unpacked(&archive, &cache).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.join("pkg/mod.py")).unwrap(),
+            "x = 1"
+        );
+        assert_eq!(unpacked(&archive, &cache).unwrap(), dir);
+        let broken = tmp.path().join("broken.jar");
+        std::fs::write(&broken, b"not a zip").unwrap();
+        assert!(unpacked(&broken, &cache).is_err());
+        let left: Vec<_> = std::fs::read_dir(&cache).unwrap().flatten().collect();
+        assert_eq!(left.len(), 1, "only the good archive's directory: {left:?}");
+    }
 
     fn tree(root: &Path, files: &[(&str, &str)]) {
         for (rel, text) in files {

@@ -15,6 +15,9 @@ use lockgate_artifact::{Digest, PackedDir, pack_dir};
 
 use crate::client::ClientError;
 
+/// Where prebuilt code archives are unpacked, under the template's directory.
+const UNPACKED: &str = ".lockgate/unpacked";
+
 /// The packed code of one template.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CodePackage {
@@ -58,11 +61,22 @@ impl CodePackage {
             if dirs.contains_key(&p) {
                 continue;
             }
-            let dir: PathBuf = base_dir.join(&p);
+            let mut dir: PathBuf = base_dir.join(&p);
+            // A prebuilt `.zip` / `.jar` is the code as it is: its contents
+            // are deployed (unpacked once into `.lockgate/unpacked/`).
+            if lockgate_build::archive::is_code_archive(&dir) {
+                dir = lockgate_build::archive::unpacked(&dir, &base_dir.join(UNPACKED)).map_err(
+                    |e| {
+                        ClientError::Usage(format!(
+                            "{name}: code path `{p}` is not a usable zip archive: {e}"
+                        ))
+                    },
+                )?;
+            }
             if !dir.is_dir() {
                 return Err(ClientError::Usage(format!(
                     "{name}: code path `{p}` is not a directory ({}): expected a directory \
-                     relative to the template",
+                     (or a .zip / .jar archive) relative to the template",
                     dir.display()
                 )));
             }

@@ -254,11 +254,23 @@ impl LocalCode {
             )));
         }
         let p = Path::new(key);
-        Ok(if p.is_absolute() {
+        let path = if p.is_absolute() {
             p.to_path_buf()
         } else {
             self.base_dir.join(p)
-        })
+        };
+        // A prebuilt `.zip` / `.jar` runs from its contents, unpacked once
+        // beside the inline code.
+        if lockgate_build::archive::is_code_archive(&path) {
+            let root = self.inline.with_file_name("unpacked");
+            return lockgate_build::archive::unpacked(&path, &root).map_err(|e| {
+                ProviderError::invalid(format!(
+                    "{property}: code {} is not a usable zip archive: {e}",
+                    path.display()
+                ))
+            });
+        }
+        Ok(path)
     }
 }
 
