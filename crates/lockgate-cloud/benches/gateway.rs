@@ -542,13 +542,17 @@ async fn run() {
         }
         let [f, g, r] = [&results[0][round], &results[1][round], &results[2][round]];
         eprintln!(
-            "round {}: floor {:.0} req/s, gateway {:.0} req/s ({:.1}%), relay {:.0} req/s ({:.1}%)",
+            "round {}: floor {:.0} req/s, gateway {:.0} req/s ({:.1}%, p99 {}), relay {:.0} req/s ({:.1}%, p99 {}); gateway / relay {:.1}%, p99 {:.2}×",
             round + 1,
             f.rps,
             g.rps,
             100.0 * g.rps / f.rps.max(1.0),
+            show_us(g.p99),
             r.rps,
             100.0 * r.rps / f.rps.max(1.0),
+            show_us(r.p99),
+            100.0 * g.rps / r.rps.max(1.0),
+            g.p99 / r.p99.max(1.0),
         );
     }
     for c in &mut relay_children {
@@ -609,6 +613,26 @@ async fn run() {
         "Warm throughput through the gateway: {:.1}% of the floor (median of the per-round ratios; goal ≥ 40%); the minimal relay: {:.1}%.",
         ratio(1).0,
         ratio(2).0
+    );
+    // The gateway against the relay, round by round (the two runs of a
+    // round are adjacent in time, so the host's load moves both alike).
+    let spread = |per_round: Vec<f64>| {
+        let mut sorted = per_round.clone();
+        sorted.sort_by(f64::total_cmp);
+        (median(per_round), sorted[0], sorted[sorted.len() - 1])
+    };
+    let (tm, tlo, thi) = spread(
+        (0..rounds as usize)
+            .map(|i| 100.0 * results[1][i].rps / results[2][i].rps.max(1.0))
+            .collect(),
+    );
+    let (pm, plo, phi) = spread(
+        (0..rounds as usize)
+            .map(|i| results[1][i].p99 / results[2][i].p99.max(1.0))
+            .collect(),
+    );
+    println!(
+        "Gateway / relay, median of the per-round ratios: throughput {tm:.1}% ({tlo:.1}–{thi:.1}%; goal ≥ 90%), p99 {pm:.2}× ({plo:.2}–{phi:.2}×; goal ≤ 2×)."
     );
     if runs == 0 {
         gateway.stop().await;

@@ -357,6 +357,10 @@ pub fn integration_arn(uri: &str) -> &str {
 /// one (`ACCOUNT:function:name[:qualifier]`). The qualifier (version,
 /// alias or `$LATEST`) is `None` when absent; `name:` gives `Some("")`.
 pub fn function_name_of_arn(name_or_arn: &str) -> (&str, Option<&str>) {
+    // A plain name (the gateway's usual target) without a substring search.
+    if !name_or_arn.contains(':') {
+        return (name_or_arn, None);
+    }
     let rest = match name_or_arn.split_once(":function:") {
         Some((_, r)) => r,
         None => name_or_arn,
@@ -499,13 +503,11 @@ pub fn account_pool_size() -> u32 {
 /// The account's concurrency pool, shared by every function without
 /// reserved concurrency in this process (all stages alike, as one AWS
 /// account's functions share one pool).
-pub fn account_pool() -> std::sync::Arc<tokio::sync::Semaphore> {
-    static POOL: std::sync::OnceLock<std::sync::Arc<tokio::sync::Semaphore>> =
+pub fn account_pool() -> std::sync::Arc<crate::slots::Slots> {
+    static POOL: std::sync::OnceLock<std::sync::Arc<crate::slots::Slots>> =
         std::sync::OnceLock::new();
-    POOL.get_or_init(|| {
-        std::sync::Arc::new(tokio::sync::Semaphore::new(account_pool_size() as usize))
-    })
-    .clone()
+    POOL.get_or_init(|| crate::slots::Slots::new(account_pool_size() as usize))
+        .clone()
 }
 
 /// The sandbox `LOCKGATE_SANDBOX` asks for (`auto` when unset); where it

@@ -8,13 +8,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use serde_json::json;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+use tokio::sync::oneshot;
 
 use crate::config::{FunctionConfig, RuntimeOptions};
 use crate::error::CloudError;
 use crate::instance::{Instance, Job, Launch, Reply, epoch_ms, lock};
 use crate::logs::{self, FunctionLog, LogSink, Report, SinkSlot, TAIL_RESULT};
 use crate::metrics::{Event, Metrics};
+use crate::slots::{Slot, Slots};
 
 /// What a caller passes to [`Function::invoke`].
 #[derive(Debug, Clone, Default)]
@@ -71,9 +72,9 @@ pub struct Function {
     /// unqualified call (made once, shared by every invocation).
     arn_header: hyper::header::HeaderValue,
     launch: Launch,
-    limit: Arc<Semaphore>,
+    limit: Arc<Slots>,
     /// The account's pool, for a function without reserved concurrency.
-    pool: Option<Arc<Semaphore>>,
+    pool: Option<Arc<Slots>>,
     queue_timeout: Duration,
     idle: Mutex<Vec<Arc<Instance>>>,
     all: Mutex<Vec<Weak<Instance>>>,
@@ -131,7 +132,7 @@ impl Function {
             arn,
             arn_header,
             launch,
-            limit: Arc::new(Semaphore::new(limit)),
+            limit: Slots::new(limit),
             pool: config
                 .reserved_concurrency
                 .is_none()
@@ -278,7 +279,8 @@ impl Function {
             self.count(&req, Event::Throttled);
             return Err(InvokeError::Throttled);
         };
-        let request_id: Arc<str> = random_uuid().hyphenated().to_string().into();
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let request_id: Arc<str> = Arc::from(&*random_uuid().hyphenated().encode_lower(&mut text));
         let mut flight = InFlight {
             function: self.me.clone(),
             request_id: request_id.clone(),
@@ -341,22 +343,22 @@ impl Function {
     /// reservation. When none is free, the invocation waits for one up to
     /// `queue_timeout` (instances finishing or starting) before it is
     /// throttled, instead of being refused at once.
-    async fn slot(&self) -> Option<(OwnedSemaphorePermit, Option<OwnedSemaphorePermit>)> {
+    async fn slot(&self) -> Option<Permits> {
         // The usual case, a free slot: no timer on the hot path.
-        if let Ok(own) = self.limit.clone().try_acquire_owned() {
+        if let Some(own) = self.limit.try_take() {
             match &self.pool {
                 None => return Some((own, None)),
                 Some(p) => {
-                    if let Ok(pooled) = p.clone().try_acquire_owned() {
+                    if let Some(pooled) = p.try_take() {
                         return Some((own, Some(pooled)));
                     }
                 }
             }
         }
         let acquire = async {
-            let own = self.limit.clone().acquire_owned().await.ok()?;
+            let own = self.limit.take().await;
             let pooled = match &self.pool {
-                Some(p) => Some(p.clone().acquire_owned().await.ok()?),
+                Some(p) => Some(p.take().await),
                 None => None,
             };
             Some((own, pooled))
@@ -454,11 +456,13 @@ impl Function {
             client_context: req.client_context.clone(),
             cognito_identity: req.cognito_identity.clone(),
             delivered: delivered_tx,
-            reply: reply_tx,
         };
         let Some(place) = inst.reserve() else {
             return Attempt::NotDelivered;
         };
+        if !inst.expect_reply(flight.request_id.clone(), reply_tx) {
+            return Attempt::NotDelivered;
+        }
         flight.running = Some(Running {
             inst: inst.clone(),
             reply: reply_rx,
@@ -473,8 +477,8 @@ impl Function {
             self.start_line(inst, request_id);
             place.send(job);
             let timer = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline_at));
-            let wait = flight.wait(inst, timer).await;
-            let lost = matches!(wait, Wait::Answered(Err(_)) | Wait::Died);
+            let wait = flight.wait(timer).await;
+            let lost = matches!(wait, Wait::Answered(Err(_)));
             if lost && !delivered(&mut delivered_rx) {
                 return Attempt::NotDelivered;
             }
@@ -523,7 +527,7 @@ impl Function {
         timer
             .as_mut()
             .reset(tokio::time::Instant::from_std(deadline_at.max(started)));
-        let wait = flight.wait(inst, timer).await;
+        let wait = flight.wait(timer).await;
         let (body, error) = self.settle(wait, inst, request_id).await;
         inst.sync_output().await;
         Attempt::Done(self.finish(inst, request_id, Some(started), body, error, cold, req))
@@ -531,18 +535,18 @@ impl Function {
 
     /// Lambda's START line, which also begins the instance's tail.
     fn start_line(&self, inst: &Instance, request_id: &str) {
-        let line = logs::start_line(request_id, &self.config.version);
         let mut tail = lock(&inst.tail);
         tail.clear();
-        tail.push_line(&line);
-        self.log.write(&line);
+        let version = &self.config.version;
+        self.log
+            .write(tail.push_with(|out| logs::write_start(out, request_id, version)));
     }
 
     /// What the invocation answers, from how the wait for the runtime ended.
     async fn settle(&self, wait: Wait, inst: &Instance, request_id: &str) -> (Bytes, bool) {
         match wait {
             Wait::Answered(Ok(reply)) => reply_body(reply),
-            Wait::Answered(Err(_)) | Wait::Died => (self.exit_error(inst, request_id).await, true),
+            Wait::Answered(Err(_)) => (self.exit_error(inst, request_id).await, true),
             Wait::TimedOut => {
                 inst.kill();
                 let msg = format!(
@@ -591,17 +595,14 @@ impl Function {
         let tail = {
             let mut tail = lock(&inst.tail);
             if started.is_none() {
-                let line = logs::start_line(request_id, &self.config.version);
-                tail.push_line(&line);
-                self.log.write(&line);
+                let version = &self.config.version;
+                let line = tail.push_with(|out| logs::write_start(out, request_id, version));
+                self.log.write(line);
             }
-            for line in [
-                logs::end_line(request_id),
-                logs::report_line(request_id, &report),
-            ] {
-                tail.push_line(&line);
-                self.log.write(&line);
-            }
+            self.log
+                .write(tail.push_with(|out| logs::write_end(out, request_id)));
+            self.log
+                .write(tail.push_with(|out| logs::write_report(out, request_id, &report)));
             req.want_tail.then(|| tail.last(TAIL_RESULT))
         };
         self.count(
@@ -660,7 +661,7 @@ enum Attempt {
 }
 
 /// A function's concurrency slot: its own, and the account pool's.
-type Permits = (OwnedSemaphorePermit, Option<OwnedSemaphorePermit>);
+type Permits = (Slot, Option<Slot>);
 
 /// One invocation while it runs. If its caller stops waiting (a client
 /// that disconnects mid-request drops the request's future), the
@@ -687,18 +688,18 @@ struct Running {
 
 /// How the wait for a runtime's answer ended.
 enum Wait {
-    /// The reply channel gave an answer, or closed (the instance is gone).
+    /// The reply channel gave an answer, or closed: the instance ended
+    /// (its reaper drops the sender).
     Answered(Result<Reply, oneshot::error::RecvError>),
-    /// The process ended.
-    Died,
     /// The function's timeout passed.
     TimedOut,
 }
 
 impl InFlight {
-    /// Waits for the runtime's answer, the instance's end or `timer`; the
-    /// invocation is no longer running after it (whatever the outcome).
-    async fn wait(&mut self, inst: &Instance, timer: impl Future<Output = ()>) -> Wait {
+    /// Waits for the runtime's answer (or the instance's end, which closes
+    /// the reply channel) or `timer`; the invocation is no longer running
+    /// after it (whatever the outcome).
+    async fn wait(&mut self, timer: impl Future<Output = ()>) -> Wait {
         let answer = async {
             match self.running.as_mut() {
                 Some(r) => (&mut r.reply).await,
@@ -708,7 +709,6 @@ impl InFlight {
         let wait = tokio::select! {
             biased;
             r = answer => Wait::Answered(r),
-            _ = inst.wait_dead() => Wait::Died,
             _ = timer => Wait::TimedOut,
         };
         self.running = None;
@@ -826,21 +826,35 @@ pub fn random_uuid() -> uuid::Uuid {
     uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid()
 }
 
+/// A random request ID in its usual text form (a hyphenated UUID), written
+/// without the formatter.
+pub fn random_request_id() -> String {
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    random_uuid()
+        .hyphenated()
+        .encode_lower(&mut text)
+        .to_owned()
+}
+
 /// An X-Ray trace header: `Root=1-<epoch secs, hex>-<24 hex>;Parent=<16 hex>;Sampled=0`.
 fn trace_id() -> String {
-    use std::fmt::Write;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let secs = epoch_ms(SystemTime::now()) / 1000;
     let mut hex = [0u8; 32];
     let id = random_uuid();
     let id = id.simple().encode_lower(&mut hex);
-    let mut out = String::with_capacity(80);
-    // Writing to a String cannot fail.
-    let _ = write!(
-        out,
-        "Root=1-{secs:08x}-{};Parent={};Sampled=0",
-        &id[..24],
-        &id[16..32]
-    );
+    let mut out = String::with_capacity(74);
+    out.push_str("Root=1-");
+    // The epoch seconds as 8 hex digits (more once they no longer fit).
+    let digits = (64 - secs.leading_zeros()).div_ceil(4).max(8);
+    for shift in (0..digits).rev() {
+        out.push(char::from(HEX[((secs >> (shift * 4)) & 0xf) as usize]));
+    }
+    out.push('-');
+    out.push_str(&id[..24]);
+    out.push_str(";Parent=");
+    out.push_str(&id[16..32]);
+    out.push_str(";Sampled=0");
     out
 }
 
@@ -854,5 +868,39 @@ fn header_value(text: String) -> hyper::header::HeaderValue {
 impl Drop for Function {
     fn drop(&mut self) {
         self.stop_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The trace header has X-Ray's shape: the epoch seconds in (at least)
+    /// eight hex digits, a 24-digit ID and a 16-digit parent.
+    #[test]
+    fn trace_ids_have_x_rays_shape() {
+        let before = epoch_ms(SystemTime::now()) / 1000;
+        let t = trace_id();
+        let after = epoch_ms(SystemTime::now()) / 1000;
+        let rest = t.strip_prefix("Root=1-").unwrap();
+        let (secs, rest) = rest.split_once('-').unwrap();
+        assert_eq!(secs.len(), 8, "{t}");
+        let secs = u64::from_str_radix(secs, 16).unwrap();
+        assert!((before..=after).contains(&secs), "{t}");
+        let (id, rest) = rest.split_once(";Parent=").unwrap();
+        let (parent, sampled) = rest.split_once(';').unwrap();
+        assert_eq!(sampled, "Sampled=0");
+        for (part, len) in [(id, 24), (parent, 16)] {
+            assert_eq!(part.len(), len, "{t}");
+            assert!(
+                part.bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+            );
+        }
+        let id = random_request_id();
+        assert_eq!(
+            uuid::Uuid::parse_str(&id).unwrap().hyphenated().to_string(),
+            id
+        );
     }
 }

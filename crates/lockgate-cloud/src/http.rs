@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::HeaderValue;
 use hyper::{Request, Response, StatusCode};
@@ -154,18 +154,36 @@ pub enum BodyError {
     Broken,
 }
 
-/// Reads a whole request body, refusing more than `limit` bytes.
-pub async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, BodyError> {
-    match Limited::new(body, limit).collect().await {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e)
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            Err(BodyError::TooLarge)
-        }
-        Err(_) => Err(BodyError::Broken),
+/// Reads a whole request body, refusing more than `limit` bytes. An empty
+/// body costs nothing and a body that arrives in one piece is not copied.
+pub async fn read_body(mut body: Incoming, limit: usize) -> Result<Bytes, BodyError> {
+    use hyper::body::Body as _;
+    if body.is_end_stream() {
+        return Ok(Bytes::new());
     }
+    let mut first = Bytes::new();
+    let mut joined: Option<Vec<u8>> = None;
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map_err(|_| BodyError::Broken)?.into_data() else {
+            // Trailers: not part of the body.
+            continue;
+        };
+        let len = joined.as_ref().map_or(first.len(), Vec::len) + data.len();
+        if len > limit {
+            return Err(BodyError::TooLarge);
+        }
+        match &mut joined {
+            Some(all) => all.extend_from_slice(&data),
+            None if first.is_empty() => first = data,
+            None => {
+                let mut all = Vec::with_capacity(len);
+                all.extend_from_slice(&first);
+                all.extend_from_slice(&data);
+                joined = Some(all);
+            }
+        }
+    }
+    Ok(joined.map_or(first, Bytes::from))
 }
 
 /// A response with a body and content type.

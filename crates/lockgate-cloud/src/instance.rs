@@ -45,8 +45,6 @@ pub struct Job {
     pub cognito_identity: Option<String>,
     /// Signalled when the runtime takes the job from `/next`.
     pub delivered: oneshot::Sender<()>,
-    /// Receives the runtime's answer.
-    pub reply: oneshot::Sender<Reply>,
 }
 
 /// What the runtime answered for an invocation.
@@ -281,11 +279,13 @@ impl Instance {
             *lock(&watcher.exit_status) = Some(text);
             // Our marker handle must not keep the pipe open past the child.
             lock(&watcher.marker).take();
-            // Dropping the reply sender tells a waiting invoker the instance is gone.
+            // Dead first, then the reply slot emptied (see `expect_reply`):
+            // dropping the reply sender tells a waiting invoker the instance
+            // is gone.
+            watcher.dead.send_replace(true);
             lock(&watcher.inflight).take();
             // The Runtime API server may have stopped already: nothing to stop.
             let _ = stop_tx.send(true);
-            watcher.dead.send_replace(true);
         });
         Ok(inst)
     }
@@ -376,6 +376,21 @@ impl Instance {
         self.jobs.try_reserve().ok()
     }
 
+    /// Where the runtime's answer to `request_id` goes (its `/response` or
+    /// `/error`), set before the job is sent. The sender is dropped if the
+    /// instance dies, which is how a waiting invoker learns of it; `false`
+    /// (and nothing kept) when the instance is dead already.
+    pub fn expect_reply(&self, request_id: Arc<str>, reply: oneshot::Sender<Reply>) -> bool {
+        let mut slot = lock(&self.inflight);
+        // The reaper marks the instance dead before it empties this slot,
+        // so a reply set after that sees it dead here.
+        if self.is_dead() {
+            return false;
+        }
+        *slot = Some((request_id, reply));
+        true
+    }
+
     /// Bytes written to the output pipe and not read yet.
     fn pending_output(&self) -> usize {
         use std::os::fd::AsRawFd;
@@ -387,7 +402,7 @@ impl Instance {
 
     /// The peak resident memory of the process in MB (`VmHWM`), if readable.
     /// Read once synchronously; after that the last reading is answered and
-    /// a stale one (older than 100 ms) is refreshed in the background, so a
+    /// a stale one (older than a second) is refreshed in the background, so a
     /// warm invocation never waits for `/proc`.
     pub fn max_memory_mb(&self) -> Option<u64> {
         self.memory.peak()
@@ -400,20 +415,15 @@ impl Instance {
         let Some(rest) = path.strip_prefix("/2018-06-01/runtime/") else {
             return not_found(path);
         };
-        let mut parts = rest.split('/');
-        let segments = [parts.next(), parts.next(), parts.next(), parts.next()];
-        match (req.method(), segments) {
-            (&Method::GET, [Some("invocation"), Some("next"), None, _]) => self.next().await,
-            (
-                &Method::POST,
-                [
-                    Some("invocation"),
-                    Some(id),
-                    Some(kind @ ("response" | "error")),
-                    None,
-                ],
-            ) => self.post_result(req, id, kind).await,
-            (&Method::POST, [Some("init"), Some("error"), None, _]) => {
+        // `invocation/next`, `invocation/{id}/response|error`, `init/error`.
+        let result = rest
+            .strip_prefix("invocation/")
+            .and_then(|r| r.split_once('/'))
+            .filter(|(id, kind)| !id.is_empty() && matches!(*kind, "response" | "error"));
+        match (req.method(), rest, result) {
+            (&Method::GET, "invocation/next", _) => self.next().await,
+            (&Method::POST, _, Some((id, kind))) => self.post_result(req, id, kind).await,
+            (&Method::POST, "init/error", _) => {
                 let body = match http::read_body(req.into_body(), MAX_PAYLOAD).await {
                     Ok(b) => b,
                     Err(_) => Bytes::from_static(b"{\"errorType\":\"Runtime.Unknown\",\"errorMessage\":\"init error body too large or unreadable\"}"),
@@ -460,12 +470,9 @@ impl Instance {
             client_context,
             cognito_identity,
             delivered,
-            reply,
         } = job;
         let id_header = HeaderValue::from_str(&request_id);
-        *lock(&self.inflight) = Some((request_id, reply));
-        // The invoker may have given up (timed out) meanwhile; the reply slot
-        // above is what it would read, and a gone invoker reads nothing.
+        // The invoker may have given up (timed out) meanwhile: it reads nothing.
         let _ = delivered.send(());
         let mut resp = http::response(StatusCode::OK, "application/json", payload);
         let h = resp.headers_mut();
@@ -562,7 +569,7 @@ struct Memory {
 }
 
 /// How old a memory reading may be before it is read again.
-const MEMORY_FRESH: Duration = Duration::from_millis(100);
+const MEMORY_FRESH: Duration = Duration::from_secs(1);
 
 impl Memory {
     fn new(pid: u32) -> Memory {

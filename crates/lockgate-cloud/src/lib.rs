@@ -28,6 +28,7 @@ pub mod instance;
 pub mod logs;
 pub mod metrics;
 pub mod peer;
+pub mod slots;
 pub mod timefmt;
 
 pub use cloud::Cloud;

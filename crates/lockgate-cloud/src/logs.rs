@@ -106,7 +106,7 @@ pub const TAIL_RESULT: usize = 4 * 1024;
 /// The recent output of one instance.
 #[derive(Debug, Default)]
 pub struct TailBuffer {
-    buf: Vec<u8>,
+    buf: String,
 }
 
 impl TailBuffer {
@@ -117,29 +117,48 @@ impl TailBuffer {
 
     /// Appends one line.
     pub fn push_line(&mut self, line: &str) {
-        self.buf.extend_from_slice(line.as_bytes());
-        self.buf.push(b'\n');
+        self.push_with(|out| out.push_str(line));
+    }
+
+    /// Appends the line `write` writes (without its newline) and returns
+    /// it: Lambda's own lines are written in place, not built apart and
+    /// copied.
+    pub fn push_with(&mut self, write: impl FnOnce(&mut String)) -> &str {
+        let mut start = self.buf.len();
+        write(&mut self.buf);
+        let len = self.buf.len() - start;
+        self.buf.push('\n');
         if self.buf.len() > 2 * TAIL_KEEP {
-            let cut = self.buf.len() - TAIL_KEEP;
+            // Never cut into the line just written, nor into a character.
+            let mut cut = (self.buf.len() - TAIL_KEEP).min(start);
+            while !self.buf.is_char_boundary(cut) {
+                cut += 1;
+            }
             self.buf.drain(..cut);
+            start -= cut;
         }
+        &self.buf[start..start + len]
     }
 
     /// The last `n` bytes.
     pub fn last(&self, n: usize) -> Vec<u8> {
         let start = self.buf.len().saturating_sub(n);
-        self.buf[start..].to_vec()
+        self.buf.as_bytes()[start..].to_vec()
     }
 }
 
-/// Lambda's `START` line.
-pub fn start_line(request_id: &str, version: &str) -> String {
-    format!("START RequestId: {request_id} Version: {version}")
+/// Writes Lambda's `START` line.
+pub fn write_start(out: &mut String, request_id: &str, version: &str) {
+    out.push_str("START RequestId: ");
+    out.push_str(request_id);
+    out.push_str(" Version: ");
+    out.push_str(version);
 }
 
-/// Lambda's `END` line.
-pub fn end_line(request_id: &str) -> String {
-    format!("END RequestId: {request_id}")
+/// Writes Lambda's `END` line.
+pub fn write_end(out: &mut String, request_id: &str) {
+    out.push_str("END RequestId: ");
+    out.push_str(request_id);
 }
 
 /// The figures of a `REPORT` line.
@@ -155,39 +174,75 @@ pub struct Report {
     pub init: Option<Duration>,
 }
 
-/// Lambda's `REPORT` line (tab-separated fields, billed duration rounded up to 1 ms).
-pub fn report_line(request_id: &str, r: &Report) -> String {
-    use std::fmt::Write;
-    let billed = r.duration.as_nanos().div_ceil(1_000_000).max(1);
-    let mut line = String::with_capacity(160);
-    // Writing to a String cannot fail.
-    let _ = write!(
-        line,
-        "REPORT RequestId: {request_id}\tDuration: {} ms\tBilled Duration: {billed} ms\tMemory Size: {} MB\tMax Memory Used: {} MB",
-        Millis(r.duration),
-        r.memory_mb,
-        r.max_memory_mb.unwrap_or(0)
-    );
+/// Writes Lambda's `REPORT` line (tab-separated fields, billed duration
+/// rounded up to 1 ms; integers written by hand: one per
+/// invocation, so no formatting machinery).
+pub fn write_report(out: &mut String, request_id: &str, r: &Report) {
+    let billed = nanos(r.duration).div_ceil(1_000_000).max(1);
+    out.push_str("REPORT RequestId: ");
+    out.push_str(request_id);
+    out.push_str("\tDuration: ");
+    push_millis(out, r.duration);
+    out.push_str(" ms\tBilled Duration: ");
+    push_num(out, billed);
+    out.push_str(" ms\tMemory Size: ");
+    push_num(out, u64::from(r.memory_mb));
+    out.push_str(" MB\tMax Memory Used: ");
+    push_num(out, r.max_memory_mb.unwrap_or(0));
+    out.push_str(" MB");
     if let Some(init) = r.init {
-        let _ = write!(line, "\tInit Duration: {} ms", Millis(init));
+        out.push_str("\tInit Duration: ");
+        push_millis(out, init);
+        out.push_str(" ms");
     }
-    line
 }
 
-/// A duration in milliseconds with two decimals (`3.22`), written with
-/// integers (rounded to the nearest hundredth, as `{:.2}` would).
-struct Millis(Duration);
-
-impl std::fmt::Display for Millis {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let hundredths = (self.0.as_nanos() + 5_000) / 10_000;
-        write!(f, "{}.{:02}", hundredths / 100, hundredths % 100)
+/// A number in decimal.
+fn push_num(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
     }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
+}
+
+/// A duration in nanoseconds (saturating: 584 years fit).
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// A duration in milliseconds with two decimals (`3.22`), rounded to the
+/// nearest hundredth as `{:.2}` would.
+fn push_millis(out: &mut String, d: Duration) {
+    let hundredths = nanos(d).saturating_add(5_000) / 10_000;
+    push_num(out, hundredths / 100);
+    out.push('.');
+    let rest = (hundredths % 100) as u8;
+    out.push(char::from(b'0' + rest / 10));
+    out.push(char::from(b'0' + rest % 10));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn line_of(write: impl FnOnce(&mut String)) -> String {
+        let mut out = String::new();
+        write(&mut out);
+        out
+    }
+
+    fn report_line(request_id: &str, r: &Report) -> String {
+        line_of(|out| write_report(out, request_id, r))
+    }
 
     #[test]
     fn report_has_lambda_fields() {
@@ -202,10 +257,10 @@ mod tests {
             "REPORT RequestId: abc\tDuration: 3.22 ms\tBilled Duration: 4 ms\tMemory Size: 128 MB\tMax Memory Used: 73 MB\tInit Duration: 201.85 ms"
         );
         assert_eq!(
-            start_line("abc", "$LATEST"),
+            line_of(|out| write_start(out, "abc", "$LATEST")),
             "START RequestId: abc Version: $LATEST"
         );
-        assert_eq!(end_line("abc"), "END RequestId: abc");
+        assert_eq!(line_of(|out| write_end(out, "abc")), "END RequestId: abc");
         // Billed durations round up to the millisecond, at least 1.
         for (micros, billed, shown) in [
             (0, 1, "0.00"),
@@ -238,5 +293,25 @@ mod tests {
         let last = t.last(TAIL_RESULT);
         assert_eq!(last.len(), TAIL_RESULT);
         assert!(String::from_utf8_lossy(&last).ends_with("line 9999\n"));
+    }
+
+    /// Trimming never splits a character, and the line just written comes
+    /// back whole, however long.
+    #[test]
+    fn tail_trims_at_characters_and_returns_the_line() {
+        let mut t = TailBuffer::default();
+        for i in 0..5_000 {
+            let line = format!("é{i}€");
+            assert_eq!(t.push_line_returned(&line), line);
+        }
+        let long = "€".repeat(3 * TAIL_KEEP);
+        assert_eq!(t.push_line_returned(&long), long);
+        assert_eq!(t.push_line_returned("after"), "after");
+    }
+
+    impl TailBuffer {
+        fn push_line_returned(&mut self, line: &str) -> String {
+            self.push_with(|out| out.push_str(line)).to_string()
+        }
     }
 }

@@ -224,13 +224,13 @@ fn function_results_map_back_like_api_gateway() {
     let rest = payload::response_v1(&v1, ApiKind::Rest).unwrap();
     insta::assert_snapshot!("rest_1_0_response", render_response(&rest));
     let v2 = serde_json::to_vec(&reference("http-2.0-response.json")).unwrap();
-    let http = payload::response_v2(&v2).unwrap();
+    let http = payload::response_v2(&v2.into()).unwrap();
     assert_eq!(
         &http.body[..],
         &[0x89u8, b'P', b'N', b'G', 0, 1, 2, 255][..]
     );
     insta::assert_snapshot!("http_2_0_response", render_response(&http));
     // 2.0's rule: a JSON value without statusCode is a 200 application/json body.
-    let bare = payload::response_v2(br#"{"message":"hi"}"#).unwrap();
+    let bare = payload::response_v2(&bytes::Bytes::from_static(br#"{"message":"hi"}"#)).unwrap();
     insta::assert_snapshot!("http_2_0_bare_json_response", render_response(&bare));
 }

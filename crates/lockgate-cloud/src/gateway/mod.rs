@@ -190,19 +190,19 @@ impl State {
 
     async fn route(&self, req: Request<Incoming>) -> Response<Body> {
         let time = SystemTime::now();
-        let method = method_name(req.method());
-        let path = req.uri().path().to_string();
-        let query = req.uri().query().unwrap_or("").to_string();
-        let protocol = match req.version() {
+        let (parts, body) = req.into_parts();
+        let method = method_name(&parts.method);
+        let path = parts.uri.path().to_string();
+        let query = parts.uri.query().unwrap_or("").to_string();
+        let protocol = match parts.version {
             hyper::Version::HTTP_11 => Cow::Borrowed("HTTP/1.1"),
             hyper::Version::HTTP_10 => Cow::Borrowed("HTTP/1.0"),
             other => Cow::Owned(format!("{other:?}")),
         };
-        let source_ip = req
-            .extensions()
+        let source_ip = parts
+            .extensions
             .get::<Peer>()
-            .map(|p| p.0.ip().to_string())
-            .unwrap_or_else(|| "127.0.0.1".into());
+            .map_or(std::net::Ipv4Addr::LOCALHOST.into(), |p| p.0.ip());
         let Some(m) = self.routes.find(&method, &path) else {
             return if self.routes.has_http_api() {
                 http::json(StatusCode::NOT_FOUND, &json!({"message": "Not Found"}))
@@ -214,17 +214,8 @@ impl State {
             };
         };
         let kind = m.api.kind;
-        let headers: Vec<(String, String)> = req
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let body = match http::read_body(req.into_body(), MAX_PAYLOAD).await {
+        let headers = parts.headers;
+        let body = match http::read_body(body, MAX_PAYLOAD).await {
             Ok(b) => b,
             Err(BodyError::TooLarge) => return too_large(),
             Err(BodyError::Broken) => {
@@ -239,7 +230,7 @@ impl State {
             body,
             source_ip,
             protocol,
-            request_id: crate::function::random_uuid().to_string(),
+            request_id: crate::function::random_request_id(),
             time,
         };
         let target = Target {
@@ -248,6 +239,8 @@ impl State {
             resource: &m.route.path,
             path_params: &m.path_params,
             payload: m.route.payload,
+            route_key: m.route_key,
+            api_id: m.api_id,
         };
         let event = Bytes::from(match target.payload {
             PayloadVersion::V1 => payload::event_v1(&info, &target).to_string().into_bytes(),
@@ -362,9 +355,10 @@ fn to_response(r: MappedResponse) -> Response<Body> {
         if HOP_BY_HOP.iter().any(|h| h.eq_ignore_ascii_case(&k)) {
             continue;
         }
+        // The value's text becomes the header's bytes without a copy.
         if let (Ok(k), Ok(v)) = (
             HeaderName::from_bytes(k.as_bytes()),
-            HeaderValue::from_str(&v),
+            HeaderValue::from_maybe_shared(Bytes::from(v)),
         ) {
             resp.headers_mut().append(k, v);
         }

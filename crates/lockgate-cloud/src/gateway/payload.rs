@@ -23,12 +23,13 @@ pub struct RequestInfo {
     pub path: String,
     /// The raw query string (without `?`).
     pub query: String,
-    /// Headers in arrival order, names lower-case.
-    pub headers: Vec<(String, String)>,
+    /// The headers as received (names lower-case; a name's values in
+    /// arrival order).
+    pub headers: hyper::HeaderMap,
     /// The body.
     pub body: Bytes,
     /// The client's address.
-    pub source_ip: String,
+    pub source_ip: std::net::IpAddr,
     /// `HTTP/1.1`.
     pub protocol: Cow<'static, str>,
     /// The request ID.
@@ -50,9 +51,15 @@ pub struct Target<'a> {
     pub path_params: &'a BTreeMap<String, String>,
     /// The payload format.
     pub payload: PayloadVersion,
+    /// The HTTP API route key ([`route_key`] of the method and template).
+    pub route_key: &'a str,
+    /// The API's ID ([`api_id`]).
+    pub api_id: &'a str,
 }
 
-fn api_id(api: &ApiConfig) -> String {
+/// A stable, API-Gateway-looking ID of an API (ten characters of
+/// `[a-z0-9]`), derived from its logical ID.
+pub fn api_id(api: &ApiConfig) -> String {
     // A stable, API-Gateway-looking ID derived from the logical ID.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in api.name.bytes() {
@@ -80,12 +87,20 @@ fn query_pairs(q: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The last value of a header, if it is text.
 fn header<'a>(req: &'a RequestInfo, name: &str) -> Option<&'a str> {
-    req.headers
-        .iter()
-        .rev()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+    let v = req.headers.get_all(name).iter().next_back()?;
+    std::str::from_utf8(v.as_bytes()).ok()
+}
+
+/// The cookies of a `Cookie` header.
+fn cookie_parts(s: &str) -> impl Iterator<Item = &str> {
+    s.split(';').map(str::trim).filter(|c| !c.is_empty())
+}
+
+/// A header value as text (bytes that are not UTF-8 shown as U+FFFD).
+fn header_text(v: &hyper::header::HeaderValue) -> Cow<'_, str> {
+    String::from_utf8_lossy(v.as_bytes())
 }
 
 /// The media type of a `Content-Type` value, lower case, without parameters.
@@ -160,8 +175,9 @@ pub fn event_v1(req: &RequestInfo, t: &Target<'_>) -> Value {
     let mut headers = Map::new();
     let mut multi_headers: Map<String, Value> = Map::new();
     for (k, v) in &req.headers {
-        headers.insert(k.clone(), Value::String(v.clone()));
-        push_multi(&mut multi_headers, k, v);
+        let v = header_text(v);
+        headers.insert(k.as_str().to_string(), Value::String(v.to_string()));
+        push_multi(&mut multi_headers, k.as_str(), &v);
     }
     let mut query = Map::new();
     let mut multi_query: Map<String, Value> = Map::new();
@@ -179,7 +195,7 @@ pub fn event_v1(req: &RequestInfo, t: &Target<'_>) -> Value {
     let decoded_path = percent_encoding::percent_decode_str(&req.path)
         .decode_utf8_lossy()
         .into_owned();
-    let id = api_id(t.api);
+    let id = t.api_id;
     let mut ev = Map::new();
     if t.api.kind == ApiKind::Http {
         ev.insert("version".into(), json!("1.0"));
@@ -243,7 +259,7 @@ fn identity_v1(req: &RequestInfo, kind: ApiKind) -> Value {
         "cognitoIdentityId": null,
         "cognitoIdentityPoolId": null,
         "principalOrgId": null,
-        "sourceIp": req.source_ip,
+        "sourceIp": req.source_ip.to_string(),
         "user": null,
         "userAgent": header(req, "user-agent"),
         "userArn": null
@@ -267,20 +283,20 @@ fn push_multi(m: &mut Map<String, Value>, k: &str, v: &str) {
     }
 }
 
-/// The HTTP API route key: `GET /items/{id}`, `ANY /x`, or `$default`.
-pub fn route_key(t: &Target<'_>) -> String {
-    if t.resource == "$default" || t.resource == "/$default" {
+/// The HTTP API route key of a route's method (`None` for ANY) and path
+/// template: `GET /items/{id}`, `ANY /x`, or `$default`.
+pub fn route_key(method: Option<&str>, resource: &str) -> String {
+    if resource == "$default" || resource == "/$default" {
         "$default".into()
     } else {
-        format!("{} {}", t.method.unwrap_or("ANY"), t.resource)
+        format!("{} {resource}", method.unwrap_or("ANY"))
     }
 }
 
 /// The format 2.0 event (HTTP APIs), as a JSON value.
 pub fn event_v2(req: &RequestInfo, t: &Target<'_>) -> Value {
     // Serializing plain structs cannot fail (string keys, no floats).
-    let key = route_key(t);
-    serde_json::to_value(EventV2::new(req, t, &key)).unwrap_or(Value::Null)
+    serde_json::to_value(EventV2::new(req, t)).unwrap_or(Value::Null)
 }
 
 /// The format 2.0 event serialized (what the gateway sends): the same
@@ -288,9 +304,7 @@ pub fn event_v2(req: &RequestInfo, t: &Target<'_>) -> Value {
 /// intermediate JSON tree.
 pub fn event_v2_json(req: &RequestInfo, t: &Target<'_>) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024 + req.body.len() * 4 / 3);
-    // Writing to a Vec cannot fail, and the event is strings and maps only.
-    let key = route_key(t);
-    EventV2::new(req, t, &key).write_json(&mut out);
+    EventV2::new(req, t).write_json(&mut out);
     out
 }
 
@@ -301,10 +315,7 @@ fn json_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let mut rest = s.as_bytes();
     // Copy runs that need no escape in one piece.
-    while let Some(i) = rest
-        .iter()
-        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
-    {
+    while let Some(i) = escape_at(rest) {
         out.extend_from_slice(&rest[..i]);
         let b = rest[i];
         match b {
@@ -325,6 +336,59 @@ fn json_str(out: &mut Vec<u8>, s: &str) {
     }
     out.extend_from_slice(rest);
     out.push(b'"');
+}
+
+/// The first byte of `s` that JSON needs escaped (`"`, `\\`, a control
+/// character), looked for eight bytes at a time: header values and paths
+/// rarely hold one, so most strings are one pass of word compares.
+fn escape_at(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A high bit where a byte of `w` is zero (exact as to whether any is).
+    let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+    let mut chunks = s.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        // Bytes below 0x20 (w & 0x80.. excludes bytes ≥ 0x80), quotes, backslashes.
+        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+        if control | zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\'))) != 0 {
+            return chunk.iter().position(needs_escape).map(|i| at + i);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(needs_escape)
+        .map(|i| at + i)
+}
+
+fn needs_escape(b: &u8) -> bool {
+    *b < 0x20 || *b == b'"' || *b == b'\\'
+}
+
+/// Writes an address as a JSON string (IPv4 without the formatter).
+fn push_ip(out: &mut Vec<u8>, ip: std::net::IpAddr) {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            out.push(b'"');
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b'.');
+                }
+                push_u64(out, u64::from(octet));
+            }
+            out.push(b'"');
+        }
+        std::net::IpAddr::V6(_) => json_str(out, &ip.to_string()),
+    }
+}
+
+fn serialize_ip<S: serde::Serializer>(ip: &std::net::IpAddr, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(ip)
 }
 
 /// Writes a number in decimal.
@@ -392,7 +456,7 @@ struct EventV2<'a> {
     raw_path: &'a str,
     raw_query_string: &'a str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    cookies: Vec<&'a str>,
+    cookies: Vec<Cow<'a, str>>,
     headers: Pairs<'a>,
     #[serde(skip_serializing_if = "Pairs::is_empty")]
     query_string_parameters: Pairs<'a>,
@@ -410,7 +474,7 @@ struct EventV2<'a> {
 #[serde(rename_all = "camelCase")]
 struct ContextV2<'a> {
     account_id: &'static str,
-    api_id: String,
+    api_id: &'a str,
     domain_name: &'a str,
     domain_prefix: &'a str,
     http: HttpV2<'a>,
@@ -427,7 +491,8 @@ struct HttpV2<'a> {
     method: &'a str,
     path: Cow<'a, str>,
     protocol: &'a str,
-    source_ip: &'a str,
+    #[serde(serialize_with = "serialize_ip")]
+    source_ip: std::net::IpAddr,
     user_agent: &'a str,
 }
 
@@ -474,7 +539,7 @@ impl EventV2<'_> {
         out.extend_from_slice(b",\"requestContext\":{\"accountId\":");
         json_str(out, c.account_id);
         out.extend_from_slice(b",\"apiId\":");
-        json_str(out, &c.api_id);
+        json_str(out, c.api_id);
         out.extend_from_slice(b",\"domainName\":");
         json_str(out, c.domain_name);
         out.extend_from_slice(b",\"domainPrefix\":");
@@ -486,7 +551,7 @@ impl EventV2<'_> {
         out.extend_from_slice(b",\"protocol\":");
         json_str(out, c.http.protocol);
         out.extend_from_slice(b",\"sourceIp\":");
-        json_str(out, c.http.source_ip);
+        push_ip(out, c.http.source_ip);
         out.extend_from_slice(b",\"userAgent\":");
         json_str(out, c.http.user_agent);
         out.extend_from_slice(b"},\"requestId\":");
@@ -525,22 +590,36 @@ impl EventV2<'_> {
 }
 
 impl<'a> EventV2<'a> {
-    fn new(req: &'a RequestInfo, t: &Target<'a>, key: &'a str) -> EventV2<'a> {
+    fn new(req: &'a RequestInfo, t: &Target<'a>) -> EventV2<'a> {
+        let key = t.route_key;
         let mut headers = Pairs::default();
         let mut cookies = Vec::new();
+        // The last value of each, as `header` gives it, read in the same pass.
+        let (mut host, mut user_agent) = (None, None);
         for (k, v) in &req.headers {
+            if k == hyper::header::HOST {
+                host = std::str::from_utf8(v.as_bytes()).ok();
+            } else if k == hyper::header::USER_AGENT {
+                user_agent = std::str::from_utf8(v.as_bytes()).ok();
+            }
+            let v = header_text(v);
             if k == "cookie" {
-                cookies.extend(v.split(';').map(str::trim).filter(|c| !c.is_empty()));
+                match v {
+                    Cow::Borrowed(s) => cookies.extend(cookie_parts(s).map(Cow::Borrowed)),
+                    Cow::Owned(s) => {
+                        cookies.extend(cookie_parts(&s).map(|c| Cow::Owned(c.to_string())))
+                    }
+                }
                 continue;
             }
-            headers.join(Cow::Borrowed(k), Cow::Borrowed(v));
+            headers.join(Cow::Borrowed(k.as_str()), v);
         }
         let mut query = Pairs::default();
         for (k, v) in form_urlencoded::parse(req.query.as_bytes()) {
             query.join(k, v);
         }
         let (body, b64) = encode_body(req, t.api);
-        let host = header(req, "host").unwrap_or("localhost");
+        let host = host.unwrap_or("localhost");
         EventV2 {
             version: "2.0",
             route_key: key,
@@ -551,15 +630,15 @@ impl<'a> EventV2<'a> {
             query_string_parameters: query,
             request_context: ContextV2 {
                 account_id: crate::ACCOUNT_ID,
-                api_id: api_id(t.api),
+                api_id: t.api_id,
                 domain_name: host,
                 domain_prefix: domain_prefix(host),
                 http: HttpV2 {
                     method: &req.method,
                     path: percent_encoding::percent_decode_str(&req.path).decode_utf8_lossy(),
                     protocol: &req.protocol,
-                    source_ip: &req.source_ip,
-                    user_agent: header(req, "user-agent").unwrap_or(""),
+                    source_ip: req.source_ip,
+                    user_agent: user_agent.unwrap_or(""),
                 },
                 request_id: &req.request_id,
                 route_key: key,
@@ -691,7 +770,7 @@ pub fn response_v1(output: &[u8], kind: ApiKind) -> Result<MappedResponse, Malfo
 }
 
 /// Maps a format 2.0 result; a JSON value without `statusCode` is a 200 application/json body.
-pub fn response_v2(output: &[u8]) -> Result<MappedResponse, Malformed> {
+pub fn response_v2(output: &Bytes) -> Result<MappedResponse, Malformed> {
     match fast::response_v2(output) {
         Some(r) => Ok(r),
         None => response_v2_tree(output),
@@ -837,7 +916,7 @@ mod fast {
         }
     }
 
-    /// An object key, borrowed when it has no escapes.
+    /// An object key or a string field, borrowed when it has no escapes.
     struct Key<'a>(Cow<'a, str>);
 
     impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
@@ -873,12 +952,12 @@ mod fast {
         #[serde(borrow)]
         cookies: Option<Vec<Scalar<'a>>>,
         #[serde(borrow)]
-        body: Option<Cow<'a, str>>,
+        body: Option<Key<'a>>,
         #[serde(borrow)]
         is_base64_encoded: Option<Scalar<'a>>,
     }
 
-    pub(super) fn response_v2(output: &[u8]) -> Option<MappedResponse> {
+    pub(super) fn response_v2(output: &Bytes) -> Option<MappedResponse> {
         let r: Result2<'_> = serde_json::from_slice(output).ok()?;
         let Field::Present(status) = r.status_code else {
             return Some(MappedResponse {
@@ -910,10 +989,12 @@ mod fast {
         }
         let body = match (r.body, r.is_base64_encoded) {
             (None, _) => Bytes::new(),
-            (Some(text), Some(Scalar::Bool(true))) => {
+            (Some(Key(text)), Some(Scalar::Bool(true))) => {
                 Bytes::from(B64.decode(text.as_bytes()).ok()?)
             }
-            (Some(text), _) => Bytes::from(text.into_owned()),
+            // A body without escapes is a slice of the output, not a copy.
+            (Some(Key(Cow::Borrowed(text))), _) => output.slice_ref(text.as_bytes()),
+            (Some(Key(Cow::Owned(text))), _) => Bytes::from(text),
         };
         Some(MappedResponse {
             status: status as u16,
@@ -941,7 +1022,7 @@ mod tests {
             r#"{"message":"no status","n":1.5}"#,
         ];
         for out in read {
-            let fast = fast::response_v2(out.as_bytes());
+            let fast = fast::response_v2(&Bytes::copy_from_slice(out.as_bytes()));
             assert!(fast.is_some(), "not read by the fast reader: {out}");
             assert_eq!(
                 fast.map(Ok),
@@ -969,9 +1050,31 @@ mod tests {
         ];
         for out in left {
             assert!(
-                fast::response_v2(out.as_bytes()).is_none(),
+                fast::response_v2(&Bytes::copy_from_slice(out.as_bytes())).is_none(),
                 "read by the fast reader: {out}"
             );
+        }
+    }
+
+    /// The word-at-a-time scan finds the first byte to escape wherever it
+    /// sits in a word or in the tail, and no byte that needs none.
+    #[test]
+    fn escape_scan_finds_the_first_byte_to_escape() {
+        for len in 0..40 {
+            for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                for at in 0..len {
+                    let mut s: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+                    // Neighbours of the special bytes that need no escape.
+                    s[(at + 1) % len] = [b' ', b'#', b']', 0x7f, 0xff][at % 5];
+                    s[at] = special;
+                    assert_eq!(escape_at(&s), Some(at), "{s:?}");
+                    assert_eq!(escape_at(&s[..at]), None, "{:?}", &s[..at]);
+                }
+            }
+            let plain: Vec<u8> = (0..len)
+                .map(|i| [b' ', b'!', b'#', b'[', b']', 0x7f, 0x80, 0xff][i % 8])
+                .collect();
+            assert_eq!(escape_at(&plain), None, "{plain:?}");
         }
     }
 
@@ -980,16 +1083,21 @@ mod tests {
             method: "POST".into(),
             path: "/items/a%20b".into(),
             query: "x=1&x=2&y=%C3%A9".into(),
-            headers: vec![
-                ("host".into(), "abc.example.com:3000".into()),
-                ("user-agent".into(), "curl/8".into()),
-                ("accept".into(), "text/html".into()),
-                ("cookie".into(), "a=1; b=2".into()),
-                ("accept".into(), "application/json".into()),
-                ("content-type".into(), content_type.into()),
-            ],
+            headers: [
+                ("host", "abc.example.com:3000"),
+                ("user-agent", "curl/8"),
+                ("accept", "text/html"),
+                ("cookie", "a=1; b=2"),
+                ("accept", "application/json"),
+                ("content-type", content_type),
+            ]
+            .into_iter()
+            .fold(hyper::HeaderMap::new(), |mut h, (k, v)| {
+                h.append(k, v.parse().unwrap());
+                h
+            }),
             body: Bytes::from_static(body),
-            source_ip: "127.0.0.1".into(),
+            source_ip: std::net::Ipv4Addr::LOCALHOST.into(),
             protocol: "HTTP/1.1".into(),
             request_id: "req-1".into(),
             time: SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000),
@@ -1008,13 +1116,25 @@ mod tests {
             binary_media_types: vec![],
             stage_variables: Default::default(),
         };
-        let params = BTreeMap::from([("id".to_string(), "a b".to_string())]);
+        // Every kind of character JSON escapes, and some it does not (a
+        // header cannot carry control characters; a path parameter can).
+        let params = BTreeMap::from([
+            ("id".to_string(), "a b".to_string()),
+            (
+                "odd".to_string(),
+                "q\"b\\s\u{1}\u{8}\u{c}\n\r\t\u{1f}\u{7f}é/€".to_string(),
+            ),
+        ]);
+        let key = route_key(Some("POST"), "/items/{id}");
+        let id = api_id(&api);
         let t = Target {
             api: &api,
             method: Some("POST"),
             resource: "/items/{id}",
             path_params: &params,
             payload: PayloadVersion::V2,
+            route_key: &key,
+            api_id: &id,
         };
         for (body, ct, b64) in [
             (&b"{\"k\":1}"[..], "application/json", false),
@@ -1022,14 +1142,9 @@ mod tests {
             (&b""[..], "text/plain", false),
         ] {
             let mut req = request(body, ct);
-            // Every kind of character JSON escapes, and some it does not.
-            req.headers.push((
-                "x-odd".into(),
-                "q\"b\\s\u{1}\u{8}\u{c}\n\r\t\u{1f}\u{7f}é/€".into(),
-            ));
+            req.headers.append("x-odd", "q\"b\\s\té/€".parse().unwrap());
             let bytes = event_v2_json(&req, &t);
-            let key = route_key(&t);
-            let serde = serde_json::to_vec(&EventV2::new(&req, &t, &key)).unwrap();
+            let serde = serde_json::to_vec(&EventV2::new(&req, &t)).unwrap();
             assert_eq!(
                 String::from_utf8_lossy(&bytes),
                 String::from_utf8_lossy(&serde),
@@ -1071,7 +1186,10 @@ mod tests {
             assert_eq!(parsed["requestContext"]["http"]["path"], "/items/a b");
             assert_eq!(parsed["requestContext"]["domainPrefix"], "abc");
             assert_eq!(parsed["requestContext"]["timeEpoch"], 1_700_000_000_000u64);
-            assert_eq!(parsed["pathParameters"], json!({"id": "a b"}));
+            assert_eq!(
+                parsed["pathParameters"],
+                json!({"id": "a b", "odd": params["odd"]})
+            );
             assert_eq!(parsed["isBase64Encoded"], b64);
         }
     }

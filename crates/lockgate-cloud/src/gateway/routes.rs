@@ -19,12 +19,16 @@ struct Entry {
     route: usize,
     segs: Vec<Seg>,
     default: bool,
+    /// The route key of HTTP APIs' events, made once.
+    key: String,
 }
 
 /// All routes of all APIs, ready to match.
 #[derive(Debug)]
 pub struct RouteTable {
     apis: Vec<ApiConfig>,
+    /// Each API's ID, made once.
+    api_ids: Vec<String>,
     entries: Vec<Entry>,
     has_http_api: bool,
 }
@@ -38,6 +42,10 @@ pub struct Matched<'a> {
     pub route: &'a Route,
     /// Path parameters, decoded.
     pub path_params: BTreeMap<String, String>,
+    /// The route key (`GET /items/{id}`, `$default`).
+    pub route_key: &'a str,
+    /// The API's ID.
+    pub api_id: &'a str,
 }
 
 fn split(path: &str) -> Vec<&str> {
@@ -80,11 +88,13 @@ impl RouteTable {
                         compile(&route.path)
                     },
                     default,
+                    key: super::payload::route_key(route.method.as_deref(), &route.path),
                 });
             }
         }
         RouteTable {
             apis: apis.to_vec(),
+            api_ids: apis.iter().map(super::payload::api_id).collect(),
             entries,
             has_http_api: apis.iter().any(|a| a.kind == ApiKind::Http),
         }
@@ -114,7 +124,11 @@ impl RouteTable {
     /// Finds the route for a method and a (still percent-encoded) path.
     pub fn find(&self, method: &str, path: &str) -> Option<Matched<'_>> {
         // Decoded once, not once per route compared.
-        let parts: Vec<_> = split(path).into_iter().map(decode).collect();
+        let parts: Vec<_> = path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(decode)
+            .collect();
         // (segment rank, method rank, entry, path parameters) of the best match so far.
         type Best<'a> = (Vec<u8>, u8, &'a Entry, BTreeMap<String, String>);
         let mut best: Option<Best<'_>> = None;
@@ -137,18 +151,20 @@ impl RouteTable {
             }
         }
         if let Some((_, _, e, path_params)) = best {
-            return Some(Matched {
-                api: &self.apis[e.api],
-                route: &self.apis[e.api].routes[e.route],
-                path_params,
-            });
+            return Some(self.matched(e, path_params));
         }
         let e = self.entries.iter().find(|e| e.default)?;
-        Some(Matched {
+        Some(self.matched(e, BTreeMap::new()))
+    }
+
+    fn matched<'a>(&'a self, e: &'a Entry, path_params: BTreeMap<String, String>) -> Matched<'a> {
+        Matched {
             api: &self.apis[e.api],
             route: &self.apis[e.api].routes[e.route],
-            path_params: BTreeMap::new(),
-        })
+            path_params,
+            route_key: &e.key,
+            api_id: &self.api_ids[e.api],
+        }
     }
 }
 
