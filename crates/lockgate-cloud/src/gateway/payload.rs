@@ -1020,6 +1020,12 @@ mod tests {
             r#"{"statusCode":200,"body":"aGk=","isBase64Encoded":"true"}"#,
             r#"{"statusCode":200,"headers":null,"cookies":null,"body":null,"extra":{"a":[1,2.5]}}"#,
             r#"{"message":"no status","n":1.5}"#,
+            // Escapes of every kind, a surrogate pair, whitespace between tokens.
+            " {\"statusCode\" : 200 ,\n\t\"headers\":{ \"x-e\" : \"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\" } , \"body\" : \"{\\\"k\\\":[1,2]}\" }\r\n",
+            r#"{"statusCode":200,"body":"","isBase64Encoded":false,"cookies":[],"headers":{}}"#,
+            r#"{"statusCode":200,"headers":{"x-big":18446744073709551615,"x-neg":-9223372036854775808,"x-f":false}}"#,
+            r#"{"st\u0061tusCode":201,"other":[{"a":{"b":[null,true,false,-1.5e-3,0,"s\n"]}}],"body":"\u0000x"}"#,
+            r#"{"statusCode":599,"multiValueHeaders":{"a":["1","2"]},"body":"é€😀"}"#,
         ];
         for out in read {
             let fast = fast::response_v2(&Bytes::copy_from_slice(out.as_bytes()));
@@ -1047,6 +1053,21 @@ mod tests {
             r#"{"statusCode":200,"statusCode":201}"#,
             r#"{"body":5}"#,
             "not json",
+            // Not strict JSON, or numbers `serde_json` reads as floats.
+            r#"{"statusCode":200,}"#,
+            r#"{"statusCode":200}x"#,
+            r#"{"statusCode":0200}"#,
+            r#"{"statusCode":200,"headers":{"a":-0}}"#,
+            r#"{"statusCode":200,"headers":{"a":18446744073709551616}}"#,
+            r#"{"statusCode":200,"body":"\ud83d"}"#,
+            r#"{"statusCode":200,"body":"\x"}"#,
+            "{\"statusCode\":200,\"body\":\"a\nb\"}",
+            r#"{"statusCode":200,"extra":[1,]}"#,
+            r#"{"statusCode":200,"extra":+1}"#,
+            r#"{"statusCode":200,"extra":1.}"#,
+            r#"{"statusCode":200,"extra":tru}"#,
+            r#"{"statusCode":200,"body":"x","body":"y"}"#,
+            r#"{"statusCode":200,"headers":{"a":"1"},"headers":{"b":"2"}}"#,
         ];
         for out in left {
             assert!(
