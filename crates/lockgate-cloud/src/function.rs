@@ -258,7 +258,7 @@ impl Function {
     /// Runs one invocation; function failures are outcomes, not errors.
     pub async fn invoke(&self, req: InvokeRequest) -> Result<InvokeOutcome, InvokeError> {
         if let crate::config::Runtime::Unavailable { name, reason } = &self.config.runtime {
-            let request_id = random_uuid().to_string();
+            let request_id = random_request_id();
             let body = error_doc(
                 "Runtime.Unavailable",
                 &format!(
@@ -279,6 +279,7 @@ impl Function {
             self.count(&req, Event::Throttled);
             return Err(InvokeError::Throttled);
         };
+        // Written into a buffer, then one allocation (the shared string).
         let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
         let request_id: Arc<str> = Arc::from(&*random_uuid().hyphenated().encode_lower(&mut text));
         let mut flight = InFlight {

@@ -198,20 +198,8 @@ pub fn write_report(out: &mut String, request_id: &str, r: &Report) {
 }
 
 /// A number in decimal.
-fn push_num(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[at..] {
-        out.push(char::from(d));
-    }
+fn push_num(out: &mut String, n: u64) {
+    out.push_str(crate::timefmt::decimal(n, &mut [0; 20]));
 }
 
 /// A duration in nanoseconds (saturating: 584 years fit).

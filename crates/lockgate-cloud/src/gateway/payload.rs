@@ -392,18 +392,8 @@ fn serialize_ip<S: serde::Serializer>(ip: &std::net::IpAddr, s: S) -> Result<S::
 }
 
 /// Writes a number in decimal.
-fn push_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
+fn push_u64(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(crate::timefmt::decimal(n, &mut [0; 20]).as_bytes());
 }
 
 /// Writes `"key":"value"` pairs of a JSON object (without the braces).
