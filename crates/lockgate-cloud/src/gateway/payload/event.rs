@@ -1,0 +1,516 @@
+//! The events a function receives from the gateway: format 1.0 (REST APIs,
+//! and HTTP APIs that ask for it) as a JSON tree, format 2.0 (HTTP APIs)
+//! as one too and, on the gateway's hot path, written straight to bytes.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::json::{json_pairs, json_str, push_ip, push_u64};
+use super::{
+    RequestInfo, Target, cookie_parts, domain_prefix, encode_body, header, header_text, query_pairs,
+};
+use crate::config::ApiKind;
+use crate::instance::epoch_ms;
+
+fn obj_or_null(m: Map<String, Value>) -> Value {
+    if m.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(m)
+    }
+}
+
+/// The format 1.0 event (REST APIs; HTTP APIs add `"version": "1.0"`).
+pub fn event_v1(req: &RequestInfo, t: &Target<'_>) -> Value {
+    let mut headers = Map::new();
+    let mut multi_headers: Map<String, Value> = Map::new();
+    for (k, v) in &req.headers {
+        let v = header_text(v);
+        headers.insert(k.as_str().to_string(), Value::String(v.to_string()));
+        push_multi(&mut multi_headers, k.as_str(), &v);
+    }
+    let mut query = Map::new();
+    let mut multi_query: Map<String, Value> = Map::new();
+    for (k, v) in query_pairs(&req.query) {
+        push_multi(&mut multi_query, &k, &v);
+        query.insert(k, Value::String(v));
+    }
+    let params: Map<String, Value> = t
+        .path_params
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    let (body, b64) = encode_body(req, t.api);
+    let host = header(req, "host").unwrap_or("localhost").to_string();
+    let decoded_path = percent_encoding::percent_decode_str(&req.path)
+        .decode_utf8_lossy()
+        .into_owned();
+    let id = t.api_id;
+    let mut ev = Map::new();
+    if t.api.kind == ApiKind::Http {
+        ev.insert("version".into(), json!("1.0"));
+    }
+    ev.insert("resource".into(), json!(t.resource));
+    ev.insert("path".into(), json!(decoded_path));
+    ev.insert("httpMethod".into(), json!(req.method));
+    ev.insert("headers".into(), obj_or_null(headers));
+    ev.insert("multiValueHeaders".into(), obj_or_null(multi_headers));
+    ev.insert("queryStringParameters".into(), obj_or_null(query));
+    ev.insert(
+        "multiValueQueryStringParameters".into(),
+        obj_or_null(multi_query),
+    );
+    ev.insert("pathParameters".into(), obj_or_null(params));
+    ev.insert(
+        "stageVariables".into(),
+        if t.api.stage_variables.is_empty() {
+            Value::Null
+        } else {
+            json!(t.api.stage_variables)
+        },
+    );
+    ev.insert(
+        "requestContext".into(),
+        json!({
+            "accountId": crate::ACCOUNT_ID,
+            "apiId": id,
+            "domainName": host,
+            "domainPrefix": domain_prefix(&host),
+            "extendedRequestId": req.request_id,
+            "httpMethod": req.method,
+            "identity": identity_v1(req, t.api.kind),
+            "path": if t.api.kind == ApiKind::Rest { format!("/{}{}", t.api.stage, decoded_path) } else { decoded_path.clone() },
+            "protocol": req.protocol,
+            "requestId": req.request_id,
+            "requestTime": crate::timefmt::request_time(req.time),
+            "requestTimeEpoch": epoch_ms(req.time),
+            "resourceId": &id[..6],
+            "resourcePath": t.resource,
+            "stage": t.api.stage,
+        }),
+    );
+    ev.insert(
+        "body".into(),
+        body.map_or(Value::Null, |b| b.into_owned().into()),
+    );
+    ev.insert("isBase64Encoded".into(), Value::Bool(b64));
+    Value::Object(ev)
+}
+
+/// `requestContext.identity` of format 1.0: REST APIs also carry the API key
+/// and client certificate fields; HTTP APIs do not.
+fn identity_v1(req: &RequestInfo, kind: ApiKind) -> Value {
+    let mut id = json!({
+        "accessKey": null,
+        "accountId": null,
+        "caller": null,
+        "cognitoAuthenticationProvider": null,
+        "cognitoAuthenticationType": null,
+        "cognitoIdentityId": null,
+        "cognitoIdentityPoolId": null,
+        "principalOrgId": null,
+        "sourceIp": req.source_ip.to_string(),
+        "user": null,
+        "userAgent": header(req, "user-agent"),
+        "userArn": null
+    });
+    if kind == ApiKind::Rest
+        && let Some(m) = id.as_object_mut()
+    {
+        for k in ["apiKey", "apiKeyId", "clientCert"] {
+            m.insert(k.into(), Value::Null);
+        }
+    }
+    id
+}
+
+fn push_multi(m: &mut Map<String, Value>, k: &str, v: &str) {
+    match m.get_mut(k) {
+        Some(Value::Array(a)) => a.push(Value::String(v.to_string())),
+        _ => {
+            m.insert(k.to_string(), json!([v]));
+        }
+    }
+}
+
+/// The format 2.0 event (HTTP APIs), as a JSON value.
+pub fn event_v2(req: &RequestInfo, t: &Target<'_>) -> Value {
+    // Serializing plain structs cannot fail (string keys, no floats).
+    serde_json::to_value(EventV2::new(req, t)).unwrap_or(Value::Null)
+}
+
+/// The format 2.0 event serialized (what the gateway sends): the same
+/// document as [`event_v2`], written straight from the request without an
+/// intermediate JSON tree.
+pub fn event_v2_json(req: &RequestInfo, t: &Target<'_>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024 + req.body.len() * 4 / 3);
+    EventV2::new(req, t).write_json(&mut out);
+    out
+}
+
+fn serialize_ip<S: serde::Serializer>(ip: &std::net::IpAddr, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(ip)
+}
+
+/// Name/value pairs serialized as a JSON object in their order (names are
+/// unique: repeated ones were joined).
+#[derive(Default)]
+struct Pairs<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
+
+impl<'a> Pairs<'a> {
+    /// Adds a value; a repeated name gets it appended after a comma, as
+    /// HTTP APIs join repeated headers and query parameters.
+    fn join(&mut self, k: Cow<'a, str>, v: Cow<'a, str>) {
+        match self.0.iter_mut().find(|(name, _)| *name == k) {
+            Some((_, existing)) => {
+                let s = existing.to_mut();
+                s.push(',');
+                s.push_str(&v);
+            }
+            None => self.0.push((k, v)),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Pairs<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventV2<'a> {
+    version: &'static str,
+    route_key: &'a str,
+    raw_path: &'a str,
+    raw_query_string: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    cookies: Vec<Cow<'a, str>>,
+    headers: Pairs<'a>,
+    #[serde(skip_serializing_if = "Pairs::is_empty")]
+    query_string_parameters: Pairs<'a>,
+    request_context: ContextV2<'a>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    path_parameters: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    stage_variables: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<Cow<'a, str>>,
+    is_base64_encoded: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ContextV2<'a> {
+    account_id: &'static str,
+    api_id: &'a str,
+    domain_name: &'a str,
+    domain_prefix: &'a str,
+    http: HttpV2<'a>,
+    request_id: &'a str,
+    route_key: &'a str,
+    stage: &'a str,
+    time: crate::timefmt::RequestTime,
+    time_epoch: u64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HttpV2<'a> {
+    method: &'a str,
+    path: Cow<'a, str>,
+    protocol: &'a str,
+    #[serde(serialize_with = "serialize_ip")]
+    source_ip: std::net::IpAddr,
+    user_agent: &'a str,
+}
+
+impl EventV2<'_> {
+    /// The event as JSON, byte for byte what `serde_json` writes for it
+    /// (the gateway's hot path: no serializer, the keys written as they are).
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"version\":");
+        json_str(out, self.version);
+        out.extend_from_slice(b",\"routeKey\":");
+        json_str(out, self.route_key);
+        out.extend_from_slice(b",\"rawPath\":");
+        json_str(out, self.raw_path);
+        out.extend_from_slice(b",\"rawQueryString\":");
+        json_str(out, self.raw_query_string);
+        if !self.cookies.is_empty() {
+            out.extend_from_slice(b",\"cookies\":[");
+            for (i, c) in self.cookies.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                json_str(out, c);
+            }
+            out.push(b']');
+        }
+        out.extend_from_slice(b",\"headers\":{");
+        json_pairs(
+            out,
+            self.headers.0.iter().map(|(k, v)| (k.as_ref(), v.as_ref())),
+        );
+        out.push(b'}');
+        if !self.query_string_parameters.is_empty() {
+            out.extend_from_slice(b",\"queryStringParameters\":{");
+            json_pairs(
+                out,
+                self.query_string_parameters
+                    .0
+                    .iter()
+                    .map(|(k, v)| (k.as_ref(), v.as_ref())),
+            );
+            out.push(b'}');
+        }
+        let c = &self.request_context;
+        out.extend_from_slice(b",\"requestContext\":{\"accountId\":");
+        json_str(out, c.account_id);
+        out.extend_from_slice(b",\"apiId\":");
+        json_str(out, c.api_id);
+        out.extend_from_slice(b",\"domainName\":");
+        json_str(out, c.domain_name);
+        out.extend_from_slice(b",\"domainPrefix\":");
+        json_str(out, c.domain_prefix);
+        out.extend_from_slice(b",\"http\":{\"method\":");
+        json_str(out, c.http.method);
+        out.extend_from_slice(b",\"path\":");
+        json_str(out, &c.http.path);
+        out.extend_from_slice(b",\"protocol\":");
+        json_str(out, c.http.protocol);
+        out.extend_from_slice(b",\"sourceIp\":");
+        push_ip(out, c.http.source_ip);
+        out.extend_from_slice(b",\"userAgent\":");
+        json_str(out, c.http.user_agent);
+        out.extend_from_slice(b"},\"requestId\":");
+        json_str(out, c.request_id);
+        out.extend_from_slice(b",\"routeKey\":");
+        json_str(out, c.route_key);
+        out.extend_from_slice(b",\"stage\":");
+        json_str(out, c.stage);
+        out.extend_from_slice(b",\"time\":");
+        json_str(out, c.time.as_str());
+        out.extend_from_slice(b",\"timeEpoch\":");
+        push_u64(out, c.time_epoch);
+        out.push(b'}');
+        for (name, map) in [
+            (&b",\"pathParameters\":{"[..], self.path_parameters),
+            (&b",\"stageVariables\":{"[..], self.stage_variables),
+        ] {
+            if !map.is_empty() {
+                out.extend_from_slice(name);
+                json_pairs(out, map.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                out.push(b'}');
+            }
+        }
+        if let Some(body) = &self.body {
+            out.extend_from_slice(b",\"body\":");
+            json_str(out, body);
+        }
+        out.extend_from_slice(b",\"isBase64Encoded\":");
+        out.extend_from_slice(if self.is_base64_encoded {
+            b"true"
+        } else {
+            b"false"
+        });
+        out.push(b'}');
+    }
+}
+
+impl<'a> EventV2<'a> {
+    fn new(req: &'a RequestInfo, t: &Target<'a>) -> EventV2<'a> {
+        let key = t.route_key;
+        let mut headers = Pairs::default();
+        let mut cookies = Vec::new();
+        // The last value of each, as `header` gives it, read in the same pass.
+        let (mut host, mut user_agent) = (None, None);
+        for (k, v) in &req.headers {
+            if k == hyper::header::HOST {
+                host = std::str::from_utf8(v.as_bytes()).ok();
+            } else if k == hyper::header::USER_AGENT {
+                user_agent = std::str::from_utf8(v.as_bytes()).ok();
+            }
+            let v = header_text(v);
+            if k == "cookie" {
+                match v {
+                    Cow::Borrowed(s) => cookies.extend(cookie_parts(s).map(Cow::Borrowed)),
+                    Cow::Owned(s) => {
+                        cookies.extend(cookie_parts(&s).map(|c| Cow::Owned(c.to_string())))
+                    }
+                }
+                continue;
+            }
+            headers.join(Cow::Borrowed(k.as_str()), v);
+        }
+        let mut query = Pairs::default();
+        for (k, v) in form_urlencoded::parse(req.query.as_bytes()) {
+            query.join(k, v);
+        }
+        let (body, b64) = encode_body(req, t.api);
+        let host = host.unwrap_or("localhost");
+        EventV2 {
+            version: "2.0",
+            route_key: key,
+            raw_path: &req.path,
+            raw_query_string: &req.query,
+            cookies,
+            headers,
+            query_string_parameters: query,
+            request_context: ContextV2 {
+                account_id: crate::ACCOUNT_ID,
+                api_id: t.api_id,
+                domain_name: host,
+                domain_prefix: domain_prefix(host),
+                http: HttpV2 {
+                    method: &req.method,
+                    path: percent_encoding::percent_decode_str(&req.path).decode_utf8_lossy(),
+                    protocol: &req.protocol,
+                    source_ip: req.source_ip,
+                    user_agent: user_agent.unwrap_or(""),
+                },
+                request_id: &req.request_id,
+                route_key: key,
+                stage: &t.api.stage,
+                time: crate::timefmt::RequestTime::of(req.time),
+                time_epoch: epoch_ms(req.time),
+            },
+            path_parameters: t.path_params,
+            stage_variables: &t.api.stage_variables,
+            body,
+            is_base64_encoded: b64,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ApiConfig, PayloadVersion};
+    use crate::gateway::payload::{api_id, route_key};
+    use bytes::Bytes;
+    use std::time::SystemTime;
+    fn request(body: &'static [u8], content_type: &str) -> RequestInfo {
+        RequestInfo {
+            method: "POST".into(),
+            path: "/items/a%20b".into(),
+            query: "x=1&x=2&y=%C3%A9".into(),
+            headers: [
+                ("host", "abc.example.com:3000"),
+                ("user-agent", "curl/8"),
+                ("accept", "text/html"),
+                ("cookie", "a=1; b=2"),
+                ("accept", "application/json"),
+                ("content-type", content_type),
+            ]
+            .into_iter()
+            .fold(hyper::HeaderMap::new(), |mut h, (k, v)| {
+                h.append(k, v.parse().unwrap());
+                h
+            }),
+            body: Bytes::from_static(body),
+            source_ip: std::net::Ipv4Addr::LOCALHOST.into(),
+            protocol: "HTTP/1.1".into(),
+            request_id: "req-1".into(),
+            time: SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000),
+        }
+    }
+
+    /// The serialized 2.0 event the gateway sends is the documented event,
+    /// keys in API Gateway's order, repeated headers and parameters joined.
+    #[test]
+    fn event_v2_bytes_match_the_event() {
+        let api = ApiConfig {
+            name: "Api".into(),
+            kind: ApiKind::Http,
+            stage: "$default".into(),
+            routes: vec![],
+            binary_media_types: vec![],
+            stage_variables: Default::default(),
+        };
+        // Every kind of character JSON escapes, and some it does not (a
+        // header cannot carry control characters; a path parameter can).
+        let params = BTreeMap::from([
+            ("id".to_string(), "a b".to_string()),
+            (
+                "odd".to_string(),
+                "q\"b\\s\u{1}\u{8}\u{c}\n\r\t\u{1f}\u{7f}é/€".to_string(),
+            ),
+        ]);
+        let key = route_key(Some("POST"), "/items/{id}");
+        let id = api_id(&api);
+        let t = Target {
+            api: &api,
+            method: Some("POST"),
+            resource: "/items/{id}",
+            path_params: &params,
+            payload: PayloadVersion::V2,
+            route_key: &key,
+            api_id: &id,
+        };
+        for (body, ct, b64) in [
+            (&b"{\"k\":1}"[..], "application/json", false),
+            (&b"\x00\x01"[..], "application/octet-stream", true),
+            (&b""[..], "text/plain", false),
+        ] {
+            let mut req = request(body, ct);
+            req.headers.append("x-odd", "q\"b\\s\té/€".parse().unwrap());
+            let bytes = event_v2_json(&req, &t);
+            let serde = serde_json::to_vec(&EventV2::new(&req, &t)).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&bytes),
+                String::from_utf8_lossy(&serde),
+                "the hand-written event differs from serde_json's"
+            );
+            let parsed: Value = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(parsed, event_v2(&req, &t));
+            let keys: Vec<&str> = parsed
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            let mut want = vec![
+                "version",
+                "routeKey",
+                "rawPath",
+                "rawQueryString",
+                "cookies",
+                "headers",
+                "queryStringParameters",
+                "requestContext",
+                "pathParameters",
+                "body",
+                "isBase64Encoded",
+            ];
+            if body.is_empty() {
+                want.retain(|k| *k != "body");
+            }
+            assert_eq!(keys, want);
+            assert_eq!(parsed["headers"]["accept"], "text/html,application/json");
+            assert!(parsed["headers"].get("cookie").is_none());
+            assert_eq!(parsed["cookies"], json!(["a=1", "b=2"]));
+            assert_eq!(
+                parsed["queryStringParameters"],
+                json!({"x": "1,2", "y": "é"})
+            );
+            assert_eq!(parsed["routeKey"], "POST /items/{id}");
+            assert_eq!(parsed["requestContext"]["http"]["path"], "/items/a b");
+            assert_eq!(parsed["requestContext"]["domainPrefix"], "abc");
+            assert_eq!(parsed["requestContext"]["timeEpoch"], 1_700_000_000_000u64);
+            assert_eq!(
+                parsed["pathParameters"],
+                json!({"id": "a b", "odd": params["odd"]})
+            );
+            assert_eq!(parsed["isBase64Encoded"], b64);
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! The 2.0 event's JSON, written by hand: strings escaped exactly as
+//! `serde_json` escapes them (a test in `event` compares the two byte for
+//! byte), numbers and addresses without the formatter.
+
+/// Writes `s` as a JSON string, escaped exactly as `serde_json` does
+/// (`"`, `\\`, and control characters; nothing else).
+pub(super) fn json_str(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    let mut rest = s.as_bytes();
+    // Copy runs that need no escape in one piece.
+    while let Some(i) = escape_at(rest) {
+        out.extend_from_slice(&rest[..i]);
+        let b = rest[i];
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            _ => {
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 0xf)]);
+            }
+        }
+        rest = &rest[i + 1..];
+    }
+    out.extend_from_slice(rest);
+    out.push(b'"');
+}
+
+/// The first byte of `s` that JSON needs escaped (`"`, `\\`, a control
+/// character), looked for eight bytes at a time: header values and paths
+/// rarely hold one, so most strings are one pass of word compares.
+fn escape_at(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A high bit where a byte of `w` is zero (exact as to whether any is).
+    let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+    let mut chunks = s.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        // Bytes below 0x20 (w & 0x80.. excludes bytes ≥ 0x80), quotes, backslashes.
+        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+        if control | zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\'))) != 0 {
+            return chunk.iter().position(needs_escape).map(|i| at + i);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(needs_escape)
+        .map(|i| at + i)
+}
+
+fn needs_escape(b: &u8) -> bool {
+    *b < 0x20 || *b == b'"' || *b == b'\\'
+}
+
+/// Writes an address as a JSON string (IPv4 without the formatter).
+pub(super) fn push_ip(out: &mut Vec<u8>, ip: std::net::IpAddr) {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            out.push(b'"');
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b'.');
+                }
+                push_u64(out, u64::from(octet));
+            }
+            out.push(b'"');
+        }
+        std::net::IpAddr::V6(_) => json_str(out, &ip.to_string()),
+    }
+}
+
+/// Writes a number in decimal.
+pub(super) fn push_u64(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(crate::timefmt::decimal(n, &mut [0; 20]).as_bytes());
+}
+
+/// Writes `"key":"value"` pairs of a JSON object (without the braces).
+pub(super) fn json_pairs<'p>(out: &mut Vec<u8>, pairs: impl Iterator<Item = (&'p str, &'p str)>) {
+    for (i, (k, v)) in pairs.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        json_str(out, k);
+        out.push(b':');
+        json_str(out, v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The word-at-a-time scan finds the first byte to escape wherever it
+    /// sits in a word or in the tail, and no byte that needs none.
+    #[test]
+    fn escape_scan_finds_the_first_byte_to_escape() {
+        for len in 0..40 {
+            for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                for at in 0..len {
+                    let mut s: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+                    // Neighbours of the special bytes that need no escape.
+                    s[(at + 1) % len] = [b' ', b'#', b']', 0x7f, 0xff][at % 5];
+                    s[at] = special;
+                    assert_eq!(escape_at(&s), Some(at), "{s:?}");
+                    assert_eq!(escape_at(&s[..at]), None, "{:?}", &s[..at]);
+                }
+            }
+            let plain: Vec<u8> = (0..len)
+                .map(|i| [b' ', b'!', b'#', b'[', b']', 0x7f, 0x80, 0xff][i % 8])
+                .collect();
+            assert_eq!(escape_at(&plain), None, "{plain:?}");
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! A function's result mapped back to an HTTP response as API Gateway maps
+//! it: format 1.0 (`statusCode`, `headers`, `multiValueHeaders`, `body`,
+//! `isBase64Encoded`) and format 2.0 (the same, `cookies`, and a bare JSON
+//! value as a 200 body), with API Gateway's 502 for what it cannot map.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use bytes::Bytes;
+use serde_json::{Map, Value};
+
+use super::fast;
+use crate::config::ApiKind;
+
+/// An HTTP response mapped from a function's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappedResponse {
+    /// The status.
+    pub status: u16,
+    /// Headers, in order (repeated names allowed).
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Bytes,
+}
+
+/// Why a function's result cannot be mapped (API Gateway answers 502).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("malformed Lambda proxy response: {0}")]
+pub struct Malformed(pub String);
+
+fn scalar_string(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn status_of(v: Option<&Value>) -> Result<u16, Malformed> {
+    let code = match v {
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(s)) => s.parse().ok(),
+        _ => None,
+    };
+    match code {
+        Some(c) if (100..=599).contains(&c) => Ok(c as u16),
+        _ => Err(Malformed(format!(
+            "statusCode must be an HTTP status, got {}",
+            v.map(Value::to_string).unwrap_or_else(|| "nothing".into())
+        ))),
+    }
+}
+
+fn body_of(obj: &Map<String, Value>) -> Result<Bytes, Malformed> {
+    let b64 = matches!(obj.get("isBase64Encoded"), Some(Value::Bool(true)));
+    let text = match obj.get("body") {
+        None | Some(Value::Null) => return Ok(Bytes::new()),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => return Err(Malformed(format!("body must be a string, got {other}"))),
+    };
+    if b64 {
+        B64.decode(text.as_bytes())
+            .map(Bytes::from)
+            .map_err(|e| Malformed(format!("body is not valid base64: {e}")))
+    } else {
+        Ok(Bytes::from(text))
+    }
+}
+
+fn headers_of(obj: &Map<String, Value>, out: &mut Vec<(String, String)>) -> Result<(), Malformed> {
+    match obj.get("headers") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(h)) => {
+            for (k, v) in h {
+                let v = scalar_string(v)
+                    .ok_or_else(|| Malformed(format!("header {k} must be a string")))?;
+                out.push((k.clone(), v));
+            }
+        }
+        Some(_) => return Err(Malformed("headers must be an object".into())),
+    }
+    Ok(())
+}
+
+/// Maps a format 1.0 result: `statusCode`, `headers`, `multiValueHeaders`, `body`, `isBase64Encoded`.
+pub fn response_v1(output: &[u8], kind: ApiKind) -> Result<MappedResponse, Malformed> {
+    let v: Value =
+        serde_json::from_slice(output).map_err(|e| Malformed(format!("not JSON: {e}")))?;
+    let Value::Object(obj) = v else {
+        return Err(Malformed("the result must be a JSON object".into()));
+    };
+    let status = status_of(obj.get("statusCode"))?;
+    let mut headers = Vec::new();
+    headers_of(&obj, &mut headers)?;
+    match obj.get("multiValueHeaders") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(h)) => {
+            for (k, vs) in h {
+                let Value::Array(vs) = vs else {
+                    return Err(Malformed(format!("multiValueHeaders.{k} must be a list")));
+                };
+                // multiValueHeaders win over headers of the same name.
+                headers.retain(|(hk, _)| !hk.eq_ignore_ascii_case(k));
+                for v in vs {
+                    let v = scalar_string(v).ok_or_else(|| {
+                        Malformed(format!("multiValueHeaders.{k} must hold strings"))
+                    })?;
+                    headers.push((k.clone(), v));
+                }
+            }
+        }
+        Some(_) => return Err(Malformed("multiValueHeaders must be an object".into())),
+    }
+    let body = body_of(&obj)?;
+    if kind == ApiKind::Rest
+        && !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
+        headers.push(("content-type".into(), "application/json".into()));
+    }
+    Ok(MappedResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// Maps a format 2.0 result; a JSON value without `statusCode` is a 200 application/json body.
+pub fn response_v2(output: &Bytes) -> Result<MappedResponse, Malformed> {
+    match fast::response_v2(output) {
+        Some(r) => Ok(r),
+        None => response_v2_tree(output),
+    }
+}
+
+/// [`response_v2`] through a JSON tree: every shape, and the messages.
+fn response_v2_tree(output: &[u8]) -> Result<MappedResponse, Malformed> {
+    let v: Value =
+        serde_json::from_slice(output).map_err(|e| Malformed(format!("not JSON: {e}")))?;
+    let obj = match v {
+        Value::Object(obj) if obj.contains_key("statusCode") => obj,
+        _ => {
+            return Ok(MappedResponse {
+                status: 200,
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: Bytes::copy_from_slice(output),
+            });
+        }
+    };
+    let status = status_of(obj.get("statusCode"))?;
+    let mut headers = Vec::new();
+    headers_of(&obj, &mut headers)?;
+    match obj.get("cookies") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(cs)) => {
+            for c in cs {
+                let c = scalar_string(c)
+                    .ok_or_else(|| Malformed("cookies must hold strings".into()))?;
+                headers.push(("set-cookie".into(), c));
+            }
+        }
+        Some(_) => return Err(Malformed("cookies must be a list".into())),
+    }
+    let body = body_of(&obj)?;
+    Ok(MappedResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast reader of 2.0 results reads the usual shapes, and gives
+    /// what the general reader gives for each; it leaves the others to it.
+    #[test]
+    fn fast_v2_results_match_the_general_reader() {
+        let read: &[&str] = &[
+            r#"{"statusCode":200,"headers":{"content-type":"text/plain"},"body":"hello world"}"#,
+            r#"{"statusCode":"201","headers":{"x-n":5,"x-b":true,"x-s":"a\"b"},"cookies":["a=1","b=2"],"body":"\u00e9t\u00e9"}"#,
+            r#"{"statusCode":204}"#,
+            r#"{"statusCode":200,"body":"aGk=","isBase64Encoded":true}"#,
+            r#"{"statusCode":200,"body":"aGk=","isBase64Encoded":"true"}"#,
+            r#"{"statusCode":200,"headers":null,"cookies":null,"body":null,"extra":{"a":[1,2.5]}}"#,
+            r#"{"message":"no status","n":1.5}"#,
+            // Escapes of every kind, a surrogate pair, whitespace between tokens.
+            " {\"statusCode\" : 200 ,\n\t\"headers\":{ \"x-e\" : \"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\" } , \"body\" : \"{\\\"k\\\":[1,2]}\" }\r\n",
+            r#"{"statusCode":200,"body":"","isBase64Encoded":false,"cookies":[],"headers":{}}"#,
+            r#"{"statusCode":200,"headers":{"x-big":18446744073709551615,"x-neg":-9223372036854775808,"x-f":false}}"#,
+            r#"{"st\u0061tusCode":201,"other":[{"a":{"b":[null,true,false,-1.5e-3,0,"s\n"]}}],"body":"\u0000x"}"#,
+            r#"{"statusCode":599,"multiValueHeaders":{"a":["1","2"]},"body":"é€😀"}"#,
+        ];
+        for out in read {
+            let fast = fast::response_v2(&Bytes::copy_from_slice(out.as_bytes()));
+            assert!(fast.is_some(), "not read by the fast reader: {out}");
+            assert_eq!(
+                fast.map(Ok),
+                Some(response_v2_tree(out.as_bytes())),
+                "{out}"
+            );
+        }
+        let left: &[&str] = &[
+            r#""just a string""#,
+            r#"[1,2]"#,
+            r#"{"statusCode":null}"#,
+            r#"{"statusCode":200.0}"#,
+            r#"{"statusCode":700}"#,
+            r#"{"statusCode":-1}"#,
+            r#"{"statusCode":200,"headers":{"a":"1","a":"2"}}"#,
+            r#"{"statusCode":200,"headers":{"a":1.5}}"#,
+            r#"{"statusCode":200,"headers":{"a":null}}"#,
+            r#"{"statusCode":200,"headers":[]}"#,
+            r#"{"statusCode":200,"cookies":"a=1"}"#,
+            r#"{"statusCode":200,"body":{"a":1}}"#,
+            r#"{"statusCode":200,"body":"%%%","isBase64Encoded":true}"#,
+            r#"{"statusCode":200,"statusCode":201}"#,
+            r#"{"body":5}"#,
+            "not json",
+            // Not strict JSON, or numbers `serde_json` reads as floats.
+            r#"{"statusCode":200,}"#,
+            r#"{"statusCode":200}x"#,
+            r#"{"statusCode":0200}"#,
+            r#"{"statusCode":200,"headers":{"a":-0}}"#,
+            r#"{"statusCode":200,"headers":{"a":18446744073709551616}}"#,
+            r#"{"statusCode":200,"body":"\ud83d"}"#,
+            r#"{"statusCode":200,"body":"\x"}"#,
+            "{\"statusCode\":200,\"body\":\"a\nb\"}",
+            r#"{"statusCode":200,"extra":[1,]}"#,
+            r#"{"statusCode":200,"extra":+1}"#,
+            r#"{"statusCode":200,"extra":1.}"#,
+            r#"{"statusCode":200,"extra":tru}"#,
+            r#"{"statusCode":200,"body":"x","body":"y"}"#,
+            r#"{"statusCode":200,"headers":{"a":"1"},"headers":{"b":"2"}}"#,
+        ];
+        for out in left {
+            assert!(
+                fast::response_v2(&Bytes::copy_from_slice(out.as_bytes())).is_none(),
+                "read by the fast reader: {out}"
+            );
+        }
+    }
+}
