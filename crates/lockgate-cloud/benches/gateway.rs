@@ -572,13 +572,18 @@ async fn run() {
             median(runs.iter().map(|w| w.p99).collect()),
         )
     };
-    let ratio = |target: usize| {
-        let per_round: Vec<f64> = (0..rounds as usize)
-            .map(|i| 100.0 * results[target][i].rps / results[0][i].rps.max(1.0))
-            .collect();
+    // The median of per-round values with their range.
+    let spread = |per_round: Vec<f64>| {
         let mut sorted = per_round.clone();
         sorted.sort_by(f64::total_cmp);
         (median(per_round), sorted[0], sorted[sorted.len() - 1])
+    };
+    let ratio = |target: usize| {
+        spread(
+            (0..rounds as usize)
+                .map(|i| 100.0 * results[target][i].rps / results[0][i].rps.max(1.0))
+                .collect(),
+        )
     };
 
     println!(
@@ -616,11 +621,6 @@ async fn run() {
     );
     // The gateway against the relay, round by round (the two runs of a
     // round are adjacent in time, so the host's load moves both alike).
-    let spread = |per_round: Vec<f64>| {
-        let mut sorted = per_round.clone();
-        sorted.sort_by(f64::total_cmp);
-        (median(per_round), sorted[0], sorted[sorted.len() - 1])
-    };
     let (tm, tlo, thi) = spread(
         (0..rounds as usize)
             .map(|i| 100.0 * results[1][i].rps / results[2][i].rps.max(1.0))

@@ -444,12 +444,15 @@ impl Function {
         let request_id: &str = &id;
         let (delivered_tx, mut delivered_rx) = oneshot::channel();
         let (reply_tx, reply_rx) = oneshot::channel();
-        let deadline_at = Instant::now() + self.config.timeout;
+        // One reading of each clock serves the deadline, the trace header
+        // and the start of a warm invocation.
+        let (now, wall) = (Instant::now(), SystemTime::now());
+        let deadline_at = now + self.config.timeout;
         let job = Job {
             request_id: flight.request_id.clone(),
             payload: req.payload.clone(),
-            deadline_ms: epoch_ms(SystemTime::now() + self.config.timeout),
-            trace_id: header_value(trace_id()),
+            deadline_ms: epoch_ms(wall + self.config.timeout),
+            trace_id: header_value(trace_id(wall)),
             invoked_arn: match &req.qualifier {
                 Some(q) if !q.is_empty() => header_value(format!("{}:{q}", self.arn)),
                 _ => self.arn_header.clone(),
@@ -468,13 +471,13 @@ impl Function {
             inst: inst.clone(),
             reply: reply_rx,
             deadline: deadline_at + self.init_timeout,
-            started: Instant::now(),
+            started: now,
         });
         if !cold && inst.is_initialized() {
             // A warm instance is waiting in `/next` and takes the event at
             // once: START is written before it can print anything, and one
             // wait (no separate wake-up for the hand-over) covers the call.
-            let started = Instant::now();
+            let started = now;
             self.start_line(inst, request_id);
             place.send(job);
             let timer = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline_at));
@@ -739,9 +742,9 @@ impl Drop for InFlight {
                 started,
             } = running;
             let deadline = tokio::time::Instant::from_std(deadline);
+            // The reply channel closes if the instance dies.
             let answered = tokio::select! {
                 r = reply => r.is_ok(),
-                _ = inst.wait_dead() => false,
                 _ = tokio::time::sleep_until(deadline) => {
                     inst.kill();
                     false
@@ -838,9 +841,9 @@ pub fn random_request_id() -> String {
 }
 
 /// An X-Ray trace header: `Root=1-<epoch secs, hex>-<24 hex>;Parent=<16 hex>;Sampled=0`.
-fn trace_id() -> String {
+fn trace_id(now: SystemTime) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let secs = epoch_ms(SystemTime::now()) / 1000;
+    let secs = epoch_ms(now) / 1000;
     let mut hex = [0u8; 32];
     let id = random_uuid();
     let id = id.simple().encode_lower(&mut hex);
@@ -881,7 +884,7 @@ mod tests {
     #[test]
     fn trace_ids_have_x_rays_shape() {
         let before = epoch_ms(SystemTime::now()) / 1000;
-        let t = trace_id();
+        let t = trace_id(SystemTime::now());
         let after = epoch_ms(SystemTime::now()) / 1000;
         let rest = t.strip_prefix("Root=1-").unwrap();
         let (secs, rest) = rest.split_once('-').unwrap();

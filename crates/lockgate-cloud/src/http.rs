@@ -168,6 +168,9 @@ pub async fn read_body(mut body: Incoming, limit: usize) -> Result<Bytes, BodyEr
             // Trailers: not part of the body.
             continue;
         };
+        if data.is_empty() {
+            continue;
+        }
         let len = joined.as_ref().map_or(first.len(), Vec::len) + data.len();
         if len > limit {
             return Err(BodyError::TooLarge);

@@ -10,7 +10,8 @@ use serde_json::{Map, Value, json};
 
 use super::json::{json_pairs, json_str, push_ip, push_u64};
 use super::{
-    RequestInfo, Target, cookie_parts, domain_prefix, encode_body, header, header_text, query_pairs,
+    RequestInfo, Target, cookie_parts, domain_prefix, encode_body, header, header_str, header_text,
+    query_pairs,
 };
 use crate::config::ApiKind;
 use crate::instance::epoch_ms;
@@ -335,9 +336,9 @@ impl<'a> EventV2<'a> {
         let (mut host, mut user_agent) = (None, None);
         for (k, v) in &req.headers {
             if k == hyper::header::HOST {
-                host = std::str::from_utf8(v.as_bytes()).ok();
+                host = header_str(v);
             } else if k == hyper::header::USER_AGENT {
-                user_agent = std::str::from_utf8(v.as_bytes()).ok();
+                user_agent = header_str(v);
             }
             let v = header_text(v);
             if k == "cookie" {

@@ -97,7 +97,11 @@ fn query_pairs(q: &str) -> Vec<(String, String)> {
 
 /// The last value of a header, if it is text.
 fn header<'a>(req: &'a RequestInfo, name: &str) -> Option<&'a str> {
-    let v = req.headers.get_all(name).iter().next_back()?;
+    header_str(req.headers.get_all(name).iter().next_back()?)
+}
+
+/// A header value as text, if it is UTF-8 (the rule of [`header`]).
+fn header_str(v: &hyper::header::HeaderValue) -> Option<&str> {
     std::str::from_utf8(v.as_bytes()).ok()
 }
 
