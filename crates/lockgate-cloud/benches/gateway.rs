@@ -14,7 +14,11 @@
 //! The warm runs are interleaved (floor, gateway, relay, then the order
 //! rotated every round) and the medians are reported, with the median of
 //! the per-round ratios to the floor: on a shared, noisy machine a single
-//! pair of runs moves by ±30%. All three run on one tokio runtime.
+//! pair of runs moves by ±30%. All three run on one tokio runtime. Each
+//! warm run also counts the CPU time per request of everything it used
+//! (this process, the runtimes, wrk): the gateway's against the relay's is
+//! what bounds its throughput on a saturated machine, and moves less than
+//! requests/s when neighbours come and go.
 //!
 //! Run: `cargo bench -p lockgate-cloud --bench gateway` (needs wrk, cc,
 //! python3, node). Environment: BENCH_SECONDS (per warm run, default 3),
@@ -52,6 +56,66 @@ struct Wrk {
     /// Latency percentiles in microseconds.
     p50: f64,
     p99: f64,
+    /// CPU time per request in microseconds, of everything the run used:
+    /// this process (the servers), the runtimes and wrk.
+    cpu_us: f64,
+    /// The same split: servers, runtimes, wrk.
+    cpu_split: [f64; 3],
+}
+
+/// CPU time used so far (user + system, µs): by this process, by its
+/// reaped children (wrk, once it has ended) and by each live descendant
+/// (the runtimes, and the sandboxes around them).
+struct CpuClock {
+    me: f64,
+    reaped: f64,
+    descendants: Vec<(u32, f64)>,
+}
+
+fn rusage_us(who: libc::c_int) -> f64 {
+    // SAFETY: `rusage` is plain integers, for which all zeroes is valid.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes one `rusage` into the struct it is given.
+    unsafe { libc::getrusage(who, &mut u) };
+    let us = |t: libc::timeval| t.tv_sec as f64 * 1e6 + t.tv_usec as f64;
+    us(u.ru_utime) + us(u.ru_stime)
+}
+
+/// A process's CPU time from `/proc/PID/schedstat` (nanoseconds on the CPU,
+/// not ticks); the runtimes here have one thread.
+fn process_us(pid: u32) -> Option<f64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/schedstat")).ok()?;
+    let ns: f64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(ns / 1e3)
+}
+
+impl CpuClock {
+    fn now() -> CpuClock {
+        let me = std::process::id();
+        CpuClock {
+            me: rusage_us(libc::RUSAGE_SELF),
+            reaped: rusage_us(libc::RUSAGE_CHILDREN),
+            descendants: lockgate_cloud::peer::process_tree(me)
+                .into_iter()
+                .filter(|&p| p != me)
+                .filter_map(|p| Some((p, process_us(p)?)))
+                .collect(),
+        }
+    }
+
+    /// CPU used since `before` by this process, by the descendants alive
+    /// at both readings, and by the children reaped between them.
+    fn since(&self, before: &CpuClock) -> [f64; 3] {
+        let runtimes: f64 = self
+            .descendants
+            .iter()
+            .filter_map(|(pid, t)| {
+                let (_, t0) = before.descendants.iter().find(|(p, _)| p == pid)?;
+                Some(t - t0)
+            })
+            .sum();
+        [self.me - before.me, runtimes, self.reaped - before.reaped]
+    }
 }
 
 /// wrk's latency (`29.00us`, `1.23ms`, `2.00s`) in microseconds.
@@ -68,6 +132,12 @@ fn micros(text: &str) -> f64 {
     num.parse::<f64>().map(|v| v * scale).unwrap_or(f64::NAN)
 }
 
+/// `total (servers + runtimes + wrk)`.
+fn show_cpu(w: &Wrk) -> String {
+    let [s, r, l] = w.cpu_split;
+    format!("{:.0} ({s:.0} + {r:.0} + {l:.0})", w.cpu_us)
+}
+
 fn show_us(us: f64) -> String {
     if us >= 1000.0 {
         format!("{:.2} ms", us / 1000.0)
@@ -80,12 +150,20 @@ fn show_us(us: f64) -> String {
 /// serving while it runs).
 async fn wrk(url: &str, connections: u64, seconds: u64) -> Wrk {
     let url = url.to_string();
-    tokio::task::spawn_blocking(move || run_wrk(&url, connections, seconds))
-        .await
-        .expect("wrk thread")
+    let before = CpuClock::now();
+    let (mut w, requests) =
+        tokio::task::spawn_blocking(move || run_wrk(&url, connections, seconds))
+            .await
+            .expect("wrk thread");
+    w.cpu_split = CpuClock::now()
+        .since(&before)
+        .map(|us| us / requests.max(1.0));
+    w.cpu_us = w.cpu_split.iter().sum();
+    w
 }
 
-fn run_wrk(url: &str, connections: u64, seconds: u64) -> Wrk {
+/// One wrk run, and how many requests it made.
+fn run_wrk(url: &str, connections: u64, seconds: u64) -> (Wrk, f64) {
     let out = Command::new("wrk")
         .args([
             "-t",
@@ -116,11 +194,20 @@ fn run_wrk(url: &str, connections: u64, seconds: u64) -> Wrk {
             .unwrap_or("?")
             .to_string()
     };
-    Wrk {
+    let requests = text
+        .lines()
+        .find(|l| l.contains(" requests in "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0.0);
+    let w = Wrk {
         rps: find("Requests/sec:").parse().unwrap_or(0.0),
         p50: micros(&find("50%")),
         p99: micros(&find("99%")),
-    }
+        cpu_us: f64::NAN,
+        cpu_split: [f64::NAN; 3],
+    };
+    (w, requests)
 }
 
 fn build_c_bootstrap(dir: &Path) -> PathBuf {
@@ -188,7 +275,7 @@ async fn floor_server() -> (std::net::SocketAddr, watch::Sender<bool>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = watch::channel(false);
-    let handler = Arc::new(|_req: Request<Incoming>| async {
+    let handler = Arc::new(|_req: Request<Incoming>, _peer| async {
         http::response(
             StatusCode::OK,
             "text/plain",
@@ -324,14 +411,14 @@ mod relay {
         let api = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let api_addr = api.local_addr().unwrap();
         let r = relay.clone();
-        let handler = Arc::new(move |req: Request<Incoming>| {
+        let handler = Arc::new(move |req: Request<Incoming>, _peer| {
             let r = r.clone();
             async move { r.runtime(req).await }
         });
         tokio::spawn(http::serve(api, handler, rx.clone()));
         let front = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = front.local_addr().unwrap();
-        let handler = Arc::new(move |_req: Request<Incoming>| {
+        let handler = Arc::new(move |_req: Request<Incoming>, _peer| {
             let r = relay.clone();
             async move { r.client().await }
         });
@@ -542,15 +629,17 @@ async fn run() {
         }
         let [f, g, r] = [&results[0][round], &results[1][round], &results[2][round]];
         eprintln!(
-            "round {}: floor {:.0} req/s, gateway {:.0} req/s ({:.1}%, p99 {}), relay {:.0} req/s ({:.1}%, p99 {}); gateway / relay {:.1}%, p99 {:.2}×",
+            "round {}: floor {:.0} req/s, gateway {:.0} req/s ({:.1}%, p99 {}, CPU {} µs/request), relay {:.0} req/s ({:.1}%, p99 {}, CPU {} µs/request); gateway / relay {:.1}%, p99 {:.2}×",
             round + 1,
             f.rps,
             g.rps,
             100.0 * g.rps / f.rps.max(1.0),
             show_us(g.p99),
+            show_cpu(g),
             r.rps,
             100.0 * r.rps / f.rps.max(1.0),
             show_us(r.p99),
+            show_cpu(r),
             100.0 * g.rps / r.rps.max(1.0),
             g.p99 / r.p99.max(1.0),
         );
@@ -633,6 +722,21 @@ async fn run() {
     );
     println!(
         "Gateway / relay, median of the per-round ratios: throughput {tm:.1}% ({tlo:.1}–{thi:.1}%; goal ≥ 90%), p99 {pm:.2}× ({plo:.2}–{phi:.2}×; goal ≤ 2×)."
+    );
+    // CPU time per request of everything a run used (the servers, the
+    // runtimes, wrk): what bounds throughput on a saturated machine, and
+    // steadier than requests/s where neighbours come and go, since time
+    // taken by them is not counted.
+    let cpu = |target: usize| median(results[target].iter().map(|w| w.cpu_us).collect());
+    let (cm, clo, chi) = spread(
+        (0..rounds as usize)
+            .map(|i| 100.0 * results[2][i].cpu_us / results[1][i].cpu_us)
+            .collect(),
+    );
+    println!(
+        "CPU per request (servers, runtimes and wrk; medians): gateway {:.1} µs, relay {:.1} µs; relay / gateway, median of the per-round ratios: {cm:.1}% ({clo:.1}–{chi:.1}%): the gateway's throughput relative to the relay's where CPU is the limit.",
+        cpu(1),
+        cpu(2)
     );
     if runs == 0 {
         gateway.stop().await;

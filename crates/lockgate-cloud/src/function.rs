@@ -38,7 +38,7 @@ pub struct InvokeRequest {
 #[derive(Debug, Clone)]
 pub struct InvokeOutcome {
     /// The request ID.
-    pub request_id: String,
+    pub request_id: Arc<str>,
     /// The response, or the error document when `function_error` is set.
     pub body: Bytes,
     /// `Unhandled` when the function (or its runtime) failed.
@@ -46,7 +46,7 @@ pub struct InvokeOutcome {
     /// The last 4 KB of the invocation's logs, when asked for.
     pub log_tail: Option<Vec<u8>>,
     /// The version that ran.
-    pub version: String,
+    pub version: Arc<str>,
     /// Whether a new instance was started for it.
     pub cold: bool,
 }
@@ -258,7 +258,7 @@ impl Function {
     /// Runs one invocation; function failures are outcomes, not errors.
     pub async fn invoke(&self, req: InvokeRequest) -> Result<InvokeOutcome, InvokeError> {
         if let crate::config::Runtime::Unavailable { name, reason } = &self.config.runtime {
-            let request_id = random_request_id();
+            let request_id: Arc<str> = random_request_id().into();
             let body = error_doc(
                 "Runtime.Unavailable",
                 &format!(
@@ -488,15 +488,7 @@ impl Function {
             }
             let (body, error) = self.settle(wait, inst, request_id).await;
             inst.sync_output().await;
-            return Attempt::Done(self.finish(
-                inst,
-                request_id,
-                Some(started),
-                body,
-                error,
-                cold,
-                req,
-            ));
+            return Attempt::Done(self.finish(inst, &id, Some(started), body, error, cold, req));
         }
         place.send(job);
         // Phase 1: the runtime takes the event (bounded by the init timeout).
@@ -511,7 +503,7 @@ impl Function {
                 let init_error = lock(&inst.init_error).clone();
                 if let Some(body) = init_error {
                     inst.sync_output().await;
-                    return Attempt::Done(self.finish(inst, request_id, None, body, true, cold, req));
+                    return Attempt::Done(self.finish(inst, &id, None, body, true, cold, req));
                 }
                 return Attempt::NotDelivered;
             }
@@ -522,7 +514,7 @@ impl Function {
                     "RequestId: {request_id} Error: the runtime did not ask for an event (GET /2018-06-01/runtime/invocation/next) within {:.2} seconds of starting",
                     self.init_timeout.as_secs_f64()
                 ));
-                return Attempt::Done(self.finish(inst, request_id, None, body, true, cold, req));
+                return Attempt::Done(self.finish(inst, &id, None, body, true, cold, req));
             }
         }
         let started = Instant::now();
@@ -534,7 +526,7 @@ impl Function {
         let wait = flight.wait(timer).await;
         let (body, error) = self.settle(wait, inst, request_id).await;
         inst.sync_output().await;
-        Attempt::Done(self.finish(inst, request_id, Some(started), body, error, cold, req))
+        Attempt::Done(self.finish(inst, &id, Some(started), body, error, cold, req))
     }
 
     /// Lambda's START line, which also begins the instance's tail.
@@ -578,7 +570,7 @@ impl Function {
     fn finish(
         &self,
         inst: &Instance,
-        request_id: &str,
+        request_id: &Arc<str>,
         started: Option<Instant>,
         body: Bytes,
         error: bool,
@@ -622,18 +614,18 @@ impl Function {
 
     fn outcome(
         &self,
-        request_id: &str,
+        request_id: &Arc<str>,
         body: Bytes,
         error: bool,
         log_tail: Option<Vec<u8>>,
         cold: bool,
     ) -> InvokeOutcome {
         InvokeOutcome {
-            request_id: request_id.to_string(),
+            request_id: request_id.clone(),
             body,
             function_error: error.then(|| "Unhandled".to_string()),
             log_tail,
-            version: self.config.version.clone(),
+            version: self.log.version().clone(),
             cold,
         }
     }

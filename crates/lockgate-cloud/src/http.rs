@@ -6,6 +6,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,16 +17,13 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio::task::AbortHandle;
 
 /// The body type every server here answers with: one buffer, written in one piece.
 pub type Body = Full<Bytes>;
 
 /// Lambda's payload limit for synchronous invocations (6 MiB).
 pub const MAX_PAYLOAD: usize = 6 * 1024 * 1024;
-
-/// The client's address, put into every request's extensions.
-#[derive(Debug, Clone, Copy)]
-pub struct Peer(pub std::net::SocketAddr);
 
 /// Decides whether a connection (from its peer address to the listener's
 /// address) may be served; refused ones are closed unanswered.
@@ -39,18 +37,20 @@ pub struct ServeOptions {
     /// The most connections served at once; more wait, unaccepted, in the
     /// listen backlog.
     pub max_connections: Option<usize>,
-    /// How long a client may take to send a request's headers before its
-    /// connection is closed.
+    /// How long a connection may go without starting a request (sending
+    /// headers slowly, or idle between keep-alive requests) while none is in
+    /// progress before it is closed; closed within a quarter more than this.
     pub header_read_timeout: Option<Duration>,
 }
 
-/// Serves `handler` on `listener` until `shutdown` turns true.
+/// Serves `handler` on `listener` until `shutdown` turns true; the handler
+/// gets each request with the client's address.
 ///
 /// Every accepted connection gets TCP_NODELAY and is served with HTTP/1.1
 /// keep-alive; responses are flattened into one write (`writev(false)`).
 pub async fn serve<H, F>(listener: TcpListener, handler: Arc<H>, shutdown: watch::Receiver<bool>)
 where
-    H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
+    H: Fn(Request<Incoming>, SocketAddr) -> F + Send + Sync + 'static,
     F: Future<Output = Response<Body>> + Send + 'static,
 {
     serve_with(listener, handler, shutdown, ServeOptions::default()).await
@@ -64,7 +64,7 @@ pub async fn serve_with<H, F>(
     mut shutdown: watch::Receiver<bool>,
     options: ServeOptions,
 ) where
-    H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
+    H: Fn(Request<Incoming>, SocketAddr) -> F + Send + Sync + 'static,
     F: Future<Output = Response<Body>> + Send + 'static,
 {
     let local = listener.local_addr().ok();
@@ -101,10 +101,14 @@ pub async fn serve_with<H, F>(
             tracing::debug!("TCP_NODELAY on a connection from {peer}: {e}");
         }
         let admit = options.admit.clone();
-        let header_timeout = options.header_read_timeout;
         let handler = handler.clone();
         let mut conn_shutdown = shutdown.clone();
-        tokio::spawn(async move {
+        // Counted only when a watchdog reads them.
+        let activity = options
+            .header_read_timeout
+            .map(|t| (t, Arc::new(Activity::default())));
+        let counts = activity.as_ref().map(|(_, a)| a.clone());
+        let task = tokio::spawn(async move {
             let _permit = permit;
             if let (Some(admit), Some(local)) = (admit, local) {
                 let allowed = tokio::task::spawn_blocking(move || admit(peer, local))
@@ -114,18 +118,22 @@ pub async fn serve_with<H, F>(
                     return;
                 }
             }
-            let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
-                req.extensions_mut().insert(Peer(peer));
-                let fut = handler(req);
-                async move { Ok::<_, Infallible>(fut.await) }
+            let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+                let counts = counts.clone();
+                if let Some(c) = &counts {
+                    c.started.fetch_add(1, Ordering::AcqRel);
+                }
+                let fut = handler(req, peer);
+                async move {
+                    let response = fut.await;
+                    if let Some(c) = counts {
+                        c.finished.fetch_add(1, Ordering::AcqRel);
+                    }
+                    Ok::<_, Infallible>(response)
+                }
             });
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder.writev(false).keep_alive(true);
-            if let Some(t) = header_timeout {
-                builder
-                    .timer(hyper_util::rt::TokioTimer::new())
-                    .header_read_timeout(t);
-            }
             let conn = builder.serve_connection(TokioIo::new(stream), service);
             tokio::pin!(conn);
             let stop = async move {
@@ -142,6 +150,45 @@ pub async fn serve_with<H, F>(
                 let _ = conn.await;
             }
         });
+        if let Some((timeout, activity)) = activity {
+            tokio::spawn(close_when_idle(activity, timeout, task.abort_handle()));
+        }
+    }
+}
+
+/// What a connection's watchdog reads: requests begun and answered.
+#[derive(Debug, Default)]
+struct Activity {
+    started: AtomicU64,
+    finished: AtomicU64,
+}
+
+/// Closes a connection that starts no request for `timeout` while none is in
+/// progress (a client sending its headers slowly, or idle between requests).
+///
+/// One timer a connection, looked at a few times a period, instead of one
+/// armed and disarmed for every request: a request costs two counter
+/// increments. The connection closes between `timeout` and a quarter more.
+async fn close_when_idle(activity: Arc<Activity>, timeout: Duration, conn: AbortHandle) {
+    const LOOKS: u32 = 4;
+    let tick = timeout / LOOKS;
+    let (mut seen, mut quiet) = (0, 0);
+    loop {
+        tokio::time::sleep(tick).await;
+        if conn.is_finished() {
+            return;
+        }
+        let started = activity.started.load(Ordering::Acquire);
+        let busy = activity.finished.load(Ordering::Acquire) != started;
+        if busy || started != seen {
+            (seen, quiet) = (started, 0);
+            continue;
+        }
+        quiet += 1;
+        if quiet == LOOKS {
+            conn.abort();
+            return;
+        }
     }
 }
 
@@ -222,13 +269,13 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (_stop, rx) = watch::channel(false);
-        let handler = Arc::new(|_req: Request<Incoming>| async {
+        let handler = Arc::new(|_req: Request<Incoming>, _peer| async {
             response(StatusCode::OK, "text/plain", Bytes::from_static(b"ok"))
         });
         let options = ServeOptions {
-            admit: None,
             max_connections: Some(1),
             header_read_timeout: Some(Duration::from_millis(200)),
+            ..ServeOptions::default()
         };
         tokio::spawn(serve_with(listener, handler, rx, options));
         // The first connection takes the only slot and sends half a request.
@@ -249,5 +296,44 @@ mod tests {
         let mut answer = Vec::new();
         next.read_to_end(&mut answer).await.unwrap();
         assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"));
+    }
+
+    /// A request that takes longer than the timeout is answered, and a
+    /// keep-alive client that keeps asking is not closed between requests.
+    #[tokio::test]
+    async fn busy_and_active_connections_are_kept() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (_stop, rx) = watch::channel(false);
+        let handler = Arc::new(|req: Request<Incoming>, _peer| async move {
+            if req.uri().path() == "/slow" {
+                tokio::time::sleep(Duration::from_millis(1000)).await;
+            }
+            response(StatusCode::OK, "text/plain", Bytes::from_static(b"ok"))
+        });
+        let options = ServeOptions {
+            header_read_timeout: Some(Duration::from_millis(400)),
+            ..ServeOptions::default()
+        };
+        tokio::spawn(serve_with(listener, handler, rx, options));
+        let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let mut ask = async |path: &str| {
+            let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n");
+            conn.write_all(req.as_bytes()).await.unwrap();
+            let mut got = Vec::new();
+            let mut buf = [0u8; 256];
+            while !got.ends_with(b"ok") {
+                let n = conn.read(&mut buf).await.unwrap();
+                assert!(n > 0, "closed while {path} was asked");
+                got.extend_from_slice(&buf[..n]);
+            }
+            assert!(String::from_utf8_lossy(&got).starts_with("HTTP/1.1 200"));
+        };
+        ask("/slow").await;
+        // Twelve requests 100 ms apart: 1.2 s on one connection, three timeouts.
+        for _ in 0..12 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            ask("/").await;
+        }
     }
 }

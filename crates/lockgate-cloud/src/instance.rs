@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use hyper::body::Incoming;
-use hyper::header::{HeaderName, HeaderValue};
+use hyper::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -245,7 +245,7 @@ impl Instance {
         // The runtime API of this instance.
         let (stop_tx, stop_rx) = watch::channel(false);
         let api = inst.clone();
-        let handler = Arc::new(move |req: Request<Incoming>| {
+        let handler = Arc::new(move |req: Request<Incoming>, _peer| {
             let api = api.clone();
             async move { api.handle(req).await }
         });
@@ -447,14 +447,9 @@ impl Instance {
             *ready = true;
             true
         });
-        let job = {
-            let mut rx = self.jobs_rx.lock().await;
-            let mut dead = self.dead.subscribe();
-            tokio::select! {
-                j = rx.recv() => j,
-                _ = dead.wait_for(|d| *d) => None,
-            }
-        };
+        // No watch for the process's end here: its connection closes when it
+        // ends, and hyper drops this wait with the connection.
+        let job = self.jobs_rx.lock().await.recv().await;
         let Some(job) = job else {
             return http::json(
                 StatusCode::GONE,
@@ -474,8 +469,11 @@ impl Instance {
         let id_header = HeaderValue::from_str(&request_id);
         // The invoker may have given up (timed out) meanwhile: it reads nothing.
         let _ = delivered.send(());
-        let mut resp = http::response(StatusCode::OK, "application/json", payload);
+        let mut resp = Response::new(Body::new(payload));
         let h = resp.headers_mut();
+        // Room for every header at once: the map does not grow while filled.
+        h.reserve(7);
+        h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         if let Ok(v) = id_header {
             h.insert(REQUEST_ID, v);
         }
@@ -682,4 +680,48 @@ pub fn epoch_ms(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::{SinkSlot, discard};
+
+    /// A runtime that dies while its `GET /next` waits for a job leaves
+    /// nothing behind: its connection closes, the wait is dropped with it,
+    /// and so is the last handle on the instance.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_runtime_that_dies_waiting_for_a_job_is_released() {
+        let dir = tempfile::tempdir().unwrap();
+        // Asks for its event and blocks in the wait, as a runtime does.
+        let script = "import os, urllib.request\n\
+            api = os.environ['AWS_LAMBDA_RUNTIME_API']\n\
+            urllib.request.urlopen(f'http://{api}/2018-06-01/runtime/invocation/next')\n";
+        let launch = Launch {
+            program: PathBuf::from("python3"),
+            args: vec!["-c".into(), script.into()],
+            cwd: dir.path().to_path_buf(),
+            env: std::env::vars()
+                .filter(|(k, _)| k == "PATH" || k == "HOME")
+                .collect(),
+        };
+        let log = FunctionLog::new(SinkSlot::new(discard()), "f", "$LATEST");
+        let inst = Instance::spawn(&launch, log).await.unwrap();
+        inst.wait_ready().await;
+        assert!(
+            inst.is_initialized(),
+            "the runtime never asked for an event"
+        );
+        inst.kill();
+        inst.wait_dead().await;
+        // Bounded: the handles held by the server's tasks go as they stop.
+        let released = async {
+            while Arc::strong_count(&inst) > 1 {
+                tokio::task::yield_now().await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), released)
+            .await
+            .expect("the instance is still held after its process ended");
+    }
 }

@@ -92,6 +92,11 @@ impl FunctionLog {
         self.slot.write(&self.function, &self.version, line);
     }
 
+    /// The version it is the log of.
+    pub fn version(&self) -> &Arc<str> {
+        &self.version
+    }
+
     /// The slot (to replace the sink).
     pub fn slot(&self) -> &SinkSlot {
         &self.slot
@@ -199,7 +204,7 @@ pub fn write_report(out: &mut String, request_id: &str, r: &Report) {
 
 /// A number in decimal.
 fn push_num(out: &mut String, n: u64) {
-    out.push_str(crate::timefmt::decimal(n, &mut [0; 20]));
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 /// A duration in nanoseconds (saturating: 584 years fit).

@@ -1,24 +1,8 @@
 //! Date formatting without a date crate: UTC civil dates and API Gateway's
-//! `requestTime` format (`09/Apr/2015:12:34:56 +0000`); and numbers in
-//! decimal without the formatting machinery, for what every request writes.
+//! `requestTime` format (`09/Apr/2015:12:34:56 +0000`), for what every
+//! request writes.
 
 use std::time::{SystemTime, UNIX_EPOCH};
-
-/// `n` in decimal, written into `buf`.
-pub fn decimal(n: u64, buf: &mut [u8; 20]) -> &str {
-    let mut n = n;
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    // Only ASCII digits were written.
-    std::str::from_utf8(&buf[at..]).unwrap_or_default()
-}
 
 /// A UTC date and time of day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,13 +99,6 @@ impl serde::Serialize for RequestTime {
 mod tests {
     use super::*;
     use std::time::Duration;
-
-    #[test]
-    fn decimals_are_what_the_formatter_writes() {
-        for n in [0, 7, 10, 99, 100, 1_700_000_000_000, u64::MAX] {
-            assert_eq!(decimal(n, &mut [0; 20]), n.to_string());
-        }
-    }
 
     #[test]
     fn formats_known_instants() {

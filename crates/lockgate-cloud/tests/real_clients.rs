@@ -68,7 +68,7 @@ async fn check_echo(
             .into_iter()
             .chain([(
                 "request_id_seen".to_string(),
-                serde_json::Value::String(o.request_id),
+                serde_json::Value::String(o.request_id.to_string()),
             )])
             .collect(),
     )

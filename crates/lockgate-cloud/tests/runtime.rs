@@ -23,7 +23,7 @@ async fn python_handler_sees_event_and_context_and_stays_warm() {
     let v = json(&first);
     assert_eq!(v["event"], serde_json::json!({"a": [1, 2], "b": "x"}));
     let c = &v["context"];
-    assert_eq!(c["aws_request_id"], first.request_id.as_str());
+    assert_eq!(c["aws_request_id"], &*first.request_id);
     assert_eq!(c["function_name"], "PyFn");
     assert_eq!(c["function_version"], "$LATEST");
     assert_eq!(c["memory_limit_in_mb"], "256");
@@ -148,7 +148,7 @@ async fn node_handlers_async_callback_esm_and_errors() {
     let v = json(&o);
     assert_eq!(v["event"], serde_json::json!({"k": true}));
     let c = &v["context"];
-    assert_eq!(c["awsRequestId"], o.request_id.as_str());
+    assert_eq!(c["awsRequestId"], &*o.request_id);
     assert_eq!(c["functionName"], "Node");
     assert_eq!(c["functionVersion"], "$LATEST");
     assert_eq!(c["memoryLimitInMB"], "128");
@@ -450,7 +450,7 @@ async fn ruby_handlers_see_event_and_context_and_errors() {
     );
     let v = json(&o);
     assert_eq!(v["event"], serde_json::json!({"hello": "world"}));
-    assert_eq!(v["context"]["aws_request_id"], o.request_id.as_str());
+    assert_eq!(v["context"]["aws_request_id"], &*o.request_id);
     assert_eq!(v["context"]["function_name"], "Rb");
     assert_eq!(v["context"]["memory_limit_in_mb"], "128");
     assert!(v["context"]["remaining_ms"].as_u64().unwrap() > 0);

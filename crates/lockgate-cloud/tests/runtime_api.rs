@@ -54,7 +54,7 @@ async fn next_carries_every_header_and_the_environment_is_lambdas() {
     assert_eq!(v["status"], 200);
     assert_eq!(v["event"], serde_json::json!({"q": 1}));
     let h = &v["headers"];
-    assert_eq!(h["lambda-runtime-aws-request-id"], o.request_id.as_str());
+    assert_eq!(h["lambda-runtime-aws-request-id"], &*o.request_id);
     assert_eq!(
         h["lambda-runtime-invoked-function-arn"],
         "arn:aws:lambda:eu-west-1:123456789012:function:Probe"

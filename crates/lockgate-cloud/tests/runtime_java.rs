@@ -216,7 +216,7 @@ async fn java_handlers_see_event_and_context_and_errors() {
         })
     );
     let c = &v["context"];
-    assert_eq!(c["awsRequestId"], first.request_id.as_str());
+    assert_eq!(c["awsRequestId"], &*first.request_id);
     assert_eq!(c["functionName"], "Echo");
     assert_eq!(c["functionVersion"], "$LATEST");
     assert_eq!(c["memoryLimitInMB"], 256);

@@ -209,7 +209,7 @@ async fn aliases_route_by_weight_and_every_name_form_resolves() {
             .as_str()
             .unwrap()
             .to_string();
-        assert_eq!(o.version, version);
+        assert_eq!(&*o.version, version);
         assert_eq!(
             v["headers"]["lambda-runtime-invoked-function-arn"],
             "arn:aws:lambda:eu-west-1:123456789012:function:F:live"
@@ -282,7 +282,7 @@ async fn aliases_route_by_weight_and_every_name_form_resolves() {
     .unwrap();
     for _ in 0..10 {
         let o = only_two.invoke("F:live", req("{}")).await.unwrap().unwrap();
-        assert_eq!(o.version, "2");
+        assert_eq!(&*o.version, "2");
     }
     cloud.shutdown();
     only_two.shutdown();
@@ -429,7 +429,7 @@ async fn event_invocations_run_in_the_background() {
         .unwrap();
     let o = handle.await.unwrap().expect("it ran");
     assert_eq!(json(&o)["event"], json!({"scheduled": true}));
-    assert_eq!(o.version, "1");
+    assert_eq!(&*o.version, "1");
     assert!(cloud.invoke_event("F:none", req("{}")).is_err());
     // The lines of that invocation are F's, version 1.
     let lines = logs.of("F");

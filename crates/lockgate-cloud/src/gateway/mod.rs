@@ -6,7 +6,7 @@ pub mod payload;
 pub mod routes;
 
 use std::borrow::Cow;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
@@ -23,7 +23,7 @@ use crate::cloud::Cloud;
 use crate::config::{ApiKind, PayloadVersion};
 use crate::error::CloudError;
 use crate::function::{Function, InvokeError, InvokeRequest};
-use crate::http::{self, Body, BodyError, MAX_PAYLOAD, Peer};
+use crate::http::{self, Body, BodyError, MAX_PAYLOAD};
 use crate::logs::{LogLine, LogSink};
 use payload::{MappedResponse, RequestInfo, Target};
 pub use routes::RouteTable;
@@ -34,8 +34,10 @@ pub use routes::RouteTable;
 /// every file descriptor of the server).
 pub const MAX_CONNECTIONS: usize = 1024;
 
-/// How long a client may take to send a request's headers before the
-/// gateway closes the connection (a slow or silent client holds nothing).
+/// How long a connection may go without starting a request (a client
+/// sending its headers slowly, or silent, or idle between keep-alive
+/// requests) before the gateway closes it, within a quarter more: a slow or
+/// silent client holds nothing. A request in progress is never cut.
 pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// API on one port.
@@ -115,14 +117,14 @@ impl Gateway {
         });
         let (shutdown, rx) = watch::channel(false);
         let serving = current.clone();
-        let handler = Arc::new(move |req: Request<Incoming>| {
+        let handler = Arc::new(move |req: Request<Incoming>, peer: SocketAddr| {
             let state = serving.get();
-            async move { state.handle(req).await }
+            async move { state.handle(req, peer.ip()).await }
         });
         let options = http::ServeOptions {
-            admit: None,
             max_connections: Some(MAX_CONNECTIONS),
             header_read_timeout: Some(HEADER_READ_TIMEOUT),
+            ..http::ServeOptions::default()
         };
         let task = tokio::spawn(http::serve_with(listener, handler, rx, options));
         Ok(Gateway {
@@ -181,14 +183,14 @@ impl Gateway {
 }
 
 impl State {
-    async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
+    async fn handle(&self, req: Request<Incoming>, client: IpAddr) -> Response<Body> {
         if req.uri().path().starts_with("/2015-03-31/functions/") {
             return invoke_api::handle(&self.cloud, req).await;
         }
-        self.route(req).await
+        self.route(req, client).await
     }
 
-    async fn route(&self, req: Request<Incoming>) -> Response<Body> {
+    async fn route(&self, req: Request<Incoming>, source_ip: IpAddr) -> Response<Body> {
         let time = SystemTime::now();
         let (parts, body) = req.into_parts();
         let method = method_name(&parts.method);
@@ -199,10 +201,6 @@ impl State {
             hyper::Version::HTTP_10 => Cow::Borrowed("HTTP/1.0"),
             other => Cow::Owned(format!("{other:?}")),
         };
-        let source_ip = parts
-            .extensions
-            .get::<Peer>()
-            .map_or(std::net::Ipv4Addr::LOCALHOST.into(), |p| p.0.ip());
         let Some(m) = self.routes.find(&method, &path) else {
             return if self.routes.has_http_api() {
                 http::json(StatusCode::NOT_FOUND, &json!({"message": "Not Found"}))

@@ -40,24 +40,34 @@ fn escape_at(s: &[u8]) -> Option<usize> {
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // A high bit where a byte of `w` is zero (exact as to whether any is).
     let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+    // Whether a word holds a byte below 0x20 (`& !w` leaves out bytes ≥
+    // 0x80), a quote or a backslash.
+    let special = |w: u64| {
+        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+        control | zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\'))) != 0
+    };
     let mut chunks = s.chunks_exact(8);
     let mut at = 0;
     for chunk in &mut chunks {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
-        // Bytes below 0x20 (w & 0x80.. excludes bytes ≥ 0x80), quotes, backslashes.
-        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-        if control | zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\'))) != 0 {
+        if special(u64::from_le_bytes(word)) {
             return chunk.iter().position(needs_escape).map(|i| at + i);
         }
         at += 8;
     }
-    chunks
-        .remainder()
-        .iter()
-        .position(needs_escape)
-        .map(|i| at + i)
+    // The last few bytes as one more word, padded with spaces (which need
+    // no escape): short strings are one word compare, not a byte loop.
+    let rest = chunks.remainder();
+    if rest.is_empty() {
+        return None;
+    }
+    let mut word = [b' '; 8];
+    word[..rest.len()].copy_from_slice(rest);
+    if !special(u64::from_le_bytes(word)) {
+        return None;
+    }
+    rest.iter().position(needs_escape).map(|i| at + i)
 }
 
 fn needs_escape(b: &u8) -> bool {
@@ -83,7 +93,7 @@ pub(super) fn push_ip(out: &mut Vec<u8>, ip: std::net::IpAddr) {
 
 /// Writes a number in decimal.
 pub(super) fn push_u64(out: &mut Vec<u8>, n: u64) {
-    out.extend_from_slice(crate::timefmt::decimal(n, &mut [0; 20]).as_bytes());
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// Writes `"key":"value"` pairs of a JSON object (without the braces).
