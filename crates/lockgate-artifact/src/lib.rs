@@ -317,10 +317,19 @@ pub fn check_relative(rel: &str) -> Result<(), ArtifactError> {
     }
 }
 
+/// What is never part of a packed directory, at any depth: Lockgate's own
+/// state. `lockgate up` keeps its server's data directory — the admin token,
+/// the master key, the database, every stage's code — in `DIR/.lockgate`,
+/// and the CLI its unpacked archives beside it; a template whose `CodeUri`
+/// is `.` (or a parent) would otherwise ship all of it to its functions,
+/// where any of them could read the token and call the admin API.
+pub const NEVER_PACKED: &str = ".lockgate";
+
 /// Walks `dir` into its [`Manifest`]: directories, symbolic links (kept as
 /// links, not followed) and regular files, whose digests `on_file` gives —
 /// the store stores each file there and answers its digest, a client only
-/// hashes it. Anything else (a socket, a device) is refused.
+/// hashes it. Anything else (a socket, a device) is refused. Entries named
+/// [`NEVER_PACKED`] are left out.
 pub fn walk_dir<E>(
     dir: &Path,
     mut on_file: impl FnMut(&Path) -> Result<Digest, E>,
@@ -354,6 +363,9 @@ fn walk<E: From<ArtifactError>>(
                     what: "file name",
                     path: path.clone(),
                 })?;
+        if name == NEVER_PACKED {
+            continue;
+        }
         let rel = if prefix.is_empty() {
             name.to_string()
         } else {
@@ -533,6 +545,38 @@ mod tests {
             ManifestEntry::Dir { path: "lx".into() },
         ]);
         assert!(Manifest::from_bytes(&beside_link.to_bytes()).is_ok());
+    }
+
+    /// Lockgate's own state never ships with the code, wherever it sits in
+    /// the tree, and its presence does not change the directory's digest.
+    #[test]
+    fn lockgate_state_is_never_packed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (plain, with_state) = (tmp.path().join("plain"), tmp.path().join("state"));
+        tree(&plain);
+        tree(&with_state);
+        for dir in [
+            with_state.join(".lockgate"),
+            with_state.join("lib/.lockgate"),
+        ] {
+            fs::create_dir_all(dir.join("keys")).unwrap();
+            fs::write(dir.join("admin.token"), "secret").unwrap();
+            fs::write(dir.join("keys/master.key"), "key").unwrap();
+        }
+        let packed = pack_dir(&with_state).unwrap();
+        assert_eq!(packed.digest, pack_dir(&plain).unwrap().digest);
+        let m = Manifest::from_bytes(&packed.manifest).unwrap();
+        assert!(
+            m.entries.iter().all(|e| !e.path().contains(".lockgate")),
+            "{:?}",
+            m.entries
+        );
+        assert!(
+            packed
+                .files
+                .values()
+                .all(|p| !p.to_string_lossy().contains(".lockgate"))
+        );
     }
 
     #[test]

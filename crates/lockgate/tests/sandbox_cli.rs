@@ -160,3 +160,43 @@ fn an_unsandboxed_server_says_so() {
         "{stderr}"
     );
 }
+
+/// A template whose code is its own directory (`CodeUri: .`) deploys from
+/// a directory that holds Lockgate's state too (`lockgate up` keeps its
+/// data, admin token and master key in `DIR/.lockgate`): none of it ships
+/// with the code, so the function cannot read it from its own task root.
+#[test]
+fn lockgate_state_beside_the_code_is_never_deployed() {
+    let server = ServerProc::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let app = tmp.path().join("dot-code");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dot-code"),
+        &app,
+    );
+    // What `lockgate up` keeps there, and a nested copy for good measure.
+    for state in [app.join(".lockgate"), app.join("lib/.lockgate")] {
+        std::fs::create_dir_all(state.join("keys")).unwrap();
+        std::fs::write(state.join("admin.token"), "planted-token").unwrap();
+        std::fs::write(state.join("keys/master.key"), "planted-key").unwrap();
+        std::fs::write(state.join("lockgate.db"), "planted-db").unwrap();
+    }
+    server.ok(&app, &["deploy", "--stage", "dev"]);
+    let (status, body) = http(
+        "GET",
+        &format!("{}/peek", stage_url(&server, &app, "dev")),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    let files: Vec<String> = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    assert!(files.contains(&"app.py".to_string()), "{files:?}");
+    assert!(
+        files.iter().all(|f| !f.contains(".lockgate")),
+        "Lockgate's state was deployed with the code: {files:?}"
+    );
+    // Nor is it anywhere in the stage's stored code.
+    let leaked = find_file(&server.data_dir().join("code"), &|p: &Path| {
+        std::fs::read_to_string(p).is_ok_and(|t| t.starts_with("planted-"))
+    });
+    assert_eq!(leaked, None);
+}
