@@ -314,6 +314,20 @@ pub fn bwrap_args(jail: &Jail, cwd: &Path) -> Vec<OsString> {
         .iter()
         .map(|r| (r.as_path(), Mount::Read))
         .collect();
+    // A denied directory inside a mapped one is hidden where the mapping
+    // shows it too (a server's state in the directory a function's code is
+    // run from).
+    let hidden_inside: Vec<PathBuf> = jail
+        .mapped
+        .iter()
+        .filter(|(host, _)| host.exists())
+        .flat_map(|(host, inside)| {
+            jail.deny.iter().filter_map(move |d| {
+                let rest = d.strip_prefix(host).ok()?;
+                (!rest.as_os_str().is_empty() && d.exists()).then(|| inside.join(rest))
+            })
+        })
+        .collect();
     for (host, inside) in &jail.mapped {
         if host.exists() {
             mounts.push((inside.as_path(), Mount::From(host.as_path())));
@@ -323,6 +337,9 @@ pub fn bwrap_args(jail: &Jail, cwd: &Path) -> Vec<OsString> {
         if d.exists() && readable.iter().any(|r| d.starts_with(r) && d != r) {
             mounts.push((d.as_path(), Mount::Hide));
         }
+    }
+    for h in &hidden_inside {
+        mounts.push((h.as_path(), Mount::Hide));
     }
     for w in jail.writable.iter().filter(|w| !w.as_os_str().is_empty()) {
         mounts.push((w.as_path(), Mount::Write));
@@ -502,6 +519,30 @@ mod tests {
         if system.is_some() {
             assert!(system < mapped, "{t:?}");
         }
+    }
+
+    /// A denied directory inside a mapped one is covered where the mapping
+    /// shows it, after the mapping itself.
+    #[test]
+    fn denied_directories_are_hidden_inside_mapped_ones() {
+        let tmp = tempfile::tempdir().unwrap();
+        let app = tmp.path().join("app");
+        std::fs::create_dir_all(app.join(".lockgate/keys")).unwrap();
+        let jail = Jail {
+            mapped: vec![(app.clone(), "/var/task".into())],
+            deny: vec![app.join(".lockgate"), tmp.path().join("elsewhere")],
+            ..Default::default()
+        };
+        let t = text(&bwrap_args(&jail, Path::new("/var/task")));
+        let app_text = app.to_string_lossy().into_owned();
+        let mapped = t
+            .windows(3)
+            .position(|w| w[0] == "--ro-bind" && w[1] == app_text && w[2] == "/var/task")
+            .expect("the code is mapped");
+        let hidden = position(&t, "--tmpfs", "/var/task/.lockgate").expect("hidden");
+        assert!(mapped < hidden, "{t:?}");
+        // Only what exists under the mapped directory.
+        assert!(!t.iter().any(|a| a.contains("elsewhere")), "{t:?}");
     }
 
     #[test]

@@ -93,7 +93,12 @@ impl LocalStage {
         let runtime = RuntimeOptions {
             runtime_dir: state.path().join("runtime"),
             account_id: crate::ACCOUNT_ID.into(),
-            private_dirs: vec![state.path().to_path_buf()],
+            // Code runs in place from the template's directory, where
+            // `lockgate up` keeps its server's state: never visible to it.
+            private_dirs: vec![
+                state.path().to_path_buf(),
+                base_dir.join(lockgate_store::NEVER_PACKED),
+            ],
             ..RuntimeOptions::default()
         };
         let runtimes = Runtimes::new(

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 pub use lockgate_artifact::{
     ArtifactError, DIGEST_SHAPE, Digest, Hasher, MANIFEST_FORMAT, Manifest, ManifestEntry,
-    ParseDigestError,
+    NEVER_PACKED, ParseDigestError,
 };
 
 use crate::error::{Result, StoreError};

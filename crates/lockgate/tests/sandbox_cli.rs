@@ -2,7 +2,9 @@
 //! server's admin token, key and database, another stage's code, the
 //! user's files, writing outside `/tmp`, signalling the server. Every one
 //! fails, while it still reads its code, writes `/tmp`, calls the SSM API
-//! and reaches the network.
+//! and reaches the network. And Lockgate's own state beside a template
+//! (`lockgate up`'s `.lockgate/`) reaches no function with `CodeUri: .`,
+//! deployed or run in place by `lockgate local`.
 //!
 //! Needs bubblewrap (`.ci/install` installs it); without it the test says
 //! it skipped, and fails when `CI` is set.
@@ -199,4 +201,42 @@ fn lockgate_state_beside_the_code_is_never_deployed() {
         std::fs::read_to_string(p).is_ok_and(|t| t.starts_with("planted-"))
     });
     assert_eq!(leaked, None);
+}
+
+/// `lockgate local` runs code in place from the template's directory, where
+/// `lockgate up` keeps its state: with `CodeUri: .` the sandbox hides that
+/// state where the function sees its code.
+#[test]
+fn lockgate_state_beside_code_run_in_place_is_hidden() {
+    if !sandbox_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let app = tmp.path().join("dot-code");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dot-code"),
+        &app,
+    );
+    std::fs::create_dir_all(app.join(".lockgate/keys")).unwrap();
+    std::fs::write(app.join(".lockgate/admin.token"), "planted-token").unwrap();
+    std::fs::write(app.join(".lockgate/keys/master.key"), "planted-key").unwrap();
+    let out = bin()
+        .current_dir(&app)
+        .args(["local", "invoke", "PeekFunction"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let files: Vec<String> = serde_json::from_str(v["body"].as_str().unwrap()).unwrap();
+    assert!(files.contains(&"app.py".to_string()), "{files:?}");
+    assert!(
+        files.iter().all(|f| !f.contains(".lockgate")),
+        "the function saw Lockgate's state: {files:?}"
+    );
 }
