@@ -41,6 +41,10 @@ pub struct ServeOptions {
     /// headers slowly, or idle between keep-alive requests) while none is in
     /// progress before it is closed; closed within a quarter more than this.
     pub header_read_timeout: Option<Duration>,
+    /// At the stop, drop each connection with what it is serving instead of
+    /// letting that finish: for a server whose clients are gone by then (a
+    /// stopped instance's Runtime API, where a `/next` would wait forever).
+    pub abandon_at_stop: bool,
 }
 
 /// Serves `handler` on `listener` until `shutdown` turns true; the handler
@@ -101,6 +105,7 @@ pub async fn serve_with<H, F>(
             tracing::debug!("TCP_NODELAY on a connection from {peer}: {e}");
         }
         let admit = options.admit.clone();
+        let abandon_at_stop = options.abandon_at_stop;
         let handler = handler.clone();
         let mut conn_shutdown = shutdown.clone();
         // Counted only when a watchdog reads them.
@@ -144,7 +149,7 @@ pub async fn serve_with<H, F>(
                 _ = conn.as_mut() => true,
                 _ = stop => false,
             };
-            if !finished {
+            if !finished && !abandon_at_stop {
                 conn.as_mut().graceful_shutdown();
                 // A connection the client breaks while closing is nobody's error.
                 let _ = conn.await;

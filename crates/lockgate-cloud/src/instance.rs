@@ -260,8 +260,12 @@ impl Instance {
             }
             ok
         });
+        // Stopped when the process has ended: a `/next` still waiting is
+        // dropped with its connection, even one a leftover process of the
+        // runtime (started in a session of its own) still holds open.
         let options = http::ServeOptions {
             admit: Some(admit),
+            abandon_at_stop: true,
             ..Default::default()
         };
         tokio::spawn(http::serve_with(listener, handler, stop_rx, options));
@@ -448,7 +452,8 @@ impl Instance {
             true
         });
         // No watch for the process's end here: its connection closes when it
-        // ends, and hyper drops this wait with the connection.
+        // ends, or the server stops (see `abandon_at_stop`), and this wait is
+        // dropped with the connection.
         let job = self.jobs_rx.lock().await.recv().await;
         let Some(job) = job else {
             return http::json(
@@ -687,19 +692,16 @@ mod tests {
     use super::*;
     use crate::logs::{SinkSlot, discard};
 
-    /// A runtime that dies while its `GET /next` waits for a job leaves
-    /// nothing behind: its connection closes, the wait is dropped with it,
-    /// and so is the last handle on the instance.
-    #[tokio::test(flavor = "multi_thread")]
-    async fn a_runtime_that_dies_waiting_for_a_job_is_released() {
+    /// Starts `python3 -c script args…`, waits until it asks for an event,
+    /// kills it and answers whether the instance was then released (the
+    /// server's tasks dropped their handles) within ten seconds.
+    async fn released_after_kill(script: &str, args: &[&str]) -> bool {
         let dir = tempfile::tempdir().unwrap();
-        // Asks for its event and blocks in the wait, as a runtime does.
-        let script = "import os, urllib.request\n\
-            api = os.environ['AWS_LAMBDA_RUNTIME_API']\n\
-            urllib.request.urlopen(f'http://{api}/2018-06-01/runtime/invocation/next')\n";
+        let mut all = vec!["-c".into(), script.into()];
+        all.extend(args.iter().map(Into::into));
         let launch = Launch {
             program: PathBuf::from("python3"),
-            args: vec!["-c".into(), script.into()],
+            args: all,
             cwd: dir.path().to_path_buf(),
             env: std::env::vars()
                 .filter(|(k, _)| k == "PATH" || k == "HOME")
@@ -714,7 +716,6 @@ mod tests {
         );
         inst.kill();
         inst.wait_dead().await;
-        // Bounded: the handles held by the server's tasks go as they stop.
         let released = async {
             while Arc::strong_count(&inst) > 1 {
                 tokio::task::yield_now().await;
@@ -722,6 +723,55 @@ mod tests {
         };
         tokio::time::timeout(Duration::from_secs(10), released)
             .await
-            .expect("the instance is still held after its process ended");
+            .is_ok()
+    }
+
+    /// A runtime that dies while its `GET /next` waits for a job leaves
+    /// nothing behind: its connection closes, the wait is dropped with it,
+    /// and so is the last handle on the instance.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_runtime_that_dies_waiting_for_a_job_is_released() {
+        let script = "import os, urllib.request\n\
+            api = os.environ['AWS_LAMBDA_RUNTIME_API']\n\
+            urllib.request.urlopen(f'http://{api}/2018-06-01/runtime/invocation/next')\n";
+        assert!(
+            released_after_kill(script, &[]).await,
+            "the instance is still held after its process ended"
+        );
+    }
+
+    /// The same when a process the runtime left behind, in a session of
+    /// its own (out of reach of the kill), still holds the connection open:
+    /// the stopped Runtime API drops the wait instead of finishing it.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_wait_held_open_by_a_leftover_process_is_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("leftover.pid");
+        // The leftover holds the connection before the event is asked for.
+        let script = "import http.client, os, sys, time\n\
+            host, port = os.environ['AWS_LAMBDA_RUNTIME_API'].rsplit(':', 1)\n\
+            c = http.client.HTTPConnection(host, int(port))\n\
+            c.connect()\n\
+            if os.fork() == 0:\n\
+            \x20   os.setsid()\n\
+            \x20   open(sys.argv[1] + '.tmp', 'w').write(str(os.getpid()))\n\
+            \x20   os.rename(sys.argv[1] + '.tmp', sys.argv[1])\n\
+            \x20   time.sleep(60)\n\
+            \x20   os._exit(0)\n\
+            while not os.path.exists(sys.argv[1]):\n\
+            \x20   time.sleep(0.01)\n\
+            c.putrequest('GET', '/2018-06-01/runtime/invocation/next')\n\
+            c.endheaders()\n\
+            c.getresponse()\n";
+        let released = released_after_kill(script, &[pid_file.to_str().unwrap()]).await;
+        // The leftover is ours to end (its pid was written before the
+        // runtime asked for an event).
+        let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
+        // SAFETY: kill(2) of a process this test's runtime started.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        assert!(
+            released,
+            "the instance is still held by the leftover's connection"
+        );
     }
 }
