@@ -39,7 +39,8 @@ pub struct ServeOptions {
     pub max_connections: Option<usize>,
     /// How long a connection may go without starting a request (sending
     /// headers slowly, or idle between keep-alive requests) while none is in
-    /// progress before it is closed; closed within a quarter more than this.
+    /// progress and nothing is being written to it before it is closed;
+    /// closed within a quarter more than this.
     pub header_read_timeout: Option<Duration>,
     /// At the stop, drop each connection with what it is serving instead of
     /// letting that finish: for a server whose clients are gone by then (a
@@ -113,6 +114,7 @@ pub async fn serve_with<H, F>(
             .header_read_timeout
             .map(|t| (t, Arc::new(Activity::default())));
         let counts = activity.as_ref().map(|(_, a)| a.clone());
+        let watched = counts.clone();
         let task = tokio::spawn(async move {
             let _permit = permit;
             if let (Some(admit), Some(local)) = (admit, local) {
@@ -139,7 +141,11 @@ pub async fn serve_with<H, F>(
             });
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder.writev(false).keep_alive(true);
-            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            let io = Watched {
+                stream,
+                activity: watched,
+            };
+            let conn = builder.serve_connection(TokioIo::new(io), service);
             tokio::pin!(conn);
             let stop = async move {
                 // Dropped sender: the server is gone, which is a stop too.
@@ -161,23 +167,96 @@ pub async fn serve_with<H, F>(
     }
 }
 
-/// What a connection's watchdog reads: requests begun and answered.
+/// What a connection's watchdog reads: requests begun and answered by the
+/// handler, and writes to the client that made progress.
 #[derive(Debug, Default)]
 struct Activity {
     started: AtomicU64,
     finished: AtomicU64,
+    written: AtomicU64,
+}
+
+/// A connection's socket that counts the writes that made progress, so a
+/// response still being written to a slow reader keeps its connection.
+/// Reads are not counted: a client trickling its headers is what the
+/// watchdog closes.
+struct Watched {
+    stream: tokio::net::TcpStream,
+    activity: Option<Arc<Activity>>,
+}
+
+impl Watched {
+    fn wrote(&self, n: &std::task::Poll<std::io::Result<usize>>) {
+        if let (Some(a), std::task::Poll::Ready(Ok(1..))) = (&self.activity, n) {
+            a.written.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for Watched {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Watched {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let me = self.get_mut();
+        let n = std::pin::Pin::new(&mut me.stream).poll_write(cx, buf);
+        me.wrote(&n);
+        n
+    }
+
+    fn poll_write_vectored(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let me = self.get_mut();
+        let n = std::pin::Pin::new(&mut me.stream).poll_write_vectored(cx, bufs);
+        me.wrote(&n);
+        n
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
 }
 
 /// Closes a connection that starts no request for `timeout` while none is in
-/// progress (a client sending its headers slowly, or idle between requests).
+/// progress and nothing is being written to it (a client sending its headers
+/// slowly, or idle between requests).
 ///
 /// One timer a connection, looked at a few times a period, instead of one
 /// armed and disarmed for every request: a request costs two counter
-/// increments. The connection closes between `timeout` and a quarter more.
+/// increments, a write one. The connection closes between `timeout` and a
+/// quarter more.
 async fn close_when_idle(activity: Arc<Activity>, timeout: Duration, conn: AbortHandle) {
     const LOOKS: u32 = 4;
     let tick = timeout / LOOKS;
-    let (mut seen, mut quiet) = (0, 0);
+    let (mut seen, mut quiet) = ((0, 0), 0);
     loop {
         tokio::time::sleep(tick).await;
         if conn.is_finished() {
@@ -185,8 +264,9 @@ async fn close_when_idle(activity: Arc<Activity>, timeout: Duration, conn: Abort
         }
         let started = activity.started.load(Ordering::Acquire);
         let busy = activity.finished.load(Ordering::Acquire) != started;
-        if busy || started != seen {
-            (seen, quiet) = (started, 0);
+        let now = (started, activity.written.load(Ordering::Acquire));
+        if busy || now != seen {
+            (seen, quiet) = (now, 0);
             continue;
         }
         quiet += 1;
@@ -301,6 +381,48 @@ mod tests {
         let mut answer = Vec::new();
         next.read_to_end(&mut answer).await.unwrap();
         assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"));
+    }
+
+    /// A response still being written to a slow reader keeps its
+    /// connection past the timeout, and arrives whole.
+    #[tokio::test]
+    async fn a_slow_reader_gets_the_whole_response() {
+        const SIZE: usize = 32 << 20;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (_stop, rx) = watch::channel(false);
+        let handler = Arc::new(|_req: Request<Incoming>, _peer| async {
+            response(StatusCode::OK, "text/plain", vec![b'x'; SIZE])
+        });
+        let options = ServeOptions {
+            header_read_timeout: Some(Duration::from_millis(400)),
+            ..ServeOptions::default()
+        };
+        tokio::spawn(serve_with(listener, handler, rx, options));
+        // A small receive window, read a little at a time: the response
+        // takes seconds to write, several timeouts.
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(64 << 10).unwrap();
+        let mut conn = socket.connect(addr).await.unwrap();
+        conn.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let started = std::time::Instant::now();
+        let mut got = 0usize;
+        let mut buf = vec![0u8; 256 << 10];
+        loop {
+            let n = conn.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            got += n;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let took = started.elapsed();
+        assert!(
+            got > SIZE,
+            "the response was cut after {got} bytes and {took:?}"
+        );
     }
 
     /// A request that takes longer than the timeout is answered, and a

@@ -316,15 +316,18 @@ pub fn bwrap_args(jail: &Jail, cwd: &Path) -> Vec<OsString> {
         .collect();
     // A denied directory inside a mapped one is hidden where the mapping
     // shows it too (a server's state in the directory a function's code is
-    // run from).
+    // run from). Compared as real paths: a code path may be written with
+    // `..` or through a symbolic link.
+    let real = |p: &Path| std::fs::canonicalize(p).ok();
+    let denied: Vec<PathBuf> = jail.deny.iter().filter_map(|d| real(d)).collect();
     let hidden_inside: Vec<PathBuf> = jail
         .mapped
         .iter()
-        .filter(|(host, _)| host.exists())
+        .filter_map(|(host, inside)| Some((real(host)?, inside)))
         .flat_map(|(host, inside)| {
-            jail.deny.iter().filter_map(move |d| {
-                let rest = d.strip_prefix(host).ok()?;
-                (!rest.as_os_str().is_empty() && d.exists()).then(|| inside.join(rest))
+            denied.iter().filter_map(move |d| {
+                let rest = d.strip_prefix(&host).ok()?;
+                (!rest.as_os_str().is_empty() && d.is_dir()).then(|| inside.join(rest))
             })
         })
         .collect();
@@ -528,13 +531,15 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let app = tmp.path().join("app");
         std::fs::create_dir_all(app.join(".lockgate/keys")).unwrap();
+        // The code path as a template may write it: through `..`.
+        let written = app.join("../app");
         let jail = Jail {
-            mapped: vec![(app.clone(), "/var/task".into())],
+            mapped: vec![(written.clone(), "/var/task".into())],
             deny: vec![app.join(".lockgate"), tmp.path().join("elsewhere")],
             ..Default::default()
         };
         let t = text(&bwrap_args(&jail, Path::new("/var/task")));
-        let app_text = app.to_string_lossy().into_owned();
+        let app_text = written.to_string_lossy().into_owned();
         let mapped = t
             .windows(3)
             .position(|w| w[0] == "--ro-bind" && w[1] == app_text && w[2] == "/var/task")

@@ -37,7 +37,8 @@ pub const MAX_CONNECTIONS: usize = 1024;
 /// How long a connection may go without starting a request (a client
 /// sending its headers slowly, or silent, or idle between keep-alive
 /// requests) before the gateway closes it, within a quarter more: a slow or
-/// silent client holds nothing. A request in progress is never cut.
+/// silent client holds nothing. A request in progress, or a response still
+/// being written, is never cut.
 pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// API on one port.
