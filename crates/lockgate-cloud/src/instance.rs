@@ -69,6 +69,34 @@ pub struct Launch {
     pub cwd: PathBuf,
     /// The whole environment (the runtime API address is added).
     pub env: Vec<(String, String)>,
+    /// The sandbox `program` and `args` run in, when they do: its arguments
+    /// are made again at every start, since what they hide depends on what
+    /// exists then (a server's state that appears beside a function's code
+    /// after the function was set up, or goes away).
+    pub confined: Option<Confined>,
+}
+
+/// A program to run confined, wrapped again at every start.
+#[derive(Debug, Clone)]
+pub struct Confined {
+    /// The sandbox.
+    pub sandbox: lockgate_sandbox::Sandbox,
+    /// What the process may see.
+    pub jail: lockgate_sandbox::Jail,
+    /// The working directory inside the sandbox.
+    pub cwd: PathBuf,
+}
+
+impl Launch {
+    /// The program and arguments to start now.
+    fn command_line(&self) -> (std::ffi::OsString, Vec<std::ffi::OsString>) {
+        match &self.confined {
+            None => (self.program.clone().into_os_string(), self.args.clone()),
+            Some(c) => c
+                .sandbox
+                .wrap(&c.jail, self.program.as_os_str(), &self.args, &c.cwd),
+        }
+    }
 }
 
 /// A running instance.
@@ -147,8 +175,9 @@ impl Instance {
                 .open(format!("/proc/self/fd/{}", writer.as_raw_fd()))
                 .ok()
         };
-        let mut cmd = tokio::process::Command::new(&launch.program);
-        cmd.args(&launch.args)
+        let (program, args) = launch.command_line();
+        let mut cmd = tokio::process::Command::new(program);
+        cmd.args(args)
             .current_dir(&launch.cwd)
             .env_clear()
             .envs(launch.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -706,6 +735,7 @@ mod tests {
             env: std::env::vars()
                 .filter(|(k, _)| k == "PATH" || k == "HOME")
                 .collect(),
+            confined: None,
         };
         let log = FunctionLog::new(SinkSlot::new(discard()), "f", "$LATEST");
         let inst = Instance::spawn(&launch, log).await.unwrap();

@@ -1,6 +1,7 @@
 //! The Runtime API contract as a runtime sees it: every `/next` header, the
 //! Lambda environment, an instance that exits between invocations, 6 MiB
-//! payloads, and the interpreter version warning.
+//! payloads, the interpreter version warning, and what the sandbox hides
+//! decided at each start.
 
 mod common;
 
@@ -304,4 +305,62 @@ async fn the_runtime_api_answers_only_its_own_instance() {
     assert!(again.function_error.is_none(), "{:?}", again.body);
     assert!(!again.cold);
     assert_eq!(json(&again)["instance"], v["instance"]);
+}
+
+/// What a denied directory beside a function's code hides is decided at
+/// each start, not when the function is set up: one that appears later is
+/// hidden from the next instance, and one that goes away does not stop
+/// instances from starting.
+#[tokio::test(flavor = "multi_thread")]
+async fn what_the_sandbox_hides_is_decided_at_each_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = options(&dir);
+    if !opts.sandbox.is_sandboxed() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "bubblewrap is needed in CI (.ci/install installs it)"
+        );
+        eprintln!("skipped: bubblewrap (`bwrap`) does not run here");
+        return;
+    }
+    let lists = "import os\n\
+        def handler(event, context):\n\
+        \x20   root = os.environ['LAMBDA_TASK_ROOT']\n\
+        \x20   return sorted(os.path.relpath(os.path.join(d, n), root)\n\
+        \x20                 for d, _, names in os.walk(root) for n in names)\n";
+    let code = |name: &str| {
+        let c = dir.path().join(name);
+        std::fs::create_dir_all(&c).unwrap();
+        std::fs::write(c.join("app.py"), lists).unwrap();
+        c
+    };
+    let plant = |state: &std::path::Path| {
+        std::fs::create_dir_all(state).unwrap();
+        std::fs::write(state.join("admin.token"), "planted").unwrap();
+    };
+    let (appears, goes) = (code("appears"), code("goes"));
+    plant(&goes.join(".lockgate"));
+    let mut functions = Vec::new();
+    for (name, c) in [("Appears", &appears), ("Goes", &goes)] {
+        let mut f = function(name, "python3.12", "app.handler", "python");
+        f.code_dir = c.clone();
+        functions.push(f);
+    }
+    let mut opts = opts;
+    opts.private_dirs = vec![appears.join(".lockgate"), goes.join(".lockgate")];
+    let cloud = Cloud::new(config(functions), opts, Logs::default().sink()).unwrap();
+    // Set up; now the one appears and the other goes.
+    plant(&appears.join(".lockgate"));
+    std::fs::remove_dir_all(goes.join(".lockgate")).unwrap();
+    for name in ["Appears", "Goes"] {
+        let o = cloud.invoke(name, req("{}")).await.unwrap().unwrap();
+        assert!(
+            o.function_error.is_none(),
+            "{name} did not start: {}",
+            String::from_utf8_lossy(&o.body)
+        );
+        let files = json(&o);
+        assert_eq!(files, serde_json::json!(["app.py"]), "{name}");
+    }
+    cloud.shutdown();
 }

@@ -249,6 +249,7 @@ pub fn launch(
             args,
             cwd: f.code_dir.clone(),
             env: environment(f, opts, region, instance_tmp),
+            confined: None,
         });
     }
     // The same function and options as the instance sees them.
@@ -286,14 +287,17 @@ pub fn launch(
         ));
     }
     let jail = jail(f, opts, &program, &env, mapped);
-    let (program, args) = opts
-        .sandbox
-        .wrap(&jail, program.as_os_str(), &args, &seen.code_dir);
+    // Wrapped at each start (`Launch::confined`).
     Ok(Launch {
-        program: program.into(),
+        program,
         args,
         cwd: f.code_dir.clone(),
         env,
+        confined: Some(crate::instance::Confined {
+            sandbox: opts.sandbox.clone(),
+            jail,
+            cwd: seen.code_dir.clone(),
+        }),
     })
 }
 
