@@ -48,13 +48,13 @@ pub struct Matched<'a> {
     pub api_id: &'a str,
 }
 
-fn split(path: &str) -> Vec<&str> {
-    path.split('/').filter(|s| !s.is_empty()).collect()
+/// A path's segments (empty ones, from doubled or edge slashes, skipped).
+fn segments(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/').filter(|s| !s.is_empty())
 }
 
 fn compile(path: &str) -> Vec<Seg> {
-    split(path)
-        .into_iter()
+    segments(path)
         .map(
             |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
                 Some(name) => match name.strip_suffix('+') {
@@ -124,11 +124,7 @@ impl RouteTable {
     /// Finds the route for a method and a (still percent-encoded) path.
     pub fn find(&self, method: &str, path: &str) -> Option<Matched<'_>> {
         // Decoded once, not once per route compared.
-        let parts: Vec<_> = path
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(decode)
-            .collect();
+        let parts: Vec<_> = segments(path).map(decode).collect();
         // (segment rank, method rank, entry, path parameters) of the best match so far.
         type Best<'a> = (Vec<u8>, u8, &'a Entry, BTreeMap<String, String>);
         let mut best: Option<Best<'_>> = None;

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::json::{json_pairs, json_str, push_ip, push_u64};
+use super::json::{json_field, json_object, json_str, push_ip, push_u64};
 use super::{
     RequestInfo, Target, cookie_parts, domain_prefix, encode_body, header, header_str, header_text,
     query_pairs,
@@ -178,11 +178,15 @@ impl<'a> Pairs<'a> {
     fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
+    }
 }
 
 impl Serialize for Pairs<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(self.0.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
+        s.collect_map(self.iter())
     }
 }
 
@@ -238,14 +242,10 @@ impl EventV2<'_> {
     /// The event as JSON, byte for byte what `serde_json` writes for it
     /// (the gateway's hot path: no serializer, the keys written as they are).
     fn write_json(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"{\"version\":");
-        json_str(out, self.version);
-        out.extend_from_slice(b",\"routeKey\":");
-        json_str(out, self.route_key);
-        out.extend_from_slice(b",\"rawPath\":");
-        json_str(out, self.raw_path);
-        out.extend_from_slice(b",\"rawQueryString\":");
-        json_str(out, self.raw_query_string);
+        json_field(out, b"{\"version\":", self.version);
+        json_field(out, b",\"routeKey\":", self.route_key);
+        json_field(out, b",\"rawPath\":", self.raw_path);
+        json_field(out, b",\"rawQueryString\":", self.raw_query_string);
         if !self.cookies.is_empty() {
             out.extend_from_slice(b",\"cookies\":[");
             for (i, c) in self.cookies.iter().enumerate() {
@@ -256,66 +256,42 @@ impl EventV2<'_> {
             }
             out.push(b']');
         }
-        out.extend_from_slice(b",\"headers\":{");
-        json_pairs(
-            out,
-            self.headers.0.iter().map(|(k, v)| (k.as_ref(), v.as_ref())),
-        );
-        out.push(b'}');
+        json_object(out, b",\"headers\":{", self.headers.iter());
         if !self.query_string_parameters.is_empty() {
-            out.extend_from_slice(b",\"queryStringParameters\":{");
-            json_pairs(
+            json_object(
                 out,
-                self.query_string_parameters
-                    .0
-                    .iter()
-                    .map(|(k, v)| (k.as_ref(), v.as_ref())),
+                b",\"queryStringParameters\":{",
+                self.query_string_parameters.iter(),
             );
-            out.push(b'}');
         }
         let c = &self.request_context;
-        out.extend_from_slice(b",\"requestContext\":{\"accountId\":");
-        json_str(out, c.account_id);
-        out.extend_from_slice(b",\"apiId\":");
-        json_str(out, c.api_id);
-        out.extend_from_slice(b",\"domainName\":");
-        json_str(out, c.domain_name);
-        out.extend_from_slice(b",\"domainPrefix\":");
-        json_str(out, c.domain_prefix);
-        out.extend_from_slice(b",\"http\":{\"method\":");
-        json_str(out, c.http.method);
-        out.extend_from_slice(b",\"path\":");
-        json_str(out, &c.http.path);
-        out.extend_from_slice(b",\"protocol\":");
-        json_str(out, c.http.protocol);
+        json_field(out, b",\"requestContext\":{\"accountId\":", c.account_id);
+        json_field(out, b",\"apiId\":", c.api_id);
+        json_field(out, b",\"domainName\":", c.domain_name);
+        json_field(out, b",\"domainPrefix\":", c.domain_prefix);
+        json_field(out, b",\"http\":{\"method\":", c.http.method);
+        json_field(out, b",\"path\":", &c.http.path);
+        json_field(out, b",\"protocol\":", c.http.protocol);
         out.extend_from_slice(b",\"sourceIp\":");
         push_ip(out, c.http.source_ip);
-        out.extend_from_slice(b",\"userAgent\":");
-        json_str(out, c.http.user_agent);
-        out.extend_from_slice(b"},\"requestId\":");
-        json_str(out, c.request_id);
-        out.extend_from_slice(b",\"routeKey\":");
-        json_str(out, c.route_key);
-        out.extend_from_slice(b",\"stage\":");
-        json_str(out, c.stage);
-        out.extend_from_slice(b",\"time\":");
-        json_str(out, c.time.as_str());
+        json_field(out, b",\"userAgent\":", c.http.user_agent);
+        json_field(out, b"},\"requestId\":", c.request_id);
+        json_field(out, b",\"routeKey\":", c.route_key);
+        json_field(out, b",\"stage\":", c.stage);
+        json_field(out, b",\"time\":", c.time.as_str());
         out.extend_from_slice(b",\"timeEpoch\":");
         push_u64(out, c.time_epoch);
         out.push(b'}');
-        for (name, map) in [
+        for (key, map) in [
             (&b",\"pathParameters\":{"[..], self.path_parameters),
             (&b",\"stageVariables\":{"[..], self.stage_variables),
         ] {
             if !map.is_empty() {
-                out.extend_from_slice(name);
-                json_pairs(out, map.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-                out.push(b'}');
+                json_object(out, key, map.iter().map(|(k, v)| (k.as_str(), v.as_str())));
             }
         }
         if let Some(body) = &self.body {
-            out.extend_from_slice(b",\"body\":");
-            json_str(out, body);
+            json_field(out, b",\"body\":", body);
         }
         out.extend_from_slice(b",\"isBase64Encoded\":");
         out.extend_from_slice(if self.is_base64_encoded {

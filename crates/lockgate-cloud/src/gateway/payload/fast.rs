@@ -147,11 +147,7 @@ struct Result2<'a> {
 pub(super) fn response_v2(output: &Bytes) -> Option<MappedResponse> {
     let r: Result2<'_> = serde_json::from_slice(output).ok()?;
     let Field::Present(status) = r.status_code else {
-        return Some(MappedResponse {
-            status: 200,
-            headers: vec![("content-type".into(), "application/json".into())],
-            body: Bytes::copy_from_slice(output),
-        });
+        return Some(super::result::json_as_is(output));
     };
     let status = match status {
         Scalar::Int(n) => u64::try_from(n).ok()?,

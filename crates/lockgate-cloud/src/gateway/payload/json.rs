@@ -96,8 +96,26 @@ pub(super) fn push_u64(out: &mut Vec<u8>, n: u64) {
     out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
+/// Writes `key` — the JSON text before a value, such as `,"stage":` — and
+/// `value` as a JSON string.
+pub(super) fn json_field(out: &mut Vec<u8>, key: &[u8], value: &str) {
+    out.extend_from_slice(key);
+    json_str(out, value);
+}
+
+/// Writes `key` (ending in `{`), the pairs and the closing brace.
+pub(super) fn json_object<'p>(
+    out: &mut Vec<u8>,
+    key: &[u8],
+    pairs: impl Iterator<Item = (&'p str, &'p str)>,
+) {
+    out.extend_from_slice(key);
+    json_pairs(out, pairs);
+    out.push(b'}');
+}
+
 /// Writes `"key":"value"` pairs of a JSON object (without the braces).
-pub(super) fn json_pairs<'p>(out: &mut Vec<u8>, pairs: impl Iterator<Item = (&'p str, &'p str)>) {
+fn json_pairs<'p>(out: &mut Vec<u8>, pairs: impl Iterator<Item = (&'p str, &'p str)>) {
     for (i, (k, v)) in pairs.enumerate() {
         if i > 0 {
             out.push(b',');
