@@ -258,7 +258,7 @@ impl Function {
     /// Runs one invocation; function failures are outcomes, not errors.
     pub async fn invoke(&self, req: InvokeRequest) -> Result<InvokeOutcome, InvokeError> {
         if let crate::config::Runtime::Unavailable { name, reason } = &self.config.runtime {
-            let request_id: Arc<str> = random_request_id().into();
+            let request_id: Arc<str> = random_request_id();
             let body = error_doc(
                 "Runtime.Unavailable",
                 &format!(
@@ -279,9 +279,7 @@ impl Function {
             self.count(&req, Event::Throttled);
             return Err(InvokeError::Throttled);
         };
-        // Written into a buffer, then one allocation (the shared string).
-        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
-        let request_id: Arc<str> = Arc::from(&*random_uuid().hyphenated().encode_lower(&mut text));
+        let request_id: Arc<str> = random_request_id();
         let mut flight = InFlight {
             function: self.me.clone(),
             request_id: request_id.clone(),
@@ -534,8 +532,13 @@ impl Function {
         let mut tail = lock(&inst.tail);
         tail.clear();
         let version = &self.config.version;
-        self.log
-            .write(tail.push_with(|out| logs::write_start(out, request_id, version)));
+        self.log_line(&mut tail, |out| logs::write_start(out, request_id, version));
+    }
+
+    /// One of Lambda's own lines, written in place into the instance's tail
+    /// and then to the function's log.
+    fn log_line(&self, tail: &mut logs::TailBuffer, write: impl FnOnce(&mut String)) {
+        self.log.write(tail.push_with(write));
     }
 
     /// What the invocation answers, from how the wait for the runtime ended.
@@ -592,13 +595,12 @@ impl Function {
             let mut tail = lock(&inst.tail);
             if started.is_none() {
                 let version = &self.config.version;
-                let line = tail.push_with(|out| logs::write_start(out, request_id, version));
-                self.log.write(line);
+                self.log_line(&mut tail, |out| logs::write_start(out, request_id, version));
             }
-            self.log
-                .write(tail.push_with(|out| logs::write_end(out, request_id)));
-            self.log
-                .write(tail.push_with(|out| logs::write_report(out, request_id, &report)));
+            self.log_line(&mut tail, |out| logs::write_end(out, request_id));
+            self.log_line(&mut tail, |out| {
+                logs::write_report(out, request_id, &report)
+            });
             req.want_tail.then(|| tail.last(TAIL_RESULT))
         };
         self.count(
@@ -823,13 +825,12 @@ pub fn random_uuid() -> uuid::Uuid {
 }
 
 /// A random request ID in its usual text form (a hyphenated UUID), written
-/// without the formatter.
-pub fn random_request_id() -> String {
+/// without the formatter into a buffer and then into the one allocation of
+/// the string asked for (a `String`, or the shared `Arc<str>` of an
+/// invocation).
+pub fn random_request_id<T: for<'a> From<&'a str>>() -> T {
     let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
-    random_uuid()
-        .hyphenated()
-        .encode_lower(&mut text)
-        .to_owned()
+    T::from(random_uuid().hyphenated().encode_lower(&mut text))
 }
 
 /// An X-Ray trace header: `Root=1-<epoch secs, hex>-<24 hex>;Parent=<16 hex>;Sampled=0`.
@@ -893,7 +894,7 @@ mod tests {
                     .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
             );
         }
-        let id = random_request_id();
+        let id: String = random_request_id();
         assert_eq!(
             uuid::Uuid::parse_str(&id).unwrap().hyphenated().to_string(),
             id

@@ -83,8 +83,6 @@ pub struct Confined {
     pub sandbox: lockgate_sandbox::Sandbox,
     /// What the process may see.
     pub jail: lockgate_sandbox::Jail,
-    /// The working directory inside the sandbox.
-    pub cwd: PathBuf,
 }
 
 impl Launch {
@@ -92,9 +90,13 @@ impl Launch {
     fn command_line(&self) -> (std::ffi::OsString, Vec<std::ffi::OsString>) {
         match &self.confined {
             None => (self.program.clone().into_os_string(), self.args.clone()),
-            Some(c) => c
-                .sandbox
-                .wrap(&c.jail, self.program.as_os_str(), &self.args, &c.cwd),
+            // Inside, the process starts in its code, where Lambda's does.
+            Some(c) => c.sandbox.wrap(
+                &c.jail,
+                self.program.as_os_str(),
+                &self.args,
+                std::path::Path::new(crate::bootstrap::TASK_ROOT),
+            ),
         }
     }
 }

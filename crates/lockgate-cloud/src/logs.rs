@@ -180,8 +180,7 @@ pub struct Report {
 }
 
 /// Writes Lambda's `REPORT` line (tab-separated fields, billed duration
-/// rounded up to 1 ms; integers written by hand: one per
-/// invocation, so no formatting machinery).
+/// rounded up to 1 ms; one per invocation, so no formatting machinery).
 pub fn write_report(out: &mut String, request_id: &str, r: &Report) {
     let billed = nanos(r.duration).div_ceil(1_000_000).max(1);
     out.push_str("REPORT RequestId: ");

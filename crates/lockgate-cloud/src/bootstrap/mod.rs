@@ -296,7 +296,6 @@ pub fn launch(
         confined: Some(crate::instance::Confined {
             sandbox: opts.sandbox.clone(),
             jail,
-            cwd: seen.code_dir.clone(),
         }),
     })
 }
