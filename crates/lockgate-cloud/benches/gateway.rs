@@ -56,11 +56,16 @@ struct Wrk {
     /// Latency percentiles in microseconds.
     p50: f64,
     p99: f64,
-    /// CPU time per request in microseconds, of everything the run used:
-    /// this process (the servers), the runtimes and wrk.
-    cpu_us: f64,
-    /// The same split: servers, runtimes, wrk.
+    /// CPU time per request in microseconds of everything the run used:
+    /// this process (the servers), the runtimes, wrk.
     cpu_split: [f64; 3],
+}
+
+impl Wrk {
+    /// CPU time per request in all, in microseconds.
+    fn cpu_us(&self) -> f64 {
+        self.cpu_split.iter().sum()
+    }
 }
 
 /// CPU time used so far (user + system, µs): by this process, by its
@@ -135,7 +140,7 @@ fn micros(text: &str) -> f64 {
 /// `total (servers + runtimes + wrk)`.
 fn show_cpu(w: &Wrk) -> String {
     let [s, r, l] = w.cpu_split;
-    format!("{:.0} ({s:.0} + {r:.0} + {l:.0})", w.cpu_us)
+    format!("{:.0} ({s:.0} + {r:.0} + {l:.0})", w.cpu_us())
 }
 
 fn show_us(us: f64) -> String {
@@ -158,7 +163,6 @@ async fn wrk(url: &str, connections: u64, seconds: u64) -> Wrk {
     w.cpu_split = CpuClock::now()
         .since(&before)
         .map(|us| us / requests.max(1.0));
-    w.cpu_us = w.cpu_split.iter().sum();
     w
 }
 
@@ -204,7 +208,6 @@ fn run_wrk(url: &str, connections: u64, seconds: u64) -> (Wrk, f64) {
         rps: find("Requests/sec:").parse().unwrap_or(0.0),
         p50: micros(&find("50%")),
         p99: micros(&find("99%")),
-        cpu_us: f64::NAN,
         cpu_split: [f64::NAN; 3],
     };
     (w, requests)
@@ -727,10 +730,10 @@ async fn run() {
     // runtimes, wrk): what bounds throughput on a saturated machine, and
     // steadier than requests/s where neighbours come and go, since time
     // taken by them is not counted.
-    let cpu = |target: usize| median(results[target].iter().map(|w| w.cpu_us).collect());
+    let cpu = |target: usize| median(results[target].iter().map(Wrk::cpu_us).collect());
     let (cm, clo, chi) = spread(
         (0..rounds as usize)
-            .map(|i| 100.0 * results[2][i].cpu_us / results[1][i].cpu_us)
+            .map(|i| 100.0 * results[2][i].cpu_us() / results[1][i].cpu_us())
             .collect(),
     );
     println!(

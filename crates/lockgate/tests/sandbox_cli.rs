@@ -59,15 +59,7 @@ fn a_function_cannot_leave_its_sandbox() {
         return;
     }
     let server = ServerProc::start();
-    let (_tmp, app) = {
-        let tmp = tempfile::tempdir().unwrap();
-        let app = tmp.path().join("escape");
-        copy_dir(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/escape"),
-            &app,
-        );
-        (tmp, app)
-    };
+    let (_tmp, app) = fixture_copy("escape");
     // The stage reports its isolation: no warning in the listing.
     let stacks = server.cli(&app, &["stacks"]);
     assert!(
@@ -170,12 +162,7 @@ fn an_unsandboxed_server_says_so() {
 #[test]
 fn lockgate_state_beside_the_code_is_never_deployed() {
     let server = ServerProc::start();
-    let tmp = tempfile::tempdir().unwrap();
-    let app = tmp.path().join("dot-code");
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dot-code"),
-        &app,
-    );
+    let (_tmp, app) = fixture_copy("dot-code");
     // What `lockgate up` keeps there, and a nested copy for good measure.
     for state in [app.join(".lockgate"), app.join("lib/.lockgate")] {
         std::fs::create_dir_all(state.join("keys")).unwrap();
@@ -211,12 +198,7 @@ fn lockgate_state_beside_code_run_in_place_is_hidden() {
     if !sandbox_available() {
         return;
     }
-    let tmp = tempfile::tempdir().unwrap();
-    let app = tmp.path().join("dot-code");
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dot-code"),
-        &app,
-    );
+    let (_tmp, app) = fixture_copy("dot-code");
     std::fs::create_dir_all(app.join(".lockgate/keys")).unwrap();
     std::fs::write(app.join(".lockgate/admin.token"), "planted-token").unwrap();
     std::fs::write(app.join(".lockgate/keys/master.key"), "planted-key").unwrap();

@@ -263,10 +263,23 @@ pub fn mask_hashes(text: &str) -> String {
 
 /// Copies examples/greeter into a fresh directory named `greeter`.
 pub fn greeter_copy() -> (tempfile::TempDir, PathBuf) {
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/greeter");
+    copy_of(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/greeter"))
+}
+
+/// A copy of the test fixture `tests/fixtures/NAME` in a temporary
+/// directory (under its own name), and the directory that holds it.
+pub fn fixture_copy(name: &str) -> (tempfile::TempDir, PathBuf) {
+    copy_of(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
+    )
+}
+
+fn copy_of(src: &Path) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
-    let dst = tmp.path().join("greeter");
-    copy_dir(&src, &dst);
+    let dst = tmp.path().join(src.file_name().unwrap());
+    copy_dir(src, &dst);
     (tmp, dst)
 }
 
