@@ -15,8 +15,9 @@ use lockgate_artifact::{Digest, PackedDir, pack_dir};
 
 use crate::client::ClientError;
 
-/// Where prebuilt code archives are unpacked, under the template's directory.
-const UNPACKED: &str = ".lockgate/unpacked";
+/// Where prebuilt code archives are unpacked, under Lockgate's own
+/// directory beside the template (itself never packed).
+const UNPACKED: &str = "unpacked";
 
 /// The packed code of one template.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -65,13 +66,17 @@ impl CodePackage {
             // A prebuilt `.zip` / `.jar` is the code as it is: its contents
             // are deployed (unpacked once into `.lockgate/unpacked/`).
             if lockgate_build::archive::is_code_archive(&dir) {
-                dir = lockgate_build::archive::unpacked(&dir, &base_dir.join(UNPACKED)).map_err(
-                    |e| {
-                        ClientError::Usage(format!(
-                            "{name}: code path `{p}` is not a usable zip archive: {e}"
-                        ))
-                    },
-                )?;
+                dir = lockgate_build::archive::unpacked(
+                    &dir,
+                    &base_dir
+                        .join(lockgate_artifact::NEVER_PACKED)
+                        .join(UNPACKED),
+                )
+                .map_err(|e| {
+                    ClientError::Usage(format!(
+                        "{name}: code path `{p}` is not a usable zip archive: {e}"
+                    ))
+                })?;
             }
             if !dir.is_dir() {
                 return Err(ClientError::Usage(format!(

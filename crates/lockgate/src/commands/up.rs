@@ -117,7 +117,8 @@ async fn up(args: Args) -> Result<(), ClientError> {
     // Check what can be checked before starting anything.
     let first = prepare(&target, &args.parameter_overrides, &dir, true)?;
 
-    let data_dir = dir.join(".lockgate");
+    // Lockgate's own directory, which code packing always leaves out.
+    let data_dir = dir.join(lockgate_artifact::NEVER_PACKED);
     let mut opts = ServerOptions::new(data_dir.clone());
     opts.listen = args.listen.clone().unwrap_or_else(|| "127.0.0.1:0".into());
     opts.clock = args.time.clock().map_err(ClientError::Usage)?;
