@@ -209,7 +209,7 @@ async fn http_api_1_0_event_has_real_api_gateways_shape() {
 fn render_response(r: &MappedResponse) -> String {
     let mut s = format!("status: {}\n", r.status);
     for (k, v) in &r.headers {
-        s.push_str(&format!("{}: {v}\n", k.to_ascii_lowercase()));
+        s.push_str(&format!("{k}: {}\n", String::from_utf8_lossy(v.as_bytes())));
     }
     match std::str::from_utf8(&r.body) {
         Ok(text) => s.push_str(&format!("body: {text:?}\n")),

@@ -12,7 +12,6 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use hyper::body::Incoming;
-use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -338,29 +337,13 @@ fn internal_error(kind: ApiKind) -> Response<Body> {
     http::json(StatusCode::BAD_GATEWAY, &json!({ "message": message }))
 }
 
-/// Headers a function may not set on the wire.
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "content-length",
-    "transfer-encoding",
-    "keep-alive",
-    "upgrade",
-];
-
 fn to_response(r: MappedResponse) -> Response<Body> {
     let mut resp = Response::new(http_body_util::Full::new(r.body));
     *resp.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    let headers = resp.headers_mut();
+    headers.reserve(r.headers.len());
     for (k, v) in r.headers {
-        if HOP_BY_HOP.iter().any(|h| h.eq_ignore_ascii_case(&k)) {
-            continue;
-        }
-        // The value's text becomes the header's bytes without a copy.
-        if let (Ok(k), Ok(v)) = (
-            HeaderName::from_bytes(k.as_bytes()),
-            HeaderValue::from_maybe_shared(Bytes::from(v)),
-        ) {
-            resp.headers_mut().append(k, v);
-        }
+        headers.append(k, v);
     }
     resp
 }

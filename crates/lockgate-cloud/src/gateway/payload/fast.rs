@@ -13,7 +13,10 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use hyper::header::SET_COOKIE;
+
 use super::MappedResponse;
+use super::result::push_header;
 
 /// A JSON value as a header, cookie or status needs it.
 enum Scalar<'a> {
@@ -25,11 +28,14 @@ enum Scalar<'a> {
 }
 
 impl Scalar<'_> {
-    fn text(&self) -> Option<String> {
+    /// The value as header text: a string without escapes is a slice of
+    /// `output` (which it was read from), not a copy.
+    fn into_bytes(self, output: &Bytes) -> Option<Bytes> {
         match self {
-            Scalar::Str(s) => Some(s.to_string()),
-            Scalar::Int(n) => Some(n.to_string()),
-            Scalar::Bool(b) => Some(b.to_string()),
+            Scalar::Str(Cow::Borrowed(s)) => Some(output.slice_ref(s.as_bytes())),
+            Scalar::Str(Cow::Owned(s)) => Some(Bytes::from(s)),
+            Scalar::Int(n) => Some(Bytes::from(n.to_string())),
+            Scalar::Bool(b) => Some(Bytes::from_static(if b { b"true" } else { b"false" })),
             Scalar::Other => None,
         }
     }
@@ -159,16 +165,19 @@ pub(super) fn response_v2(output: &Bytes) -> Option<MappedResponse> {
     }
     let mut headers = Vec::new();
     if let Some(Headers(hs)) = r.headers {
-        for (i, (k, v)) in hs.iter().enumerate() {
-            // A repeated name: the general reader keeps the last value.
+        // A repeated name: the general reader keeps the last value.
+        for (i, (k, _)) in hs.iter().enumerate() {
             if hs[..i].iter().any(|(seen, _)| seen == k) {
                 return None;
             }
-            headers.push((k.to_string(), v.text()?));
+        }
+        headers.reserve(hs.len());
+        for (k, v) in hs {
+            push_header(&mut headers, &k, v.into_bytes(output)?);
         }
     }
-    for c in r.cookies.iter().flatten() {
-        headers.push(("set-cookie".into(), c.text()?));
+    for c in r.cookies.into_iter().flatten() {
+        push_header(&mut headers, SET_COOKIE.as_str(), c.into_bytes(output)?);
     }
     let body = match (r.body, r.is_base64_encoded) {
         (None, _) => Bytes::new(),

@@ -6,6 +6,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use bytes::Bytes;
+use hyper::header::{CONTENT_TYPE, HeaderName, HeaderValue, SET_COOKIE};
 use serde_json::{Map, Value};
 
 use super::fast;
@@ -16,8 +17,9 @@ use crate::config::ApiKind;
 pub struct MappedResponse {
     /// The status.
     pub status: u16,
-    /// Headers, in order (repeated names allowed).
-    pub headers: Vec<(String, String)>,
+    /// Headers as they go on the wire, in order (repeated names allowed):
+    /// see [`push_header`] for what is left out.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
     /// The body.
     pub body: Bytes,
 }
@@ -26,6 +28,31 @@ pub struct MappedResponse {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("malformed Lambda proxy response: {0}")]
 pub struct Malformed(pub String);
+
+/// Headers a function may not set on the wire.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "content-length",
+    "transfer-encoding",
+    "keep-alive",
+    "upgrade",
+];
+
+/// Adds a function's header as it goes on the wire (the name lower case, the
+/// value's bytes shared, not copied). Hop-by-hop headers, and names or
+/// values HTTP cannot carry (a line break in a value), are left out, as
+/// API Gateway leaves them out.
+pub(super) fn push_header(out: &mut Vec<(HeaderName, HeaderValue)>, name: &str, value: Bytes) {
+    if HOP_BY_HOP.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+        return;
+    }
+    if let (Ok(k), Ok(v)) = (
+        HeaderName::from_bytes(name.as_bytes()),
+        HeaderValue::from_maybe_shared(value),
+    ) {
+        out.push((k, v));
+    }
+}
 
 fn scalar_string(v: &Value) -> Option<String> {
     match v {
@@ -67,14 +94,17 @@ fn body_of(obj: &Map<String, Value>) -> Result<Bytes, Malformed> {
     }
 }
 
-fn headers_of(obj: &Map<String, Value>, out: &mut Vec<(String, String)>) -> Result<(), Malformed> {
+fn headers_of(
+    obj: &Map<String, Value>,
+    out: &mut Vec<(HeaderName, HeaderValue)>,
+) -> Result<(), Malformed> {
     match obj.get("headers") {
         None | Some(Value::Null) => {}
         Some(Value::Object(h)) => {
             for (k, v) in h {
                 let v = scalar_string(v)
                     .ok_or_else(|| Malformed(format!("header {k} must be a string")))?;
-                out.push((k.clone(), v));
+                push_header(out, k, Bytes::from(v));
             }
         }
         Some(_) => return Err(Malformed("headers must be an object".into())),
@@ -100,24 +130,20 @@ pub fn response_v1(output: &[u8], kind: ApiKind) -> Result<MappedResponse, Malfo
                     return Err(Malformed(format!("multiValueHeaders.{k} must be a list")));
                 };
                 // multiValueHeaders win over headers of the same name.
-                headers.retain(|(hk, _)| !hk.eq_ignore_ascii_case(k));
+                headers.retain(|(hk, _)| !hk.as_str().eq_ignore_ascii_case(k));
                 for v in vs {
                     let v = scalar_string(v).ok_or_else(|| {
                         Malformed(format!("multiValueHeaders.{k} must hold strings"))
                     })?;
-                    headers.push((k.clone(), v));
+                    push_header(&mut headers, k, Bytes::from(v));
                 }
             }
         }
         Some(_) => return Err(Malformed("multiValueHeaders must be an object".into())),
     }
     let body = body_of(&obj)?;
-    if kind == ApiKind::Rest
-        && !headers
-            .iter()
-            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-    {
-        headers.push(("content-type".into(), "application/json".into()));
+    if kind == ApiKind::Rest && !headers.iter().any(|(k, _)| k == CONTENT_TYPE) {
+        headers.push((CONTENT_TYPE, HeaderValue::from_static("application/json")));
     }
     Ok(MappedResponse {
         status,
@@ -139,7 +165,7 @@ pub fn response_v2(output: &Bytes) -> Result<MappedResponse, Malformed> {
 pub(super) fn json_as_is(output: &Bytes) -> MappedResponse {
     MappedResponse {
         status: 200,
-        headers: vec![("content-type".into(), "application/json".into())],
+        headers: vec![(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
         body: output.clone(),
     }
 }
@@ -161,7 +187,7 @@ fn response_v2_tree(output: &Bytes) -> Result<MappedResponse, Malformed> {
             for c in cs {
                 let c = scalar_string(c)
                     .ok_or_else(|| Malformed("cookies must hold strings".into()))?;
-                headers.push(("set-cookie".into(), c));
+                push_header(&mut headers, SET_COOKIE.as_str(), Bytes::from(c));
             }
         }
         Some(_) => return Err(Malformed("cookies must be a list".into())),
@@ -177,6 +203,49 @@ fn response_v2_tree(output: &Bytes) -> Result<MappedResponse, Malformed> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Hop-by-hop headers, and names or values HTTP cannot carry, never
+    /// reach the wire, whichever format and reader maps the result; the
+    /// rest keep their order, names lower case.
+    #[test]
+    fn headers_the_wire_cannot_carry_are_left_out() {
+        let headers = r#"{"Connection":"close","content-length":"99","Transfer-Encoding":"chunked","keep-alive":"x","upgrade":"h2c","bad name":"1","x-split":"a\nb","X-Kept":"yes","cache-control":"no-store"}"#;
+        let v2 = format!(r#"{{"statusCode":200,"headers":{headers},"cookies":["a=1","b\r\n=2"]}}"#);
+        let v1 = format!(
+            r#"{{"statusCode":200,"headers":{headers},"multiValueHeaders":{{"Upgrade":["x"],"x-multi":["1","2"]}}}}"#
+        );
+        let wire = |r: &MappedResponse| -> Vec<(String, String)> {
+            r.headers
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect()
+        };
+        let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+        let v2_bytes = Bytes::from(v2);
+        let expected = vec![
+            pair("x-kept", "yes"),
+            pair("cache-control", "no-store"),
+            pair("set-cookie", "a=1"),
+        ];
+        assert_eq!(wire(&response_v2(&v2_bytes).unwrap()), expected);
+        assert_eq!(wire(&response_v2_tree(&v2_bytes).unwrap()), expected);
+        let rest = response_v1(v1.as_bytes(), ApiKind::Rest).unwrap();
+        assert_eq!(
+            wire(&rest),
+            vec![
+                pair("x-kept", "yes"),
+                pair("cache-control", "no-store"),
+                pair("x-multi", "1"),
+                pair("x-multi", "2"),
+                pair("content-type", "application/json"),
+            ]
+        );
+    }
 
     /// The fast reader of 2.0 results reads the usual shapes, and gives
     /// what the general reader gives for each; it leaves the others to it.
