@@ -362,7 +362,8 @@ impl Function {
             };
             Some((own, pooled))
         };
-        tokio::time::timeout(self.queue_timeout, acquire)
+        // Boxed: the wait is rare, and stays out of every invocation's future.
+        Box::pin(tokio::time::timeout(self.queue_timeout, acquire))
             .await
             .ok()
             .flatten()
@@ -489,6 +490,25 @@ impl Function {
             return Attempt::Done(self.finish(inst, &id, Some(started), body, error, cold, req));
         }
         place.send(job);
+        // Off the warm path's future: a cold start's waits are boxed, so the
+        // future every warm invocation moves around stays small.
+        Box::pin(self.run_cold(inst, cold, flight, req, delivered_rx, deadline_at)).await
+    }
+
+    /// The rest of [`Function::run_on`] for an instance that has not yet
+    /// asked for its first event: waits for it to take the event (bounded
+    /// by the init timeout), then for its answer.
+    async fn run_cold(
+        &self,
+        inst: &Arc<Instance>,
+        cold: bool,
+        flight: &mut InFlight,
+        req: &InvokeRequest,
+        delivered_rx: oneshot::Receiver<()>,
+        deadline_at: Instant,
+    ) -> Attempt {
+        let id = flight.request_id.clone();
+        let request_id: &str = &id;
         // Phase 1: the runtime takes the event (bounded by the init timeout).
         // One timer serves both phases: it is reset for phase 2.
         let timer = tokio::time::sleep(self.init_timeout);

@@ -190,6 +190,38 @@ impl Serialize for Pairs<'_> {
     }
 }
 
+/// A request's headers as the 2.0 event has them: one entry per name, a
+/// repeated name's values joined with commas, cookies left out (they are
+/// the event's `cookies`). Read from the map as they are: a name's values
+/// come one after another.
+struct Joined<'a>(&'a hyper::HeaderMap);
+
+impl<'a> Joined<'a> {
+    fn iter(&self) -> impl Iterator<Item = (&'a str, Cow<'a, str>)> {
+        let mut values = self
+            .0
+            .iter()
+            .filter(|(k, _)| **k != hyper::header::COOKIE)
+            .peekable();
+        std::iter::from_fn(move || {
+            let (name, first) = values.next()?;
+            let mut text = header_text(first);
+            while let Some((_, more)) = values.next_if(|(next, _)| *next == name) {
+                let s = text.to_mut();
+                s.push(',');
+                s.push_str(&header_text(more));
+            }
+            Some((name.as_str(), text))
+        })
+    }
+}
+
+impl Serialize for Joined<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct EventV2<'a> {
@@ -199,7 +231,7 @@ struct EventV2<'a> {
     raw_query_string: &'a str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     cookies: Vec<Cow<'a, str>>,
-    headers: Pairs<'a>,
+    headers: Joined<'a>,
     #[serde(skip_serializing_if = "Pairs::is_empty")]
     query_string_parameters: Pairs<'a>,
     request_context: ContextV2<'a>,
@@ -306,41 +338,35 @@ impl EventV2<'_> {
 impl<'a> EventV2<'a> {
     fn new(req: &'a RequestInfo, t: &Target<'a>) -> EventV2<'a> {
         let key = t.route_key;
-        let mut headers = Pairs::default();
         let mut cookies = Vec::new();
-        // The last value of each, as `header` gives it, read in the same pass.
-        let (mut host, mut user_agent) = (None, None);
-        for (k, v) in &req.headers {
-            if k == hyper::header::HOST {
-                host = header_str(v);
-            } else if k == hyper::header::USER_AGENT {
-                user_agent = header_str(v);
-            }
-            let v = header_text(v);
-            if k == "cookie" {
-                match v {
-                    Cow::Borrowed(s) => cookies.extend(cookie_parts(s).map(Cow::Borrowed)),
-                    Cow::Owned(s) => {
-                        cookies.extend(cookie_parts(&s).map(|c| Cow::Owned(c.to_string())))
-                    }
+        for v in req.headers.get_all(hyper::header::COOKIE) {
+            match header_text(v) {
+                Cow::Borrowed(s) => cookies.extend(cookie_parts(s).map(Cow::Borrowed)),
+                Cow::Owned(s) => {
+                    cookies.extend(cookie_parts(&s).map(|c| Cow::Owned(c.to_string())))
                 }
-                continue;
             }
-            headers.join(Cow::Borrowed(k.as_str()), v);
         }
         let mut query = Pairs::default();
         for (k, v) in form_urlencoded::parse(req.query.as_bytes()) {
             query.join(k, v);
         }
         let (body, b64) = encode_body(req, t.api);
-        let host = host.unwrap_or("localhost");
+        let last = |name| header_str(req.headers.get_all(name).iter().next_back()?);
+        let host = last(hyper::header::HOST).unwrap_or("localhost");
+        // A path without escapes is its own decoding.
+        let path = if req.path.contains('%') {
+            percent_encoding::percent_decode_str(&req.path).decode_utf8_lossy()
+        } else {
+            Cow::Borrowed(req.path.as_str())
+        };
         EventV2 {
             version: "2.0",
             route_key: key,
             raw_path: &req.path,
             raw_query_string: &req.query,
             cookies,
-            headers,
+            headers: Joined(&req.headers),
             query_string_parameters: query,
             request_context: ContextV2 {
                 account_id: crate::ACCOUNT_ID,
@@ -349,10 +375,10 @@ impl<'a> EventV2<'a> {
                 domain_prefix: domain_prefix(host),
                 http: HttpV2 {
                     method: &req.method,
-                    path: percent_encoding::percent_decode_str(&req.path).decode_utf8_lossy(),
+                    path,
                     protocol: &req.protocol,
                     source_ip: req.source_ip,
-                    user_agent: user_agent.unwrap_or(""),
+                    user_agent: last(hyper::header::USER_AGENT).unwrap_or(""),
                 },
                 request_id: &req.request_id,
                 route_key: key,

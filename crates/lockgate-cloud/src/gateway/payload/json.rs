@@ -104,10 +104,10 @@ pub(super) fn json_field(out: &mut Vec<u8>, key: &[u8], value: &str) {
 }
 
 /// Writes `key` (ending in `{`), the pairs and the closing brace.
-pub(super) fn json_object<'p>(
+pub(super) fn json_object<K: AsRef<str>, V: AsRef<str>>(
     out: &mut Vec<u8>,
     key: &[u8],
-    pairs: impl Iterator<Item = (&'p str, &'p str)>,
+    pairs: impl Iterator<Item = (K, V)>,
 ) {
     out.extend_from_slice(key);
     json_pairs(out, pairs);
@@ -115,14 +115,17 @@ pub(super) fn json_object<'p>(
 }
 
 /// Writes `"key":"value"` pairs of a JSON object (without the braces).
-fn json_pairs<'p>(out: &mut Vec<u8>, pairs: impl Iterator<Item = (&'p str, &'p str)>) {
+fn json_pairs<K: AsRef<str>, V: AsRef<str>>(
+    out: &mut Vec<u8>,
+    pairs: impl Iterator<Item = (K, V)>,
+) {
     for (i, (k, v)) in pairs.enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        json_str(out, k);
+        json_str(out, k.as_ref());
         out.push(b':');
-        json_str(out, v);
+        json_str(out, v.as_ref());
     }
 }
 

@@ -112,7 +112,11 @@ fn cookie_parts(s: &str) -> impl Iterator<Item = &str> {
 
 /// A header value as text (bytes that are not UTF-8 shown as U+FFFD).
 fn header_text(v: &hyper::header::HeaderValue) -> Cow<'_, str> {
-    String::from_utf8_lossy(v.as_bytes())
+    // The usual, valid text checked the fast way first.
+    match header_str(v) {
+        Some(s) => Cow::Borrowed(s),
+        None => String::from_utf8_lossy(v.as_bytes()),
+    }
 }
 
 /// The media type of a `Content-Type` value, lower case, without parameters.
