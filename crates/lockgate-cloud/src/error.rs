@@ -69,4 +69,7 @@ pub enum CloudError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The server stopped while the cloud was being built.
+    #[error("the server is stopping")]
+    Stopping,
 }

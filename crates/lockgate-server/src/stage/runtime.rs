@@ -174,12 +174,16 @@ impl Runtimes {
         let mut stages = self.stages.lock().await;
         if let Some(current) = stages.get_mut(key) {
             let old = current.gateway.cloud();
-            let cloud = Cloud::new_reusing(
+            let (config, opts, new_sink, previous) = (
                 model.cloud.clone(),
                 self.options_for(key),
                 sink.clone(),
-                Some(&old),
-            )?;
+                old.clone(),
+            );
+            let cloud = off_the_workers(move || {
+                Cloud::new_reusing(config, opts, new_sink, Some(&previous))
+            })
+            .await?;
             // The metrics carry over from the old cloud, with their observer.
             cloud.metrics().set_observer(observer);
             // New versions start as many instances as the ones they replace
@@ -192,7 +196,8 @@ impl Runtimes {
             current.model = model;
             return Ok(format!("http://{}", current.gateway.addr()));
         }
-        let cloud = Cloud::new(model.cloud.clone(), self.options_for(key), sink.clone())?;
+        let (config, opts, new_sink) = (model.cloud.clone(), self.options_for(key), sink.clone());
+        let cloud = off_the_workers(move || Cloud::new(config, opts, new_sink)).await?;
         cloud.metrics().set_observer(observer);
         if let Some(port) = self.fixed_port {
             let gateway =
@@ -259,6 +264,21 @@ impl Runtimes {
             s.gateway.stop().await;
             cloud.shutdown();
         }
+    }
+}
+
+/// Builds a stage's cloud on the blocking pool, not on an async worker:
+/// the first Java function compiles its bootstrap (`javac`, a second or
+/// two) and interpreters are asked their versions, while other stages'
+/// requests go on being served.
+async fn off_the_workers(
+    build: impl FnOnce() -> Result<Arc<Cloud>, CloudError> + Send + 'static,
+) -> Result<Arc<Cloud>, CloudError> {
+    match tokio::task::spawn_blocking(build).await {
+        Ok(built) => built,
+        // A panic while building is a bug: it goes on as a panic.
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(CloudError::Stopping),
     }
 }
 
