@@ -10,10 +10,9 @@ use std::fmt;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use bytes::Bytes;
+use hyper::header::SET_COOKIE;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-
-use hyper::header::SET_COOKIE;
 
 use super::MappedResponse;
 use super::result::push_header;

@@ -17,8 +17,9 @@ use crate::config::ApiKind;
 pub struct MappedResponse {
     /// The status.
     pub status: u16,
-    /// Headers as they go on the wire, in order (repeated names allowed):
-    /// see [`push_header`] for what is left out.
+    /// Headers as they go on the wire, in order (repeated names allowed);
+    /// hop-by-hop headers and names or values HTTP cannot carry are left
+    /// out.
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// The body.
     pub body: Bytes,
@@ -40,8 +41,7 @@ const HOP_BY_HOP: &[&str] = &[
 
 /// Adds a function's header as it goes on the wire (the name lower case, the
 /// value's bytes shared, not copied). Hop-by-hop headers, and names or
-/// values HTTP cannot carry (a line break in a value), are left out, as
-/// API Gateway leaves them out.
+/// values HTTP cannot carry (a line break in a value), are left out.
 pub(super) fn push_header(out: &mut Vec<(HeaderName, HeaderValue)>, name: &str, value: Bytes) {
     if HOP_BY_HOP.iter().any(|h| h.eq_ignore_ascii_case(name)) {
         return;
