@@ -302,4 +302,77 @@ mod tests {
         assert!(dev.runtime_dir.starts_with(dir.path().join("runtime")));
         assert_eq!(dev.sandbox, prod.sandbox);
     }
+
+    /// A stage's cloud is built off the async workers: the first Java
+    /// function's deploy runs `javac`, and the runtime goes on running
+    /// other tasks meanwhile. The stand-in `javac` here finishes only once
+    /// a task on this single-threaded runtime has answered it, which no
+    /// task can while the build holds the thread (it then gives up, and
+    /// the deploy fails).
+    #[tokio::test(flavor = "current_thread")]
+    async fn building_a_stage_leaves_the_runtime_free() {
+        use std::os::unix::fs::PermissionsExt;
+        use tokio::io::AsyncWriteExt;
+
+        let dir = tempfile::tempdir().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // A stand-in JDK: its `release` file gives the version; its `javac`
+        // waits for a byte from the task below, then writes the main class.
+        let jdk = dir.path().join("jdk");
+        std::fs::create_dir_all(jdk.join("bin")).unwrap();
+        std::fs::write(jdk.join("release"), "JAVA_VERSION=\"17.0.1\"\n").unwrap();
+        let javac = format!(
+            r#"#!/bin/bash
+exec 3<>/dev/tcp/127.0.0.1/{port} || exit 1
+read -r -t 30 -n 1 answer <&3 || {{ echo "nothing answered while javac ran" >&2; exit 1; }}
+while [ $# -gt 0 ]; do [ "$1" = -d ] && out="$2"; shift; done
+mkdir -p "$out/lockgate/runtime" && : > "$out/lockgate/runtime/Bootstrap.class"
+"#
+        );
+        for (name, text) in [("javac", javac.as_str()), ("java", "#!/bin/sh\nexit 0\n")] {
+            let path = jdk.join("bin").join(name);
+            std::fs::write(&path, text).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        tokio::spawn(async move {
+            let (mut javac, _) = listener.accept().await.unwrap();
+            javac.write_all(b"y").await.unwrap();
+        });
+        let opts = RuntimeOptions {
+            runtime_dir: dir.path().join("runtime"),
+            java: jdk.join("bin/java"),
+            ..RuntimeOptions::default()
+        };
+        let r = Runtimes::new(dir.path(), "127.0.0.1", opts, Arc::new(LogHub::default()));
+        let code = dir.path().join("code");
+        std::fs::create_dir_all(&code).unwrap();
+        let function = lockgate_cloud::FunctionConfig::new(
+            "Hello",
+            lockgate_cloud::Runtime::Java {
+                name: "java17".into(),
+            },
+            "example.Hello::handleRequest",
+            &code,
+        );
+        let model = StageModel {
+            cloud: lockgate_cloud::CloudConfig {
+                functions: vec![function],
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let url = r.run("app/dev", model).await.unwrap();
+        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        let classes = std::fs::read_dir(dir.path().join("runtime/app/dev"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .any(|e| {
+                e.path()
+                    .join("classes/lockgate/runtime/Bootstrap.class")
+                    .is_file()
+            });
+        assert!(classes, "the stand-in javac compiled the bootstrap");
+        r.remove("app/dev").await;
+    }
 }
