@@ -28,9 +28,10 @@
 //! runtime; default: the multi-threaded runtime of the `lockgate`
 //! commands), BENCH_SERVE (set: warm the servers, print their URLs and
 //! serve until interrupted, for profiling with perf or wrk by hand),
-//! BENCH_RELAY_EXTRA_NS (default 0: the relay spins this much CPU time on each
-//! request, server CPU work like the gateway's own, which reads the gap
-//! between the two as microseconds of server work per request).
+//! BENCH_RELAY_EXTRA_NS (default 0: the relay does this much busy work on
+//! each request, measured in this thread's CPU time at start: user-space
+//! server work like the gateway's own, which reads the gap between the two
+//! as microseconds of server work per request).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -94,8 +95,31 @@ fn thread_cpu() -> std::time::Duration {
     // SAFETY: `timespec` is plain integers, for which all zeroes is valid.
     let mut t: libc::timespec = unsafe { std::mem::zeroed() };
     // SAFETY: clock_gettime writes one `timespec` into the struct it is given.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
     std::time::Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// `steps` of a busy loop: user-space work only, no system call (the kind
+/// of work the gateway adds to a request).
+fn busy(steps: u64) {
+    let mut x = 0u64;
+    for i in 0..steps {
+        x = std::hint::black_box(x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(i));
+    }
+    std::hint::black_box(x);
+}
+
+/// How many steps of [`busy`] take `extra` of this thread's CPU time.
+fn busy_steps(extra: std::time::Duration) -> u64 {
+    if extra.is_zero() {
+        return 0;
+    }
+    const SAMPLE: u64 = 20_000_000;
+    let start = thread_cpu();
+    busy(SAMPLE);
+    let took = (thread_cpu() - start).as_nanos().max(1);
+    (SAMPLE as u128 * extra.as_nanos() / took) as u64
 }
 
 /// A process's CPU time from `/proc/PID/schedstat` (nanoseconds on the CPU,
@@ -331,22 +355,18 @@ mod relay {
         queue: Mutex<Queue>,
         inflight: Mutex<HashMap<u64, oneshot::Sender<Bytes>>>,
         next_id: AtomicU64,
-        /// CPU work added to each request (`BENCH_RELAY_EXTRA_NS`).
-        extra: Duration,
+        /// Steps of busy work added to each request (`BENCH_RELAY_EXTRA_NS`
+        /// of CPU time, measured at start).
+        extra_steps: u64,
     }
 
     const EVENT: &[u8] = b"{\"version\":\"2.0\",\"rawPath\":\"/hello\"}";
 
     impl Relay {
         async fn client(&self) -> Response<Body> {
-            if !self.extra.is_zero() {
-                // CPU time, not wall time: a spin preempted by the other
-                // processes of the run still costs the relay `extra`.
-                let until = super::thread_cpu() + self.extra;
-                while super::thread_cpu() < until {
-                    std::hint::spin_loop();
-                }
-            }
+            // A fixed amount of work, not a wait for a clock: preempted by
+            // the run's other processes, it still costs what it costs.
+            super::busy(self.extra_steps);
             let (tx, rx) = oneshot::channel();
             let mut job = (self.next_id.fetch_add(1, Ordering::Relaxed), tx);
             {
@@ -435,7 +455,7 @@ mod relay {
         Vec<std::process::Child>,
     ) {
         let relay = Arc::new(Relay {
-            extra,
+            extra_steps: super::busy_steps(extra),
             ..Relay::default()
         });
         let (stop, rx) = watch::channel(false);

@@ -341,9 +341,42 @@ fn to_response(r: MappedResponse) -> Response<Body> {
     let mut resp = Response::new(http_body_util::Full::new(r.body));
     *resp.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_GATEWAY);
     let headers = resp.headers_mut();
-    headers.reserve(r.headers.len());
     for (k, v) in r.headers {
-        headers.append(k, v);
+        // A header map holds at most 32 768 entries: a function that
+        // returns more gets the first ones, not a dropped connection.
+        if headers.try_append(k, v).is_err() {
+            break;
+        }
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyper::header::{HeaderName, HeaderValue, SET_COOKIE};
+
+    /// However many headers a function returns, the gateway answers: a
+    /// name's repeated values are all kept, distinct names up to what a
+    /// header map holds.
+    #[test]
+    fn any_number_of_headers_is_answered() {
+        let mut headers: Vec<(HeaderName, HeaderValue)> = (0..30_000)
+            .map(|_| (SET_COOKIE, HeaderValue::from_static("a=1")))
+            .collect();
+        headers.extend((0..40_000).map(|i| {
+            (
+                HeaderName::try_from(format!("x-h{i}")).unwrap(),
+                HeaderValue::from_static("1"),
+            )
+        }));
+        let resp = to_response(MappedResponse {
+            status: 200,
+            headers,
+            body: Bytes::new(),
+        });
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(resp.headers().get_all(SET_COOKIE).iter().count(), 30_000);
+        assert!(resp.headers().contains_key("x-h0"));
+    }
 }

@@ -335,9 +335,12 @@ mkdir -p "$out/lockgate/runtime" && : > "$out/lockgate/runtime/Bootstrap.class"
             std::fs::write(&path, text).unwrap();
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
         }
+        // Answers each javac: the first deploy's, then the redeploy's.
         tokio::spawn(async move {
-            let (mut javac, _) = listener.accept().await.unwrap();
-            javac.write_all(b"y").await.unwrap();
+            for _ in 0..2 {
+                let (mut javac, _) = listener.accept().await.unwrap();
+                javac.write_all(b"y").await.unwrap();
+            }
         });
         let opts = RuntimeOptions {
             runtime_dir: dir.path().join("runtime"),
@@ -362,17 +365,23 @@ mkdir -p "$out/lockgate/runtime" && : > "$out/lockgate/runtime/Bootstrap.class"
             },
             ..Default::default()
         };
-        let url = r.run("app/dev", model).await.unwrap();
+        let compiled = || {
+            std::fs::read_dir(dir.path().join("runtime/app/dev"))
+                .unwrap()
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .find(|p| p.join("classes/lockgate/runtime/Bootstrap.class").is_file())
+        };
+        let url = r.run("app/dev", model.clone()).await.unwrap();
         assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-        let classes = std::fs::read_dir(dir.path().join("runtime/app/dev"))
-            .unwrap()
-            .filter_map(Result::ok)
-            .any(|e| {
-                e.path()
-                    .join("classes/lockgate/runtime/Bootstrap.class")
-                    .is_file()
-            });
-        assert!(classes, "the stand-in javac compiled the bootstrap");
+        let classes = compiled().expect("the stand-in javac compiled the bootstrap");
+        // A redeploy (a changed function, its classes gone) compiles again,
+        // through `Cloud::new_reusing`.
+        std::fs::remove_dir_all(classes).unwrap();
+        let mut changed = model;
+        changed.cloud.functions[0].memory_mb = 256;
+        assert_eq!(r.run("app/dev", changed).await.unwrap(), url);
+        assert!(compiled().is_some(), "the redeploy compiled the bootstrap");
         r.remove("app/dev").await;
     }
 }

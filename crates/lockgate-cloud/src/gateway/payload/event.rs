@@ -10,8 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::json::{json_field, json_object, json_str, push_ip, push_u64};
 use super::{
-    RequestInfo, Target, cookie_parts, domain_prefix, encode_body, header, header_str, header_text,
-    query_pairs,
+    RequestInfo, Target, cookie_parts, domain_prefix, encode_body, header, header_text, query_pairs,
 };
 use crate::config::ApiKind;
 use crate::instance::epoch_ms;
@@ -352,8 +351,7 @@ impl<'a> EventV2<'a> {
             query.join(k, v);
         }
         let (body, b64) = encode_body(req, t.api);
-        let last = |name| header_str(req.headers.get_all(name).iter().next_back()?);
-        let host = last(hyper::header::HOST).unwrap_or("localhost");
+        let host = header(req, hyper::header::HOST).unwrap_or("localhost");
         // A path without escapes is its own decoding.
         let path = if req.path.contains('%') {
             percent_encoding::percent_decode_str(&req.path).decode_utf8_lossy()
@@ -378,7 +376,7 @@ impl<'a> EventV2<'a> {
                     path,
                     protocol: &req.protocol,
                     source_ip: req.source_ip,
-                    user_agent: last(hyper::header::USER_AGENT).unwrap_or(""),
+                    user_agent: header(req, hyper::header::USER_AGENT).unwrap_or(""),
                 },
                 request_id: &req.request_id,
                 route_key: key,

@@ -96,7 +96,7 @@ fn query_pairs(q: &str) -> Vec<(String, String)> {
 }
 
 /// The last value of a header, if it is text.
-fn header<'a>(req: &'a RequestInfo, name: &str) -> Option<&'a str> {
+fn header(req: &RequestInfo, name: impl hyper::header::AsHeaderName) -> Option<&str> {
     header_str(req.headers.get_all(name).iter().next_back()?)
 }
 
