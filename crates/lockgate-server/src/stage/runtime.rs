@@ -30,6 +30,9 @@ const PREWARM_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// Every stage's runtime.
 pub struct Runtimes {
     stages: Mutex<HashMap<String, StageRuntime>>,
+    /// Set (under the lock of `stages`) once the server shuts down: a stage
+    /// whose build ends after that is stopped rather than added.
+    closed: std::sync::atomic::AtomicBool,
     ports_file: PathBuf,
     host: String,
     /// A port every gateway must bind (`lockgate local start-api --port`).
@@ -54,6 +57,7 @@ impl Runtimes {
     ) -> Self {
         Runtimes {
             stages: Mutex::new(HashMap::new()),
+            closed: Default::default(),
             ports_file: data_dir.join("gateways.json"),
             host: host.to_string(),
             fixed_port: None,
@@ -154,6 +158,11 @@ impl Runtimes {
     /// functions whose configuration did not change keep their warm
     /// instances, the gateway keeps its port and swaps to the new routes
     /// without dropping a connection. Answers the stage's URL.
+    ///
+    /// The map of stages is locked only to read and to swap, not while the
+    /// new cloud is built and warmed, so a stage's deploy does not hold up
+    /// calls about the others. Calls for one stage must not overlap (the
+    /// caller holds that stage's lock: see `Stages`).
     pub async fn run(&self, key: &str, model: StageModel) -> Result<String, CloudError> {
         let log = self.logs.stage(key);
         let echo = self.echo.clone();
@@ -171,9 +180,8 @@ impl Runtimes {
                 }
             });
         let observer: Arc<dyn lockgate_cloud::metrics::InvocationObserver> = metrics;
-        let mut stages = self.stages.lock().await;
-        if let Some(current) = stages.get_mut(key) {
-            let old = current.gateway.cloud();
+        let running = self.cloud(key).await;
+        if let Some(old) = running {
             let (config, opts, new_sink, previous) = (
                 model.cloud.clone(),
                 self.options_for(key),
@@ -191,6 +199,12 @@ impl Runtimes {
             cloud
                 .prewarm_from(&old, self.opts.init_timeout.min(PREWARM_LIMIT))
                 .await;
+            let mut stages = self.stages.lock().await;
+            // Gone meanwhile: the server is shutting down.
+            let Some(current) = stages.get_mut(key) else {
+                cloud.shutdown();
+                return Err(CloudError::Stopping);
+            };
             current.gateway.swap_with_sink(cloud.clone(), sink);
             old.retire(Some(&cloud));
             current.model = model;
@@ -199,30 +213,38 @@ impl Runtimes {
         let (config, opts, new_sink) = (model.cloud.clone(), self.options_for(key), sink.clone());
         let cloud = off_the_workers(move || Cloud::new(config, opts, new_sink)).await?;
         cloud.metrics().set_observer(observer);
-        if let Some(port) = self.fixed_port {
-            let gateway =
-                Gateway::start(cloud.clone(), &format!("{}:{port}", self.host), sink).await?;
-            let addr = gateway.addr();
-            stages.insert(key.to_string(), StageRuntime { gateway, model });
-            return Ok(format!("http://{addr}"));
-        }
-        let port = self.ports().get(key).copied().unwrap_or(0);
-        let gateway = match Gateway::start(
-            cloud.clone(),
-            &format!("{}:{port}", self.host),
-            sink.clone(),
-        )
-        .await
-        {
-            Ok(g) => g,
-            // The remembered port is taken: a new one (the stage's URL changes).
-            Err(_) if port != 0 => {
-                Gateway::start(cloud.clone(), &format!("{}:0", self.host), sink).await?
+        let gateway = match self.fixed_port {
+            Some(port) => {
+                Gateway::start(cloud.clone(), &format!("{}:{port}", self.host), sink).await?
             }
-            Err(e) => return Err(e),
+            None => {
+                let port = self.ports().get(key).copied().unwrap_or(0);
+                let gateway = match Gateway::start(
+                    cloud.clone(),
+                    &format!("{}:{port}", self.host),
+                    sink.clone(),
+                )
+                .await
+                {
+                    Ok(g) => g,
+                    // The remembered port is taken: a new one (the stage's URL changes).
+                    Err(_) if port != 0 => {
+                        Gateway::start(cloud.clone(), &format!("{}:0", self.host), sink).await?
+                    }
+                    Err(e) => return Err(e),
+                };
+                self.save_port(key, gateway.addr().port());
+                gateway
+            }
         };
         let addr = gateway.addr();
-        self.save_port(key, addr.port());
+        let mut stages = self.stages.lock().await;
+        if self.closed.load(std::sync::atomic::Ordering::Acquire) {
+            drop(stages);
+            gateway.stop().await;
+            cloud.shutdown();
+            return Err(CloudError::Stopping);
+        }
         stages.insert(key.to_string(), StageRuntime { gateway, model });
         Ok(format!("http://{addr}"))
     }
@@ -256,9 +278,11 @@ impl Runtimes {
         self.stages.lock().await.get(key).map(|s| s.model.clone())
     }
 
-    /// Stops everything.
+    /// Stops everything; a stage still being built is stopped as it ends.
     pub async fn shutdown(&self) {
         let mut stages = self.stages.lock().await;
+        self.closed
+            .store(true, std::sync::atomic::Ordering::Release);
         for (_, s) in stages.drain() {
             let cloud = s.gateway.cloud();
             s.gateway.stop().await;
@@ -303,23 +327,13 @@ mod tests {
         assert_eq!(dev.sandbox, prod.sandbox);
     }
 
-    /// A stage's cloud is built off the async workers: the first Java
-    /// function's deploy runs `javac`, and the runtime goes on running
-    /// other tasks meanwhile. The stand-in `javac` here finishes only once
-    /// a task on this single-threaded runtime has answered it, which no
-    /// task can while the build holds the thread (it then gives up, and
-    /// the deploy fails).
-    #[tokio::test(flavor = "current_thread")]
-    async fn building_a_stage_leaves_the_runtime_free() {
+    /// A stand-in JDK in `dir` (its `release` file gives the version) whose
+    /// `javac` connects to `port` and finishes, writing the bootstrap's
+    /// main class, only once it is sent a byte there (it gives up after
+    /// 30 s); and a Java function's stage model and runtime options for it.
+    fn stand_in_jdk(dir: &std::path::Path, port: u16) -> (RuntimeOptions, StageModel) {
         use std::os::unix::fs::PermissionsExt;
-        use tokio::io::AsyncWriteExt;
-
-        let dir = tempfile::tempdir().unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        // A stand-in JDK: its `release` file gives the version; its `javac`
-        // waits for a byte from the task below, then writes the main class.
-        let jdk = dir.path().join("jdk");
+        let jdk = dir.join("jdk");
         std::fs::create_dir_all(jdk.join("bin")).unwrap();
         std::fs::write(jdk.join("release"), "JAVA_VERSION=\"17.0.1\"\n").unwrap();
         let javac = format!(
@@ -335,20 +349,12 @@ mkdir -p "$out/lockgate/runtime" && : > "$out/lockgate/runtime/Bootstrap.class"
             std::fs::write(&path, text).unwrap();
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
         }
-        // Answers each javac: the first deploy's, then the redeploy's.
-        tokio::spawn(async move {
-            for _ in 0..2 {
-                let (mut javac, _) = listener.accept().await.unwrap();
-                javac.write_all(b"y").await.unwrap();
-            }
-        });
         let opts = RuntimeOptions {
-            runtime_dir: dir.path().join("runtime"),
+            runtime_dir: dir.join("runtime"),
             java: jdk.join("bin/java"),
             ..RuntimeOptions::default()
         };
-        let r = Runtimes::new(dir.path(), "127.0.0.1", opts, Arc::new(LogHub::default()));
-        let code = dir.path().join("code");
+        let code = dir.join("code");
         std::fs::create_dir_all(&code).unwrap();
         let function = lockgate_cloud::FunctionConfig::new(
             "Hello",
@@ -365,6 +371,30 @@ mkdir -p "$out/lockgate/runtime" && : > "$out/lockgate/runtime/Bootstrap.class"
             },
             ..Default::default()
         };
+        (opts, model)
+    }
+
+    /// A stage's cloud is built off the async workers: the first Java
+    /// function's deploy runs `javac`, and the runtime goes on running
+    /// other tasks meanwhile. The stand-in `javac` finishes only once a
+    /// task on this single-threaded runtime has answered it, which no task
+    /// can while the build holds the thread (it then gives up, and the
+    /// deploy fails).
+    #[tokio::test(flavor = "current_thread")]
+    async fn building_a_stage_leaves_the_runtime_free() {
+        use tokio::io::AsyncWriteExt;
+
+        let dir = tempfile::tempdir().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (opts, model) = stand_in_jdk(dir.path(), listener.local_addr().unwrap().port());
+        // Answers each javac: the first deploy's, then the redeploy's.
+        tokio::spawn(async move {
+            for _ in 0..2 {
+                let (mut javac, _) = listener.accept().await.unwrap();
+                javac.write_all(b"y").await.unwrap();
+            }
+        });
+        let r = Runtimes::new(dir.path(), "127.0.0.1", opts, Arc::new(LogHub::default()));
         let compiled = || {
             std::fs::read_dir(dir.path().join("runtime/app/dev"))
                 .unwrap()
@@ -383,5 +413,36 @@ mkdir -p "$out/lockgate/runtime" && : > "$out/lockgate/runtime/Bootstrap.class"
         assert_eq!(r.run("app/dev", changed).await.unwrap(), url);
         assert!(compiled().is_some(), "the redeploy compiled the bootstrap");
         r.remove("app/dev").await;
+    }
+
+    /// While one stage's cloud is being built, calls about another stage
+    /// are answered: the stand-in `javac` of `app/dev` is answered only
+    /// after the URL of `app/other` has been read, which waits for the
+    /// whole build when the build holds the map of stages.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_build_does_not_hold_up_calls_about_other_stages() {
+        use tokio::io::AsyncWriteExt;
+
+        let dir = tempfile::tempdir().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (opts, model) = stand_in_jdk(dir.path(), listener.local_addr().unwrap().port());
+        let r = Arc::new(Runtimes::new(
+            dir.path(),
+            "127.0.0.1",
+            opts,
+            Arc::new(LogHub::default()),
+        ));
+        let other = r.run("app/other", StageModel::default()).await.unwrap();
+        let building = {
+            let r = r.clone();
+            tokio::spawn(async move { r.run("app/dev", model).await })
+        };
+        // javac has started: the build is under way.
+        let (mut javac, _) = listener.accept().await.unwrap();
+        assert_eq!(r.url("app/other").await, Some(other));
+        javac.write_all(b"y").await.unwrap();
+        let dev = building.await.unwrap();
+        assert!(dev.is_ok(), "{dev:?}");
+        r.shutdown().await;
     }
 }
