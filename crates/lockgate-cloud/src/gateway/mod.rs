@@ -342,8 +342,9 @@ fn to_response(r: MappedResponse) -> Response<Body> {
     *resp.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_GATEWAY);
     let headers = resp.headers_mut();
     for (k, v) in r.headers {
-        // A header map holds at most 32 768 entries: a function that
-        // returns more gets the first ones, not a dropped connection.
+        // A header map holds at most 24 576 names, and takes no value at
+        // all once full: a function that returns more gets the ones before,
+        // not a dropped connection.
         if headers.try_append(k, v).is_err() {
             break;
         }
@@ -356,9 +357,8 @@ mod tests {
     use super::*;
     use hyper::header::{HeaderName, HeaderValue, SET_COOKIE};
 
-    /// However many headers a function returns, the gateway answers: a
-    /// name's repeated values are all kept, distinct names up to what a
-    /// header map holds.
+    /// However many headers a function returns, the gateway answers, with
+    /// the first ones up to what a header map holds.
     #[test]
     fn any_number_of_headers_is_answered() {
         let mut headers: Vec<(HeaderName, HeaderValue)> = (0..30_000)
