@@ -9,7 +9,9 @@
 //!   metrics, timeouts), the ceiling of the design on the machine;
 //! - cold: the median time of an invocation that starts a new instance,
 //!   for Python, Node, Java (when a JDK is installed) and provided
-//!   functions.
+//!   functions: sandboxed with the standby sandbox made ahead (as the
+//!   server runs them), sandboxed with the sandbox made at the start, and
+//!   unsandboxed, interleaved run by run.
 //!
 //! The warm runs are interleaved (floor, gateway, relay, then the order
 //! rotated every round) and the medians are reported, with the median of
@@ -482,16 +484,30 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Cold starts of `name` on each cloud, interleaved run by run (so the
-/// machine's noise falls on both alike): each cloud's median and best, ms.
-async fn cold_starts(clouds: &[&Cloud], name: &str, runs: u64) -> Vec<(f64, f64)> {
+/// machine's noise falls on all alike): each cloud's median and best, ms.
+/// A cloud whose functions keep a standby sandbox has it made at the start
+/// of each run (its instances stopped first) and is measured last, so the
+/// sandbox is ready as a function's that has been deployed a moment.
+async fn cold_starts(clouds: &[(&Cloud, bool)], name: &str, runs: u64) -> Vec<(f64, f64)> {
     let fs: Vec<_> = clouds
         .iter()
-        .map(|c| c.function(name).unwrap().clone())
+        .map(|(c, standby)| (c.function(name).unwrap().clone(), *standby))
         .collect();
+    let mut order: Vec<usize> = (0..fs.len()).collect();
+    order.sort_by_key(|&i| fs[i].1);
     let mut totals = vec![Vec::new(); fs.len()];
     for _ in 0..runs {
-        for (i, f) in fs.iter().enumerate() {
-            f.stop_all();
+        for (f, standby) in &fs {
+            if *standby {
+                f.stop_all();
+                assert!(f.ensure_standby().await, "no standby sandbox for {name}");
+            }
+        }
+        for &i in &order {
+            let (f, standby) = &fs[i];
+            if !standby {
+                f.stop_all();
+            }
             let t = Instant::now();
             let o = f
                 .invoke(InvokeRequest {
@@ -620,6 +636,18 @@ async fn run() {
         RuntimeOptions {
             sandbox: lockgate_sandbox::Sandbox::off("the baseline of the benchmark"),
             runtime_dir: dir.path().join("runtime-plain"),
+            ..opts.clone()
+        },
+        lockgate_cloud::logs::discard(),
+    )
+    .unwrap();
+    // The same functions sandboxed, each sandbox made when its instance
+    // starts (no standby): what a cold start costs when none is ready.
+    let unparked = Cloud::new(
+        config.clone(),
+        RuntimeOptions {
+            standby: false,
+            runtime_dir: dir.path().join("runtime-unparked"),
             ..opts.clone()
         },
         lockgate_cloud::logs::discard(),
@@ -801,15 +829,13 @@ async fn run() {
     }
 
     println!();
+    if !sandboxed {
+        println!("(no bubblewrap here: every cloud below runs unsandboxed)");
+    }
     println!(
-        "| cold start (spawn → response), {runs} interleaved runs | {} median | best | unsandboxed median | best | difference of medians |",
-        if sandboxed {
-            "sandboxed"
-        } else {
-            "(no bubblewrap here)"
-        }
+        "| cold start (invocation → response), {runs} interleaved runs | sandboxed, standby ready: median | best | sandbox made at start: median | best | unsandboxed: median | best | standby − unsandboxed | made at start − unsandboxed |"
     );
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut cold = vec![
         ("Hello", "provided (C bootstrap)"),
         ("Py", "python3 (our bootstrap)"),
@@ -819,14 +845,21 @@ async fn run() {
         cold.push(("Java", "java17 (our bootstrap, 512 MB)"));
     }
     for (name, what) in cold {
-        let r = cold_starts(&[&cloud, &plain], name, runs).await;
-        let ((s_med, s_min), (p_med, p_min)) = (r[0], r[1]);
+        let r = cold_starts(
+            &[(&cloud, sandboxed), (&unparked, false), (&plain, false)],
+            name,
+            runs,
+        )
+        .await;
+        let ((s_med, s_min), (u_med, u_min), (p_med, p_min)) = (r[0], r[1], r[2]);
         println!(
-            "| {what} | {s_med:.1} ms | {s_min:.1} ms | {p_med:.1} ms | {p_min:.1} ms | {:+.1} ms |",
-            s_med - p_med
+            "| {what} | {s_med:.1} ms | {s_min:.1} ms | {u_med:.1} ms | {u_min:.1} ms | {p_med:.1} ms | {p_min:.1} ms | {:+.1} ms | {:+.1} ms |",
+            s_med - p_med,
+            u_med - p_med
         );
     }
     gateway.stop().await;
     cloud.shutdown();
+    unparked.shutdown();
     plain.shutdown();
 }

@@ -12,7 +12,7 @@ use tokio::sync::oneshot;
 
 use crate::config::{FunctionConfig, RuntimeOptions};
 use crate::error::CloudError;
-use crate::instance::{Instance, Job, Launch, Reply, epoch_ms, lock};
+use crate::instance::{Instance, Job, Launch, Parked, Reply, epoch_ms, lock};
 use crate::logs::{self, FunctionLog, LogSink, Report, SinkSlot, TAIL_RESULT};
 use crate::metrics::{Event, Metrics};
 use crate::slots::{Slot, Slots};
@@ -78,6 +78,11 @@ pub struct Function {
     queue_timeout: Duration,
     idle: Mutex<Vec<Arc<Instance>>>,
     all: Mutex<Vec<Weak<Instance>>>,
+    /// The next instance's sandbox, made ahead (sandboxed functions only):
+    /// a cold start takes it and starts the runtime in it.
+    standby: Mutex<Option<Parked>>,
+    /// Whether a standby is being made.
+    parking: AtomicBool,
     log: FunctionLog,
     metrics: Arc<Metrics>,
     /// The options and region it was built with (for reuse checks).
@@ -140,6 +145,8 @@ impl Function {
             queue_timeout: opts.queue_timeout,
             idle: Mutex::new(Vec::new()),
             all: Mutex::new(Vec::new()),
+            standby: Mutex::new(None),
+            parking: AtomicBool::new(false),
             log,
             metrics,
             opts: opts.clone(),
@@ -152,7 +159,69 @@ impl Function {
             config,
         });
         spawn_reaper(Arc::downgrade(&f), opts.idle_timeout);
+        if opts.standby {
+            f.make_standby();
+        }
         Ok(f)
+    }
+
+    /// Makes the next instance's sandbox in the background, unless there is
+    /// one (or one is being made), the function is retired, or it does not
+    /// run sandboxed.
+    fn make_standby(&self) {
+        if !self.opts.standby
+            || !self.launch.can_park()
+            || self.is_retired()
+            || lock(&self.standby).is_some()
+            || self.parking.swap(true, Ordering::AcqRel)
+        {
+            return;
+        }
+        let me = self.me.clone();
+        let (launch, log) = (self.launch.clone(), self.log.clone());
+        tokio::spawn(async move {
+            let parked = Instance::park(&launch, log).await;
+            let Some(f) = me.upgrade() else { return };
+            match parked {
+                Ok(p) => f.keep_standby(p),
+                Err(e) => tracing::debug!("making a standby for {}: {e}", f.config.name),
+            }
+            f.parking.store(false, Ordering::Release);
+        });
+    }
+
+    /// Makes the next instance's sandbox ahead now, if the function runs
+    /// sandboxed and has none, and waits until it is made: what
+    /// [`Function::new`] starts in the background, for a caller that wants
+    /// it ready (a benchmark of cold starts). Answers whether there is one.
+    pub async fn ensure_standby(&self) -> bool {
+        if !self.launch.can_park() || self.is_retired() {
+            return false;
+        }
+        if lock(&self.standby).is_none() {
+            match Instance::park(&self.launch, self.log.clone()).await {
+                Ok(p) => self.keep_standby(p),
+                Err(e) => tracing::debug!("making a standby for {}: {e}", self.config.name),
+            }
+        }
+        lock(&self.standby).is_some()
+    }
+
+    /// Keeps `parked` as the standby, unless there is one already or the
+    /// function was retired (then it is dropped, which stops it). Decided
+    /// under the standby's lock, which [`Function::retire`] takes after it
+    /// marks the function retired: a standby made during a retirement is
+    /// either seen and stopped by it or not kept.
+    fn keep_standby(&self, parked: Parked) {
+        let mut standby = lock(&self.standby);
+        if standby.is_none() && !self.is_retired() {
+            *standby = Some(parked);
+        }
+    }
+
+    /// The process ID of the standby sandbox, when there is one.
+    pub fn standby_pid(&self) -> Option<u32> {
+        lock(&self.standby).as_ref().map(|p| p.instance().pid)
     }
 
     /// The configuration.
@@ -213,6 +282,7 @@ impl Function {
     /// after it). Used when a redeploy replaced the function.
     pub fn retire(&self) {
         self.retired.store(true, Ordering::Release);
+        lock(&self.standby).take();
         for i in lock(&self.idle).drain(..) {
             i.kill();
         }
@@ -379,9 +449,8 @@ impl Function {
         // Start them all, then wait for each: they initialize side by side.
         let mut started = Vec::new();
         for _ in 0..want {
-            match Instance::spawn(&self.launch, self.log.clone()).await {
+            match self.start_instance().await {
                 Ok(inst) => {
-                    self.spawned.fetch_add(1, Ordering::Relaxed);
                     lock(&self.all).push(Arc::downgrade(&inst));
                     started.push(inst);
                 }
@@ -417,19 +486,55 @@ impl Function {
                 None => break,
             }
         }
-        let inst = Instance::spawn(&self.launch, self.log.clone())
-            .await
-            .map_err(|e| {
-                InvokeError::Start(format!(
-                    "cannot start {}: {e}",
-                    self.launch.program.display()
-                ))
-            })?;
-        self.spawned.fetch_add(1, Ordering::Relaxed);
+        let inst = self.start_instance().await.map_err(|e| {
+            InvokeError::Start(format!(
+                "cannot start {}: {e}",
+                self.launch.program.display()
+            ))
+        })?;
         let mut all = lock(&self.all);
         all.retain(|w| w.upgrade().is_some_and(|i| !i.is_dead()));
         all.push(Arc::downgrade(&inst));
         Ok((inst, true))
+    }
+
+    /// Starts a new instance: in the standby sandbox when there is one
+    /// still current, else in a sandbox made now. The next standby is made
+    /// once this instance is up, not while it starts (the two would
+    /// compete for the CPU).
+    async fn start_instance(&self) -> std::io::Result<Arc<Instance>> {
+        let inst = match self.take_standby() {
+            Some(inst) => inst,
+            None => Instance::spawn(&self.launch, self.log.clone()).await?,
+        };
+        self.spawned.fetch_add(1, Ordering::Relaxed);
+        if self.launch.can_park() && self.opts.standby {
+            let (me, started) = (self.me.clone(), inst.clone());
+            let limit = self.init_timeout;
+            tokio::spawn(async move {
+                let _ = tokio::time::timeout(limit, started.wait_ready()).await;
+                if let Some(f) = me.upgrade() {
+                    f.make_standby();
+                }
+            });
+        }
+        Ok(inst)
+    }
+
+    /// The standby sandbox with its runtime started, when there is one
+    /// still made as a sandbox made now would be (else it is stopped).
+    fn take_standby(&self) -> Option<Arc<Instance>> {
+        let parked = lock(&self.standby).take()?;
+        if !parked.is_current(&self.launch) {
+            return None;
+        }
+        match parked.start() {
+            Ok(inst) => Some(inst),
+            Err(e) => {
+                tracing::debug!("starting the standby of {}: {e}", self.config.name);
+                None
+            }
+        }
     }
 
     async fn run_on(
@@ -666,6 +771,7 @@ impl Function {
 
     /// Stops every instance (shutdown).
     pub fn stop_all(&self) {
+        lock(&self.standby).take();
         lock(&self.idle).clear();
         for i in lock(&self.all).iter().filter_map(Weak::upgrade) {
             i.kill();

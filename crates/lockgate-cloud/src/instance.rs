@@ -86,17 +86,96 @@ pub struct Confined {
 }
 
 impl Launch {
-    /// The program and arguments to start now.
-    fn command_line(&self) -> (std::ffi::OsString, Vec<std::ffi::OsString>) {
+    /// The program and arguments to start now; with `gate`, a sandbox
+    /// that waits for a byte on that descriptor before it starts the
+    /// program (see [`Sandbox::wrap_gated`](lockgate_sandbox::Sandbox::wrap_gated)).
+    fn command_line(&self, gate: Option<i32>) -> (std::ffi::OsString, Vec<std::ffi::OsString>) {
         match &self.confined {
             None => (self.program.clone().into_os_string(), self.args.clone()),
             // Inside, the process starts in its code, where Lambda's does.
-            Some(c) => c.sandbox.wrap(
+            Some(c) => c.sandbox.wrap_gated(
                 &c.jail,
                 self.program.as_os_str(),
                 &self.args,
                 std::path::Path::new(crate::bootstrap::TASK_ROOT),
+                gate,
             ),
+        }
+    }
+
+    /// Whether instances run in a sandbox, which can be made ahead of need
+    /// ([`Instance::park`]).
+    pub fn can_park(&self) -> bool {
+        self.confined
+            .as_ref()
+            .is_some_and(|c| c.sandbox.is_sandboxed())
+    }
+
+    /// What a sandbox made now would be made from: its arguments and the
+    /// identity of the paths they name.
+    fn fingerprint(&self) -> Fingerprint {
+        let (program, args) = self.command_line(None);
+        let identity = self
+            .confined
+            .as_ref()
+            .map(|c| c.jail.identity())
+            .unwrap_or_default();
+        Fingerprint {
+            program,
+            args,
+            identity,
+        }
+    }
+}
+
+/// What a sandbox was made from (see [`lockgate_sandbox::Jail::identity`]).
+#[derive(Debug, PartialEq, Eq)]
+struct Fingerprint {
+    program: std::ffi::OsString,
+    args: Vec<std::ffi::OsString>,
+    identity: Vec<Option<(u64, u64)>>,
+}
+
+/// An instance whose sandbox is made — namespaces, mounts, its Runtime API
+/// listening — and whose runtime has not started: it starts when
+/// [`Parked::start`] opens the gate bubblewrap waits on. Dropped unused,
+/// the sandbox is stopped.
+#[derive(Debug)]
+pub struct Parked {
+    inst: Arc<Instance>,
+    gate: Option<std::io::PipeWriter>,
+    made_from: Fingerprint,
+}
+
+impl Parked {
+    /// Whether starting it now gives the process what a sandbox made now
+    /// would: the sandbox is alive and `launch` makes the same arguments
+    /// from the same paths (a directory to hide that appeared since, or a
+    /// code directory replaced, would otherwise be seen as it was).
+    pub fn is_current(&self, launch: &Launch) -> bool {
+        !self.inst.is_dead() && !self.inst.was_killed() && self.made_from == launch.fingerprint()
+    }
+
+    /// Starts the runtime in the sandbox made ahead; its init is counted
+    /// from now.
+    pub fn start(mut self) -> std::io::Result<Arc<Instance>> {
+        use std::io::Write;
+        *lock(&self.inst.started) = Instant::now();
+        let mut gate = self.gate.take().ok_or(std::io::ErrorKind::BrokenPipe)?;
+        gate.write_all(b"g")?;
+        Ok(self.inst.clone())
+    }
+
+    /// The instance (not started yet).
+    pub fn instance(&self) -> &Arc<Instance> {
+        &self.inst
+    }
+}
+
+impl Drop for Parked {
+    fn drop(&mut self) {
+        if self.gate.is_some() {
+            self.inst.kill();
         }
     }
 }
@@ -106,8 +185,9 @@ impl Launch {
 pub struct Instance {
     /// The child's process ID.
     pub pid: u32,
-    /// When it was started.
-    pub started: Instant,
+    /// When its process started (for a parked instance, when its gate
+    /// opened): init is counted from here.
+    started: Mutex<Instant>,
     /// How long init took (spawn → first `/next`), once known.
     pub init_duration: Mutex<Option<Duration>>,
     /// When it last finished an invocation.
@@ -162,6 +242,34 @@ const OUTPUT_SYNC_LIMIT: Duration = Duration::from_secs(2);
 impl Instance {
     /// Starts a process with the Lambda environment and its runtime API.
     pub async fn spawn(launch: &Launch, log: FunctionLog) -> std::io::Result<Arc<Instance>> {
+        Instance::start(launch, log, None).await
+    }
+
+    /// Makes an instance's sandbox ahead of need, its runtime not started
+    /// ([`Parked::start`] starts it): a cold start then pays for the
+    /// runtime's init, not for making the sandbox. Only for a launch that
+    /// [can park](Launch::can_park).
+    pub async fn park(launch: &Launch, log: FunctionLog) -> std::io::Result<Parked> {
+        if !launch.can_park() {
+            return Err(std::io::Error::other(
+                "only a sandboxed instance can be parked",
+            ));
+        }
+        let made_from = launch.fingerprint();
+        let (reader, writer) = std::io::pipe()?;
+        let inst = Instance::start(launch, log, Some(reader)).await?;
+        Ok(Parked {
+            inst,
+            gate: Some(writer),
+            made_from,
+        })
+    }
+
+    async fn start(
+        launch: &Launch,
+        log: FunctionLog,
+        gate: Option<std::io::PipeReader>,
+    ) -> std::io::Result<Arc<Instance>> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let (reader, writer) = std::io::pipe()?;
@@ -177,8 +285,30 @@ impl Instance {
                 .open(format!("/proc/self/fd/{}", writer.as_raw_fd()))
                 .ok()
         };
-        let (program, args) = launch.command_line();
+        let gate_fd = gate.as_ref().map(|g| {
+            use std::os::fd::AsRawFd;
+            g.as_raw_fd()
+        });
+        let (program, args) = launch.command_line(gate_fd);
         let mut cmd = tokio::process::Command::new(program);
+        if let Some(fd) = gate_fd {
+            let inherit = move || {
+                // SAFETY: fcntl(2) on a descriptor this function owns (kept
+                // open by `gate` until the spawn returns); it is
+                // async-signal-safe, as what runs between fork and exec
+                // must be.
+                if unsafe { libc::fcntl(fd, libc::F_SETFD, 0) } == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            };
+            // SAFETY: `inherit` only clears close-on-exec on the gate's read
+            // end in the child, so the child alone inherits it (no other
+            // process started meanwhile does).
+            unsafe {
+                cmd.pre_exec(inherit);
+            }
+        }
         cmd.args(args)
             .current_dir(&launch.cwd)
             .env_clear()
@@ -191,13 +321,16 @@ impl Instance {
             .kill_on_drop(true);
         let mut child = cmd.spawn()?;
         drop(cmd);
+        // The child has its copy of the gate; ours would only keep a
+        // bubblewrap whose parent died waiting.
+        drop(gate);
         let pid = child.id().unwrap_or(0);
         let (jobs, jobs_rx) = mpsc::channel(1);
         let (dead, _) = watch::channel(false);
         let now = Instant::now();
         let inst = Arc::new(Instance {
             pid,
-            started: now,
+            started: Mutex::new(now),
             init_duration: Mutex::new(None),
             last_used: Mutex::new(now),
             jobs,
@@ -478,7 +611,7 @@ impl Instance {
             if *ready {
                 return false;
             }
-            *lock(&self.init_duration) = Some(self.started.elapsed());
+            *lock(&self.init_duration) = Some(lock(&self.started).elapsed());
             *ready = true;
             true
         });

@@ -308,9 +308,10 @@ async fn the_runtime_api_answers_only_its_own_instance() {
 }
 
 /// What a denied directory beside a function's code hides is decided at
-/// each start, not when the function is set up: one that appears later is
-/// hidden from the next instance, and one that goes away does not stop
-/// instances from starting.
+/// each start, not when the function is set up (nor when its next sandbox
+/// was made ahead): one that appears later is hidden from the next
+/// instance, one made again after it was removed too, and one that goes
+/// away does not stop instances from starting.
 #[tokio::test(flavor = "multi_thread")]
 async fn what_the_sandbox_hides_is_decided_at_each_start() {
     let dir = tempfile::tempdir().unwrap();
@@ -338,21 +339,35 @@ async fn what_the_sandbox_hides_is_decided_at_each_start() {
         std::fs::create_dir_all(state).unwrap();
         std::fs::write(state.join("admin.token"), "planted").unwrap();
     };
-    let (appears, goes) = (code("appears"), code("goes"));
+    let (appears, goes, again) = (code("appears"), code("goes"), code("again"));
     plant(&goes.join(".lockgate"));
+    std::fs::create_dir_all(again.join(".lockgate")).unwrap();
     let mut functions = Vec::new();
-    for (name, c) in [("Appears", &appears), ("Goes", &goes)] {
+    for (name, c) in [("Appears", &appears), ("Goes", &goes), ("Again", &again)] {
         let mut f = function(name, "python3.12", "app.handler", "python");
         f.code_dir = c.clone();
         functions.push(f);
     }
     let mut opts = opts;
-    opts.private_dirs = vec![appears.join(".lockgate"), goes.join(".lockgate")];
+    opts.private_dirs = vec![
+        appears.join(".lockgate"),
+        goes.join(".lockgate"),
+        again.join(".lockgate"),
+    ];
     let cloud = Cloud::new(config(functions), opts, Logs::default().sink()).unwrap();
-    // Set up; now the one appears and the other goes.
+    // Set up, with each function's next sandbox made ahead (its standby);
+    // now the one appears and the other goes.
+    let mut standbys = Vec::new();
+    for name in ["Appears", "Goes", "Again"] {
+        let f = cloud.function(name).unwrap();
+        assert!(f.ensure_standby().await, "{name} has no standby sandbox");
+        standbys.push(f.standby_pid().unwrap());
+    }
     plant(&appears.join(".lockgate"));
     std::fs::remove_dir_all(goes.join(".lockgate")).unwrap();
-    for name in ["Appears", "Goes"] {
+    std::fs::remove_dir_all(again.join(".lockgate")).unwrap();
+    plant(&again.join(".lockgate"));
+    for name in ["Appears", "Goes", "Again"] {
         let o = cloud.invoke(name, req("{}")).await.unwrap().unwrap();
         assert!(
             o.function_error.is_none(),
@@ -362,5 +377,107 @@ async fn what_the_sandbox_hides_is_decided_at_each_start() {
         let files = json(&o);
         assert_eq!(files, serde_json::json!(["app.py"]), "{name}");
     }
+    // The standbys made before were not used, and are stopped.
+    for pid in standbys {
+        assert!(gone(pid).await, "the stale standby {pid} still runs");
+    }
+    cloud.shutdown();
+}
+
+/// Whether process `pid` has ended (and been reaped) within 20 s.
+async fn gone(pid: u32) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
+}
+
+/// A sandboxed function keeps its next instance's sandbox made ahead: a
+/// cold start starts the runtime in it (the same process, counted as the
+/// one instance started), another is made once that instance is up, and
+/// the last is stopped with the cloud.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cold_start_takes_the_sandbox_made_ahead() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = options(&dir);
+    if !opts.sandbox.is_sandboxed() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "bubblewrap is needed in CI (.ci/install installs it)"
+        );
+        eprintln!("skipped: bubblewrap (`bwrap`) does not run here");
+        return;
+    }
+    let f = function("Own", "python3.12", "app.whoami", "python");
+    let cloud = Cloud::new(config(vec![f]), opts, Logs::default().sink()).unwrap();
+    let f = cloud.function("Own").unwrap().clone();
+    assert!(f.ensure_standby().await);
+    let parked = f.standby_pid().unwrap();
+    let o = cloud.invoke("Own", req("{}")).await.unwrap().unwrap();
+    assert!(o.cold && o.function_error.is_none(), "{:?}", o.body);
+    assert_eq!(f.instances_started(), 1);
+    assert_eq!(f.live_instances(), 1);
+    assert!(
+        std::path::Path::new(&format!("/proc/{parked}")).exists(),
+        "the standby was not the instance that ran"
+    );
+    // The next one is made in the background once the instance is up.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let next = loop {
+        match f.standby_pid() {
+            Some(p) if p != parked => break p,
+            _ if std::time::Instant::now() > deadline => panic!("no new standby"),
+            _ => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    };
+    cloud.shutdown();
+    assert!(gone(next).await, "the standby outlived its cloud");
+    assert!(gone(parked).await, "the instance outlived its cloud");
+}
+
+/// A function's code directory replaced by another at the same path (a
+/// rebuild that writes a new directory and renames it into place) after
+/// its next sandbox was made: the cold start runs the new code, not the
+/// directory the standby had mounted.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_standby_made_before_the_code_was_replaced_is_not_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = options(&dir);
+    if !opts.sandbox.is_sandboxed() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "bubblewrap is needed in CI (.ci/install installs it)"
+        );
+        eprintln!("skipped: bubblewrap (`bwrap`) does not run here");
+        return;
+    }
+    let code = dir.path().join("code");
+    let write = |at: &std::path::Path, answer: &str| {
+        std::fs::create_dir_all(at).unwrap();
+        std::fs::write(
+            at.join("app.py"),
+            format!("def handler(event, context):\n    return '{answer}'\n"),
+        )
+        .unwrap();
+    };
+    write(&code, "old");
+    let mut f = function("Code", "python3.12", "app.handler", "python");
+    f.code_dir = code.clone();
+    let cloud = Cloud::new(config(vec![f]), opts, Logs::default().sink()).unwrap();
+    let f = cloud.function("Code").unwrap().clone();
+    assert!(f.ensure_standby().await);
+    let parked = f.standby_pid().unwrap();
+    let new = dir.path().join("code.new");
+    write(&new, "new");
+    std::fs::rename(&code, dir.path().join("code.old")).unwrap();
+    std::fs::rename(&new, &code).unwrap();
+    let o = cloud.invoke("Code", req("{}")).await.unwrap().unwrap();
+    assert!(o.cold && o.function_error.is_none(), "{:?}", o.body);
+    assert_eq!(json(&o), "new");
+    assert!(gone(parked).await, "the stale standby {parked} still runs");
     cloud.shutdown();
 }

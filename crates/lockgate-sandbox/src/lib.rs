@@ -111,6 +111,31 @@ pub struct Jail {
     pub network: bool,
 }
 
+impl Jail {
+    /// What a sandbox made for this jail was made from, beyond its
+    /// arguments: the identity (device and inode) of every path it names,
+    /// or `None` for one that does not exist. A sandbox's mounts are fixed
+    /// when it is made; one made ahead of need is still right to use when
+    /// [`bwrap_args`] gives the same arguments and this the same identities
+    /// (a denied directory removed and made again, or a code directory
+    /// replaced by another, changes the identity but not the arguments).
+    pub fn identity(&self) -> Vec<Option<(u64, u64)>> {
+        use std::os::unix::fs::MetadataExt;
+        let tmp = match &self.tmp {
+            Tmp::Bind(dir) => Some(dir),
+            Tmp::None | Tmp::Fresh(_) => None,
+        };
+        self.readable
+            .iter()
+            .chain(self.mapped.iter().map(|(host, _)| host))
+            .chain(&self.writable)
+            .chain(tmp)
+            .chain(&self.deny)
+            .map(|p| std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino())))
+            .collect()
+    }
+}
+
 static PROBE: OnceLock<Result<PathBuf, String>> = OnceLock::new();
 
 fn probe() -> Result<PathBuf, String> {
@@ -183,10 +208,31 @@ impl Sandbox {
         args: &[OsString],
         cwd: &Path,
     ) -> (OsString, Vec<OsString>) {
+        self.wrap_gated(jail, program, args, cwd, None)
+    }
+
+    /// As [`Sandbox::wrap`], with the sandbox made at once but `program`
+    /// started only when a byte can be read from the descriptor `gate`
+    /// (bubblewrap's `--block-fd`; the child must inherit it): a sandbox
+    /// made ahead of need, whose namespaces and mounts are ready when its
+    /// process is wanted. Without a sandbox there is nothing to make ahead
+    /// and `gate` is not used.
+    pub fn wrap_gated(
+        &self,
+        jail: &Jail,
+        program: &OsStr,
+        args: &[OsString],
+        cwd: &Path,
+        gate: Option<i32>,
+    ) -> (OsString, Vec<OsString>) {
         match &self.bwrap {
             None => (program.to_os_string(), args.to_vec()),
             Some(bwrap) => {
                 let mut a = bwrap_args(jail, cwd);
+                if let Some(fd) = gate {
+                    a.push("--block-fd".into());
+                    a.push(fd.to_string().into());
+                }
                 a.push("--".into());
                 a.push(program.to_os_string());
                 a.extend(args.iter().cloned());
