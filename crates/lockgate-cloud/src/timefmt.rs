@@ -63,8 +63,26 @@ pub fn request_time(t: SystemTime) -> String {
 pub struct RequestTime([u8; 26]);
 
 impl RequestTime {
-    /// The `requestTime` of `t`.
+    /// The `requestTime` of `t`: the last one a thread wrote is kept, and
+    /// written again only when the second changes (as hyper keeps its
+    /// `Date` header).
     pub fn of(t: SystemTime) -> RequestTime {
+        thread_local! {
+            static LAST: std::cell::Cell<Option<(u64, RequestTime)>> =
+                const { std::cell::Cell::new(None) };
+        }
+        let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        LAST.with(|last| match last.get() {
+            Some((at, text)) if at == secs => text,
+            _ => {
+                let text = RequestTime::write(t);
+                last.set(Some((secs, text)));
+                text
+            }
+        })
+    }
+
+    fn write(t: SystemTime) -> RequestTime {
         let c = civil(t);
         let mut b = *b"00/Jan/0000:00:00:00 +0000";
         let two = |b: &mut [u8], at: usize, n: u32| {
@@ -106,6 +124,15 @@ mod tests {
         assert_eq!(request_time(t), "09/Apr/2015:12:34:56 +0000");
         let t = UNIX_EPOCH + Duration::from_secs(1_583_817_383);
         assert_eq!(request_time(t), "10/Mar/2020:05:16:23 +0000");
+        // The same second again (kept), a later instant of it, the next.
+        assert_eq!(request_time(t), "10/Mar/2020:05:16:23 +0000");
+        let later = t + Duration::from_millis(999);
+        assert_eq!(request_time(later), "10/Mar/2020:05:16:23 +0000");
+        assert_eq!(
+            request_time(later + Duration::from_millis(1)),
+            "10/Mar/2020:05:16:24 +0000"
+        );
+        assert_eq!(request_time(UNIX_EPOCH), "01/Jan/1970:00:00:00 +0000");
         assert_eq!(
             civil(UNIX_EPOCH + Duration::from_secs(951_782_400)),
             Civil {

@@ -239,6 +239,7 @@ impl State {
             payload: m.route.payload,
             route_key: m.route_key,
             api_id: m.api_id,
+            constants: m.constants,
         };
         let event = Bytes::from(match target.payload {
             PayloadVersion::V1 => payload::event_v1(&info, &target).to_string().into_bytes(),

@@ -10,7 +10,8 @@ use serde_json::{Map, Value, json};
 
 use super::json::{json_field, json_object, json_str, push_ip, push_u64};
 use super::{
-    RequestInfo, Target, cookie_parts, domain_prefix, encode_body, header, header_text, query_pairs,
+    RequestInfo, Target, cookie_parts, domain_prefix, encode_body, header, header_str, header_text,
+    query_pairs,
 };
 use crate::config::ApiKind;
 use crate::instance::epoch_ms;
@@ -142,6 +143,47 @@ pub fn event_v2(req: &RequestInfo, t: &Target<'_>) -> Value {
     serde_json::to_value(EventV2::new(req, t)).unwrap_or(Value::Null)
 }
 
+/// The parts of a route's 2.0 event that are the same for every request
+/// (its route key, its API's ID and stage, the account), written once as
+/// the JSON text around the request's own values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventConstants {
+    /// `{"version":"2.0","routeKey":…,"rawPath":`
+    head: Vec<u8>,
+    /// `,"requestContext":{"accountId":…,"apiId":…,"domainName":`
+    context: Vec<u8>,
+    /// `,"routeKey":…,"stage":…,"time":`
+    tail: Vec<u8>,
+}
+
+impl EventConstants {
+    /// The constant parts of the events of a route with key `route_key`
+    /// on the API with ID `api_id`, deployed to `stage`.
+    pub fn new(route_key: &str, api_id: &str, stage: &str) -> EventConstants {
+        let mut head = Vec::new();
+        json_field(&mut head, b"{\"version\":", "2.0");
+        json_field(&mut head, b",\"routeKey\":", route_key);
+        head.extend_from_slice(b",\"rawPath\":");
+        let mut context = Vec::new();
+        json_field(
+            &mut context,
+            b",\"requestContext\":{\"accountId\":",
+            crate::ACCOUNT_ID,
+        );
+        json_field(&mut context, b",\"apiId\":", api_id);
+        context.extend_from_slice(b",\"domainName\":");
+        let mut tail = Vec::new();
+        json_field(&mut tail, b",\"routeKey\":", route_key);
+        json_field(&mut tail, b",\"stage\":", stage);
+        tail.extend_from_slice(b",\"time\":");
+        EventConstants {
+            head,
+            context,
+            tail,
+        }
+    }
+}
+
 /// The format 2.0 event serialized (what the gateway sends): the same
 /// document as [`event_v2`], written straight from the request without an
 /// intermediate JSON tree.
@@ -241,6 +283,9 @@ struct EventV2<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     body: Option<Cow<'a, str>>,
     is_base64_encoded: bool,
+    /// The route's constant parts, for [`EventV2::write_json`].
+    #[serde(skip)]
+    constants: &'a EventConstants,
 }
 
 #[derive(Serialize)]
@@ -273,9 +318,8 @@ impl EventV2<'_> {
     /// The event as JSON, byte for byte what `serde_json` writes for it
     /// (the gateway's hot path: no serializer, the keys written as they are).
     fn write_json(&self, out: &mut Vec<u8>) {
-        json_field(out, b"{\"version\":", self.version);
-        json_field(out, b",\"routeKey\":", self.route_key);
-        json_field(out, b",\"rawPath\":", self.raw_path);
+        out.extend_from_slice(&self.constants.head);
+        json_str(out, self.raw_path);
         json_field(out, b",\"rawQueryString\":", self.raw_query_string);
         if !self.cookies.is_empty() {
             out.extend_from_slice(b",\"cookies\":[");
@@ -296,9 +340,8 @@ impl EventV2<'_> {
             );
         }
         let c = &self.request_context;
-        json_field(out, b",\"requestContext\":{\"accountId\":", c.account_id);
-        json_field(out, b",\"apiId\":", c.api_id);
-        json_field(out, b",\"domainName\":", c.domain_name);
+        out.extend_from_slice(&self.constants.context);
+        json_str(out, c.domain_name);
         json_field(out, b",\"domainPrefix\":", c.domain_prefix);
         json_field(out, b",\"http\":{\"method\":", c.http.method);
         json_field(out, b",\"path\":", &c.http.path);
@@ -307,9 +350,8 @@ impl EventV2<'_> {
         push_ip(out, c.http.source_ip);
         json_field(out, b",\"userAgent\":", c.http.user_agent);
         json_field(out, b"},\"requestId\":", c.request_id);
-        json_field(out, b",\"routeKey\":", c.route_key);
-        json_field(out, b",\"stage\":", c.stage);
-        json_field(out, b",\"time\":", c.time.as_str());
+        out.extend_from_slice(&self.constants.tail);
+        json_str(out, c.time.as_str());
         out.extend_from_slice(b",\"timeEpoch\":");
         push_u64(out, c.time_epoch);
         out.push(b'}');
@@ -337,12 +379,21 @@ impl EventV2<'_> {
 impl<'a> EventV2<'a> {
     fn new(req: &'a RequestInfo, t: &Target<'a>) -> EventV2<'a> {
         let key = t.route_key;
+        // One pass over the headers for the ones the event reads: a
+        // name's last value (the rule of `header`), every cookie in order.
+        let (mut host, mut agent) = (None, None);
         let mut cookies = Vec::new();
-        for v in req.headers.get_all(hyper::header::COOKIE) {
-            match header_text(v) {
-                Cow::Borrowed(s) => cookies.extend(cookie_parts(s).map(Cow::Borrowed)),
-                Cow::Owned(s) => {
-                    cookies.extend(cookie_parts(&s).map(|c| Cow::Owned(c.to_string())))
+        for (name, v) in &req.headers {
+            if *name == hyper::header::HOST {
+                host = Some(v);
+            } else if *name == hyper::header::USER_AGENT {
+                agent = Some(v);
+            } else if *name == hyper::header::COOKIE {
+                match header_text(v) {
+                    Cow::Borrowed(s) => cookies.extend(cookie_parts(s).map(Cow::Borrowed)),
+                    Cow::Owned(s) => {
+                        cookies.extend(cookie_parts(&s).map(|c| Cow::Owned(c.to_string())))
+                    }
                 }
             }
         }
@@ -351,7 +402,7 @@ impl<'a> EventV2<'a> {
             query.join(k, v);
         }
         let (body, b64) = encode_body(req, t.api);
-        let host = header(req, hyper::header::HOST).unwrap_or("localhost");
+        let host = host.and_then(header_str).unwrap_or("localhost");
         // A path without escapes is its own decoding.
         let path = if req.path.contains('%') {
             percent_encoding::percent_decode_str(&req.path).decode_utf8_lossy()
@@ -376,7 +427,7 @@ impl<'a> EventV2<'a> {
                     path,
                     protocol: &req.protocol,
                     source_ip: req.source_ip,
-                    user_agent: header(req, hyper::header::USER_AGENT).unwrap_or(""),
+                    user_agent: agent.and_then(header_str).unwrap_or(""),
                 },
                 request_id: &req.request_id,
                 route_key: key,
@@ -388,6 +439,7 @@ impl<'a> EventV2<'a> {
             stage_variables: &t.api.stage_variables,
             body,
             is_base64_encoded: b64,
+            constants: t.constants,
         }
     }
 }
@@ -456,6 +508,7 @@ mod tests {
             payload: PayloadVersion::V2,
             route_key: &key,
             api_id: &id,
+            constants: &EventConstants::new(&key, &id, &api.stage),
         };
         for (body, ct, b64) in [
             (&b"{\"k\":1}"[..], "application/json", false),
@@ -464,6 +517,9 @@ mod tests {
         ] {
             let mut req = request(body, ct);
             req.headers.append("x-odd", "q\"b\\s\té/€".parse().unwrap());
+            // A repeated header the event reads: its last value, as `header` has it.
+            req.headers
+                .append("user-agent", "second/1".parse().unwrap());
             let bytes = event_v2_json(&req, &t);
             let serde = serde_json::to_vec(&EventV2::new(&req, &t)).unwrap();
             assert_eq!(
@@ -506,6 +562,12 @@ mod tests {
             assert_eq!(parsed["routeKey"], "POST /items/{id}");
             assert_eq!(parsed["requestContext"]["http"]["path"], "/items/a b");
             assert_eq!(parsed["requestContext"]["domainPrefix"], "abc");
+            assert_eq!(
+                parsed["requestContext"]["http"]["userAgent"],
+                header(&req, "user-agent").unwrap()
+            );
+            assert_eq!(parsed["requestContext"]["http"]["userAgent"], "second/1");
+            assert_eq!(parsed["headers"]["user-agent"], "curl/8,second/1");
             assert_eq!(parsed["requestContext"]["timeEpoch"], 1_700_000_000_000u64);
             assert_eq!(
                 parsed["pathParameters"],

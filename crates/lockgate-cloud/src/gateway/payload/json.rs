@@ -74,18 +74,39 @@ fn needs_escape(b: &u8) -> bool {
     *b < 0x20 || *b == b'"' || *b == b'\\'
 }
 
-/// Writes an address as a JSON string (IPv4 without the formatter).
+/// Writes an address as a JSON string (IPv4 without the formatter; the
+/// last one a thread wrote is kept, as a connection's requests all come
+/// from one address).
 pub(super) fn push_ip(out: &mut Vec<u8>, ip: std::net::IpAddr) {
+    type Written = (std::net::Ipv4Addr, [u8; 17], u8);
+    thread_local! {
+        static LAST: std::cell::Cell<Option<Written>> = const { std::cell::Cell::new(None) };
+    }
     match ip {
         std::net::IpAddr::V4(v4) => {
-            out.push(b'"');
-            for (i, octet) in v4.octets().into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b'.');
+            let (_, text, len) = LAST.with(|last| match last.get() {
+                Some(w) if w.0 == v4 => w,
+                _ => {
+                    let mut text = [0u8; 17];
+                    let mut len = 0;
+                    let mut put = |bytes: &[u8]| {
+                        text[len..len + bytes.len()].copy_from_slice(bytes);
+                        len += bytes.len();
+                    };
+                    put(b"\"");
+                    for (i, octet) in v4.octets().into_iter().enumerate() {
+                        if i > 0 {
+                            put(b".");
+                        }
+                        put(itoa::Buffer::new().format(octet).as_bytes());
+                    }
+                    put(b"\"");
+                    let w = (v4, text, len as u8);
+                    last.set(Some(w));
+                    w
                 }
-                push_u64(out, u64::from(octet));
-            }
-            out.push(b'"');
+            });
+            out.extend_from_slice(&text[..usize::from(len)]);
         }
         std::net::IpAddr::V6(_) => json_str(out, &ip.to_string()),
     }
@@ -132,6 +153,26 @@ fn json_pairs<K: AsRef<str>, V: AsRef<str>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Addresses are written as the formatter writes them, the kept one
+    /// and a new one alike.
+    #[test]
+    fn addresses_are_written_as_text() {
+        for ip in [
+            "127.0.0.1",
+            "127.0.0.1",
+            "255.255.255.255",
+            "0.0.0.0",
+            "10.20.3.4",
+            "::1",
+            "10.20.3.4",
+        ] {
+            let ip: std::net::IpAddr = ip.parse().unwrap();
+            let mut out = Vec::new();
+            push_ip(&mut out, ip);
+            assert_eq!(out, format!("\"{ip}\"").into_bytes());
+        }
+    }
 
     /// The word-at-a-time scan finds the first byte to escape wherever it
     /// sits in a word or in the tail, and no byte that needs none.

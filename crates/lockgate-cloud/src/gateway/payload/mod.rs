@@ -19,7 +19,7 @@ mod fast;
 mod json;
 mod result;
 
-pub use event::{event_v1, event_v2, event_v2_json};
+pub use event::{EventConstants, event_v1, event_v2, event_v2_json};
 pub use result::{Malformed, MappedResponse, response_v1, response_v2};
 
 /// What the gateway knows about an incoming request.
@@ -63,6 +63,9 @@ pub struct Target<'a> {
     pub route_key: &'a str,
     /// The API's ID ([`api_id`]).
     pub api_id: &'a str,
+    /// The route's constant parts of a 2.0 event (of `route_key`, `api_id`
+    /// and the API's stage).
+    pub constants: &'a EventConstants,
 }
 
 /// A stable, API-Gateway-looking ID of an API (ten characters of
@@ -81,12 +84,8 @@ pub fn api_id(api: &ApiConfig) -> String {
 
 /// The first label of the host, without a port (`abc.execute-api…` → `abc`).
 fn domain_prefix(host: &str) -> &str {
-    host.split(':')
-        .next()
-        .unwrap_or("")
-        .split('.')
-        .next()
-        .unwrap_or("")
+    let end = host.find([':', '.']).unwrap_or(host.len());
+    &host[..end]
 }
 
 fn query_pairs(q: &str) -> Vec<(String, String)> {
