@@ -398,8 +398,9 @@ async fn gone(pid: u32) -> bool {
 
 /// A sandboxed function keeps its next instance's sandbox made ahead: a
 /// cold start starts the runtime in it (the same process, counted as the
-/// one instance started), another is made once that instance is up, and
-/// the last is stopped with the cloud.
+/// one instance started, its init counted from then, not from when the
+/// sandbox was made), another is made once that instance is up, and the
+/// last is stopped with the cloud.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cold_start_takes_the_sandbox_made_ahead() {
     let dir = tempfile::tempdir().unwrap();
@@ -413,12 +414,29 @@ async fn a_cold_start_takes_the_sandbox_made_ahead() {
         return;
     }
     let f = function("Own", "python3.12", "app.whoami", "python");
-    let cloud = Cloud::new(config(vec![f]), opts, Logs::default().sink()).unwrap();
+    let logs = Logs::default();
+    let cloud = Cloud::new(config(vec![f]), opts, logs.sink()).unwrap();
     let f = cloud.function("Own").unwrap().clone();
     assert!(f.ensure_standby().await);
     let parked = f.standby_pid().unwrap();
+    // Not a wait for anything: the standby's age, which its init must not
+    // include.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let t = std::time::Instant::now();
     let o = cloud.invoke("Own", req("{}")).await.unwrap().unwrap();
+    let took = t.elapsed();
     assert!(o.cold && o.function_error.is_none(), "{:?}", o.body);
+    let text = logs.text();
+    let init: f64 = text
+        .split("Init Duration: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or_else(|| panic!("no Init Duration in {text}"));
+    assert!(
+        init < took.as_secs_f64() * 1000.0,
+        "init {init} ms counted from before the invocation ({took:?})"
+    );
     assert_eq!(f.instances_started(), 1);
     assert_eq!(f.live_instances(), 1);
     assert!(
