@@ -166,12 +166,12 @@ impl Function {
     }
 
     /// Makes the next instance's sandbox in the background, unless there is
-    /// one (or one is being made), the function is retired, or it does not
-    /// run sandboxed.
+    /// one (or one is being made), the function is retired, it does not run
+    /// sandboxed, or it never starts an instance (a runtime unavailable
+    /// here).
     fn make_standby(&self) {
         if !self.opts.standby
-            || !self.launch.can_park()
-            || self.is_retired()
+            || !self.can_have_standby()
             || lock(&self.standby).is_some()
             || self.parking.swap(true, Ordering::AcqRel)
         {
@@ -195,7 +195,7 @@ impl Function {
     /// [`Function::new`] starts in the background, for a caller that wants
     /// it ready (a benchmark of cold starts). Answers whether there is one.
     pub async fn ensure_standby(&self) -> bool {
-        if !self.launch.can_park() || self.is_retired() {
+        if !self.can_have_standby() {
             return false;
         }
         if lock(&self.standby).is_none() {
@@ -205,6 +205,18 @@ impl Function {
             }
         }
         lock(&self.standby).is_some()
+    }
+
+    /// Whether a standby could serve this function: it runs sandboxed, it
+    /// starts instances (its runtime is available here) and it is not
+    /// retired.
+    fn can_have_standby(&self) -> bool {
+        self.launch.can_park()
+            && !matches!(
+                self.config.runtime,
+                crate::config::Runtime::Unavailable { .. }
+            )
+            && !self.is_retired()
     }
 
     /// Keeps `parked` as the standby, unless there is one already or the

@@ -418,6 +418,10 @@ async fn unsupported_runtime_and_unknown_function_are_clear() {
     );
     let err = cloud.invoke("B", req("{}")).await.unwrap_err().to_string();
     assert_eq!(err, "no function named `B`; available: A, J");
+    // It never starts an instance, so no sandbox is made ahead for one.
+    let j = cloud.function("J").unwrap();
+    assert!(!j.ensure_standby().await);
+    assert_eq!(j.standby_pid(), None);
 }
 
 /// Ruby handlers run on our Ruby bootstrap with the machine's `ruby`
