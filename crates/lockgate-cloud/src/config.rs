@@ -450,7 +450,9 @@ pub struct RuntimeOptions {
     /// Whether each sandboxed function keeps the next instance's sandbox
     /// made ahead (a standby: bubblewrap's namespaces and mounts ready, the
     /// runtime not started), so that a cold start does not wait for it.
-    /// On by default; it costs two idle processes per function.
+    /// On by default (`LOCKGATE_STANDBY=off` turns it off for
+    /// [`RuntimeOptions::default`]); it costs two idle processes per
+    /// function version.
     pub standby: bool,
 }
 
@@ -477,7 +479,7 @@ impl Default for RuntimeOptions {
             account_id: ACCOUNT_ID.into(),
             sandbox: default_sandbox(),
             private_dirs: Vec::new(),
-            standby: true,
+            standby: std::env::var_os("LOCKGATE_STANDBY").is_none_or(|v| v != "off"),
         }
     }
 }

@@ -83,6 +83,11 @@ pub struct Function {
     standby: Mutex<Option<Parked>>,
     /// Whether a standby is being made.
     parking: AtomicBool,
+    /// Told when a standby being made is done with.
+    parked: tokio::sync::Notify,
+    /// How many times [`Function::stop_all`] ran: a standby asked for
+    /// before the last one is not kept.
+    stops: AtomicU64,
     log: FunctionLog,
     metrics: Arc<Metrics>,
     /// The options and region it was built with (for reuse checks).
@@ -147,6 +152,8 @@ impl Function {
             all: Mutex::new(Vec::new()),
             standby: Mutex::new(None),
             parking: AtomicBool::new(false),
+            stops: AtomicU64::new(0),
+            parked: tokio::sync::Notify::new(),
             log,
             metrics,
             opts: opts.clone(),
@@ -159,9 +166,7 @@ impl Function {
             config,
         });
         spawn_reaper(Arc::downgrade(&f), opts.idle_timeout);
-        if opts.standby {
-            f.make_standby();
-        }
+        f.make_standby();
         Ok(f)
     }
 
@@ -170,48 +175,74 @@ impl Function {
     /// sandboxed, or it never starts an instance (a runtime unavailable
     /// here).
     fn make_standby(&self) {
-        if !self.opts.standby
-            || !self.can_have_standby()
+        if !self.can_have_standby()
             || lock(&self.standby).is_some()
             || self.parking.swap(true, Ordering::AcqRel)
         {
             return;
         }
-        let me = self.me.clone();
-        let (launch, log) = (self.launch.clone(), self.log.clone());
+        let Some(me) = self.me.upgrade() else {
+            self.parking.store(false, Ordering::Release);
+            return;
+        };
+        let stops = self.stops.load(Ordering::Acquire);
         tokio::spawn(async move {
-            let parked = Instance::park(&launch, log).await;
-            let Some(f) = me.upgrade() else { return };
-            match parked {
-                Ok(p) => f.keep_standby(p),
-                Err(e) => tracing::debug!("making a standby for {}: {e}", f.config.name),
+            /// Clears `parking` however the task ends (a failure, a panic,
+            /// the runtime dropping it at shutdown).
+            struct Parking(Arc<Function>);
+            impl Drop for Parking {
+                fn drop(&mut self) {
+                    self.0.parking.store(false, Ordering::Release);
+                    self.0.parked.notify_waiters();
+                }
             }
-            f.parking.store(false, Ordering::Release);
+            let f = Parking(me);
+            match Instance::park(&f.0.launch, f.0.log.clone()).await {
+                Ok(p) => f.0.keep_standby(p, stops),
+                Err(e) => tracing::debug!("making a standby for {}: {e}", f.0.config.name),
+            }
         });
     }
 
-    /// Makes the next instance's sandbox ahead now, if the function runs
-    /// sandboxed and has none, and waits until it is made: what
-    /// [`Function::new`] starts in the background, for a caller that wants
-    /// it ready (a benchmark of cold starts). Answers whether there is one.
+    /// Makes the next instance's sandbox ahead now, if the function keeps
+    /// one and has none, and waits (at most the init timeout) until it is
+    /// made: what [`Function::new`] starts in the background, for a caller
+    /// that wants it ready (a benchmark of cold starts). Answers whether
+    /// there is one, made.
     pub async fn ensure_standby(&self) -> bool {
         if !self.can_have_standby() {
             return false;
         }
+        // One being made in the background is waited for, not made twice.
+        loop {
+            let done = self.parked.notified();
+            tokio::pin!(done);
+            done.as_mut().enable();
+            if !self.parking.load(Ordering::Acquire) {
+                break;
+            }
+            done.await;
+        }
         if lock(&self.standby).is_none() {
+            let stops = self.stops.load(Ordering::Acquire);
             match Instance::park(&self.launch, self.log.clone()).await {
-                Ok(p) => self.keep_standby(p),
+                Ok(p) => self.keep_standby(p, stops),
                 Err(e) => tracing::debug!("making a standby for {}: {e}", self.config.name),
             }
         }
-        lock(&self.standby).is_some()
+        let made = match lock(&self.standby).as_ref() {
+            Some(p) => p.made(),
+            None => return false,
+        };
+        tokio::time::timeout(self.init_timeout, made).await.is_ok()
     }
 
-    /// Whether a standby could serve this function: it runs sandboxed, it
-    /// starts instances (its runtime is available here) and it is not
-    /// retired.
+    /// Whether a standby could serve this function: it keeps one
+    /// ([`RuntimeOptions::standby`]), runs sandboxed, starts instances (its
+    /// runtime is available here) and is not retired.
     fn can_have_standby(&self) -> bool {
-        self.launch.can_park()
+        self.opts.standby
+            && self.launch.can_park()
             && !matches!(
                 self.config.runtime,
                 crate::config::Runtime::Unavailable { .. }
@@ -219,14 +250,16 @@ impl Function {
             && !self.is_retired()
     }
 
-    /// Keeps `parked` as the standby, unless there is one already or the
-    /// function was retired (then it is dropped, which stops it). Decided
-    /// under the standby's lock, which [`Function::retire`] takes after it
-    /// marks the function retired: a standby made during a retirement is
-    /// either seen and stopped by it or not kept.
-    fn keep_standby(&self, parked: Parked) {
+    /// Keeps `parked` as the standby, unless there is one already, the
+    /// function was retired, or its instances were stopped since the
+    /// standby was asked for (`stops`, the count of [`Function::stop_all`]
+    /// then): otherwise it is dropped, which stops it. Decided under the
+    /// standby's lock, which [`Function::retire`] and
+    /// [`Function::stop_all`] take after they mark the function: a standby
+    /// made meanwhile is either seen and stopped by them or not kept.
+    fn keep_standby(&self, parked: Parked, stops: u64) {
         let mut standby = lock(&self.standby);
-        if standby.is_none() && !self.is_retired() {
+        if standby.is_none() && !self.is_retired() && self.stops.load(Ordering::Acquire) == stops {
             *standby = Some(parked);
         }
     }
@@ -520,12 +553,18 @@ impl Function {
             None => Instance::spawn(&self.launch, self.log.clone()).await?,
         };
         self.spawned.fetch_add(1, Ordering::Relaxed);
-        if self.launch.can_park() && self.opts.standby {
+        if self.can_have_standby() {
             let (me, started) = (self.me.clone(), inst.clone());
-            let limit = self.init_timeout;
+            let (limit, stops) = (self.init_timeout, self.stops.load(Ordering::Acquire));
             tokio::spawn(async move {
                 let _ = tokio::time::timeout(limit, started.wait_ready()).await;
-                if let Some(f) = me.upgrade() {
+                // Not for an instance stopped meanwhile (its function's
+                // instances all stopped, at shutdown too).
+                if let Some(f) = me.upgrade()
+                    && !started.is_dead()
+                    && !started.was_killed()
+                    && f.stops.load(Ordering::Acquire) == stops
+                {
                     f.make_standby();
                 }
             });
@@ -783,6 +822,7 @@ impl Function {
 
     /// Stops every instance (shutdown).
     pub fn stop_all(&self) {
+        self.stops.fetch_add(1, Ordering::AcqRel);
         lock(&self.standby).take();
         lock(&self.idle).clear();
         for i in lock(&self.all).iter().filter_map(Weak::upgrade) {

@@ -86,10 +86,10 @@ pub struct Confined {
 }
 
 impl Launch {
-    /// The program and arguments to start now; with `gate`, a sandbox
-    /// that waits for a byte on that descriptor before it starts the
-    /// program (see [`Sandbox::wrap_gated`](lockgate_sandbox::Sandbox::wrap_gated)).
-    fn command_line(&self, gate: Option<i32>) -> (std::ffi::OsString, Vec<std::ffi::OsString>) {
+    /// The program and arguments to start now; `gated`, a sandbox that
+    /// waits for its gate to open before it starts the program (see
+    /// [`Sandbox::wrap_gated`](lockgate_sandbox::Sandbox::wrap_gated)).
+    fn command_line(&self, gated: bool) -> (std::ffi::OsString, Vec<std::ffi::OsString>) {
         match &self.confined {
             None => (self.program.clone().into_os_string(), self.args.clone()),
             // Inside, the process starts in its code, where Lambda's does.
@@ -98,23 +98,21 @@ impl Launch {
                 self.program.as_os_str(),
                 &self.args,
                 std::path::Path::new(crate::bootstrap::TASK_ROOT),
-                gate,
+                gated,
             ),
         }
     }
 
-    /// Whether instances run in a sandbox, which can be made ahead of need
+    /// Whether instances run in a sandbox that can be made ahead of need
     /// ([`Instance::park`]).
     pub fn can_park(&self) -> bool {
-        self.confined
-            .as_ref()
-            .is_some_and(|c| c.sandbox.is_sandboxed())
+        self.confined.as_ref().is_some_and(|c| c.sandbox.can_gate())
     }
 
     /// What a sandbox made now would be made from: its arguments and the
     /// identity of the paths they name.
     fn fingerprint(&self) -> Fingerprint {
-        let (program, args) = self.command_line(None);
+        let (program, args) = self.command_line(false);
         let identity = self
             .confined
             .as_ref()
@@ -138,13 +136,15 @@ struct Fingerprint {
 
 /// An instance whose sandbox is made — namespaces, mounts, its Runtime API
 /// listening — and whose runtime has not started: it starts when
-/// [`Parked::start`] opens the gate bubblewrap waits on. Dropped unused,
-/// the sandbox is stopped.
+/// [`Parked::start`] opens the gate its sandbox waits at. Dropped unused,
+/// the sandbox is stopped; if the server dies, the gate reads the end of
+/// its pipe and the sandbox ends without starting anything.
 #[derive(Debug)]
 pub struct Parked {
     inst: Arc<Instance>,
     gate: Option<std::io::PipeWriter>,
     made_from: Fingerprint,
+    made: watch::Receiver<bool>,
 }
 
 impl Parked {
@@ -156,19 +156,42 @@ impl Parked {
         !self.inst.is_dead() && !self.inst.was_killed() && self.made_from == launch.fingerprint()
     }
 
-    /// Starts the runtime in the sandbox made ahead; its init is counted
-    /// from now.
+    /// Starts the runtime in the sandbox made ahead (whether or not it is
+    /// made yet: the gate is read once it is); its init is counted from now.
     pub fn start(mut self) -> std::io::Result<Arc<Instance>> {
         use std::io::Write;
         *lock(&self.inst.started) = Instant::now();
-        let mut gate = self.gate.take().ok_or(std::io::ErrorKind::BrokenPipe)?;
-        gate.write_all(b"g")?;
+        let result = match self.gate.as_mut() {
+            Some(gate) => gate.write_all(b"go\n"),
+            None => Err(std::io::ErrorKind::BrokenPipe.into()),
+        };
+        // Written or not, the gate is closed: a sandbox that did not read
+        // `go` ends at the end of the file. One that could not be told is
+        // stopped (by `drop`, which sees the gate still here).
+        result?;
+        self.gate = None;
         Ok(self.inst.clone())
     }
 
     /// The instance (not started yet).
     pub fn instance(&self) -> &Arc<Instance> {
         &self.inst
+    }
+
+    /// Whether the sandbox is made and waits at its gate (it said so).
+    pub fn is_made(&self) -> bool {
+        *self.made.borrow()
+    }
+
+    /// Resolves once the sandbox is made (it said so), or never if it
+    /// ended before it was.
+    pub fn made(&self) -> impl Future<Output = ()> + use<> {
+        let mut made = self.made.clone();
+        async move {
+            if made.wait_for(|m| *m).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
     }
 }
 
@@ -256,19 +279,45 @@ impl Instance {
             ));
         }
         let made_from = launch.fingerprint();
-        let (reader, writer) = std::io::pipe()?;
-        let inst = Instance::start(launch, log, Some(reader)).await?;
+        let (gate_reader, gate) = std::io::pipe()?;
+        let (ready, ready_writer) = std::io::pipe()?;
+        let inst = Instance::start(launch, log, Some((gate_reader, ready_writer))).await?;
+        // The sandbox says `r` once it is made; the end of the pipe first
+        // means it ended before.
+        let (made_tx, made) = watch::channel(false);
+        let ready = tokio::net::unix::pipe::Receiver::from_owned_fd(ready.into())?;
+        tokio::spawn(async move {
+            let mut byte = [0u8; 1];
+            loop {
+                if ready.readable().await.is_err() {
+                    return;
+                }
+                match ready.try_read(&mut byte) {
+                    Ok(1) if byte[0] == b'r' => {
+                        made_tx.send_replace(true);
+                        return;
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    _ => return,
+                }
+            }
+        });
         Ok(Parked {
             inst,
-            gate: Some(writer),
+            gate: Some(gate),
             made_from,
+            made,
         })
     }
 
+    /// Starts the instance's process; with `gate` (the read end of its
+    /// gate and the write end of its ready pipe), in a sandbox that waits
+    /// at the gate.
     async fn start(
         launch: &Launch,
         log: FunctionLog,
-        gate: Option<std::io::PipeReader>,
+        gate: Option<(std::io::PipeReader, std::io::PipeWriter)>,
     ) -> std::io::Result<Arc<Instance>> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
@@ -285,28 +334,19 @@ impl Instance {
                 .open(format!("/proc/self/fd/{}", writer.as_raw_fd()))
                 .ok()
         };
-        let gate_fd = gate.as_ref().map(|g| {
-            use std::os::fd::AsRawFd;
-            g.as_raw_fd()
-        });
-        let (program, args) = launch.command_line(gate_fd);
+        let (program, args) = launch.command_line(gate.is_some());
         let mut cmd = tokio::process::Command::new(program);
-        if let Some(fd) = gate_fd {
-            let inherit = move || {
-                // SAFETY: fcntl(2) on a descriptor this function owns (kept
-                // open by `gate` until the spawn returns); it is
-                // async-signal-safe, as what runs between fork and exec
-                // must be.
-                if unsafe { libc::fcntl(fd, libc::F_SETFD, 0) } == -1 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            };
-            // SAFETY: `inherit` only clears close-on-exec on the gate's read
-            // end in the child, so the child alone inherits it (no other
-            // process started meanwhile does).
+        if let Some((gate_reader, ready_writer)) = &gate {
+            use std::os::fd::AsRawFd;
+            let (from_gate, to_ready) = (gate_reader.as_raw_fd(), ready_writer.as_raw_fd());
+            // SAFETY: run between fork and exec (it only places the gate's
+            // and the ready pipe's ends at their numbers in the child, which
+            // alone inherits them), with descriptors this function keeps
+            // open until the spawn returns.
+            let hook = move || unsafe { lockgate_sandbox::place_gate(from_gate, to_ready) };
+            // SAFETY: the hook calls only async-signal-safe functions.
             unsafe {
-                cmd.pre_exec(inherit);
+                cmd.pre_exec(hook);
             }
         }
         cmd.args(args)
@@ -321,8 +361,9 @@ impl Instance {
             .kill_on_drop(true);
         let mut child = cmd.spawn()?;
         drop(cmd);
-        // The child has its copy of the gate; ours would only keep a
-        // bubblewrap whose parent died waiting.
+        // The child has its copies: ours of the gate's read end would keep
+        // the gate open past our end, ours of the ready pipe's write end
+        // would hide the sandbox's end.
         drop(gate);
         let pid = child.id().unwrap_or(0);
         let (jobs, jobs_rx) = mpsc::channel(1);

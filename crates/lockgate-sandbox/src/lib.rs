@@ -72,6 +72,40 @@ const SECRET_FILES: &[&str] = &[
     "/etc/gshadow-",
 ];
 
+/// The shell a gated sandbox waits in (see [`Sandbox::wrap_gated`]).
+pub const GATE_SHELL: &str = "/bin/sh";
+/// The descriptor a gated sandbox reads `go` from.
+pub const GATE_FD: i32 = 3;
+/// The descriptor a gated sandbox writes `r` to once it is made.
+pub const READY_FD: i32 = 4;
+
+/// Puts the read end of a gated sandbox's gate at [`GATE_FD`] and the
+/// write end of its ready pipe at [`READY_FD`], both inheritable: for a
+/// child about to exec a command [`Sandbox::wrap_gated`] made. Copied above
+/// 9 first (close-on-exec), so that neither lands on the other's number
+/// before it is placed.
+///
+/// # Safety
+///
+/// Only between fork and exec (a `pre_exec` hook), where it replaces the
+/// child's descriptors 3 and 4 and nothing else owns them; `gate` and
+/// `ready` must be open. It calls only async-signal-safe functions.
+pub unsafe fn place_gate(gate: i32, ready: i32) -> std::io::Result<()> {
+    // SAFETY: fcntl(2) on open descriptors (the caller's promise).
+    let g = unsafe { libc::fcntl(gate, libc::F_DUPFD_CLOEXEC, 10) };
+    // SAFETY: as above.
+    let r = unsafe { libc::fcntl(ready, libc::F_DUPFD_CLOEXEC, 10) };
+    if g == -1 || r == -1 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: dup2(2) onto 3 and 4, which in a child about to exec belong
+    // to nothing else (the caller's promise).
+    if unsafe { libc::dup2(g, GATE_FD) } == -1 || unsafe { libc::dup2(r, READY_FD) } == -1 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// The sandbox of this machine: bubblewrap if it runs, else none.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sandbox {
@@ -208,32 +242,50 @@ impl Sandbox {
         args: &[OsString],
         cwd: &Path,
     ) -> (OsString, Vec<OsString>) {
-        self.wrap_gated(jail, program, args, cwd, None)
+        self.wrap_gated(jail, program, args, cwd, false)
     }
 
-    /// As [`Sandbox::wrap`], with the sandbox made at once but `program`
-    /// started only when a byte can be read from the descriptor `gate`
-    /// (bubblewrap's `--block-fd`; the child must inherit it): a sandbox
-    /// made ahead of need, whose namespaces and mounts are ready when its
-    /// process is wanted. Without a sandbox there is nothing to make ahead
-    /// and `gate` is not used.
+    /// Whether [`Sandbox::wrap_gated`] can make a sandbox ahead of need
+    /// here: a sandbox, and a POSIX shell at `/bin/sh` to wait in it.
+    pub fn can_gate(&self) -> bool {
+        self.bwrap.is_some() && Path::new(GATE_SHELL).exists()
+    }
+
+    /// As [`Sandbox::wrap`], with `gated` the sandbox made at once and
+    /// `program` started only when its gate opens: a sandbox made ahead of
+    /// need, whose namespaces and mounts are ready when its process is
+    /// wanted. Inside, a shell ([`GATE_SHELL`]) writes `r` to descriptor
+    /// [`READY_FD`] (the sandbox is made), then reads a line from
+    /// descriptor [`GATE_FD`]: `go` runs `program` in its place (without
+    /// either descriptor); anything else, or the end of the file — the
+    /// caller gone — ends it without running anything. The child must
+    /// inherit both descriptors at those numbers. (Not bubblewrap's
+    /// `--block-fd`: its sandbox runs the program at the end of the file
+    /// too, so a parked sandbox would start its program when the caller
+    /// dies.) Without a sandbox there is nothing to make ahead and `gated`
+    /// is not used.
     pub fn wrap_gated(
         &self,
         jail: &Jail,
         program: &OsStr,
         args: &[OsString],
         cwd: &Path,
-        gate: Option<i32>,
+        gated: bool,
     ) -> (OsString, Vec<OsString>) {
         match &self.bwrap {
             None => (program.to_os_string(), args.to_vec()),
             Some(bwrap) => {
                 let mut a = bwrap_args(jail, cwd);
-                if let Some(fd) = gate {
-                    a.push("--block-fd".into());
-                    a.push(fd.to_string().into());
-                }
                 a.push("--".into());
+                if gated {
+                    // `IFS=`: the program's environment (which the shell
+                    // shares) cannot change how the line is read.
+                    let script = format!(
+                        "printf r >&{READY_FD}; exec {READY_FD}>&-; \
+                         IFS= read -r go <&{GATE_FD} && [ \"$go\" = go ] && exec \"$@\" {GATE_FD}<&-"
+                    );
+                    a.extend([GATE_SHELL.into(), "-c".into(), script.into(), "gate".into()]);
+                }
                 a.push(program.to_os_string());
                 a.extend(args.iter().cloned());
                 (bwrap.clone().into_os_string(), a)
@@ -448,6 +500,71 @@ pub fn find_in(name: &str, path: &OsStr) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A gated sandbox says when it is made, runs its program only for
+    /// `go`, and ends without running it when its gate closes unopened —
+    /// what happens to a parked sandbox when the server that made it dies.
+    #[test]
+    fn a_gated_sandbox_runs_its_program_only_when_told() {
+        let sandbox = Sandbox::detect(SandboxMode::Auto).unwrap();
+        if !sandbox.can_gate() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "bubblewrap is needed in CI (.ci/install installs it)"
+            );
+            // Skipped (said on stderr): no bubblewrap outside CI.
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("a_gated_sandbox_runs_its_program_only_when_told: skipped");
+            }
+            return;
+        }
+        use std::io::{Read, Write};
+        use std::os::fd::AsRawFd;
+        use std::os::unix::process::CommandExt;
+        for (told, runs) in [
+            (&b"go\n"[..], true),
+            (&b""[..], false),
+            (&b"stop\n"[..], false),
+        ] {
+            let (program, args) = sandbox.wrap_gated(
+                &Jail::default(),
+                "/bin/sh".as_ref(),
+                &["-c".into(), "echo ran; ls /proc/self/fd".into()],
+                Path::new("/"),
+                true,
+            );
+            let (gate_reader, mut gate) = std::io::pipe().unwrap();
+            let (mut ready, ready_writer) = std::io::pipe().unwrap();
+            let (g, r) = (gate_reader.as_raw_fd(), ready_writer.as_raw_fd());
+            let mut cmd = Command::new(program);
+            cmd.args(args).stdout(std::process::Stdio::piped());
+            // SAFETY: run between fork and exec, with descriptors that stay
+            // open until the spawn returns.
+            let hook = move || unsafe { place_gate(g, r) };
+            // SAFETY: the hook calls only async-signal-safe functions.
+            unsafe {
+                cmd.pre_exec(hook);
+            }
+            let child = cmd.spawn().unwrap();
+            drop((gate_reader, ready_writer));
+            let mut said = [0u8; 1];
+            ready.read_exact(&mut said).unwrap();
+            assert_eq!(&said, b"r", "the sandbox says it is made");
+            gate.write_all(told).unwrap();
+            drop(gate);
+            let out = child.wait_with_output().unwrap();
+            let out = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(out.starts_with("ran\n"), runs, "told {told:?}: {out}");
+            if runs {
+                // The program has neither descriptor of the gate: `ls`
+                // opens the directory it lists on the lowest free number,
+                // 3, and 4 is not open (either still open would show 4).
+                let fds: Vec<&str> = out.lines().skip(1).collect();
+                assert!(fds.contains(&"3") && !fds.contains(&"4"), "{fds:?}");
+            }
+        }
+    }
 
     fn text(args: &[OsString]) -> Vec<String> {
         args.iter()
