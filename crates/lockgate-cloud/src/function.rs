@@ -197,6 +197,15 @@ impl Function {
                 }
             }
             let f = Parking(me);
+            // A stack's first deploy creates all its functions at once:
+            // their sandboxes are made a few at a time, not all together
+            // against the deploy's own work.
+            let Ok(_turn) = standby_turns().acquire().await else {
+                return;
+            };
+            if f.0.stops.load(Ordering::Acquire) != stops || f.0.is_retired() {
+                return;
+            }
             match Instance::park(&f.0.launch, f.0.log.clone()).await {
                 Ok(p) => f.0.keep_standby(p, stops),
                 Err(e) => tracing::debug!("making a standby for {}: {e}", f.0.config.name),
@@ -958,6 +967,14 @@ fn spawn_reaper(f: Weak<Function>, idle_timeout: Duration) {
             }
         }
     });
+}
+
+/// How many standby sandboxes are made at once in the process: one per CPU.
+fn standby_turns() -> &'static tokio::sync::Semaphore {
+    static TURNS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    TURNS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from))
+    })
 }
 
 /// The answer and whether it is an error, from what the runtime posted.
