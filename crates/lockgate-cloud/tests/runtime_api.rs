@@ -316,12 +316,7 @@ async fn the_runtime_api_answers_only_its_own_instance() {
 async fn what_the_sandbox_hides_is_decided_at_each_start() {
     let dir = tempfile::tempdir().unwrap();
     let opts = options(&dir);
-    if !opts.sandbox.is_sandboxed() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "bubblewrap is needed in CI (.ci/install installs it)"
-        );
-        eprintln!("skipped: bubblewrap (`bwrap`) does not run here");
+    if !sandboxed(&opts) {
         return;
     }
     let lists = "import os\n\
@@ -384,6 +379,20 @@ async fn what_the_sandbox_hides_is_decided_at_each_start() {
     cloud.shutdown();
 }
 
+/// Whether instances run sandboxed here; when not, says the test is
+/// skipped (and fails in CI, which installs bubblewrap).
+fn sandboxed(opts: &lockgate_cloud::RuntimeOptions) -> bool {
+    if opts.sandbox.is_sandboxed() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "bubblewrap is needed in CI (.ci/install installs it)"
+    );
+    eprintln!("skipped: bubblewrap (`bwrap`) does not run here");
+    false
+}
+
 /// Whether process `pid` has ended (and been reaped) within 20 s.
 async fn gone(pid: u32) -> bool {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
@@ -405,12 +414,7 @@ async fn gone(pid: u32) -> bool {
 async fn a_cold_start_takes_the_sandbox_made_ahead() {
     let dir = tempfile::tempdir().unwrap();
     let opts = options(&dir);
-    if !opts.sandbox.is_sandboxed() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "bubblewrap is needed in CI (.ci/install installs it)"
-        );
-        eprintln!("skipped: bubblewrap (`bwrap`) does not run here");
+    if !sandboxed(&opts) {
         return;
     }
     let f = function("Own", "python3.12", "app.whoami", "python");
@@ -465,12 +469,7 @@ async fn a_cold_start_takes_the_sandbox_made_ahead() {
 async fn a_standby_made_before_the_code_was_replaced_is_not_used() {
     let dir = tempfile::tempdir().unwrap();
     let opts = options(&dir);
-    if !opts.sandbox.is_sandboxed() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "bubblewrap is needed in CI (.ci/install installs it)"
-        );
-        eprintln!("skipped: bubblewrap (`bwrap`) does not run here");
+    if !sandboxed(&opts) {
         return;
     }
     let code = dir.path().join("code");
