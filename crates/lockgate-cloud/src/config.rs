@@ -451,7 +451,7 @@ pub struct RuntimeOptions {
     /// made ahead (a standby: bubblewrap's namespaces and mounts ready, the
     /// runtime not started), so that a cold start does not wait for it.
     /// On by default (`LOCKGATE_STANDBY=off` turns it off for
-    /// [`RuntimeOptions::default`]); it costs two idle processes per
+    /// [`RuntimeOptions::default`]); it costs three idle processes per
     /// function version.
     pub standby: bool,
 }

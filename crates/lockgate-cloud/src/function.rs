@@ -181,25 +181,26 @@ impl Function {
         {
             return;
         }
+        /// Clears `parking` however the making ends (a failure, a panic, the
+        /// task dropped before it ran, at shutdown).
+        struct Parking(Arc<Function>);
+        impl Drop for Parking {
+            fn drop(&mut self) {
+                self.0.parking.store(false, Ordering::Release);
+                self.0.parked.notify_waiters();
+            }
+        }
         let Some(me) = self.me.upgrade() else {
             self.parking.store(false, Ordering::Release);
             return;
         };
+        let f = Parking(me);
         let stops = self.stops.load(Ordering::Acquire);
         tokio::spawn(async move {
-            /// Clears `parking` however the task ends (a failure, a panic,
-            /// the runtime dropping it at shutdown).
-            struct Parking(Arc<Function>);
-            impl Drop for Parking {
-                fn drop(&mut self) {
-                    self.0.parking.store(false, Ordering::Release);
-                    self.0.parked.notify_waiters();
-                }
-            }
-            let f = Parking(me);
             // A stack's first deploy creates all its functions at once:
-            // their sandboxes are made a few at a time, not all together
-            // against the deploy's own work.
+            // their sandboxes are made a few at a time, each turn held
+            // until the sandbox says it is made, not all together against
+            // the deploy's own work.
             let Ok(_turn) = standby_turns().acquire().await else {
                 return;
             };
@@ -207,7 +208,10 @@ impl Function {
                 return;
             }
             match Instance::park(&f.0.launch, f.0.log.clone()).await {
-                Ok(p) => f.0.keep_standby(p, stops),
+                Ok(p) => {
+                    let _ = tokio::time::timeout(f.0.init_timeout, p.made()).await;
+                    f.0.keep_standby(p, stops);
+                }
                 Err(e) => tracing::debug!("making a standby for {}: {e}", f.0.config.name),
             }
         });

@@ -83,22 +83,38 @@ pub struct Confined {
     pub sandbox: lockgate_sandbox::Sandbox,
     /// What the process may see.
     pub jail: lockgate_sandbox::Jail,
+    /// The gate program of a sandbox made ahead of need, on the host
+    /// ([`lockgate_sandbox::GATE_PROGRAM`] written out): without it no
+    /// instance is parked.
+    pub gate: Option<PathBuf>,
 }
 
 impl Launch {
-    /// The program and arguments to start now; `gated`, a sandbox that
-    /// waits for its gate to open before it starts the program (see
+    /// The program, arguments and environment to start now (the Runtime
+    /// API's address `api` added); `gated` (the gate's descriptors), in a
+    /// sandbox that waits for its gate to open before it starts the program (see
     /// [`Sandbox::wrap_gated`](lockgate_sandbox::Sandbox::wrap_gated)).
-    fn command_line(&self, gated: bool) -> (std::ffi::OsString, Vec<std::ffi::OsString>) {
+    fn command_line(
+        &self,
+        api: &str,
+        gated: Option<lockgate_sandbox::GateFds>,
+    ) -> lockgate_sandbox::Wrapped {
+        let mut env = self.env.clone();
+        env.push(("AWS_LAMBDA_RUNTIME_API".to_string(), api.to_string()));
         match &self.confined {
-            None => (self.program.clone().into_os_string(), self.args.clone()),
+            None => lockgate_sandbox::Wrapped {
+                program: self.program.clone().into_os_string(),
+                args: self.args.clone(),
+                env,
+            },
             // Inside, the process starts in its code, where Lambda's does.
             Some(c) => c.sandbox.wrap_gated(
                 &c.jail,
                 self.program.as_os_str(),
                 &self.args,
                 std::path::Path::new(crate::bootstrap::TASK_ROOT),
-                gated,
+                &env,
+                c.gate.as_deref().zip(gated),
             ),
         }
     }
@@ -106,21 +122,23 @@ impl Launch {
     /// Whether instances run in a sandbox that can be made ahead of need
     /// ([`Instance::park`]).
     pub fn can_park(&self) -> bool {
-        self.confined.as_ref().is_some_and(|c| c.sandbox.can_gate())
+        self.confined
+            .as_ref()
+            .is_some_and(|c| c.sandbox.can_gate() && c.gate.as_ref().is_some_and(|g| g.is_file()))
     }
 
     /// What a sandbox made now would be made from: its arguments and the
     /// identity of the paths they name.
     fn fingerprint(&self) -> Fingerprint {
-        let (program, args) = self.command_line(false);
+        let w = self.command_line("", None);
         let identity = self
             .confined
             .as_ref()
             .map(|c| c.jail.identity())
             .unwrap_or_default();
         Fingerprint {
-            program,
-            args,
+            program: w.program,
+            args: w.args,
             identity,
         }
     }
@@ -334,26 +352,30 @@ impl Instance {
                 .open(format!("/proc/self/fd/{}", writer.as_raw_fd()))
                 .ok()
         };
-        let (program, args) = launch.command_line(gate.is_some());
-        let mut cmd = tokio::process::Command::new(program);
-        if let Some((gate_reader, ready_writer)) = &gate {
+        let fds = gate.as_ref().map(|(gate_reader, ready_writer)| {
             use std::os::fd::AsRawFd;
-            let (from_gate, to_ready) = (gate_reader.as_raw_fd(), ready_writer.as_raw_fd());
-            // SAFETY: run between fork and exec (it only places the gate's
-            // and the ready pipe's ends at their numbers in the child, which
-            // alone inherits them), with descriptors this function keeps
-            // open until the spawn returns.
-            let hook = move || unsafe { lockgate_sandbox::place_gate(from_gate, to_ready) };
+            lockgate_sandbox::GateFds {
+                gate: gate_reader.as_raw_fd(),
+                ready: ready_writer.as_raw_fd(),
+            }
+        });
+        let w = launch.command_line(&addr.to_string(), fds);
+        let mut cmd = tokio::process::Command::new(w.program);
+        if let Some(fds) = fds {
+            // SAFETY: run between fork and exec (it only makes the gate's
+            // and the ready pipe's ends inheritable in the child, which
+            // alone gets them), with descriptors this function keeps open
+            // until the spawn returns.
+            let hook = move || unsafe { lockgate_sandbox::inherit_gate(fds) };
             // SAFETY: the hook calls only async-signal-safe functions.
             unsafe {
                 cmd.pre_exec(hook);
             }
         }
-        cmd.args(args)
+        cmd.args(w.args)
             .current_dir(&launch.cwd)
             .env_clear()
-            .envs(launch.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+            .envs(w.env)
             .stdin(Stdio::null())
             .stdout(writer.try_clone()?)
             .stderr(writer)

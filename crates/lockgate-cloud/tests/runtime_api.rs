@@ -498,3 +498,70 @@ async fn a_standby_made_before_the_code_was_replaced_is_not_used() {
     assert!(gone(parked).await, "the stale standby {parked} still runs");
     cloud.shutdown();
 }
+
+/// A function's loader variables (`LD_PRELOAD`…) reach its runtime, inside
+/// the sandbox, and nothing outside it: bubblewrap, which runs on the host
+/// with the server's rights, is not given them (it would load the library
+/// there), and neither is the gate of a standby. A library that leaves a
+/// mark on the host when loaded, named by the function's `LD_PRELOAD`,
+/// leaves none, whether the instance starts in a standby or not.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_functions_loader_variables_do_not_reach_the_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = options(&dir);
+    if !sandboxed(&opts) {
+        return;
+    }
+    let mark = dir.path().join("loaded-on-the-host");
+    let source = dir.path().join("hook.c");
+    std::fs::write(
+        &source,
+        format!(
+            "#include <fcntl.h>\n#include <unistd.h>\n\
+             __attribute__((constructor)) static void hook(void) {{\n\
+             int fd = open(\"{}\", O_CREAT | O_WRONLY, 0644); if (fd >= 0) close(fd); }}\n",
+            mark.display()
+        ),
+    )
+    .unwrap();
+    let hook = dir.path().join("hook.so");
+    let built = std::process::Command::new("cc")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&hook)
+        .arg(&source)
+        .status();
+    if !built.is_ok_and(|s| s.success()) {
+        assert!(std::env::var_os("CI").is_none(), "cc is needed in CI");
+        eprintln!("skipped: no C compiler");
+        return;
+    }
+    // The hook works: loaded by a process on the host, it leaves its mark.
+    let probe = std::process::Command::new("/bin/true")
+        .env("LD_PRELOAD", &hook)
+        .status()
+        .unwrap();
+    assert!(probe.success() && mark.exists(), "the hook does not mark");
+    std::fs::remove_file(&mark).unwrap();
+
+    let mut f = function("Own", "python3.12", "app.whoami", "python");
+    f.environment
+        .insert("LD_PRELOAD".into(), hook.display().to_string());
+    let cloud = Cloud::new(config(vec![f]), opts, Logs::default().sink()).unwrap();
+    let own = cloud.function("Own").unwrap().clone();
+    assert!(own.ensure_standby().await);
+    // The first instance starts in the standby, the second (at the same
+    // time) in a sandbox made then.
+    let (a, b) = tokio::join!(
+        cloud.invoke("Own", req("{}")),
+        cloud.invoke("Own", req("{}"))
+    );
+    for o in [a, b] {
+        let o = o.unwrap().unwrap();
+        assert!(o.function_error.is_none(), "{:?}", o.body);
+    }
+    assert!(
+        !mark.exists(),
+        "the function's LD_PRELOAD was loaded outside its sandbox"
+    );
+    cloud.shutdown();
+}

@@ -72,36 +72,72 @@ const SECRET_FILES: &[&str] = &[
     "/etc/gshadow-",
 ];
 
-/// The shell a gated sandbox waits in (see [`Sandbox::wrap_gated`]).
-pub const GATE_SHELL: &str = "/bin/sh";
-/// The descriptor a gated sandbox reads `go` from.
-pub const GATE_FD: i32 = 3;
-/// The descriptor a gated sandbox writes `r` to once it is made.
-pub const READY_FD: i32 = 4;
+/// The gate of a sandbox made ahead of need: a small static program
+/// (`gate.c`) that says the sandbox is made, waits at its gate for `go`
+/// and runs the program in its place (see [`Sandbox::wrap_gated`]). The
+/// caller writes it to a file the sandbox can be given.
+pub const GATE_PROGRAM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/lockgate-gate"));
+/// Where a gated sandbox sees its gate program.
+pub const GATE_INSIDE: &str = "/lockgate-gate";
 
-/// Puts the read end of a gated sandbox's gate at [`GATE_FD`] and the
-/// write end of its ready pipe at [`READY_FD`], both inheritable: for a
-/// child about to exec a command [`Sandbox::wrap_gated`] made. Copied above
-/// 9 first (close-on-exec), so that neither lands on the other's number
-/// before it is placed.
+/// The descriptors a gated sandbox's child inherits: the read end of its
+/// gate (where `go` comes) and the write end of its ready pipe (where it
+/// says `r`), at the numbers they have in the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GateFds {
+    /// The gate's read end.
+    pub gate: i32,
+    /// The ready pipe's write end.
+    pub ready: i32,
+}
+
+/// Whether the dynamic loader or the C library acts on variable `name` in
+/// the process that has it (loads code, reads files, changes the
+/// allocator): such variables are not given to bubblewrap, which runs
+/// outside the sandbox, but set by it for the program inside.
+pub fn is_loader_variable(name: &str) -> bool {
+    name.starts_with("LD_")
+        || matches!(
+            name,
+            "GCONV_PATH"
+                | "GLIBC_TUNABLES"
+                | "LOCPATH"
+                | "NLSPATH"
+                | "MALLOC_CHECK_"
+                | "MALLOC_TRACE"
+                | "HOSTALIASES"
+                | "RESOLV_HOST_CONF"
+        )
+}
+
+/// A program ready to start: what to run, its arguments and the
+/// environment to give the process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wrapped {
+    /// The program (bubblewrap, or the program itself without a sandbox).
+    pub program: OsString,
+    /// Its arguments.
+    pub args: Vec<OsString>,
+    /// The environment of the process (without the loader's variables,
+    /// which bubblewrap sets inside).
+    pub env: Vec<(String, String)>,
+}
+
+/// Makes a gated sandbox's descriptors inheritable in a child about to
+/// exec the command [`Sandbox::wrap_gated`] made (at the numbers they have:
+/// none is moved, so none can land on a descriptor the child uses for
+/// something else).
 ///
 /// # Safety
 ///
-/// Only between fork and exec (a `pre_exec` hook), where it replaces the
-/// child's descriptors 3 and 4 and nothing else owns them; `gate` and
-/// `ready` must be open. It calls only async-signal-safe functions.
-pub unsafe fn place_gate(gate: i32, ready: i32) -> std::io::Result<()> {
-    // SAFETY: fcntl(2) on open descriptors (the caller's promise).
-    let g = unsafe { libc::fcntl(gate, libc::F_DUPFD_CLOEXEC, 10) };
-    // SAFETY: as above.
-    let r = unsafe { libc::fcntl(ready, libc::F_DUPFD_CLOEXEC, 10) };
-    if g == -1 || r == -1 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: dup2(2) onto 3 and 4, which in a child about to exec belong
-    // to nothing else (the caller's promise).
-    if unsafe { libc::dup2(g, GATE_FD) } == -1 || unsafe { libc::dup2(r, READY_FD) } == -1 {
-        return Err(std::io::Error::last_os_error());
+/// Only between fork and exec (a `pre_exec` hook), with both descriptors
+/// open. It calls only async-signal-safe functions.
+pub unsafe fn inherit_gate(fds: GateFds) -> std::io::Result<()> {
+    for fd in [fds.gate, fds.ready] {
+        // SAFETY: fcntl(2) on an open descriptor (the caller's promise).
+        if unsafe { libc::fcntl(fd, libc::F_SETFD, 0) } == -1 {
+            return Err(std::io::Error::last_os_error());
+        }
     }
     Ok(())
 }
@@ -232,64 +268,86 @@ impl Sandbox {
         self.note.as_deref()
     }
 
-    /// The program and arguments that run `program args…` in `cwd`
-    /// confined by `jail` (unchanged without a sandbox: the caller then
-    /// sets the working directory itself).
+    /// What runs `program args…` in `cwd` confined by `jail` with the
+    /// environment `env` (unchanged without a sandbox: the caller then sets
+    /// the working directory itself).
     pub fn wrap(
         &self,
         jail: &Jail,
         program: &OsStr,
         args: &[OsString],
         cwd: &Path,
-    ) -> (OsString, Vec<OsString>) {
-        self.wrap_gated(jail, program, args, cwd, false)
+        env: &[(String, String)],
+    ) -> Wrapped {
+        self.wrap_gated(jail, program, args, cwd, env, None)
     }
 
     /// Whether [`Sandbox::wrap_gated`] can make a sandbox ahead of need
-    /// here: a sandbox, and a POSIX shell at `/bin/sh` to wait in it.
+    /// here (there is a sandbox).
     pub fn can_gate(&self) -> bool {
-        self.bwrap.is_some() && Path::new(GATE_SHELL).exists()
+        self.bwrap.is_some()
     }
 
-    /// As [`Sandbox::wrap`], with `gated` the sandbox made at once and
-    /// `program` started only when its gate opens: a sandbox made ahead of
-    /// need, whose namespaces and mounts are ready when its process is
-    /// wanted. Inside, a shell ([`GATE_SHELL`]) writes `r` to descriptor
-    /// [`READY_FD`] (the sandbox is made), then reads a line from
-    /// descriptor [`GATE_FD`]: `go` runs `program` in its place (without
-    /// either descriptor); anything else, or the end of the file — the
+    /// As [`Sandbox::wrap`]; with `gate` (the host path of a file holding
+    /// [`GATE_PROGRAM`], and the descriptors), the sandbox is made at once
+    /// but `program` started only when its gate opens: a sandbox made ahead
+    /// of need, whose namespaces and mounts are ready when its process is
+    /// wanted. Inside, the gate program writes `r` to the ready descriptor
+    /// (the sandbox is made), then reads from the gate: `go` and a newline
+    /// runs `program` in its place, with the environment as given and
+    /// neither descriptor; anything else, or the end of the file — the
     /// caller gone — ends it without running anything. The child must
-    /// inherit both descriptors at those numbers. (Not bubblewrap's
-    /// `--block-fd`: its sandbox runs the program at the end of the file
-    /// too, so a parked sandbox would start its program when the caller
-    /// dies.) Without a sandbox there is nothing to make ahead and `gated`
-    /// is not used.
+    /// inherit both descriptors ([`inherit_gate`]). (Not
+    /// bubblewrap's `--block-fd`, whose sandbox runs the program at the end
+    /// of the file too, nor a shell, which reads the program's environment.)
+    /// Without a sandbox there is nothing to make ahead and `gate` is not
+    /// used.
     pub fn wrap_gated(
         &self,
         jail: &Jail,
         program: &OsStr,
         args: &[OsString],
         cwd: &Path,
-        gated: bool,
-    ) -> (OsString, Vec<OsString>) {
-        match &self.bwrap {
-            None => (program.to_os_string(), args.to_vec()),
-            Some(bwrap) => {
-                let mut a = bwrap_args(jail, cwd);
-                a.push("--".into());
-                if gated {
-                    // `IFS=`: the program's environment (which the shell
-                    // shares) cannot change how the line is read.
-                    let script = format!(
-                        "printf r >&{READY_FD}; exec {READY_FD}>&-; \
-                         IFS= read -r go <&{GATE_FD} && [ \"$go\" = go ] && exec \"$@\" {GATE_FD}<&-"
-                    );
-                    a.extend([GATE_SHELL.into(), "-c".into(), script.into(), "gate".into()]);
-                }
-                a.push(program.to_os_string());
-                a.extend(args.iter().cloned());
-                (bwrap.clone().into_os_string(), a)
+        env: &[(String, String)],
+        gate: Option<(&Path, GateFds)>,
+    ) -> Wrapped {
+        let Some(bwrap) = &self.bwrap else {
+            return Wrapped {
+                program: program.to_os_string(),
+                args: args.to_vec(),
+                env: env.to_vec(),
+            };
+        };
+        let mut a = match gate {
+            Some((gate, _)) => {
+                let mut jail = jail.clone();
+                jail.mapped
+                    .push((gate.to_path_buf(), PathBuf::from(GATE_INSIDE)));
+                bwrap_args(&jail, cwd)
             }
+            None => bwrap_args(jail, cwd),
+        };
+        let (loader, env): (Vec<_>, Vec<_>) = env
+            .iter()
+            .cloned()
+            .partition(|(k, _)| is_loader_variable(k));
+        for (k, v) in loader {
+            a.extend(["--setenv".into(), k.into(), v.into()]);
+        }
+        a.push("--".into());
+        if let Some((_, fds)) = gate {
+            a.extend([
+                GATE_INSIDE.into(),
+                fds.gate.to_string().into(),
+                fds.ready.to_string().into(),
+            ]);
+        }
+        a.push(program.to_os_string());
+        a.extend(args.iter().cloned());
+        Wrapped {
+            program: bwrap.clone().into_os_string(),
+            args: a,
+            env,
         }
     }
 
@@ -303,9 +361,13 @@ impl Sandbox {
         env: impl IntoIterator<Item = (&'a String, &'a String)>,
         cwd: &Path,
     ) -> Command {
-        let (program, args) = self.wrap(jail, program.as_ref(), args, cwd);
-        let mut cmd = Command::new(program);
-        cmd.args(args).env_clear().envs(env);
+        let env: Vec<(String, String)> = env
+            .into_iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let w = self.wrap(jail, program.as_ref(), args, cwd, &env);
+        let mut cmd = Command::new(w.program);
+        cmd.args(w.args).env_clear().envs(w.env);
         if !self.is_sandboxed() {
             cmd.current_dir(cwd);
         }
@@ -522,26 +584,62 @@ mod tests {
         use std::io::{Read, Write};
         use std::os::fd::AsRawFd;
         use std::os::unix::process::CommandExt;
+        let dir = tempfile::tempdir().unwrap();
+        let gate_program = dir.path().join("gate");
+        std::fs::write(&gate_program, GATE_PROGRAM).unwrap();
+        std::fs::set_permissions(
+            &gate_program,
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        // A loader variable the program is given (set inside by
+        // bubblewrap, not given to it) and one of its own: the gate runs
+        // neither and passes both on.
+        let env = [
+            ("LD_PRELOAD".to_string(), "/nonexistent/hook.so".to_string()),
+            ("OWN".to_string(), "value".to_string()),
+        ];
         for (told, runs) in [
             (&b"go\n"[..], true),
             (&b""[..], false),
             (&b"stop\n"[..], false),
+            (&b"g"[..], false),
         ] {
-            let (program, args) = sandbox.wrap_gated(
-                &Jail::default(),
-                "/bin/sh".as_ref(),
-                &["-c".into(), "echo ran; ls /proc/self/fd".into()],
-                Path::new("/"),
-                true,
-            );
             let (gate_reader, mut gate) = std::io::pipe().unwrap();
             let (mut ready, ready_writer) = std::io::pipe().unwrap();
-            let (g, r) = (gate_reader.as_raw_fd(), ready_writer.as_raw_fd());
-            let mut cmd = Command::new(program);
-            cmd.args(args).stdout(std::process::Stdio::piped());
+            let fds = GateFds {
+                gate: gate_reader.as_raw_fd(),
+                ready: ready_writer.as_raw_fd(),
+            };
+            // The program says what it was given, and whether either of the
+            // gate's descriptors is still open in it.
+            let script = format!(
+                "echo ran \"$OWN\" \"$LD_PRELOAD\"; \
+                 for fd in {} {}; do [ -e /proc/self/fd/$fd ] && echo open $fd; done",
+                fds.gate, fds.ready
+            );
+            let w = sandbox.wrap_gated(
+                &Jail::default(),
+                "/bin/sh".as_ref(),
+                &["-c".into(), script.into()],
+                Path::new("/"),
+                &env,
+                Some((&gate_program, fds)),
+            );
+            assert!(
+                w.env.iter().all(|(k, _)| !is_loader_variable(k)),
+                "{:?}",
+                w.env
+            );
+            let mut cmd = Command::new(w.program);
+            cmd.args(w.args)
+                .env_clear()
+                .envs(w.env)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::null());
             // SAFETY: run between fork and exec, with descriptors that stay
             // open until the spawn returns.
-            let hook = move || unsafe { place_gate(g, r) };
+            let hook = move || unsafe { inherit_gate(fds) };
             // SAFETY: the hook calls only async-signal-safe functions.
             unsafe {
                 cmd.pre_exec(hook);
@@ -555,13 +653,19 @@ mod tests {
             drop(gate);
             let out = child.wait_with_output().unwrap();
             let out = String::from_utf8_lossy(&out.stdout);
-            assert_eq!(out.starts_with("ran\n"), runs, "told {told:?}: {out}");
+            assert_eq!(
+                out.starts_with("ran value /nonexistent/hook.so\n"),
+                runs,
+                "told {told:?}: {out}"
+            );
+            if !runs {
+                assert!(out.is_empty(), "told {told:?}: {out}");
+            }
             if runs {
-                // The program has neither descriptor of the gate: `ls`
-                // opens the directory it lists on the lowest free number,
-                // 3, and 4 is not open (either still open would show 4).
-                let fds: Vec<&str> = out.lines().skip(1).collect();
-                assert!(fds.contains(&"3") && !fds.contains(&"4"), "{fds:?}");
+                assert!(
+                    !out.contains("open"),
+                    "the gate's descriptors leaked: {out}"
+                );
             }
         }
     }

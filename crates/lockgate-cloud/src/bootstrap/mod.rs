@@ -23,27 +23,34 @@ const PYTHON_FILE: &str = "lockgate_bootstrap.py";
 const NODE_FILE: &str = "lockgate_bootstrap.cjs";
 const RUBY_FILE: &str = "lockgate_bootstrap.rb";
 
-/// Writes the bootstraps into `dir` (created if needed). A file that
+/// The gate program of sandboxes made ahead of need, in the runtime
+/// directory (see `lockgate_sandbox::GATE_PROGRAM`).
+pub const GATE_FILE: &str = "lockgate-gate";
+
+/// Writes the bootstraps and the gate program into `dir` (created if needed). A file that
 /// already holds the right text is left alone (every redeploy calls this),
 /// and a changed one is replaced by a rename, so an instance starting at
 /// that moment never reads a half-written bootstrap.
 pub fn install(dir: &Path) -> Result<(), CloudError> {
+    use std::os::unix::fs::PermissionsExt;
     let io = |source| CloudError::Io {
         path: dir.to_path_buf(),
         source,
     };
     std::fs::create_dir_all(dir).map_err(io)?;
-    for (name, text) in [
-        (PYTHON_FILE, PYTHON_BOOTSTRAP),
-        (NODE_FILE, NODE_BOOTSTRAP),
-        (RUBY_FILE, RUBY_BOOTSTRAP),
+    for (name, bytes, mode) in [
+        (PYTHON_FILE, PYTHON_BOOTSTRAP.as_bytes(), 0o644),
+        (NODE_FILE, NODE_BOOTSTRAP.as_bytes(), 0o644),
+        (RUBY_FILE, RUBY_BOOTSTRAP.as_bytes(), 0o644),
+        (GATE_FILE, lockgate_sandbox::GATE_PROGRAM, 0o755),
     ] {
         let path = dir.join(name);
-        if std::fs::read(&path).is_ok_and(|have| have == text.as_bytes()) {
+        if std::fs::read(&path).is_ok_and(|have| have == bytes) {
             continue;
         }
         let tmp = dir.join(format!(".{name}.{}", std::process::id()));
-        std::fs::write(&tmp, text)
+        std::fs::write(&tmp, bytes)
+            .and_then(|()| std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode)))
             .and_then(|()| std::fs::rename(&tmp, &path))
             .map_err(|source| {
                 // Tidying the temp file is best effort: the error that matters is `source`.
@@ -296,6 +303,7 @@ pub fn launch(
         confined: Some(crate::instance::Confined {
             sandbox: opts.sandbox.clone(),
             jail,
+            gate: Some(opts.runtime_dir.join(GATE_FILE)),
         }),
     })
 }
