@@ -85,6 +85,9 @@ pub struct Function {
     parking: AtomicBool,
     /// Told when a standby being made is done with.
     parked: tokio::sync::Notify,
+    /// When it was created (a version that starts no instance within the
+    /// idle timeout of it keeps no standby).
+    created: Instant,
     /// How many times [`Function::stop_all`] ran: a standby asked for
     /// before the last one is not kept.
     stops: AtomicU64,
@@ -153,6 +156,7 @@ impl Function {
             standby: Mutex::new(None),
             parking: AtomicBool::new(false),
             stops: AtomicU64::new(0),
+            created: Instant::now(),
             parked: tokio::sync::Notify::new(),
             log,
             metrics,
@@ -822,6 +826,11 @@ impl Function {
     }
 
     /// Stops idle instances older than the idle timeout.
+    /// Also stops the standby of a version that has not started an instance
+    /// within the idle timeout of its creation (`$LATEST` behind an alias,
+    /// say): it may never be invoked. One that has started an instance
+    /// keeps its standby; a version whose standby was stopped gets one
+    /// again after its next cold start.
     pub fn reap_idle(&self) {
         let mut idle = lock(&self.idle);
         idle.retain(|i| {
@@ -831,6 +840,11 @@ impl Function {
             }
             keep
         });
+        drop(idle);
+        if self.spawned.load(Ordering::Relaxed) == 0 && self.created.elapsed() >= self.idle_timeout
+        {
+            lock(&self.standby).take();
+        }
     }
 
     /// Stops every instance (shutdown).

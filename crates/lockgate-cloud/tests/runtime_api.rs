@@ -565,3 +565,46 @@ async fn a_functions_loader_variables_do_not_reach_the_host() {
     );
     cloud.shutdown();
 }
+
+/// A version that starts no instance within the idle timeout of its
+/// creation (`$LATEST` behind an alias, say) gives up its standby; one
+/// that has run keeps its own after its instances are reaped.
+#[tokio::test(flavor = "multi_thread")]
+async fn only_versions_that_run_keep_a_standby() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = options(&dir);
+    if !sandboxed(&opts) {
+        return;
+    }
+    opts.idle_timeout = Duration::from_millis(300);
+    let cloud = Cloud::new(
+        config(vec![
+            function("Used", "python3.12", "app.whoami", "python"),
+            function("Unused", "python3.12", "app.whoami", "python"),
+        ]),
+        opts,
+        Logs::default().sink(),
+    )
+    .unwrap();
+    let (used, unused) = (
+        cloud.function("Used").unwrap().clone(),
+        cloud.function("Unused").unwrap().clone(),
+    );
+    assert!(used.ensure_standby().await && unused.ensure_standby().await);
+    let o = cloud.invoke("Used", req("{}")).await.unwrap().unwrap();
+    assert!(o.cold && o.function_error.is_none(), "{:?}", o.body);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while unused.standby_pid().is_some() || used.live_instances() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "unused standby {:?}, used instances {}",
+            unused.standby_pid(),
+            used.live_instances()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Its instance reaped, the version that ran still has its standby (made
+    // once that instance was up, long before it was reaped).
+    assert!(used.standby_pid().is_some());
+    cloud.shutdown();
+}
