@@ -4,8 +4,11 @@
 //! which instance a request comes from without trusting anything in it.
 //! Invocations are handed over through a one-slot channel that the
 //! instance's `GET …/invocation/next` long-polls.
+//!
+//! What a process is started with is `launch`; an instance whose sandbox
+//! is made ahead of need, `parked`; its output's lines, `output`; its
+//! memory readings, `memory`.
 
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -21,6 +24,16 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::http::{self, Body, BodyError, MAX_PAYLOAD};
 use crate::logs::{FunctionLog, TailBuffer};
+
+mod launch;
+mod memory;
+mod output;
+mod parked;
+
+pub use launch::{Confined, Launch};
+use memory::Memory;
+use output::{LineSplitter, MARKER, split_marker};
+pub use parked::Parked;
 
 /// A caller waiting until the output reader has seen flush marker `n`.
 type FlushWaiter = (u64, oneshot::Sender<()>);
@@ -56,169 +69,6 @@ pub enum Reply {
     Error(Bytes),
     /// The response was larger than 6 MiB.
     TooLarge(usize),
-}
-
-/// What a process needs to be started.
-#[derive(Debug, Clone)]
-pub struct Launch {
-    /// The program.
-    pub program: PathBuf,
-    /// Its arguments.
-    pub args: Vec<std::ffi::OsString>,
-    /// The working directory.
-    pub cwd: PathBuf,
-    /// The whole environment (the runtime API address is added).
-    pub env: Vec<(String, String)>,
-    /// The sandbox `program` and `args` run in, when they do: its arguments
-    /// are made again at every start, since what they hide depends on what
-    /// exists then (a server's state that appears beside a function's code
-    /// after the function was set up, or goes away).
-    pub confined: Option<Confined>,
-}
-
-/// A program to run confined, wrapped again at every start.
-#[derive(Debug, Clone)]
-pub struct Confined {
-    /// The sandbox.
-    pub sandbox: lockgate_sandbox::Sandbox,
-    /// What the process may see.
-    pub jail: lockgate_sandbox::Jail,
-    /// The gate program of a sandbox made ahead of need, on the host
-    /// ([`lockgate_sandbox::GATE_PROGRAM`] written out): without it no
-    /// instance is parked.
-    pub gate: Option<PathBuf>,
-}
-
-impl Launch {
-    /// The program, arguments and environment to start now (the Runtime
-    /// API's address `api` added); `gated` (the gate's descriptors), in a
-    /// sandbox that waits for its gate to open before it starts the program (see
-    /// [`Sandbox::wrap_gated`](lockgate_sandbox::Sandbox::wrap_gated)).
-    fn command_line(
-        &self,
-        api: &str,
-        gated: Option<lockgate_sandbox::GateFds>,
-    ) -> lockgate_sandbox::Wrapped {
-        let mut env = self.env.clone();
-        env.push(("AWS_LAMBDA_RUNTIME_API".to_string(), api.to_string()));
-        match &self.confined {
-            None => lockgate_sandbox::Wrapped {
-                program: self.program.clone().into_os_string(),
-                args: self.args.clone(),
-                env,
-            },
-            // Inside, the process starts in its code, where Lambda's does.
-            Some(c) => c.sandbox.wrap_gated(
-                &c.jail,
-                self.program.as_os_str(),
-                &self.args,
-                std::path::Path::new(crate::bootstrap::TASK_ROOT),
-                &env,
-                c.gate.as_deref().zip(gated),
-            ),
-        }
-    }
-
-    /// Whether instances run in a sandbox that can be made ahead of need
-    /// ([`Instance::park`]).
-    pub fn can_park(&self) -> bool {
-        self.confined
-            .as_ref()
-            .is_some_and(|c| c.sandbox.can_gate() && c.gate.as_ref().is_some_and(|g| g.is_file()))
-    }
-
-    /// What a sandbox made now would be made from: its arguments and the
-    /// identity of the paths they name.
-    fn fingerprint(&self) -> Fingerprint {
-        let w = self.command_line("", None);
-        let identity = self
-            .confined
-            .as_ref()
-            .map(|c| c.jail.identity())
-            .unwrap_or_default();
-        Fingerprint {
-            program: w.program,
-            args: w.args,
-            identity,
-        }
-    }
-}
-
-/// What a sandbox was made from (see [`lockgate_sandbox::Jail::identity`]).
-#[derive(Debug, PartialEq, Eq)]
-struct Fingerprint {
-    program: std::ffi::OsString,
-    args: Vec<std::ffi::OsString>,
-    identity: Vec<Option<(u64, u64)>>,
-}
-
-/// An instance whose sandbox is made — namespaces, mounts, its Runtime API
-/// listening — and whose runtime has not started: it starts when
-/// [`Parked::start`] opens the gate its sandbox waits at. Dropped unused,
-/// the sandbox is stopped; if the server dies, the gate reads the end of
-/// its pipe and the sandbox ends without starting anything.
-#[derive(Debug)]
-pub struct Parked {
-    inst: Arc<Instance>,
-    gate: Option<std::io::PipeWriter>,
-    made_from: Fingerprint,
-    made: watch::Receiver<bool>,
-}
-
-impl Parked {
-    /// Whether starting it now gives the process what a sandbox made now
-    /// would: the sandbox is alive and `launch` makes the same arguments
-    /// from the same paths (a directory to hide that appeared since, or a
-    /// code directory replaced, would otherwise be seen as it was).
-    pub fn is_current(&self, launch: &Launch) -> bool {
-        !self.inst.is_dead() && !self.inst.was_killed() && self.made_from == launch.fingerprint()
-    }
-
-    /// Starts the runtime in the sandbox made ahead (whether or not it is
-    /// made yet: the gate is read once it is); its init is counted from now.
-    pub fn start(mut self) -> std::io::Result<Arc<Instance>> {
-        use std::io::Write;
-        *lock(&self.inst.started) = Instant::now();
-        let result = match self.gate.as_mut() {
-            Some(gate) => gate.write_all(b"go\n"),
-            None => Err(std::io::ErrorKind::BrokenPipe.into()),
-        };
-        // Written or not, the gate is closed: a sandbox that did not read
-        // `go` ends at the end of the file. One that could not be told is
-        // stopped (by `drop`, which sees the gate still here).
-        result?;
-        self.gate = None;
-        Ok(self.inst.clone())
-    }
-
-    /// The instance (not started yet).
-    pub fn instance(&self) -> &Arc<Instance> {
-        &self.inst
-    }
-
-    /// Whether the sandbox is made and waits at its gate (it said so).
-    pub fn is_made(&self) -> bool {
-        *self.made.borrow()
-    }
-
-    /// Resolves once the sandbox is made (it said so), or never if it
-    /// ended before it was.
-    pub fn made(&self) -> impl Future<Output = ()> + use<> {
-        let mut made = self.made.clone();
-        async move {
-            if made.wait_for(|m| *m).await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        }
-    }
-}
-
-impl Drop for Parked {
-    fn drop(&mut self) {
-        if self.gate.is_some() {
-            self.inst.kill();
-        }
-    }
 }
 
 /// A running instance.
@@ -257,26 +107,6 @@ pub struct Instance {
     output_closed: watch::Sender<bool>,
 }
 
-const MARKER: &str = "\u{1}lockgate-flush-";
-
-/// Splits a flush marker off the end of an output line.
-fn split_marker(line: &str) -> (&str, Option<u64>) {
-    match line.rfind(MARKER) {
-        Some(pos) => {
-            let n = line[pos + MARKER.len()..]
-                .trim_end_matches('\u{1}')
-                .parse()
-                .ok();
-            if n.is_some() {
-                (&line[..pos], n)
-            } else {
-                (line, None)
-            }
-        }
-        None => (line, None),
-    }
-}
-
 /// How long to wait for output to be read before giving up on ordering.
 const OUTPUT_SYNC_LIMIT: Duration = Duration::from_secs(2);
 
@@ -284,49 +114,6 @@ impl Instance {
     /// Starts a process with the Lambda environment and its runtime API.
     pub async fn spawn(launch: &Launch, log: FunctionLog) -> std::io::Result<Arc<Instance>> {
         Instance::start(launch, log, None).await
-    }
-
-    /// Makes an instance's sandbox ahead of need, its runtime not started
-    /// ([`Parked::start`] starts it): a cold start then pays for the
-    /// runtime's init, not for making the sandbox. Only for a launch that
-    /// [can park](Launch::can_park).
-    pub async fn park(launch: &Launch, log: FunctionLog) -> std::io::Result<Parked> {
-        if !launch.can_park() {
-            return Err(std::io::Error::other(
-                "only a sandboxed instance can be parked",
-            ));
-        }
-        let made_from = launch.fingerprint();
-        let (gate_reader, gate) = std::io::pipe()?;
-        let (ready, ready_writer) = std::io::pipe()?;
-        let inst = Instance::start(launch, log, Some((gate_reader, ready_writer))).await?;
-        // The sandbox says `r` once it is made; the end of the pipe first
-        // means it ended before.
-        let (made_tx, made) = watch::channel(false);
-        let ready = tokio::net::unix::pipe::Receiver::from_owned_fd(ready.into())?;
-        tokio::spawn(async move {
-            let mut byte = [0u8; 1];
-            loop {
-                if ready.readable().await.is_err() {
-                    return;
-                }
-                match ready.try_read(&mut byte) {
-                    Ok(1) if byte[0] == b'r' => {
-                        made_tx.send_replace(true);
-                        return;
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    _ => return,
-                }
-            }
-        });
-        Ok(Parked {
-            inst,
-            gate: Some(gate),
-            made_from,
-            made,
-        })
     }
 
     /// Starts the instance's process; with `gate` (the read end of its
@@ -789,107 +576,6 @@ fn not_found(path: &str) -> Response<Body> {
     )
 }
 
-/// The peak memory of an instance's processes, read from `/proc` off the
-/// invocation path.
-#[derive(Debug)]
-struct Memory {
-    pid: u32,
-    last: Mutex<Option<(Instant, u64)>>,
-    refreshing: AtomicBool,
-}
-
-/// How old a memory reading may be before it is read again.
-const MEMORY_FRESH: Duration = Duration::from_secs(1);
-
-impl Memory {
-    fn new(pid: u32) -> Memory {
-        Memory {
-            pid,
-            last: Mutex::new(None),
-            refreshing: AtomicBool::new(false),
-        }
-    }
-
-    fn peak(self: &Arc<Self>) -> Option<u64> {
-        let last = *lock(&self.last);
-        let Some((at, mb)) = last else {
-            return self.read();
-        };
-        if at.elapsed() >= MEMORY_FRESH
-            && !self.refreshing.swap(true, Ordering::AcqRel)
-            && let Ok(rt) = tokio::runtime::Handle::try_current()
-        {
-            let me = self.clone();
-            rt.spawn_blocking(move || {
-                me.read();
-                me.refreshing.store(false, Ordering::Release);
-            });
-        }
-        Some(mb)
-    }
-
-    /// Reads the largest peak of the instance's processes (the runtime, not
-    /// the sandbox that started it) and keeps it.
-    fn read(&self) -> Option<u64> {
-        let peak = |pid: u32| -> Option<u64> {
-            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-            let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-            line.split_whitespace().nth(1)?.parse().ok()
-        };
-        let kb = crate::peer::process_tree(self.pid)
-            .into_iter()
-            .filter_map(peak)
-            .max()?;
-        let mb = kb.div_ceil(1024);
-        *lock(&self.last) = Some((Instant::now(), mb));
-        Some(mb)
-    }
-}
-
-/// Splits output into lines. A line longer than [`MAX_LINE`] is handed on
-/// in pieces; bytes that are not UTF-8 are shown as U+FFFD.
-#[derive(Default)]
-struct LineSplitter {
-    partial: Vec<u8>,
-}
-
-/// The longest line kept whole (Lambda splits longer log events too).
-const MAX_LINE: usize = 256 * 1024;
-
-impl LineSplitter {
-    fn push(&mut self, mut bytes: &[u8], out: &mut impl FnMut(&str)) {
-        while let Some(pos) = bytes.iter().position(|&b| b == b'\n') {
-            let line = &bytes[..pos];
-            if self.partial.is_empty() {
-                out(&String::from_utf8_lossy(strip_cr(line)));
-            } else {
-                self.partial.extend_from_slice(line);
-                out(&String::from_utf8_lossy(strip_cr(&self.partial)));
-                self.partial.clear();
-            }
-            bytes = &bytes[pos + 1..];
-        }
-        self.partial.extend_from_slice(bytes);
-        if self.partial.len() >= MAX_LINE {
-            out(&String::from_utf8_lossy(&self.partial));
-            self.partial.clear();
-        }
-    }
-
-    /// The output ended: a last line without a newline is handed on.
-    fn finish(&mut self, out: &mut impl FnMut(&str)) {
-        if !self.partial.is_empty() {
-            out(&String::from_utf8_lossy(strip_cr(&self.partial)));
-            self.partial.clear();
-        }
-    }
-}
-
-/// `line\r` → `line` (as `lines()` reads it).
-fn strip_cr(line: &[u8]) -> &[u8] {
-    line.strip_suffix(b"\r").unwrap_or(line)
-}
-
 /// Locks a std mutex, ignoring poisoning (the data stays consistent: every
 /// critical section here is a plain assignment).
 pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -918,6 +604,7 @@ pub fn epoch_ms(t: SystemTime) -> u64 {
 mod tests {
     use super::*;
     use crate::logs::{SinkSlot, discard};
+    use std::path::PathBuf;
 
     /// Starts `python3 -c script args…`, waits until it asks for an event,
     /// kills it and answers whether the instance was then released (the
