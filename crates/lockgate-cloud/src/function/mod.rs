@@ -15,7 +15,15 @@ use crate::error::CloudError;
 use crate::instance::{Instance, Job, Launch, Parked, Reply, epoch_ms, lock};
 use crate::logs::{self, FunctionLog, LogSink, Report, SinkSlot, TAIL_RESULT};
 use crate::metrics::{Event, Metrics};
-use crate::slots::{Slot, Slots};
+use crate::slots::Slots;
+
+mod ids;
+mod inflight;
+mod standby;
+
+use ids::{header_value, trace_id};
+pub use ids::{random_request_id, random_uuid};
+use inflight::{InFlight, Permits, Running, Wait};
 
 /// What a caller passes to [`Function::invoke`].
 #[derive(Debug, Clone, Default)]
@@ -81,10 +89,8 @@ pub struct Function {
     /// The next instance's sandbox, made ahead (sandboxed functions only):
     /// a cold start takes it and starts the runtime in it.
     standby: Mutex<Option<Parked>>,
-    /// Whether a standby is being made.
-    parking: AtomicBool,
-    /// Told when a standby being made is done with.
-    parked: tokio::sync::Notify,
+    /// Held while a standby is made: one at a time.
+    making: Arc<tokio::sync::Mutex<()>>,
     /// When it was created (a version that starts no instance within the
     /// idle timeout of it keeps no standby).
     created: Instant,
@@ -154,10 +160,9 @@ impl Function {
             idle: Mutex::new(Vec::new()),
             all: Mutex::new(Vec::new()),
             standby: Mutex::new(None),
-            parking: AtomicBool::new(false),
+            making: Arc::default(),
             stops: AtomicU64::new(0),
             created: Instant::now(),
-            parked: tokio::sync::Notify::new(),
             log,
             metrics,
             opts: opts.clone(),
@@ -172,118 +177,6 @@ impl Function {
         spawn_reaper(Arc::downgrade(&f), opts.idle_timeout);
         f.make_standby();
         Ok(f)
-    }
-
-    /// Makes the next instance's sandbox in the background, unless there is
-    /// one (or one is being made), the function is retired, it does not run
-    /// sandboxed, or it never starts an instance (a runtime unavailable
-    /// here).
-    fn make_standby(&self) {
-        if !self.can_have_standby()
-            || lock(&self.standby).is_some()
-            || self.parking.swap(true, Ordering::AcqRel)
-        {
-            return;
-        }
-        /// Clears `parking` however the making ends (a failure, a panic, the
-        /// task dropped before it ran, at shutdown).
-        struct Parking(Arc<Function>);
-        impl Drop for Parking {
-            fn drop(&mut self) {
-                self.0.parking.store(false, Ordering::Release);
-                self.0.parked.notify_waiters();
-            }
-        }
-        let Some(me) = self.me.upgrade() else {
-            self.parking.store(false, Ordering::Release);
-            return;
-        };
-        let f = Parking(me);
-        let stops = self.stops.load(Ordering::Acquire);
-        tokio::spawn(async move {
-            // A stack's first deploy creates all its functions at once:
-            // their sandboxes are made a few at a time, each turn held
-            // until the sandbox says it is made, not all together against
-            // the deploy's own work.
-            let Ok(_turn) = standby_turns().acquire().await else {
-                return;
-            };
-            if f.0.stops.load(Ordering::Acquire) != stops || f.0.is_retired() {
-                return;
-            }
-            match Instance::park(&f.0.launch, f.0.log.clone()).await {
-                Ok(p) => {
-                    let _ = tokio::time::timeout(f.0.init_timeout, p.made()).await;
-                    f.0.keep_standby(p, stops);
-                }
-                Err(e) => tracing::debug!("making a standby for {}: {e}", f.0.config.name),
-            }
-        });
-    }
-
-    /// Makes the next instance's sandbox ahead now, if the function keeps
-    /// one and has none, and waits (at most the init timeout) until it is
-    /// made: what [`Function::new`] starts in the background, for a caller
-    /// that wants it ready (a benchmark of cold starts). Answers whether
-    /// there is one, made.
-    pub async fn ensure_standby(&self) -> bool {
-        if !self.can_have_standby() {
-            return false;
-        }
-        // One being made in the background is waited for, not made twice.
-        loop {
-            let done = self.parked.notified();
-            tokio::pin!(done);
-            done.as_mut().enable();
-            if !self.parking.load(Ordering::Acquire) {
-                break;
-            }
-            done.await;
-        }
-        if lock(&self.standby).is_none() {
-            let stops = self.stops.load(Ordering::Acquire);
-            match Instance::park(&self.launch, self.log.clone()).await {
-                Ok(p) => self.keep_standby(p, stops),
-                Err(e) => tracing::debug!("making a standby for {}: {e}", self.config.name),
-            }
-        }
-        let made = match lock(&self.standby).as_ref() {
-            Some(p) => p.made(),
-            None => return false,
-        };
-        tokio::time::timeout(self.init_timeout, made).await.is_ok()
-    }
-
-    /// Whether a standby could serve this function: it keeps one
-    /// ([`RuntimeOptions::standby`]), runs sandboxed, starts instances (its
-    /// runtime is available here) and is not retired.
-    fn can_have_standby(&self) -> bool {
-        self.opts.standby
-            && self.launch.can_park()
-            && !matches!(
-                self.config.runtime,
-                crate::config::Runtime::Unavailable { .. }
-            )
-            && !self.is_retired()
-    }
-
-    /// Keeps `parked` as the standby, unless there is one already, the
-    /// function was retired, or its instances were stopped since the
-    /// standby was asked for (`stops`, the count of [`Function::stop_all`]
-    /// then): otherwise it is dropped, which stops it. Decided under the
-    /// standby's lock, which [`Function::retire`] and
-    /// [`Function::stop_all`] take after they mark the function: a standby
-    /// made meanwhile is either seen and stopped by them or not kept.
-    fn keep_standby(&self, parked: Parked, stops: u64) {
-        let mut standby = lock(&self.standby);
-        if standby.is_none() && !self.is_retired() && self.stops.load(Ordering::Acquire) == stops {
-            *standby = Some(parked);
-        }
-    }
-
-    /// The process ID of the standby sandbox, when there is one.
-    pub fn standby_pid(&self) -> Option<u32> {
-        lock(&self.standby).as_ref().map(|p| p.instance().pid)
     }
 
     /// The configuration.
@@ -570,39 +463,8 @@ impl Function {
             None => Instance::spawn(&self.launch, self.log.clone()).await?,
         };
         self.spawned.fetch_add(1, Ordering::Relaxed);
-        if self.can_have_standby() {
-            let (me, started) = (self.me.clone(), inst.clone());
-            let (limit, stops) = (self.init_timeout, self.stops.load(Ordering::Acquire));
-            tokio::spawn(async move {
-                let _ = tokio::time::timeout(limit, started.wait_ready()).await;
-                // Not for an instance stopped meanwhile (its function's
-                // instances all stopped, at shutdown too).
-                if let Some(f) = me.upgrade()
-                    && !started.is_dead()
-                    && !started.was_killed()
-                    && f.stops.load(Ordering::Acquire) == stops
-                {
-                    f.make_standby();
-                }
-            });
-        }
+        self.make_standby_once_up(&inst);
         Ok(inst)
-    }
-
-    /// The standby sandbox with its runtime started, when there is one
-    /// still made as a sandbox made now would be (else it is stopped).
-    fn take_standby(&self) -> Option<Arc<Instance>> {
-        let parked = lock(&self.standby).take()?;
-        if !parked.is_current(&self.launch) {
-            return None;
-        }
-        match parked.start() {
-            Ok(inst) => Some(inst),
-            Err(e) => {
-                tracing::debug!("starting the standby of {}: {e}", self.config.name);
-                None
-            }
-        }
     }
 
     async fn run_on(
@@ -825,12 +687,8 @@ impl Function {
         }
     }
 
-    /// Stops idle instances older than the idle timeout.
-    /// Also stops the standby of a version that has not started an instance
-    /// within the idle timeout of its creation (`$LATEST` behind an alias,
-    /// say): it may never be invoked. One that has started an instance
-    /// keeps its standby; a version whose standby was stopped gets one
-    /// again after its next cold start.
+    /// Stops idle instances older than the idle timeout, and the standby of
+    /// a version that never ran ([`Function::reap_unused_standby`]).
     pub fn reap_idle(&self) {
         let mut idle = lock(&self.idle);
         idle.retain(|i| {
@@ -841,10 +699,7 @@ impl Function {
             keep
         });
         drop(idle);
-        if self.spawned.load(Ordering::Relaxed) == 0 && self.created.elapsed() >= self.idle_timeout
-        {
-            lock(&self.standby).take();
-        }
+        self.reap_unused_standby();
     }
 
     /// Stops every instance (shutdown).
@@ -863,115 +718,6 @@ enum Attempt {
     NotDelivered,
 }
 
-/// A function's concurrency slot: its own, and the account pool's.
-type Permits = (Slot, Option<Slot>);
-
-/// One invocation while it runs. If its caller stops waiting (a client
-/// that disconnects mid-request drops the request's future), the
-/// invocation still runs to its end, as on Lambda: a task takes over the
-/// wait, logs END and REPORT, returns the instance to the warm pool and
-/// holds the concurrency slot until then — no instance is stranded outside
-/// the pool and no slot is given back while its instance is busy.
-struct InFlight {
-    function: Weak<Function>,
-    request_id: Arc<str>,
-    permits: Option<Permits>,
-    /// The instance running it and the runtime's answer to come, while
-    /// the caller waits for it.
-    running: Option<Running>,
-}
-
-struct Running {
-    inst: Arc<Instance>,
-    reply: oneshot::Receiver<Reply>,
-    /// When an abandoned invocation is given up (the instance stopped).
-    deadline: Instant,
-    started: Instant,
-}
-
-/// How the wait for a runtime's answer ended.
-enum Wait {
-    /// The reply channel gave an answer, or closed: the instance ended
-    /// (its reaper drops the sender).
-    Answered(Result<Reply, oneshot::error::RecvError>),
-    /// The function's timeout passed.
-    TimedOut,
-}
-
-impl InFlight {
-    /// Waits for the runtime's answer (or the instance's end, which closes
-    /// the reply channel) or `timer`; the invocation is no longer running
-    /// after it (whatever the outcome).
-    async fn wait(&mut self, timer: impl Future<Output = ()>) -> Wait {
-        let answer = async {
-            match self.running.as_mut() {
-                Some(r) => (&mut r.reply).await,
-                None => std::future::pending().await,
-            }
-        };
-        let wait = tokio::select! {
-            biased;
-            r = answer => Wait::Answered(r),
-            _ = timer => Wait::TimedOut,
-        };
-        self.running = None;
-        wait
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        let Some(running) = self.running.take() else {
-            return;
-        };
-        let (Some(function), Ok(rt)) = (
-            self.function.upgrade(),
-            tokio::runtime::Handle::try_current(),
-        ) else {
-            running.inst.kill();
-            return;
-        };
-        let request_id = self.request_id.clone();
-        let permits = self.permits.take();
-        rt.spawn(async move {
-            let Running {
-                inst,
-                reply,
-                deadline,
-                started,
-            } = running;
-            let deadline = tokio::time::Instant::from_std(deadline);
-            // The reply channel closes if the instance dies.
-            let answered = tokio::select! {
-                r = reply => r.is_ok(),
-                _ = tokio::time::sleep_until(deadline) => {
-                    inst.kill();
-                    false
-                }
-            };
-            if answered {
-                inst.sync_output().await;
-                function.finish(
-                    &inst,
-                    &request_id,
-                    Some(started),
-                    Bytes::new(),
-                    false,
-                    false,
-                    &InvokeRequest::default(),
-                );
-                if function.is_retired() {
-                    inst.kill();
-                } else if !inst.is_dead() && !inst.was_killed() {
-                    *lock(&inst.last_used) = Instant::now();
-                    lock(&function.idle).push(inst);
-                }
-            }
-            drop(permits);
-        });
-    }
-}
-
 fn spawn_reaper(f: Weak<Function>, idle_timeout: Duration) {
     let period = (idle_timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(5));
     tokio::spawn(async move {
@@ -985,14 +731,6 @@ fn spawn_reaper(f: Weak<Function>, idle_timeout: Duration) {
             }
         }
     });
-}
-
-/// How many standby sandboxes are made at once in the process: one per CPU.
-fn standby_turns() -> &'static tokio::sync::Semaphore {
-    static TURNS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    TURNS.get_or_init(|| {
-        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from))
-    })
 }
 
 /// The answer and whether it is an error, from what the runtime posted.
@@ -1031,86 +769,8 @@ fn normalize_error(body: Bytes) -> Bytes {
     }
 }
 
-/// A random (version 4) UUID from a fast in-process generator: request IDs
-/// need to be unique, not secret, and the OS generator costs a system call.
-pub fn random_uuid() -> uuid::Uuid {
-    uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid()
-}
-
-/// A random request ID in its usual text form (a hyphenated UUID), written
-/// without the formatter into a buffer and then into the one allocation of
-/// the string asked for (a `String`, or the shared `Arc<str>` of an
-/// invocation).
-pub fn random_request_id<T: for<'a> From<&'a str>>() -> T {
-    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
-    T::from(random_uuid().hyphenated().encode_lower(&mut text))
-}
-
-/// An X-Ray trace header: `Root=1-<epoch secs, hex>-<24 hex>;Parent=<16 hex>;Sampled=0`.
-fn trace_id(now: SystemTime) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let secs = epoch_ms(now) / 1000;
-    let mut hex = [0u8; 32];
-    let id = random_uuid();
-    let id = id.simple().encode_lower(&mut hex);
-    let mut out = String::with_capacity(74);
-    out.push_str("Root=1-");
-    // The epoch seconds as 8 hex digits (more once they no longer fit).
-    let digits = (64 - secs.leading_zeros()).div_ceil(4).max(8);
-    for shift in (0..digits).rev() {
-        out.push(char::from(HEX[((secs >> (shift * 4)) & 0xf) as usize]));
-    }
-    out.push('-');
-    out.push_str(&id[..24]);
-    out.push_str(";Parent=");
-    out.push_str(&id[16..32]);
-    out.push_str(";Sampled=0");
-    out
-}
-
-/// A header value made from text we wrote (no copy); text that is not a
-/// valid header value (never the case for ARNs and trace IDs) is dropped.
-fn header_value(text: String) -> hyper::header::HeaderValue {
-    hyper::header::HeaderValue::from_maybe_shared(Bytes::from(text))
-        .unwrap_or_else(|_| hyper::header::HeaderValue::from_static(""))
-}
-
 impl Drop for Function {
     fn drop(&mut self) {
         self.stop_all();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The trace header has X-Ray's shape: the epoch seconds in (at least)
-    /// eight hex digits, a 24-digit ID and a 16-digit parent.
-    #[test]
-    fn trace_ids_have_x_rays_shape() {
-        let before = epoch_ms(SystemTime::now()) / 1000;
-        let t = trace_id(SystemTime::now());
-        let after = epoch_ms(SystemTime::now()) / 1000;
-        let rest = t.strip_prefix("Root=1-").unwrap();
-        let (secs, rest) = rest.split_once('-').unwrap();
-        assert_eq!(secs.len(), 8, "{t}");
-        let secs = u64::from_str_radix(secs, 16).unwrap();
-        assert!((before..=after).contains(&secs), "{t}");
-        let (id, rest) = rest.split_once(";Parent=").unwrap();
-        let (parent, sampled) = rest.split_once(';').unwrap();
-        assert_eq!(sampled, "Sampled=0");
-        for (part, len) in [(id, 24), (parent, 16)] {
-            assert_eq!(part.len(), len, "{t}");
-            assert!(
-                part.bytes()
-                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-            );
-        }
-        let id: String = random_request_id();
-        assert_eq!(
-            uuid::Uuid::parse_str(&id).unwrap().hyphenated().to_string(),
-            id
-        );
     }
 }
