@@ -1,5 +1,5 @@
 /* The gate of a sandbox made ahead of need (lockgate-sandbox,
- * `Sandbox::wrap_gated`): `lockgate-gate GATE READY PROGRAM ARGS...` says
+ * `Sandbox::wrap` with a gate): `lockgate-gate GATE READY PROGRAM ARGS...` says
  * the sandbox is made by writing "r" to descriptor READY, waits for exactly
  * "go\n" on descriptor GATE, then runs PROGRAM ARGS... in its place with
  * the environment untouched and without either descriptor. Anything else

@@ -74,7 +74,7 @@ const SECRET_FILES: &[&str] = &[
 
 /// The gate of a sandbox made ahead of need: a small static program
 /// (`gate.c`) that says the sandbox is made, waits at its gate for `go`
-/// and runs the program in its place (see [`Sandbox::wrap_gated`]). The
+/// and runs the program in its place (see [`Sandbox::wrap`]). The
 /// caller writes it to a file the sandbox can be given.
 pub const GATE_PROGRAM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/lockgate-gate"));
 /// Where a gated sandbox sees its gate program.
@@ -124,7 +124,7 @@ pub struct Wrapped {
 }
 
 /// Makes a gated sandbox's descriptors inheritable in a child about to
-/// exec the command [`Sandbox::wrap_gated`] made (at the numbers they have:
+/// exec the command [`Sandbox::wrap`] made (at the numbers they have:
 /// none is moved, so none can land on a descriptor the child uses for
 /// something else).
 ///
@@ -270,25 +270,7 @@ impl Sandbox {
 
     /// What runs `program args…` in `cwd` confined by `jail` with the
     /// environment `env` (unchanged without a sandbox: the caller then sets
-    /// the working directory itself).
-    pub fn wrap(
-        &self,
-        jail: &Jail,
-        program: &OsStr,
-        args: &[OsString],
-        cwd: &Path,
-        env: &[(String, String)],
-    ) -> Wrapped {
-        self.wrap_gated(jail, program, args, cwd, env, None)
-    }
-
-    /// Whether [`Sandbox::wrap_gated`] can make a sandbox ahead of need
-    /// here (there is a sandbox).
-    pub fn can_gate(&self) -> bool {
-        self.bwrap.is_some()
-    }
-
-    /// As [`Sandbox::wrap`]; with `gate` (the host path of a file holding
+    /// the working directory itself). With `gate` (the host path of a file holding
     /// [`GATE_PROGRAM`], and the descriptors), the sandbox is made at once
     /// but `program` started only when its gate opens: a sandbox made ahead
     /// of need, whose namespaces and mounts are ready when its process is
@@ -302,7 +284,7 @@ impl Sandbox {
     /// of the file too, nor a shell, which reads the program's environment.)
     /// Without a sandbox there is nothing to make ahead and `gate` is not
     /// used.
-    pub fn wrap_gated(
+    pub fn wrap(
         &self,
         jail: &Jail,
         program: &OsStr,
@@ -365,7 +347,7 @@ impl Sandbox {
             .into_iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let w = self.wrap(jail, program.as_ref(), args, cwd, &env);
+        let w = self.wrap(jail, program.as_ref(), args, cwd, &env, None);
         let mut cmd = Command::new(w.program);
         cmd.args(w.args).env_clear().envs(w.env);
         if !self.is_sandboxed() {
@@ -569,7 +551,7 @@ mod tests {
     #[test]
     fn a_gated_sandbox_runs_its_program_only_when_told() {
         let sandbox = Sandbox::detect(SandboxMode::Auto).unwrap();
-        if !sandbox.can_gate() {
+        if !sandbox.is_sandboxed() {
             assert!(
                 std::env::var_os("CI").is_none(),
                 "bubblewrap is needed in CI (.ci/install installs it)"
@@ -618,7 +600,7 @@ mod tests {
                  for fd in {} {}; do [ -e /proc/self/fd/$fd ] && echo open $fd; done",
                 fds.gate, fds.ready
             );
-            let w = sandbox.wrap_gated(
+            let w = sandbox.wrap(
                 &Jail::default(),
                 "/bin/sh".as_ref(),
                 &["-c".into(), script.into()],

@@ -23,9 +23,6 @@ struct Entry {
     key: String,
     /// The constant parts of its 2.0 events.
     constants: super::payload::EventConstants,
-    /// How specific the route is, compared first: one byte a segment (2
-    /// literal, 1 parameter, 0 greedy), then 1 for a method over ANY.
-    rank: (Vec<u8>, u8),
 }
 
 /// All routes of all APIs, ready to match.
@@ -92,14 +89,6 @@ impl RouteTable {
                 } else {
                     compile(&route.path)
                 };
-                let rank = segs
-                    .iter()
-                    .map(|s| match s {
-                        Seg::Lit(_) => 2,
-                        Seg::Param(_) => 1,
-                        Seg::Greedy(_) => 0,
-                    })
-                    .collect();
                 let key = super::payload::route_key(route.method.as_deref(), &route.path);
                 entries.push(Entry {
                     api: a,
@@ -108,14 +97,26 @@ impl RouteTable {
                     default,
                     constants: super::payload::EventConstants::new(&key, &api_ids[a], &api.stage),
                     key,
-                    // `$default` routes are not ranked: the first one serves.
-                    rank: (rank, u8::from(route.method.is_some() && !default)),
                 });
             }
         }
         // Most specific first (a stable sort: equals stay in template
-        // order), so the first route that matches is the best.
-        entries.sort_by(|a, b| b.rank.cmp(&a.rank));
+        // order), so the first route that matches is the best: one byte a
+        // segment (2 literal, 1 parameter, 0 greedy), then a method over
+        // ANY. `$default` routes are not ranked: the first one serves.
+        entries.sort_by_cached_key(|e| {
+            let segs: Vec<u8> = e
+                .segs
+                .iter()
+                .map(|s| match s {
+                    Seg::Lit(_) => 2,
+                    Seg::Param(_) => 1,
+                    Seg::Greedy(_) => 0,
+                })
+                .collect();
+            let method = apis[e.api].routes[e.route].method.is_some() && !e.default;
+            std::cmp::Reverse((segs, u8::from(method)))
+        });
         RouteTable {
             apis: apis.to_vec(),
             api_ids,

@@ -38,7 +38,7 @@ impl Launch {
     /// The program, arguments and environment to start now (the Runtime
     /// API's address `api` added); `gated` (the gate's descriptors), in a
     /// sandbox that waits for its gate to open before it starts the program (see
-    /// [`Sandbox::wrap_gated`](lockgate_sandbox::Sandbox::wrap_gated)).
+    /// [`Sandbox::wrap`](lockgate_sandbox::Sandbox::wrap)).
     pub(super) fn command_line(
         &self,
         api: &str,
@@ -53,7 +53,7 @@ impl Launch {
                 env,
             },
             // Inside, the process starts in its code, where Lambda's does.
-            Some(c) => c.sandbox.wrap_gated(
+            Some(c) => c.sandbox.wrap(
                 &c.jail,
                 self.program.as_os_str(),
                 &self.args,
@@ -69,7 +69,7 @@ impl Launch {
     pub fn can_park(&self) -> bool {
         self.confined
             .as_ref()
-            .is_some_and(|c| c.sandbox.can_gate() && c.gate.as_ref().is_some_and(|g| g.is_file()))
+            .is_some_and(|c| c.sandbox.is_sandboxed() && c.gate.is_some())
     }
 
     /// What a sandbox made now would be made from: its arguments and the

@@ -55,11 +55,6 @@ impl Parked {
         &self.inst
     }
 
-    /// Whether the sandbox is made and waits at its gate (it said so).
-    pub fn is_made(&self) -> bool {
-        *self.made.borrow()
-    }
-
     /// Resolves once the sandbox is made (it said so), or never if it
     /// ended before it was.
     pub fn made(&self) -> impl Future<Output = ()> + use<> {
