@@ -30,26 +30,24 @@ pub struct MappedResponse {
 #[error("malformed Lambda proxy response: {0}")]
 pub struct Malformed(pub String);
 
-/// Headers a function may not set on the wire.
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "content-length",
-    "transfer-encoding",
-    "keep-alive",
-    "upgrade",
-];
-
 /// Adds a function's header as it goes on the wire (the name lower case, the
 /// value's bytes shared, not copied). Hop-by-hop headers, and names or
 /// values HTTP cannot carry (a line break in a value), are left out.
 pub(super) fn push_header(out: &mut Vec<(HeaderName, HeaderValue)>, name: &str, value: Bytes) {
-    if HOP_BY_HOP.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+    use hyper::header::{CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING, UPGRADE};
+    let Ok(k) = HeaderName::from_bytes(name.as_bytes()) else {
+        return;
+    };
+    // Parsed, a standard name compares as one value, not as text.
+    if k == CONNECTION
+        || k == CONTENT_LENGTH
+        || k == TRANSFER_ENCODING
+        || k == UPGRADE
+        || k.as_str() == "keep-alive"
+    {
         return;
     }
-    if let (Ok(k), Ok(v)) = (
-        HeaderName::from_bytes(name.as_bytes()),
-        HeaderValue::from_maybe_shared(value),
-    ) {
+    if let Ok(v) = HeaderValue::from_maybe_shared(value) {
         out.push((k, v));
     }
 }
