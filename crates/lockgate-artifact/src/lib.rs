@@ -325,6 +325,37 @@ pub fn check_relative(rel: &str) -> Result<(), ArtifactError> {
 /// where any of them could read the token and call the admin API.
 pub const NEVER_PACKED: &str = ".lockgate";
 
+/// Every directory named [`NEVER_PACKED`] under `dir` (`dir/.lockgate`
+/// and any deeper one: a server started in a subdirectory keeps its state
+/// there), for code run in place, where nothing is packed and the sandbox
+/// has to hide them instead. Symbolic links are not followed, a found
+/// directory is not looked into, and directories that cannot be read are
+/// passed over (what cannot be listed here cannot be listed by a function
+/// either).
+pub fn state_dirs_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(here) = todo.pop() {
+        let Ok(read) = fs::read_dir(&here) else {
+            continue;
+        };
+        for entry in read.flatten() {
+            // The entry's own type: a link to a directory is not a directory.
+            if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            let path = entry.path();
+            if entry.file_name() == NEVER_PACKED {
+                found.push(path);
+            } else {
+                todo.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
 /// Walks `dir` into its [`Manifest`]: directories, symbolic links (kept as
 /// links, not followed) and regular files, whose digests `on_file` gives —
 /// the store stores each file there and answers its digest, a client only
@@ -456,6 +487,45 @@ pub fn pack_dir(dir: &Path) -> Result<PackedDir, ArtifactError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Lockgate's state is found at any depth, not inside itself, and not
+    /// through a symbolic link (which would be found where it points).
+    #[test]
+    fn state_dirs_are_found_at_any_depth() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        for d in [
+            ".lockgate/keys/.lockgate",
+            "lib/.lockgate",
+            "a/b/c/.lockgate",
+            "a/not-.lockgate",
+            "elsewhere/.lockgate",
+        ] {
+            fs::create_dir_all(root.join(d)).unwrap();
+        }
+        fs::write(root.join("a/.lockgate"), "a file, not state").unwrap();
+        std::os::unix::fs::symlink(root.join("elsewhere"), root.join("a/link")).unwrap();
+        let found = state_dirs_under(&root.join("."));
+        let rel: Vec<String> = found
+            .iter()
+            .map(|p| {
+                p.strip_prefix(root.join("."))
+                    .unwrap()
+                    .display()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            rel,
+            [
+                ".lockgate",
+                "a/b/c/.lockgate",
+                "elsewhere/.lockgate",
+                "lib/.lockgate"
+            ]
+        );
+        assert!(state_dirs_under(&root.join("missing")).is_empty());
+    }
 
     #[test]
     fn digest_parse_and_display() {

@@ -244,6 +244,43 @@ fn the_sandbox_denies_access_outside_the_workspace() {
     assert!(!Path::new("/usr/lockgate-probe").exists());
 }
 
+/// A server started in a subdirectory of the code keeps its state there
+/// (`lib/.lockgate`: its admin token): no build step sees it, whatever its
+/// depth, and no build output holds it.
+#[test]
+fn lockgate_state_in_the_code_is_never_copied_into_a_build() {
+    let t = tempfile::tempdir().unwrap();
+    let app = t.path().join("app");
+    let probe = |what: &str, path: &str| {
+        format!(
+            "\t( cat {path} ) >/dev/null 2>&1 && echo '{what}: seen' >> $(ARTIFACTS_DIR)/report || echo '{what}: absent' >> $(ARTIFACTS_DIR)/report\n"
+        )
+    };
+    let recipe = [
+        probe("code", "Makefile"),
+        probe("state", ".lockgate/admin.token"),
+        probe("nested state", "lib/.lockgate/admin.token"),
+        probe("deep state", "lib/a/b/.lockgate/admin.token"),
+        "\tcp -r . $(ARTIFACTS_DIR)/copy\n".to_string(),
+    ]
+    .concat();
+    make_app(&app, &recipe);
+    for state in ["fn/.lockgate", "fn/lib/.lockgate", "fn/lib/a/b/.lockgate"] {
+        std::fs::create_dir_all(app.join(state)).unwrap();
+        std::fs::write(app.join(state).join("admin.token"), "planted-token").unwrap();
+    }
+    let mut o = options(&app, &t.path().join("cache"));
+    o.sandbox = SandboxMode::Off;
+    build_template(&o).expect("build");
+    let out = app.join(".aws-sam/build/SpyFunction");
+    assert_eq!(
+        std::fs::read_to_string(out.join("report")).unwrap(),
+        "code: seen\nstate: absent\nnested state: absent\ndeep state: absent\n"
+    );
+    assert!(out.join("copy/Makefile").is_file());
+    assert!(!out.join("copy/lib/.lockgate").exists());
+}
+
 #[test]
 fn without_the_sandbox_it_runs_and_says_so() {
     let t = tempfile::tempdir().unwrap();

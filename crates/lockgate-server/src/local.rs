@@ -94,11 +94,15 @@ impl LocalStage {
             runtime_dir: state.path().join("runtime"),
             account_id: crate::ACCOUNT_ID.into(),
             // Code runs in place from the template's directory, where
-            // `lockgate up` keeps its server's state: never visible to it.
-            private_dirs: vec![
+            // `lockgate up` keeps its server's state (and a server started
+            // in a subdirectory, its own there): never visible to it.
+            private_dirs: [
                 state.path().to_path_buf(),
                 base_dir.join(lockgate_store::NEVER_PACKED),
-            ],
+            ]
+            .into_iter()
+            .chain(lockgate_store::state_dirs_under(&base_dir))
+            .collect(),
             ..RuntimeOptions::default()
         };
         let runtimes = Runtimes::new(

@@ -191,17 +191,23 @@ fn lockgate_state_beside_the_code_is_never_deployed() {
 }
 
 /// `lockgate local` runs code in place from the template's directory, where
-/// `lockgate up` keeps its state: with `CodeUri: .` the sandbox hides that
-/// state where the function sees its code.
+/// `lockgate up` keeps its state (and a server started in a subdirectory,
+/// its own there): with `CodeUri: .` the sandbox hides that state, at any
+/// depth, where the function sees its code.
 #[test]
 fn lockgate_state_beside_code_run_in_place_is_hidden() {
     if !sandbox_available() {
         return;
     }
     let (_tmp, app) = fixture_copy("dot-code");
-    std::fs::create_dir_all(app.join(".lockgate/keys")).unwrap();
-    std::fs::write(app.join(".lockgate/admin.token"), "planted-token").unwrap();
-    std::fs::write(app.join(".lockgate/keys/master.key"), "planted-key").unwrap();
+    // The app's own server's, and that of a server started in a
+    // subdirectory of the code.
+    for state in [app.join(".lockgate"), app.join("lib/sub/.lockgate")] {
+        std::fs::create_dir_all(state.join("keys")).unwrap();
+        std::fs::write(state.join("admin.token"), "planted-token").unwrap();
+        std::fs::write(state.join("keys/master.key"), "planted-key").unwrap();
+    }
+    std::fs::write(app.join("lib/sub/module.py"), "").unwrap();
     let out = bin()
         .current_dir(&app)
         .args(["local", "invoke", "PeekFunction"])
@@ -217,6 +223,7 @@ fn lockgate_state_beside_code_run_in_place_is_hidden() {
     let v: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     let files: Vec<String> = serde_json::from_str(v["body"].as_str().unwrap()).unwrap();
     assert!(files.contains(&"app.py".to_string()), "{files:?}");
+    assert!(files.contains(&"lib/sub/module.py".to_string()), "{files:?}");
     assert!(
         files.iter().all(|f| !f.contains(".lockgate")),
         "the function saw Lockgate's state: {files:?}"

@@ -281,10 +281,9 @@ fn working_copy(source: &Path, dest: &Path) -> Result<u64, BuildError> {
         .require_git(false)
         .parents(false)
         .filter_entry(|e| {
-            !matches!(
-                e.file_name().to_str(),
-                Some(".git" | ".aws-sam" | ".lockgate")
-            )
+            let name = e.file_name().to_str();
+            name != Some(lockgate_artifact::NEVER_PACKED)
+                && !matches!(name, Some(".git" | ".aws-sam"))
         })
         .build();
     for entry in walker {

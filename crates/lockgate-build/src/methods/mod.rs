@@ -50,11 +50,14 @@ pub(crate) struct Ctx<'a> {
     pub deny: Vec<PathBuf>,
 }
 
-/// Entries never copied from a code directory.
+/// Entries never copied from a code directory: Lockgate's state at any
+/// depth (a server started in a subdirectory keeps its admin token there,
+/// which a build step — a dependency's install script — must not read).
 pub(crate) fn skip_common(rel: &str) -> bool {
     let name = rel.rsplit('/').next().unwrap_or(rel);
     matches!(name, ".git" | "__pycache__")
-        || (!rel.contains('/') && matches!(name, ".aws-sam" | ".lockgate"))
+        || name == lockgate_artifact::NEVER_PACKED
+        || (!rel.contains('/') && name == ".aws-sam")
 }
 
 /// What a method skips when copying a code directory.
