@@ -304,20 +304,23 @@ impl Cloud {
         }
     }
 
-    /// The function an invocation of `target` runs (see [`Cloud::target_key`]).
-    pub fn resolve(&self, target: &str) -> Option<Arc<Function>> {
+    /// The function an invocation of `target` runs (see [`Cloud::target_key`]),
+    /// borrowed: an invocation holds the cloud already, and a count taken
+    /// on the function by every request would be a write every thread
+    /// serving it shares.
+    pub fn resolve(&self, target: &str) -> Option<&Arc<Function>> {
         // As `target_key`, without building the key when the target names a
         // function directly (the common case on the invocation path).
         let (name, qualifier) = function_name_of_arn(target);
         match qualifier {
-            None | Some("$LATEST") => self.functions.get(name).cloned(),
+            None | Some("$LATEST") => self.functions.get(name),
             Some(q) => {
                 let key = format!("{name}:{q}");
                 match self.functions.get(&key) {
-                    Some(f) => Some(f.clone()),
+                    Some(f) => Some(f),
                     None => {
                         let alias = self.aliases.get(&key)?.get();
-                        self.functions.get(alias.pick(random_unit())).cloned()
+                        self.functions.get(alias.pick(random_unit()))
                     }
                 }
             }
@@ -432,6 +435,7 @@ impl Cloud {
 
     fn resolve_or_err(&self, target: &str) -> Result<Arc<Function>, CloudError> {
         self.resolve(target)
+            .cloned()
             .ok_or_else(|| CloudError::UnknownFunction {
                 name: target.to_string(),
                 available: self.target_names(),

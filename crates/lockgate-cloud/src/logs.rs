@@ -1,7 +1,9 @@
 //! Function logs: where output lines go, the recent-output buffer behind
 //! `X-Amz-Log-Result`, and Lambda's START / END / REPORT lines.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 use std::time::Duration;
 
 /// One log line and where it comes from.
@@ -34,9 +36,13 @@ pub fn discard() -> LogSink {
 
 /// A sink that can be replaced while instances write to it (a function
 /// reused by a new [`crate::Cloud`] logs to that cloud's sink from then on).
+///
+/// Read without a lock or a reference count: every line of every
+/// invocation reads it, from whichever thread runs the invocation, and a
+/// lock or a count would be a write to memory all those threads share.
 #[derive(Clone)]
 pub struct SinkSlot {
-    sink: Arc<RwLock<LogSink>>,
+    sink: Arc<ArcSwap<LogSink>>,
 }
 
 impl std::fmt::Debug for SinkSlot {
@@ -49,19 +55,19 @@ impl SinkSlot {
     /// A slot holding `sink`.
     pub fn new(sink: LogSink) -> SinkSlot {
         SinkSlot {
-            sink: Arc::new(RwLock::new(sink)),
+            sink: Arc::new(ArcSwap::from_pointee(sink)),
         }
     }
 
     /// Replaces the sink.
     pub fn set(&self, sink: LogSink) {
-        *self.sink.write().unwrap_or_else(|e| e.into_inner()) = sink;
+        self.sink.store(Arc::new(sink));
     }
 
     /// Writes one line of `function`/`version`.
     pub fn write(&self, function: &str, version: &str, line: &str) {
-        let sink = self.sink.read().unwrap_or_else(|e| e.into_inner()).clone();
-        sink(&LogLine {
+        let sink = self.sink.load();
+        (**sink)(&LogLine {
             function,
             version,
             line,

@@ -1,7 +1,7 @@
 //! In-memory metrics per function version: counts and duration percentiles.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// How many recent durations each function keeps for percentiles.
 const DURATION_WINDOW: usize = 10_000;
@@ -36,6 +36,39 @@ struct Counters {
     durations: VecDeque<f64>,
 }
 
+impl Counters {
+    fn count(&mut self, event: Event) {
+        match event {
+            Event::Invoked {
+                duration_ms,
+                error,
+                cold,
+            } => {
+                self.invocations += 1;
+                self.errors += u64::from(error);
+                self.cold_starts += u64::from(cold);
+                if self.durations.len() == DURATION_WINDOW {
+                    self.durations.pop_front();
+                }
+                self.durations.push_back(duration_ms);
+            }
+            Event::Throttled => self.throttles += 1,
+        }
+    }
+}
+
+/// The counters of one key, held by the function version they count, so
+/// that counting an invocation takes neither a lookup nor a lock shared
+/// with every other function ([`Metrics::cell`]).
+#[derive(Debug, Default)]
+pub struct MetricsCell(Mutex<Counters>);
+
+impl MetricsCell {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Counters> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// Sees every invocation as it ends: the server feeds its CloudWatch-style
 /// metric store from it (what alarms and canary judgements read).
 pub trait InvocationObserver: Send + Sync {
@@ -47,7 +80,7 @@ pub trait InvocationObserver: Send + Sync {
 /// Metrics of every function version, keyed by `name:version`.
 #[derive(Default)]
 pub struct Metrics {
-    inner: Mutex<BTreeMap<String, Counters>>,
+    inner: Mutex<BTreeMap<String, Arc<MetricsCell>>>,
     observer: std::sync::OnceLock<std::sync::Arc<dyn InvocationObserver>>,
 }
 
@@ -82,15 +115,25 @@ impl Metrics {
         self.observer.set(observer).is_ok()
     }
 
+    /// The counters of `key` (`name:version`), made at first use.
+    pub fn cell(&self, key: &str) -> Arc<MetricsCell> {
+        let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        match map.get(key) {
+            Some(c) => c.clone(),
+            None => map.entry(key.to_string()).or_default().clone(),
+        }
+    }
+
     /// Counts one invocation of `function` version `version`, invoked as
-    /// `qualifier`, under `key` (`name:version`), and shows it to the observer.
+    /// `qualifier`, in `cell` (its key's, [`Metrics::cell`]), and shows it
+    /// to the observer.
     pub fn record_invocation(
         &self,
-        key: &str,
+        cell: &MetricsCell,
         (function, version, qualifier): (&str, &str, Option<&str>),
         event: Event,
     ) {
-        self.record(key, event);
+        cell.lock().count(event);
         if let Some(o) = self.observer.get() {
             o.observe(function, version, qualifier, event);
         }
@@ -98,42 +141,27 @@ impl Metrics {
 
     /// Counts one event for `key` (`name:version`).
     pub fn record(&self, key: &str, event: Event) {
-        let mut map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        // The key is there after the first event: no allocation per event.
-        if !map.contains_key(key) {
-            map.insert(key.to_string(), Counters::default());
-        }
-        let Some(c) = map.get_mut(key) else {
-            return;
-        };
-        match event {
-            Event::Invoked {
-                duration_ms,
-                error,
-                cold,
-            } => {
-                c.invocations += 1;
-                c.errors += u64::from(error);
-                c.cold_starts += u64::from(cold);
-                if c.durations.len() == DURATION_WINDOW {
-                    c.durations.pop_front();
-                }
-                c.durations.push_back(duration_ms);
-            }
-            Event::Throttled => c.throttles += 1,
-        }
+        self.cell(key).lock().count(event);
     }
 
     /// A snapshot of one key's metrics (zeros if never seen).
     pub fn get(&self, key: &str) -> FunctionMetrics {
         let map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(key).map(snapshot).unwrap_or_default()
+        map.get(key)
+            .map(|c| snapshot(&c.lock()))
+            .unwrap_or_default()
     }
 
-    /// Snapshots of every key.
+    /// Snapshots of every key that counted something.
     pub fn all(&self) -> BTreeMap<String, FunctionMetrics> {
         let map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        map.iter().map(|(k, c)| (k.clone(), snapshot(c))).collect()
+        map.iter()
+            .map(|(k, c)| (k, c.lock()))
+            // A function's cell is made with the function: a key that has
+            // counted nothing yet is not listed.
+            .filter(|(_, c)| c.invocations + c.throttles > 0)
+            .map(|(k, c)| (k.clone(), snapshot(&c)))
+            .collect()
     }
 }
 

@@ -1,7 +1,7 @@
 //! One invocation while it runs, and what happens to it when its caller
 //! stops waiting.
 
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -20,8 +20,11 @@ pub(super) type Permits = (Slot, Option<Slot>);
 /// wait, logs END and REPORT, returns the instance to the warm pool and
 /// holds the concurrency slot until then — no instance is stranded outside
 /// the pool and no slot is given back while its instance is busy.
-pub(super) struct InFlight {
-    pub(super) function: Weak<Function>,
+pub(super) struct InFlight<'f> {
+    /// Borrowed, not counted: a count taken by every invocation would be a
+    /// write every thread running the function shares. The task that takes
+    /// over an abandoned invocation counts it (`Function::me`).
+    pub(super) function: &'f Function,
     pub(super) request_id: Arc<str>,
     pub(super) permits: Option<Permits>,
     /// The instance running it and the runtime's answer to come, while
@@ -46,7 +49,7 @@ pub(super) enum Wait {
     TimedOut,
 }
 
-impl InFlight {
+impl InFlight<'_> {
     /// Waits for the runtime's answer (or the instance's end, which closes
     /// the reply channel) or `timer`; the invocation is no longer running
     /// after it (whatever the outcome).
@@ -67,13 +70,13 @@ impl InFlight {
     }
 }
 
-impl Drop for InFlight {
+impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         let Some(running) = self.running.take() else {
             return;
         };
         let (Some(function), Ok(rt)) = (
-            self.function.upgrade(),
+            self.function.me.upgrade(),
             tokio::runtime::Handle::try_current(),
         ) else {
             running.inst.kill();

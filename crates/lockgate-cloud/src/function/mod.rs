@@ -106,8 +106,8 @@ pub struct Function {
     init_timeout: Duration,
     idle_timeout: Duration,
     spawned: AtomicU64,
-    /// `name:version`, the key of its metrics.
-    metrics_key: String,
+    /// Its metrics' counters (key `name:version`).
+    counters: Arc<crate::metrics::MetricsCell>,
 }
 
 impl std::fmt::Debug for Function {
@@ -146,6 +146,7 @@ impl Function {
         // A function name is letters, digits, `-` and `_`: always a valid header.
         let arn_header = hyper::header::HeaderValue::from_str(&arn)
             .unwrap_or_else(|_| hyper::header::HeaderValue::from_static("arn:aws:lambda"));
+        let counters = metrics.cell(&format!("{}:{}", config.name, config.version));
         let f = Arc::new_cyclic(|me| Function {
             me: me.clone(),
             arn,
@@ -171,7 +172,7 @@ impl Function {
             init_timeout: opts.init_timeout,
             idle_timeout: opts.idle_timeout,
             spawned: AtomicU64::new(0),
-            metrics_key: format!("{}:{}", config.name, config.version),
+            counters,
             config,
         });
         spawn_reaper(Arc::downgrade(&f), opts.idle_timeout);
@@ -270,7 +271,7 @@ impl Function {
     /// Counts an invocation made as `req` asked.
     fn count(&self, req: &InvokeRequest, event: Event) {
         self.metrics.record_invocation(
-            &self.metrics_key,
+            &self.counters,
             (
                 &self.config.name,
                 &self.config.version,
@@ -306,7 +307,7 @@ impl Function {
         };
         let request_id: Arc<str> = random_request_id();
         let mut flight = InFlight {
-            function: self.me.clone(),
+            function: self,
             request_id: request_id.clone(),
             permits: Some(permits),
             running: None,
@@ -471,7 +472,7 @@ impl Function {
         &self,
         inst: &Arc<Instance>,
         cold: bool,
-        flight: &mut InFlight,
+        flight: &mut InFlight<'_>,
         req: &InvokeRequest,
     ) -> Attempt {
         let id = flight.request_id.clone();
@@ -537,7 +538,7 @@ impl Function {
         &self,
         inst: &Arc<Instance>,
         cold: bool,
-        flight: &mut InFlight,
+        flight: &mut InFlight<'_>,
         req: &InvokeRequest,
         delivered_rx: oneshot::Receiver<()>,
         deadline_at: Instant,

@@ -134,7 +134,7 @@ pub async fn handle(cloud: &Arc<Cloud>, req: Request<Incoming>) -> Response<Body
             r
         }
         "Event" => {
-            cloud.invoke_event_on(function, request);
+            cloud.invoke_event_on(function.clone(), request);
             let mut r = http::response(StatusCode::ACCEPTED, "application/json", Bytes::new());
             r.headers_mut().remove(hyper::header::CONTENT_TYPE);
             r

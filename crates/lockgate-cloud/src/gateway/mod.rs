@@ -7,9 +7,10 @@ pub mod routes;
 
 use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::SystemTime;
 
+use arc_swap::ArcSwap;
 use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
@@ -52,7 +53,9 @@ pub struct Gateway {
 /// What the gateway serves now; every request takes a reference to the
 /// state of the moment it arrives and keeps it until it is answered.
 struct Current {
-    state: RwLock<Arc<State>>,
+    /// Read by every request without a lock (a lock, even a read lock, is
+    /// a write to memory every thread serving requests shares).
+    state: ArcSwap<State>,
 }
 
 impl std::fmt::Debug for Current {
@@ -63,7 +66,7 @@ impl std::fmt::Debug for Current {
 
 impl Current {
     fn get(&self) -> Arc<State> {
-        self.state.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.state.load_full()
     }
 }
 
@@ -113,7 +116,7 @@ impl Gateway {
             source,
         })?;
         let current = Arc::new(Current {
-            state: RwLock::new(State::new(cloud, sink)),
+            state: ArcSwap::new(State::new(cloud, sink)),
         });
         let (shutdown, rx) = watch::channel(false);
         let serving = current.clone();
@@ -147,13 +150,7 @@ impl Gateway {
 
     /// [`Gateway::swap`] that also replaces the gateway's own log sink.
     pub fn swap_with_sink(&self, cloud: Arc<Cloud>, sink: LogSink) -> Arc<Cloud> {
-        let next = State::new(cloud, sink);
-        let mut state = self
-            .current
-            .state
-            .write()
-            .unwrap_or_else(|e| e.into_inner());
-        let old = std::mem::replace(&mut *state, next);
+        let old = self.current.state.swap(State::new(cloud, sink));
         old.cloud.clone()
     }
 
@@ -273,13 +270,13 @@ impl State {
                 );
             }
             Err(InvokeError::Start(msg)) => {
-                self.note(&resolved, None, &format!("lockgate: {function}: {msg}"));
+                self.note(resolved, None, &format!("lockgate: {function}: {msg}"));
                 return internal_error(kind);
             }
         };
         if outcome.function_error.is_some() {
             self.note(
-                &resolved,
+                resolved,
                 Some(&outcome.version),
                 &format!(
                     "lockgate: {function} failed: {}",
@@ -296,7 +293,7 @@ impl State {
             Ok(r) => to_response(r),
             Err(e) => {
                 self.note(
-                    &resolved,
+                    resolved,
                     Some(&outcome.version),
                     &format!("lockgate: {function}: {e}"),
                 );
