@@ -8,7 +8,7 @@ use bytes::Bytes;
 use tokio::sync::oneshot;
 
 use super::{Function, InvokeRequest};
-use crate::instance::{Instance, Reply, lock};
+use crate::instance::{Instance, Reply};
 use crate::slots::Slot;
 
 /// A function's concurrency slot: its own, and the account pool's.
@@ -111,12 +111,7 @@ impl Drop for InFlight<'_> {
                     false,
                     &InvokeRequest::default(),
                 );
-                if function.is_retired() {
-                    inst.kill();
-                } else if !inst.is_dead() && !inst.was_killed() {
-                    *lock(&inst.last_used) = Instant::now();
-                    lock(&function.idle).push(inst);
-                }
+                function.give_back(inst);
             }
             drop(permits);
         });

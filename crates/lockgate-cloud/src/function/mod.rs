@@ -317,12 +317,7 @@ impl Function {
             let (inst, cold) = self.checkout().await?;
             match self.run_on(&inst, cold, &mut flight, &req).await {
                 Attempt::Done(outcome) => {
-                    if self.is_retired() {
-                        inst.kill();
-                    } else if !inst.is_dead() && !inst.was_killed() {
-                        *lock(&inst.last_used) = Instant::now();
-                        lock(&self.idle).push(inst);
-                    }
+                    self.give_back(inst);
                     // The slot is given back once the instance is back in the pool.
                     drop(flight);
                     return Ok(outcome);
@@ -360,6 +355,17 @@ impl Function {
                     return Ok(self.outcome(&request_id, body, true, None, cold));
                 }
             }
+        }
+    }
+
+    /// Returns an instance whose invocation has ended to the warm pool
+    /// (stopped instead when the function was retired meanwhile).
+    fn give_back(&self, inst: Arc<Instance>) {
+        if self.is_retired() {
+            inst.kill();
+        } else if !inst.is_dead() && !inst.was_killed() {
+            *lock(&inst.last_used) = Instant::now();
+            lock(&self.idle).push(inst);
         }
     }
 
