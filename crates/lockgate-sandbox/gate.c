@@ -1,12 +1,14 @@
 /* The gate of a sandbox made ahead of need (lockgate-sandbox,
- * `Sandbox::wrap` with a gate): `lockgate-gate GATE READY PROGRAM ARGS...` says
- * the sandbox is made by writing "r" to descriptor READY, waits for exactly
- * "go\n" on descriptor GATE, then runs PROGRAM ARGS... in its place with
- * the environment untouched and without either descriptor. Anything else
- * on GATE, or its end (the server gone), ends it without running
- * anything. Linked statically, so that no loader variable of the
- * program's environment (LD_PRELOAD...) runs any code before the gate
- * opens. */
+ * `Sandbox::wrap` with a gate): `lockgate-gate SELF GATE READY PROGRAM
+ * ARGS...` is run from descriptor SELF (the server's open copy of this
+ * program, executed as /proc/self/fd/SELF, so that no file of it is
+ * mounted in the sandbox) and closes it, says the sandbox is made by
+ * writing "r" to descriptor READY, waits for exactly "go\n" on descriptor
+ * GATE, then runs PROGRAM ARGS... in its place with the environment
+ * untouched and without any of the three descriptors. Anything else on
+ * GATE, or its end (the server gone), ends it without running anything.
+ * Linked statically, so that no loader variable of the program's
+ * environment (LD_PRELOAD...) runs any code before the gate opens. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +22,10 @@ static int fd_of(const char *text) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 4) return 111;
-    int gate = fd_of(argv[1]), ready = fd_of(argv[2]);
-    if (gate < 0 || ready < 0) return 111;
+    if (argc < 5) return 111;
+    int self = fd_of(argv[1]), gate = fd_of(argv[2]), ready = fd_of(argv[3]);
+    if (self < 0 || gate < 0 || ready < 0) return 111;
+    close(self);
     ssize_t w;
     do {
         w = write(ready, "r", 1);
@@ -39,6 +42,6 @@ int main(int argc, char **argv) {
     }
     if (memcmp(word, "go\n", sizeof word) != 0) return 111;
     close(gate);
-    execvp(argv[3], argv + 3);
+    execvp(argv[4], argv + 4);
     return 127;
 }

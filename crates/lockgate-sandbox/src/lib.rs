@@ -75,16 +75,18 @@ const SECRET_FILES: &[&str] = &[
 /// The gate of a sandbox made ahead of need: a small static program
 /// (`gate.c`) that says the sandbox is made, waits at its gate for `go`
 /// and runs the program in its place (see [`Sandbox::wrap`]). The
-/// caller writes it to a file the sandbox can be given.
+/// caller writes it to an executable file and gives the sandbox an open
+/// descriptor of it ([`GateFds::program`]): it is run from the descriptor,
+/// and nothing of it is left in the sandbox once the program runs.
 pub const GATE_PROGRAM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/lockgate-gate"));
-/// Where a gated sandbox sees its gate program.
-pub const GATE_INSIDE: &str = "/lockgate-gate";
 
-/// The descriptors a gated sandbox's child inherits: the read end of its
-/// gate (where `go` comes) and the write end of its ready pipe (where it
-/// says `r`), at the numbers they have in the caller.
+/// The descriptors a gated sandbox's child inherits: the gate program,
+/// the read end of its gate (where `go` comes) and the write end of its
+/// ready pipe (where it says `r`), at the numbers they have in the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GateFds {
+    /// The gate program ([`GATE_PROGRAM`] written out), open for reading.
+    pub program: i32,
     /// The gate's read end.
     pub gate: i32,
     /// The ready pipe's write end.
@@ -133,7 +135,7 @@ pub struct Wrapped {
 /// Only between fork and exec (a `pre_exec` hook), with both descriptors
 /// open. It calls only async-signal-safe functions.
 pub unsafe fn inherit_gate(fds: GateFds) -> std::io::Result<()> {
-    for fd in [fds.gate, fds.ready] {
+    for fd in [fds.program, fds.gate, fds.ready] {
         // SAFETY: fcntl(2) on an open descriptor (the caller's promise).
         if unsafe { libc::fcntl(fd, libc::F_SETFD, 0) } == -1 {
             return Err(std::io::Error::last_os_error());
@@ -291,7 +293,7 @@ impl Sandbox {
         args: &[OsString],
         cwd: &Path,
         env: &[(String, String)],
-        gate: Option<(&Path, GateFds)>,
+        gate: Option<GateFds>,
     ) -> Wrapped {
         let Some(bwrap) = &self.bwrap else {
             return Wrapped {
@@ -300,15 +302,7 @@ impl Sandbox {
                 env: env.to_vec(),
             };
         };
-        let mut a = match gate {
-            Some((gate, _)) => {
-                let mut jail = jail.clone();
-                jail.mapped
-                    .push((gate.to_path_buf(), PathBuf::from(GATE_INSIDE)));
-                bwrap_args(&jail, cwd)
-            }
-            None => bwrap_args(jail, cwd),
-        };
+        let mut a = bwrap_args(jail, cwd);
         let (loader, env): (Vec<_>, Vec<_>) = env
             .iter()
             .cloned()
@@ -317,9 +311,12 @@ impl Sandbox {
             a.extend(["--setenv".into(), k.into(), v.into()]);
         }
         a.push("--".into());
-        if let Some((_, fds)) = gate {
+        if let Some(fds) = gate {
+            // Run from its descriptor (the sandbox's own /proc), which it
+            // closes: no file of it is mounted in the sandbox.
             a.extend([
-                GATE_INSIDE.into(),
+                format!("/proc/self/fd/{}", fds.program).into(),
+                fds.program.to_string().into(),
                 fds.gate.to_string().into(),
                 fds.ready.to_string().into(),
             ]);
@@ -589,16 +586,20 @@ mod tests {
         ] {
             let (gate_reader, mut gate) = std::io::pipe().unwrap();
             let (mut ready, ready_writer) = std::io::pipe().unwrap();
+            let program = std::fs::File::open(&gate_program).unwrap();
             let fds = GateFds {
+                program: program.as_raw_fd(),
                 gate: gate_reader.as_raw_fd(),
                 ready: ready_writer.as_raw_fd(),
             };
-            // The program says what it was given, and whether either of the
-            // gate's descriptors is still open in it.
+            // The program says what it was given, whether any of the
+            // gate's descriptors is still open in it, and what is at the
+            // root of its sandbox (nothing of the gate).
             let script = format!(
                 "echo ran \"$OWN\" \"$LD_PRELOAD\"; \
-                 for fd in {} {}; do [ -e /proc/self/fd/$fd ] && echo open $fd; done",
-                fds.gate, fds.ready
+                 for fd in {} {} {}; do [ -e /proc/self/fd/$fd ] && echo open $fd; done; \
+                 ls -a /",
+                fds.program, fds.gate, fds.ready
             );
             let w = sandbox.wrap(
                 &Jail::default(),
@@ -606,7 +607,7 @@ mod tests {
                 &["-c".into(), script.into()],
                 Path::new("/"),
                 &env,
-                Some((&gate_program, fds)),
+                Some(fds),
             );
             assert!(
                 w.env.iter().all(|(k, _)| !is_loader_variable(k)),
@@ -627,7 +628,7 @@ mod tests {
                 cmd.pre_exec(hook);
             }
             let child = cmd.spawn().unwrap();
-            drop((gate_reader, ready_writer));
+            drop((program, gate_reader, ready_writer));
             let mut said = [0u8; 1];
             ready.read_exact(&mut said).unwrap();
             assert_eq!(&said, b"r", "the sandbox says it is made");
@@ -648,6 +649,11 @@ mod tests {
                     !out.contains("open"),
                     "the gate's descriptors leaked: {out}"
                 );
+                assert!(
+                    out.lines().skip(1).all(|l| !l.contains("gate")),
+                    "the gate is seen in the sandbox: {out}"
+                );
+                assert!(out.lines().any(|l| l == "proc"), "{out}");
             }
         }
     }

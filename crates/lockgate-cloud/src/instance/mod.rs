@@ -139,13 +139,26 @@ impl Instance {
                 .open(format!("/proc/self/fd/{}", writer.as_raw_fd()))
                 .ok()
         };
-        let fds = gate.as_ref().map(|(gate_reader, ready_writer)| {
-            use std::os::fd::AsRawFd;
-            lockgate_sandbox::GateFds {
-                gate: gate_reader.as_raw_fd(),
-                ready: ready_writer.as_raw_fd(),
-            }
-        });
+        // The gate program, open for the sandbox to run it from (kept
+        // until the spawn returns, like the pipes' ends).
+        let program = match (
+            &gate,
+            launch.confined.as_ref().and_then(|c| c.gate.as_ref()),
+        ) {
+            (Some(_), Some(path)) => Some(std::fs::File::open(path)?),
+            _ => None,
+        };
+        let fds =
+            gate.as_ref()
+                .zip(program.as_ref())
+                .map(|((gate_reader, ready_writer), program)| {
+                    use std::os::fd::AsRawFd;
+                    lockgate_sandbox::GateFds {
+                        program: program.as_raw_fd(),
+                        gate: gate_reader.as_raw_fd(),
+                        ready: ready_writer.as_raw_fd(),
+                    }
+                });
         let w = launch.command_line(&addr.to_string(), fds);
         let mut cmd = tokio::process::Command::new(w.program);
         if let Some(fds) = fds {
@@ -173,7 +186,7 @@ impl Instance {
         // The child has its copies: ours of the gate's read end would keep
         // the gate open past our end, ours of the ready pipe's write end
         // would hide the sandbox's end.
-        drop(gate);
+        drop((gate, program));
         let pid = child.id().unwrap_or(0);
         let (jobs, jobs_rx) = mpsc::channel(1);
         let (dead, _) = watch::channel(false);
