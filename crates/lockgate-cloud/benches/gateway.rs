@@ -33,7 +33,11 @@
 //! BENCH_RELAY_EXTRA_NS (default 0: the relay does this much busy work on
 //! each request, measured in this thread's CPU time at start: user-space
 //! server work like the gateway's own, which reads the gap between the two
-//! as microseconds of server work per request).
+//! as microseconds of server work per request), BENCH_RELAY_WIRE (set to 1:
+//! the relay carries the gateway's bytes — an event of the gateway's size,
+//! the Runtime API's Lambda headers, a request ID of a UUID's length, the
+//! mapped body — without doing any of its work, which tells the cost of
+//! the bytes from the cost of the work).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -350,7 +354,15 @@ mod relay {
         /// Steps of busy work added to each request (`BENCH_RELAY_EXTRA_NS`
         /// of CPU time, measured at start).
         extra_steps: u64,
+        /// `BENCH_RELAY_WIRE`: carry the gateway's bytes (its event's size,
+        /// the Runtime API's Lambda headers, a request ID of a UUID's
+        /// length, the mapped body) without doing any of its work.
+        wire: bool,
     }
+
+    /// An HTTP API 2.0 event of the size the gateway sends for `GET /hello`
+    /// from wrk (fixed: nothing in it is built per request).
+    const WIRE_EVENT: &[u8] = br#"{"version":"2.0","routeKey":"GET /hello","rawPath":"/hello","rawQueryString":"","headers":{"host":"127.0.0.1:43323","user-agent":"curl/7.88.1","accept":"*/*"},"requestContext":{"accountId":"123456789012","apiId":"djneykrqo1","domainName":"127.0.0.1:43323","domainPrefix":"127","http":{"method":"GET","path":"/hello","protocol":"HTTP/1.1","sourceIp":"127.0.0.1","userAgent":"curl/7.88.1"},"requestId":"7b61396e-172c-49c1-853e-2e3fc1e5fdd4","routeKey":"GET /hello","stage":"$default","time":"03/Dec/2026:17:02:26 +0000","timeEpoch":1796317346155},"isBase64Encoded":false}"#;
 
     const EVENT: &[u8] = b"{\"version\":\"2.0\",\"rawPath\":\"/hello\"}";
 
@@ -377,6 +389,12 @@ mod relay {
                 }
             }
             match rx.await {
+                // The body the gateway maps from the runtime's answer.
+                Ok(_) if self.wire => http::response(
+                    StatusCode::OK,
+                    "text/plain",
+                    Bytes::from_static(b"hello world"),
+                ),
                 Ok(body) => http::response(StatusCode::OK, "text/plain", body),
                 Err(_) => http::response(StatusCode::BAD_GATEWAY, "text/plain", ""),
             }
@@ -403,6 +421,37 @@ mod relay {
                     },
                 };
                 self.inflight.lock().unwrap().insert(id, reply);
+                if self.wire {
+                    use hyper::header::HeaderValue;
+                    let mut resp = http::response(
+                        StatusCode::OK,
+                        "application/json",
+                        Bytes::from_static(WIRE_EVENT),
+                    );
+                    let h = resp.headers_mut();
+                    let uuid = format!("00000000-0000-4000-8000-{id:012x}");
+                    h.insert(
+                        "lambda-runtime-aws-request-id",
+                        HeaderValue::from_str(&uuid).unwrap(),
+                    );
+                    h.insert(
+                        "lambda-runtime-deadline-ms",
+                        HeaderValue::from_static("1796317349155"),
+                    );
+                    h.insert(
+                        "lambda-runtime-invoked-function-arn",
+                        HeaderValue::from_static(
+                            "arn:aws:lambda:us-east-1:123456789012:function:Hello",
+                        ),
+                    );
+                    h.insert(
+                        "lambda-runtime-trace-id",
+                        HeaderValue::from_static(
+                            "Root=1-6b11a0a2-4ee2f871de174d749f070108;Parent=9f070108a7ac0e4c;Sampled=0",
+                        ),
+                    );
+                    return resp;
+                }
                 let mut resp = http::response(
                     StatusCode::OK,
                     "application/json",
@@ -418,7 +467,11 @@ mod relay {
                 .path()
                 .split('/')
                 .nth(4)
-                .and_then(|s| s.parse().ok())
+                .and_then(|s| match s.rsplit_once('-') {
+                    // A UUID-shaped ID (`BENCH_RELAY_WIRE`): its last group.
+                    Some((_, last)) => u64::from_str_radix(last, 16).ok(),
+                    None => s.parse().ok(),
+                })
                 .unwrap_or(u64::MAX);
             let body = http::read_body(req.into_body(), http::MAX_PAYLOAD)
                 .await
@@ -441,6 +494,7 @@ mod relay {
         bootstrap: &std::path::Path,
         instances: u64,
         extra: Duration,
+        wire: bool,
     ) -> (
         std::net::SocketAddr,
         watch::Sender<bool>,
@@ -448,6 +502,7 @@ mod relay {
     ) {
         let relay = Arc::new(Relay {
             extra_steps: super::busy_steps(extra),
+            wire,
             ..Relay::default()
         });
         let (stop, rx) = watch::channel(false);
@@ -562,6 +617,7 @@ async fn run() {
     let connections = env_num("BENCH_CONNECTIONS", 4);
     let runs = env_num("BENCH_COLD_RUNS", 20);
     let relay_extra = std::time::Duration::from_nanos(env_num("BENCH_RELAY_EXTRA_NS", 0));
+    let relay_wire = env_num("BENCH_RELAY_WIRE", 0) != 0;
     let dir = tempfile::tempdir().unwrap();
     let provided = build_c_bootstrap(dir.path());
     let (py, node) = write_handlers(dir.path());
@@ -666,8 +722,13 @@ async fn run() {
     .await
     .unwrap();
     let (floor_addr, _floor) = floor_server().await;
-    let (relay_addr, _relay, mut relay_children) =
-        relay::start(&provided.join("bootstrap"), connections, relay_extra).await;
+    let (relay_addr, _relay, mut relay_children) = relay::start(
+        &provided.join("bootstrap"),
+        connections,
+        relay_extra,
+        relay_wire,
+    )
+    .await;
 
     // Warm every instance the run will use.
     let gateway_url = format!("http://{}/hello", gateway.addr());
