@@ -483,13 +483,13 @@ impl Function {
     ) -> Attempt {
         let id = flight.request_id.clone();
         let request_id: &str = &id;
-        let (delivered_tx, mut delivered_rx) = oneshot::channel();
+
         let (reply_tx, reply_rx) = oneshot::channel();
         // One reading of each clock serves the deadline, the trace header
         // and the start of a warm invocation.
         let (now, wall) = (Instant::now(), SystemTime::now());
         let deadline_at = now + self.config.timeout;
-        let job = Job {
+        let mut job = Job {
             request_id: flight.request_id.clone(),
             payload: req.payload.clone(),
             deadline_ms: epoch_ms(wall + self.config.timeout),
@@ -500,7 +500,7 @@ impl Function {
             },
             client_context: req.client_context.clone(),
             cognito_identity: req.cognito_identity.clone(),
-            delivered: delivered_tx,
+            delivered: None,
         };
         let Some(place) = inst.reserve() else {
             return Attempt::NotDelivered;
@@ -517,20 +517,25 @@ impl Function {
         if !cold && inst.is_initialized() {
             // A warm instance is waiting in `/next` and takes the event at
             // once: START is written before it can print anything, and one
-            // wait (no separate wake-up for the hand-over) covers the call.
+            // wait (no separate wake-up for the hand-over) covers the call;
+            // whether the event reached it is read from its job slot if it
+            // dies.
             let started = now;
             self.start_line(inst, request_id);
             place.send(job);
             let timer = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline_at));
             let wait = flight.wait(timer).await;
             let lost = matches!(wait, Wait::Answered(Err(_)));
-            if lost && !delivered(&mut delivered_rx) {
+            if lost && !inst.took_job() {
                 return Attempt::NotDelivered;
             }
             let (body, error) = self.settle(wait, inst, request_id).await;
             inst.sync_output().await;
             return Attempt::Done(self.finish(inst, &id, Some(started), body, error, cold, req));
         }
+        // A starting instance is waited for until it takes the event.
+        let (delivered, delivered_rx) = oneshot::channel();
+        job.delivered = Some(delivered);
         place.send(job);
         // Off the warm path's future: a cold start's waits are boxed, so the
         // future every warm invocation moves around stays small.
@@ -755,11 +760,6 @@ fn reply_body(reply: Reply) -> (Bytes, bool) {
             true,
         ),
     }
-}
-
-/// Whether the runtime took the event (its hand-over was signalled).
-fn delivered(rx: &mut oneshot::Receiver<()>) -> bool {
-    rx.try_recv().is_ok()
 }
 
 /// Lambda's error document.

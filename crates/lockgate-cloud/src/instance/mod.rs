@@ -56,8 +56,9 @@ pub struct Job {
     pub client_context: Option<String>,
     /// `Lambda-Runtime-Cognito-Identity`, when the caller gave one.
     pub cognito_identity: Option<String>,
-    /// Signalled when the runtime takes the job from `/next`.
-    pub delivered: oneshot::Sender<()>,
+    /// Signalled when the runtime takes the job from `/next`, for an
+    /// invoker that waits for it (a starting instance's).
+    pub delivered: Option<oneshot::Sender<()>>,
 }
 
 /// What the runtime answered for an invocation.
@@ -407,6 +408,13 @@ impl Instance {
         self.jobs.try_reserve().ok()
     }
 
+    /// Whether the runtime has taken the job it was sent (the job slot is
+    /// free again): after the instance died, whether the invocation reached
+    /// it.
+    pub fn took_job(&self) -> bool {
+        self.jobs.capacity() == self.jobs.max_capacity()
+    }
+
     /// Where the runtime's answer to `request_id` goes (its `/response` or
     /// `/error`), set before the job is sent. The sender is dropped if the
     /// instance dies, which is how a waiting invoker learns of it; `false`
@@ -500,7 +508,9 @@ impl Instance {
         } = job;
         let id_header = HeaderValue::from_str(&request_id);
         // The invoker may have given up (timed out) meanwhile: it reads nothing.
-        let _ = delivered.send(());
+        if let Some(delivered) = delivered {
+            let _ = delivered.send(());
+        }
         let mut resp = Response::new(Body::new(payload));
         let h = resp.headers_mut();
         // Room for every header at once: the map does not grow while filled.
