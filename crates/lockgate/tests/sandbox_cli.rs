@@ -223,7 +223,10 @@ fn lockgate_state_beside_code_run_in_place_is_hidden() {
     let v: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     let files: Vec<String> = serde_json::from_str(v["body"].as_str().unwrap()).unwrap();
     assert!(files.contains(&"app.py".to_string()), "{files:?}");
-    assert!(files.contains(&"lib/sub/module.py".to_string()), "{files:?}");
+    assert!(
+        files.contains(&"lib/sub/module.py".to_string()),
+        "{files:?}"
+    );
     assert!(
         files.iter().all(|f| !f.contains(".lockgate")),
         "the function saw Lockgate's state: {files:?}"
