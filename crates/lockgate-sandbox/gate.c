@@ -10,6 +10,7 @@
  * Linked statically, so that no loader variable of the program's
  * environment (LD_PRELOAD...) runs any code before the gate opens. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,7 +19,7 @@
 static int fd_of(const char *text) {
     char *end;
     long n = strtol(text, &end, 10);
-    return (*text && !*end && n >= 0 && n < 65536) ? (int)n : -1;
+    return (*text && !*end && n >= 0 && n <= INT_MAX) ? (int)n : -1;
 }
 
 int main(int argc, char **argv) {

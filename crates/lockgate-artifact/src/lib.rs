@@ -328,7 +328,8 @@ pub const NEVER_PACKED: &str = ".lockgate";
 /// Every directory named [`NEVER_PACKED`] under `dir` (`dir/.lockgate`
 /// and any deeper one: a server started in a subdirectory keeps its state
 /// there), for code run in place, where nothing is packed and the sandbox
-/// has to hide them instead. Symbolic links are not followed, a found
+/// has to hide them instead. A symbolic link named so is answered too (the
+/// sandbox hides what it leads to); other links are not followed, a found
 /// directory is not looked into, and directories that cannot be read are
 /// passed over (what cannot be listed here cannot be listed by a function
 /// either).
@@ -341,14 +342,13 @@ pub fn state_dirs_under(dir: &Path) -> Vec<PathBuf> {
         };
         for entry in read.flatten() {
             // The entry's own type: a link to a directory is not a directory.
-            if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            let Ok(kind) = entry.file_type() else {
                 continue;
-            }
-            let path = entry.path();
-            if entry.file_name() == NEVER_PACKED {
-                found.push(path);
-            } else {
-                todo.push(path);
+            };
+            if entry.file_name() == NEVER_PACKED && (kind.is_dir() || kind.is_symlink()) {
+                found.push(entry.path());
+            } else if kind.is_dir() {
+                todo.push(entry.path());
             }
         }
     }
@@ -489,7 +489,8 @@ mod tests {
     use super::*;
 
     /// Lockgate's state is found at any depth, not inside itself, and not
-    /// through a symbolic link (which would be found where it points).
+    /// through a symbolic link (which would be found where it points); a
+    /// link named as the state is.
     #[test]
     fn state_dirs_are_found_at_any_depth() {
         let tmp = tempfile::tempdir().unwrap();
@@ -505,6 +506,8 @@ mod tests {
         }
         fs::write(root.join("a/.lockgate"), "a file, not state").unwrap();
         std::os::unix::fs::symlink(root.join("elsewhere"), root.join("a/link")).unwrap();
+        fs::create_dir_all(root.join("b")).unwrap();
+        std::os::unix::fs::symlink(root.join("a/not-.lockgate"), root.join("b/.lockgate")).unwrap();
         let found = state_dirs_under(&root.join("."));
         let rel: Vec<String> = found
             .iter()
@@ -520,6 +523,7 @@ mod tests {
             [
                 ".lockgate",
                 "a/b/c/.lockgate",
+                "b/.lockgate",
                 "elsewhere/.lockgate",
                 "lib/.lockgate"
             ]

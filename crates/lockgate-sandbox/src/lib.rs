@@ -132,8 +132,8 @@ pub struct Wrapped {
 ///
 /// # Safety
 ///
-/// Only between fork and exec (a `pre_exec` hook), with both descriptors
-/// open. It calls only async-signal-safe functions.
+/// Only between fork and exec (a `pre_exec` hook), with the three
+/// descriptors open. It calls only async-signal-safe functions.
 pub unsafe fn inherit_gate(fds: GateFds) -> std::io::Result<()> {
     for fd in [fds.program, fds.gate, fds.ready] {
         // SAFETY: fcntl(2) on an open descriptor (the caller's promise).
@@ -272,16 +272,18 @@ impl Sandbox {
 
     /// What runs `program args…` in `cwd` confined by `jail` with the
     /// environment `env` (unchanged without a sandbox: the caller then sets
-    /// the working directory itself). With `gate` (the host path of a file holding
-    /// [`GATE_PROGRAM`], and the descriptors), the sandbox is made at once
-    /// but `program` started only when its gate opens: a sandbox made ahead
-    /// of need, whose namespaces and mounts are ready when its process is
-    /// wanted. Inside, the gate program writes `r` to the ready descriptor
-    /// (the sandbox is made), then reads from the gate: `go` and a newline
-    /// runs `program` in its place, with the environment as given and
-    /// neither descriptor; anything else, or the end of the file — the
-    /// caller gone — ends it without running anything. The child must
-    /// inherit both descriptors ([`inherit_gate`]). (Not
+    /// the working directory itself). With `gate` (the descriptors of the
+    /// gate program, [`GATE_PROGRAM`] written out, and of the gate's and
+    /// the ready pipe's ends), the sandbox is made at once but `program`
+    /// started only when its gate opens: a sandbox made ahead of need,
+    /// whose namespaces and mounts are ready when its process is wanted.
+    /// Inside, the gate program — run from its descriptor, which it closes
+    /// — writes `r` to the ready descriptor (the sandbox is made), then
+    /// reads from the gate: `go` and a newline runs `program` in its place,
+    /// with the environment as given and none of the three descriptors;
+    /// anything else, or the end of the file — the caller gone — ends it
+    /// without running anything. The child must inherit the three
+    /// descriptors ([`inherit_gate`]). (Not
     /// bubblewrap's `--block-fd`, whose sandbox runs the program at the end
     /// of the file too, nor a shell, which reads the program's environment.)
     /// Without a sandbox there is nothing to make ahead and `gate` is not

@@ -96,13 +96,7 @@ impl LocalStage {
             // Code runs in place from the template's directory, where
             // `lockgate up` keeps its server's state (and a server started
             // in a subdirectory, its own there): never visible to it.
-            private_dirs: [
-                state.path().to_path_buf(),
-                base_dir.join(lockgate_store::NEVER_PACKED),
-            ]
-            .into_iter()
-            .chain(lockgate_store::state_dirs_under(&base_dir))
-            .collect(),
+            private_dirs: private_dirs(state.path(), &base_dir),
             ..RuntimeOptions::default()
         };
         let runtimes = Runtimes::new(
@@ -177,4 +171,19 @@ impl LocalStage {
     pub async fn shutdown(self) {
         self.stages.shutdown().await;
     }
+}
+
+/// What no function run in place may see: this run's own state, the
+/// `.lockgate/` that `lockgate up` keeps in the template's directory (even
+/// before it exists), and every `.lockgate` deeper under it (a server
+/// started in a subdirectory of the code), found now.
+fn private_dirs(state: &Path, base_dir: &Path) -> Vec<PathBuf> {
+    let mut dirs = vec![
+        state.to_path_buf(),
+        base_dir.join(lockgate_store::NEVER_PACKED),
+    ];
+    dirs.extend(lockgate_store::state_dirs_under(base_dir));
+    dirs.sort();
+    dirs.dedup();
+    dirs
 }

@@ -163,10 +163,10 @@ impl Instance {
         let w = launch.command_line(&addr.to_string(), fds);
         let mut cmd = tokio::process::Command::new(w.program);
         if let Some(fds) = fds {
-            // SAFETY: run between fork and exec (it only makes the gate's
-            // and the ready pipe's ends inheritable in the child, which
-            // alone gets them), with descriptors this function keeps open
-            // until the spawn returns.
+            // SAFETY: run between fork and exec (it only makes the gate
+            // program's, the gate's and the ready pipe's descriptors
+            // inheritable in the child, which alone gets them), with
+            // descriptors this function keeps open until the spawn returns.
             let hook = move || unsafe { lockgate_sandbox::inherit_gate(fds) };
             // SAFETY: the hook calls only async-signal-safe functions.
             unsafe {
