@@ -447,6 +447,11 @@ pub struct RuntimeOptions {
     /// Directories no instance may see even where a visible directory
     /// holds them (the server's data directory).
     pub private_dirs: Vec<PathBuf>,
+    /// Whether functions run their code in place (`lockgate local`), where
+    /// a server's state may sit inside it: every `.lockgate` found under a
+    /// function's code and layers when its version is made is hidden from
+    /// it too. Off for deployed code, which never holds one.
+    pub hide_state_in_code: bool,
     /// Whether each sandboxed function keeps the next instance's sandbox
     /// made ahead (a standby: bubblewrap's namespaces and mounts ready, the
     /// runtime not started), so that a cold start does not wait for it.
@@ -479,6 +484,7 @@ impl Default for RuntimeOptions {
             account_id: ACCOUNT_ID.into(),
             sandbox: default_sandbox(),
             private_dirs: Vec::new(),
+            hide_state_in_code: false,
             standby: std::env::var_os("LOCKGATE_STANDBY").is_none_or(|v| v != "off"),
         }
     }

@@ -95,8 +95,13 @@ impl LocalStage {
             account_id: crate::ACCOUNT_ID.into(),
             // Code runs in place from the template's directory, where
             // `lockgate up` keeps its server's state (and a server started
-            // in a subdirectory, its own there): never visible to it.
-            private_dirs: private_dirs(state.path(), &base_dir),
+            // in a subdirectory of the code, its own there): never visible
+            // to it.
+            private_dirs: vec![
+                state.path().to_path_buf(),
+                base_dir.join(lockgate_store::NEVER_PACKED),
+            ],
+            hide_state_in_code: true,
             ..RuntimeOptions::default()
         };
         let runtimes = Runtimes::new(
@@ -171,19 +176,4 @@ impl LocalStage {
     pub async fn shutdown(self) {
         self.stages.shutdown().await;
     }
-}
-
-/// What no function run in place may see: this run's own state, the
-/// `.lockgate/` that `lockgate up` keeps in the template's directory (even
-/// before it exists), and every `.lockgate` deeper under it (a server
-/// started in a subdirectory of the code), found now.
-fn private_dirs(state: &Path, base_dir: &Path) -> Vec<PathBuf> {
-    let mut dirs = vec![
-        state.to_path_buf(),
-        base_dir.join(lockgate_store::NEVER_PACKED),
-    ];
-    dirs.extend(lockgate_store::state_dirs_under(base_dir));
-    dirs.sort();
-    dirs.dedup();
-    dirs
 }

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 pub use lockgate_artifact::{
     ArtifactError, DIGEST_SHAPE, Digest, Hasher, MANIFEST_FORMAT, Manifest, ManifestEntry,
-    NEVER_PACKED, ParseDigestError, state_dirs_under,
+    NEVER_PACKED, ParseDigestError,
 };
 
 use crate::error::{Result, StoreError};

@@ -33,9 +33,7 @@ pub mod sqlite;
 pub mod status;
 mod store;
 
-pub use artifacts::{
-    ArtifactStore, Digest, Manifest, ManifestEntry, NEVER_PACKED, state_dirs_under,
-};
+pub use artifacts::{ArtifactStore, Digest, Manifest, ManifestEntry, NEVER_PACKED};
 pub use audit::{AuditEntry, AuditQuery, NewAuditEntry};
 pub use deploy::{
     BeginDeployment, Deployment, DeploymentId, DeploymentKind, DeploymentOutcome, DeploymentStatus,

@@ -190,6 +190,42 @@ fn lockgate_state_beside_the_code_is_never_deployed() {
     assert_eq!(leaked, None);
 }
 
+/// Code outside the template's directory (`CodeUri: ../outside`) also
+/// runs in place: a server's state inside it is hidden from the function.
+#[test]
+fn lockgate_state_in_code_outside_the_template_is_hidden() {
+    if !sandbox_available() {
+        return;
+    }
+    let (tmp, app) = fixture_copy("dot-code");
+    let outside = tmp.path().join("outside");
+    std::fs::create_dir_all(outside.join("lib/.lockgate/keys")).unwrap();
+    std::fs::copy(app.join("app.py"), outside.join("app.py")).unwrap();
+    std::fs::write(outside.join("lib/.lockgate/admin.token"), "planted-token").unwrap();
+    std::fs::write(outside.join("lib/.lockgate/keys/master.key"), "planted-key").unwrap();
+    let template = std::fs::read_to_string(app.join("template.yaml")).unwrap();
+    std::fs::write(
+        app.join("template.yaml"),
+        template.replace("CodeUri: .", "CodeUri: ../outside"),
+    )
+    .unwrap();
+    let out = bin()
+        .current_dir(&app)
+        .args(["local", "invoke", "PeekFunction"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let files: Vec<String> = serde_json::from_str(v["body"].as_str().unwrap()).unwrap();
+    assert_eq!(files, ["app.py"], "the function saw Lockgate's state");
+}
+
 /// `lockgate local` runs code in place from the template's directory, where
 /// `lockgate up` keeps its state (and a server started in a subdirectory,
 /// its own there): with `CodeUri: .` the sandbox hides that state, at any

@@ -388,6 +388,14 @@ fn jail(
     readable.retain(|r| r.parent().is_some() && Some(r) != home.as_ref());
     let mut deny = opts.private_dirs.clone();
     deny.push(opts.runtime_dir.clone());
+    if opts.hide_state_in_code {
+        for (host, _) in &mapped {
+            deny.extend(lockgate_artifact::state_dirs_under(host));
+        }
+        // The template's own `.lockgate` is a private directory already.
+        deny.sort();
+        deny.dedup();
+    }
     lockgate_sandbox::Jail {
         readable,
         mapped,
