@@ -2,9 +2,9 @@
 //! `X-Amz-Log-Result`, and Lambda's START / END / REPORT lines.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use std::time::Duration;
 
 /// One log line and where it comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

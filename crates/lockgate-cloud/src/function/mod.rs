@@ -483,7 +483,6 @@ impl Function {
     ) -> Attempt {
         let id = flight.request_id.clone();
         let request_id: &str = &id;
-
         let (reply_tx, reply_rx) = oneshot::channel();
         // One reading of each clock serves the deadline, the trace header
         // and the start of a warm invocation.
