@@ -325,6 +325,19 @@ pub fn check_relative(rel: &str) -> Result<(), ArtifactError> {
 /// where any of them could read the token and call the admin API.
 pub const NEVER_PACKED: &str = ".lockgate";
 
+/// Directories [`state_dirs_under`] does not look into: installed
+/// dependencies, build outputs and version control.
+pub const NOT_SEARCHED: &[&str] = &[
+    ".git",
+    ".aws-sam",
+    "node_modules",
+    "__pycache__",
+    ".venv",
+    "venv",
+    "site-packages",
+    "target",
+];
+
 /// Every directory named [`NEVER_PACKED`] under `dir` (`dir/.lockgate`
 /// and any deeper one: a server started in a subdirectory keeps its state
 /// there), for code run in place, where nothing is packed and the sandbox
@@ -332,7 +345,9 @@ pub const NEVER_PACKED: &str = ".lockgate";
 /// sandbox hides what it leads to); other links are not followed, a found
 /// directory is not looked into, and directories that cannot be read are
 /// passed over (what cannot be listed here cannot be listed by a function
-/// either).
+/// either). Dependency, build and version-control directories
+/// ([`NOT_SEARCHED`]) are not looked into: no server is started in them,
+/// and they hold most of a code tree's directories.
 pub fn state_dirs_under(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut todo = vec![dir.to_path_buf()];
@@ -345,9 +360,10 @@ pub fn state_dirs_under(dir: &Path) -> Vec<PathBuf> {
             let Ok(kind) = entry.file_type() else {
                 continue;
             };
-            if entry.file_name() == NEVER_PACKED && (kind.is_dir() || kind.is_symlink()) {
+            let name = entry.file_name();
+            if name == NEVER_PACKED && (kind.is_dir() || kind.is_symlink()) {
                 found.push(entry.path());
-            } else if kind.is_dir() {
+            } else if kind.is_dir() && !NOT_SEARCHED.iter().any(|n| name == *n) {
                 todo.push(entry.path());
             }
         }
@@ -488,9 +504,9 @@ pub fn pack_dir(dir: &Path) -> Result<PackedDir, ArtifactError> {
 mod tests {
     use super::*;
 
-    /// Lockgate's state is found at any depth, not inside itself, and not
-    /// through a symbolic link (which would be found where it points); a
-    /// link named as the state is.
+    /// Lockgate's state is found at any depth, not inside itself, not
+    /// through a symbolic link (which would be found where it points) and
+    /// not among installed dependencies; a link named as the state is.
     #[test]
     fn state_dirs_are_found_at_any_depth() {
         let tmp = tempfile::tempdir().unwrap();
@@ -501,6 +517,7 @@ mod tests {
             "a/b/c/.lockgate",
             "a/not-.lockgate",
             "elsewhere/.lockgate",
+            "node_modules/pkg/.lockgate",
         ] {
             fs::create_dir_all(root.join(d)).unwrap();
         }
