@@ -190,6 +190,25 @@ fn lockgate_state_beside_the_code_is_never_deployed() {
     assert_eq!(leaked, None);
 }
 
+/// The files `PeekFunction` of the app in `app` sees under its task root,
+/// run by `lockgate local invoke`.
+fn local_peek(app: &Path) -> Vec<String> {
+    let out = bin()
+        .current_dir(app)
+        .args(["local", "invoke", "PeekFunction"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    serde_json::from_str(v["body"].as_str().unwrap()).unwrap()
+}
+
 /// Code outside the template's directory (`CodeUri: ../outside`) also
 /// runs in place: a server's state inside it is hidden from the function.
 #[test]
@@ -209,20 +228,7 @@ fn lockgate_state_in_code_outside_the_template_is_hidden() {
         template.replace("CodeUri: .", "CodeUri: ../outside"),
     )
     .unwrap();
-    let out = bin()
-        .current_dir(&app)
-        .args(["local", "invoke", "PeekFunction"])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    let files: Vec<String> = serde_json::from_str(v["body"].as_str().unwrap()).unwrap();
+    let files = local_peek(&app);
     assert_eq!(files, ["app.py"], "the function saw Lockgate's state");
 }
 
@@ -244,20 +250,7 @@ fn lockgate_state_beside_code_run_in_place_is_hidden() {
         std::fs::write(state.join("keys/master.key"), "planted-key").unwrap();
     }
     std::fs::write(app.join("lib/sub/module.py"), "").unwrap();
-    let out = bin()
-        .current_dir(&app)
-        .args(["local", "invoke", "PeekFunction"])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    let files: Vec<String> = serde_json::from_str(v["body"].as_str().unwrap()).unwrap();
+    let files = local_peek(&app);
     assert!(files.contains(&"app.py".to_string()), "{files:?}");
     assert!(
         files.contains(&"lib/sub/module.py".to_string()),
