@@ -118,11 +118,15 @@ fn busy_steps(extra: std::time::Duration) -> u64 {
     (SAMPLE as f64 * extra.as_secs_f64() * 1e6 / took_us) as u64
 }
 
-/// A process's CPU time from `/proc/PID/schedstat` (nanoseconds on the CPU,
-/// not ticks); the runtimes here have one thread.
+/// A process's CPU time: the sum over its threads of
+/// `/proc/PID/task/TID/schedstat` (nanoseconds on the CPU, not ticks).
 fn process_us(pid: u32) -> Option<f64> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/schedstat")).ok()?;
-    let ns: f64 = text.split_whitespace().next()?.parse().ok()?;
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let ns: f64 = tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|text| text.split_whitespace().next()?.parse::<f64>().ok())
+        .sum();
     Some(ns / 1e3)
 }
 
