@@ -106,7 +106,14 @@ pub struct Instance {
     flush_waiters: Arc<Mutex<Vec<FlushWaiter>>>,
     flush_seq: std::sync::atomic::AtomicU64,
     output_closed: watch::Sender<bool>,
+    /// Whether the process is a sandbox made ahead whose gate has not
+    /// opened ([`Parked`]): what it writes then is bubblewrap's own (a
+    /// mount that failed), and is marked as such in the function's log.
+    behind_gate: Arc<AtomicBool>,
 }
+
+/// What marks a line a standby sandbox wrote before it was used.
+const STANDBY_PREFIX: &str = "lockgate: standby sandbox: ";
 
 /// How long to wait for output to be read before giving up on ordering.
 const OUTPUT_SYNC_LIMIT: Duration = Duration::from_secs(2);
@@ -187,6 +194,7 @@ impl Instance {
         // The child has its copies: ours of the gate's read end would keep
         // the gate open past our end, ours of the ready pipe's write end
         // would hide the sandbox's end.
+        let gated = gate.is_some();
         drop((gate, program));
         let pid = child.id().unwrap_or(0);
         let (jobs, jobs_rx) = mpsc::channel(1);
@@ -213,6 +221,7 @@ impl Instance {
             flush_seq: std::sync::atomic::AtomicU64::new(0),
             output_closed: watch::channel(false).0,
             ready: watch::channel(false).0,
+            behind_gate: Arc::new(AtomicBool::new(gated)),
         });
 
         // Output: one pipe for stdout and stderr keeps their order.
@@ -220,6 +229,7 @@ impl Instance {
         let waiters = inst.flush_waiters.clone();
         let closed = inst.output_closed.clone();
         let reading = inst.reading.clone();
+        let behind_gate = inst.behind_gate.clone();
         let pipe = tokio::net::unix::pipe::Receiver::from_owned_fd(reader.into())?;
         tokio::spawn(async move {
             let mut lines = LineSplitter::default();
@@ -227,8 +237,14 @@ impl Instance {
             let mut hand_on = |line: &str| {
                 let (text, flushed) = split_marker(line);
                 if !text.is_empty() || flushed.is_none() {
-                    lock(&tail).push_line(text);
-                    log.write(text);
+                    if behind_gate.load(Ordering::SeqCst) {
+                        let marked = format!("{STANDBY_PREFIX}{text}");
+                        lock(&tail).push_line(&marked);
+                        log.write(&marked);
+                    } else {
+                        lock(&tail).push_line(text);
+                        log.write(text);
+                    }
                 }
                 if let Some(n) = flushed {
                     let mut w = lock(&waiters);

@@ -38,6 +38,10 @@ impl Parked {
     pub fn start(mut self) -> std::io::Result<Arc<Instance>> {
         use std::io::Write;
         *lock(&self.inst.started) = Instant::now();
+        // What it writes from now on is the function's.
+        self.inst
+            .behind_gate
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         let result = match self.gate.as_mut() {
             Some(gate) => gate.write_all(b"go\n"),
             None => Err(std::io::ErrorKind::BrokenPipe.into()),
@@ -117,5 +121,89 @@ impl Instance {
             made_from,
             made,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::instance::Confined;
+    use crate::logs::{LogLine, SinkSlot};
+
+    /// A standby's own failure (bubblewrap could not make the sandbox) is
+    /// marked as such in the function's log; what the runtime writes once
+    /// the gate has opened is the function's, unmarked.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn what_a_standby_writes_before_its_gate_opens_is_marked() {
+        let sandbox =
+            lockgate_sandbox::Sandbox::detect(lockgate_sandbox::SandboxMode::Auto).unwrap();
+        if !sandbox.is_sandboxed() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "bubblewrap is needed in CI (.ci/install installs it)"
+            );
+            // Skipped (said on stderr): no bubblewrap outside CI.
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("what_a_standby_writes_before_its_gate_opens_is_marked: skipped");
+            }
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let gate = dir.path().join("gate");
+        std::fs::write(&gate, lockgate_sandbox::GATE_PROGRAM).unwrap();
+        std::fs::set_permissions(&gate, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        // The code directory every instance starts in.
+        let code = lockgate_sandbox::Jail {
+            mapped: vec![(dir.path().to_path_buf(), crate::bootstrap::TASK_ROOT.into())],
+            ..Default::default()
+        };
+        let launch = |jail: lockgate_sandbox::Jail| Launch {
+            program: "/bin/echo".into(),
+            args: vec!["said by the runtime".into()],
+            cwd: "/".into(),
+            env: Vec::new(),
+            confined: Some(Confined {
+                sandbox: sandbox.clone(),
+                jail,
+                gate: Some(gate.clone()),
+            }),
+        };
+        let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+        let seen = lines.clone();
+        let sink = Arc::new(move |l: &LogLine<'_>| lock(&seen).push(l.line.to_string()));
+        let log = FunctionLog::new(SinkSlot::new(sink), "f", "$LATEST");
+        let until_closed = |inst: Arc<Instance>| async move {
+            tokio::time::timeout(Duration::from_secs(10), inst.wait_dead())
+                .await
+                .expect("the process ended");
+            inst.sync_output().await;
+        };
+
+        // A directory to bind that does not exist: bubblewrap fails.
+        let broken = lockgate_sandbox::Jail {
+            writable: vec![dir.path().join("missing")],
+            ..code.clone()
+        };
+        let parked = Instance::park(&launch(broken), log.clone()).await.unwrap();
+        until_closed(parked.instance().clone()).await;
+        let said = lock(&lines).clone();
+        assert!(
+            said.iter()
+                .any(|l| l.starts_with(&format!("{}bwrap:", crate::instance::STANDBY_PREFIX))),
+            "{said:?}"
+        );
+
+        lock(&lines).clear();
+        let parked = Instance::park(&launch(code), log).await.unwrap();
+        let made = tokio::time::timeout(Duration::from_secs(10), parked.made()).await;
+        assert!(made.is_ok(), "the sandbox was not made: {:?}", lock(&lines));
+        let inst = parked.start().unwrap();
+        until_closed(inst).await;
+        assert_eq!(*lock(&lines), ["said by the runtime"]);
     }
 }
