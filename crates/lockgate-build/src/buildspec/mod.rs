@@ -29,16 +29,22 @@
 //! a time limit, sandboxed where bubblewrap runs, with no network unless
 //! [`RunOptions::network`] is set.
 
+mod artifacts;
 mod files;
+mod outcome;
 pub mod reports;
 mod run;
+mod runner;
+mod secrets;
 pub mod shell;
+mod source;
 pub mod spec;
 
 pub use files::{BadGlob, expand, glob_set};
-pub use reports::{ReportSummary, TestFailure};
-pub use run::{
-    ArtifactReport, BuildRun, CacheReport, LookupError, PhaseEvent, PhaseReport, PhaseSink,
-    PhaseStatus, RunOptions, SecretSource, StaticSecrets, run,
+pub use outcome::{
+    ArtifactReport, BuildRun, CacheReport, PhaseEvent, PhaseReport, PhaseSink, PhaseStatus,
 };
+pub use reports::{ReportSummary, TestFailure};
+pub use run::{RunOptions, run};
+pub use secrets::{LookupError, SecretSource, StaticSecrets};
 pub use spec::{Buildspec, Parsed, PhaseName, Problem, SecretRef, SpecError, parse, read};
