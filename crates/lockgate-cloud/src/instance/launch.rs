@@ -59,7 +59,7 @@ impl Launch {
                 &self.args,
                 std::path::Path::new(crate::bootstrap::TASK_ROOT),
                 &env,
-                gated.filter(|_| c.gate.is_some()),
+                gated,
             ),
         }
     }
