@@ -284,18 +284,42 @@ pub enum BodyError {
     TooLarge,
     /// The connection failed.
     Broken,
+    /// The client sent none of the rest of the body for the idle limit
+    /// (see [`read_body_within`]).
+    TimedOut,
 }
 
 /// Reads a whole request body, refusing more than `limit` bytes. An empty
 /// body costs nothing and a body that arrives in one piece is not copied.
-pub async fn read_body(mut body: Incoming, limit: usize) -> Result<Bytes, BodyError> {
+pub async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, BodyError> {
+    read_body_within(body, limit, None).await
+}
+
+/// [`read_body`] that gives up when the client sends nothing more of the
+/// body for `idle` ([`BodyError::TimedOut`]): a client that announces a
+/// large body and trickles it, or stops, holds its connection no longer
+/// than a silent one. A body already received arms no timer.
+pub async fn read_body_within(
+    mut body: Incoming,
+    limit: usize,
+    idle: Option<Duration>,
+) -> Result<Bytes, BodyError> {
     use hyper::body::Body as _;
     if body.is_end_stream() {
         return Ok(Bytes::new());
     }
     let mut first = Bytes::new();
     let mut joined: Option<Vec<u8>> = None;
-    while let Some(frame) = body.frame().await {
+    loop {
+        let next = match idle {
+            None => body.frame().await,
+            Some(idle) => ready_within(body.frame(), idle)
+                .await
+                .ok_or(BodyError::TimedOut)?,
+        };
+        let Some(frame) = next else {
+            break;
+        };
         let Ok(data) = frame.map_err(|_| BodyError::Broken)?.into_data() else {
             // Trailers: not part of the body.
             continue;
@@ -321,6 +345,17 @@ pub async fn read_body(mut body: Incoming, limit: usize) -> Result<Bytes, BodyEr
     Ok(joined.map_or(first, Bytes::from))
 }
 
+/// `fut`'s output, or `None` when it is still waiting after `idle`; a
+/// future ready at its first poll arms no timer.
+async fn ready_within<F: Future>(fut: F, idle: Duration) -> Option<F::Output> {
+    use std::task::Poll;
+    let mut fut = std::pin::pin!(fut);
+    if let Poll::Ready(out) = std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await {
+        return Some(out);
+    }
+    tokio::time::timeout(idle, fut).await.ok()
+}
+
 /// A response with a body and content type.
 pub fn response(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Body> {
     let mut r = Response::new(Full::new(body.into()));
@@ -335,6 +370,15 @@ pub fn response(status: StatusCode, content_type: &str, body: impl Into<Bytes>) 
         r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
     }
     r
+}
+
+/// `response` with `Connection: close`: hyper closes the connection once it
+/// is written (after a request whose body was not read to its end).
+pub fn closing(mut response: Response<Body>) -> Response<Body> {
+    response
+        .headers_mut()
+        .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// A JSON response.
@@ -423,6 +467,72 @@ mod tests {
             got > SIZE,
             "the response was cut after {got} bytes and {took:?}"
         );
+    }
+
+    /// A client that announces a body and stops sending it is answered
+    /// `408` and closed once the body makes no progress for the idle limit;
+    /// one that sends its body slowly but steadily is served.
+    #[tokio::test]
+    async fn a_body_that_stops_arriving_is_cut() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (_stop, rx) = watch::channel(false);
+        let handler = Arc::new(|req: Request<Incoming>, _peer| async move {
+            match read_body_within(req.into_body(), 1 << 20, Some(Duration::from_millis(300))).await
+            {
+                Ok(b) => response(StatusCode::OK, "text/plain", format!("got {}", b.len())),
+                Err(BodyError::TimedOut) => closing(response(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "text/plain",
+                    "timed out",
+                )),
+                Err(e) => response(StatusCode::BAD_REQUEST, "text/plain", format!("{e:?}")),
+            }
+        });
+        let options = ServeOptions {
+            header_read_timeout: Some(Duration::from_secs(60)),
+            ..ServeOptions::default()
+        };
+        tokio::spawn(serve_with(listener, handler, rx, options));
+
+        // Announces 1 000 bytes, sends 10, then nothing: the connection is
+        // answered and closed (read_to_end returns) long before the
+        // 60-second header-read timeout.
+        let mut stalled = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stalled
+            .write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789")
+            .await
+            .unwrap();
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(30), stalled.read_to_end(&mut answer))
+            .await
+            .expect("the stalled connection was not closed")
+            .unwrap();
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(
+            answer.to_ascii_lowercase().contains("connection: close"),
+            "{answer}"
+        );
+
+        // Ten pieces 100 ms apart (a second in all, three idle limits) are
+        // read whole.
+        let mut steady = tokio::net::TcpStream::connect(addr).await.unwrap();
+        steady
+            .write_all(
+                b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nConnection: close\r\n\r\n",
+            )
+            .await
+            .unwrap();
+        for _ in 0..10 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            steady.write_all(b"0123456789").await.unwrap();
+        }
+        let mut answer = Vec::new();
+        steady.read_to_end(&mut answer).await.unwrap();
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.ends_with("got 100"), "{answer}");
     }
 
     /// A request that takes longer than the timeout is answered, and a

@@ -88,7 +88,13 @@ pub async fn handle(cloud: &Arc<Cloud>, req: Request<Incoming>) -> Response<Body
     let client_context = header(&req, "x-amz-client-context")
         .and_then(|c| B64.decode(c).ok())
         .map(|b| String::from_utf8_lossy(&b).into_owned());
-    let body = match http::read_body(req.into_body(), MAX_PAYLOAD).await {
+    let body = match http::read_body_within(
+        req.into_body(),
+        MAX_PAYLOAD,
+        Some(super::HEADER_READ_TIMEOUT),
+    )
+    .await
+    {
         Ok(b) => b,
         Err(BodyError::TooLarge) => {
             return aws_error(
@@ -103,6 +109,13 @@ pub async fn handle(cloud: &Arc<Cloud>, req: Request<Incoming>) -> Response<Body
                 "InvalidRequestContentException",
                 json!({"Type": "User", "message": "the body could not be read"}),
             );
+        }
+        Err(BodyError::TimedOut) => {
+            return http::closing(aws_error(
+                StatusCode::REQUEST_TIMEOUT,
+                "RequestTimeoutException",
+                json!({"Type": "User", "message": "Your socket connection to the server was not read from or written to within the timeout period."}),
+            ));
         }
     };
     let payload = if body.iter().all(u8::is_ascii_whitespace) {

@@ -36,9 +36,10 @@ pub const MAX_CONNECTIONS: usize = 1024;
 
 /// How long a connection may go without starting a request (a client
 /// sending its headers slowly, or silent, or idle between keep-alive
-/// requests) before the gateway closes it, within a quarter more: a slow or
-/// silent client holds nothing. A request in progress, or a response still
-/// being written, is never cut.
+/// requests) before the gateway closes it, within a quarter more, and how
+/// long a request's body may stop arriving before it is answered `408` and
+/// its connection closed: a slow or silent client holds nothing. A request
+/// being served, or a response still being written, is never cut.
 pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// API on one port.
@@ -210,11 +211,18 @@ impl State {
         };
         let kind = m.api.kind;
         let headers = parts.headers;
-        let body = match http::read_body(body, MAX_PAYLOAD).await {
+        let body = match http::read_body_within(body, MAX_PAYLOAD, Some(HEADER_READ_TIMEOUT)).await
+        {
             Ok(b) => b,
             Err(BodyError::TooLarge) => return too_large(),
             Err(BodyError::Broken) => {
                 return http::json(StatusCode::BAD_REQUEST, &json!({"message": "Bad Request"}));
+            }
+            Err(BodyError::TimedOut) => {
+                return http::closing(http::json(
+                    StatusCode::REQUEST_TIMEOUT,
+                    &json!({"message": "Request Timeout"}),
+                ));
             }
         };
         let info = RequestInfo {

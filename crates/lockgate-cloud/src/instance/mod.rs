@@ -568,7 +568,7 @@ impl Instance {
             (Err(BodyError::TooLarge), _) => {
                 (Reply::TooLarge(MAX_PAYLOAD), StatusCode::PAYLOAD_TOO_LARGE)
             }
-            (Err(BodyError::Broken), _) => {
+            (Err(BodyError::Broken | BodyError::TimedOut), _) => {
                 return http::json(
                     StatusCode::BAD_REQUEST,
                     &json!({"errorType": "InvalidRequest", "errorMessage": "the body could not be read"}),
