@@ -1,9 +1,12 @@
 //! Finding the server: flags, environment, the nearest
 //! `.lockgate/server.json` upward from the current directory, the per-user
 //! data directory — and trusting only a `server.json` the user owns, named
-//! by the server that wrote it.
+//! by the server that wrote it: one found by walking up is used only when
+//! the running process it names is the user's and serves its loopback URL,
+//! and its token only from the file beside it.
 
 use super::*;
+use std::net::{IpAddr, SocketAddr};
 
 /// Where the server is and how to authenticate to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,19 +67,228 @@ fn distrust(path: &Path) -> Option<String> {
     None
 }
 
-/// Why the server at `url` is not the process `pid` that wrote the
-/// `server.json` naming it, if it is not (a stale file whose port another
-/// program took): the token goes only to the server that wrote the file.
-/// Checked for loopback URLs, through `/proc`; `None` when it holds.
+/// The address of `url` when it is `http://IP:PORT` on a loopback IP, as a
+/// server writes the URL of its API (`http://127.0.0.1:PORT`,
+/// `http://[::1]:PORT`): no host name, no path, no other scheme.
+fn loopback_addr(url: &str) -> Option<SocketAddr> {
+    let addr: SocketAddr = url.strip_prefix("http://")?.parse().ok()?;
+    (addr.ip().is_loopback() && addr.port() != 0).then_some(addr)
+}
+
+/// `0100007F:1F90` (`/proc/net/tcp`) or the 32-digit IPv6 form
+/// (`/proc/net/tcp6`) → the address: each 32-bit word as the kernel holds
+/// it, printed as a native-endian word; the port in host order.
+fn parse_proc_addr(text: &str) -> Option<SocketAddr> {
+    let (ip, port) = text.split_once(':')?;
+    let port = u16::from_str_radix(port, 16).ok()?;
+    let mut bytes = Vec::with_capacity(16);
+    for i in (0..ip.len()).step_by(8) {
+        let word = u32::from_str_radix(ip.get(i..i + 8)?, 16).ok()?;
+        bytes.extend_from_slice(&word.to_ne_bytes());
+    }
+    let ip = match bytes.len() {
+        4 => IpAddr::from(<[u8; 4]>::try_from(bytes).ok()?),
+        16 => IpAddr::from(<[u8; 16]>::try_from(bytes).ok()?),
+        _ => return None,
+    };
+    Some(SocketAddr::new(ip, port))
+}
+
+/// Whether a socket listening on `local` takes connections made to `addr`:
+/// the same address, or the unspecified address of the family (an IPv6
+/// one may take IPv4 connections too), at the same port.
+fn takes(local: SocketAddr, addr: SocketAddr) -> bool {
+    if local.port() != addr.port() {
+        return false;
+    }
+    let (l, a) = (local.ip(), addr.ip());
+    l == a || l.to_canonical() == a || (l.is_unspecified() && (l.is_ipv6() || a.is_ipv4()))
+}
+
+/// The inodes of the TCP sockets listening where a connection to `addr`
+/// would go, from `/proc/net/tcp` and `/proc/net/tcp6`; `None` when the
+/// tables cannot be read.
+fn listening_inodes(addr: SocketAddr) -> Option<Vec<u64>> {
+    let v4 = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    // No IPv6 on this host is no IPv6 listener.
+    let v6 = std::fs::read_to_string("/proc/net/tcp6").unwrap_or_default();
+    let inodes = v4
+        .lines()
+        .skip(1)
+        .chain(v6.lines().skip(1))
+        .filter_map(|line| {
+            // sl local remote st tx:rx tr:when retrnsmt uid timeout inode
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let local = parse_proc_addr(f.get(1)?)?;
+            let listening = *f.get(3)? == "0A";
+            (listening && takes(local, addr))
+                .then(|| f.get(9)?.parse().ok())
+                .flatten()
+        })
+        .collect();
+    Some(inodes)
+}
+
+/// Why the process `pid` is not serving `addr`, if it is not: a socket
+/// listening there must exist and every such socket must be the
+/// process's (a stale `server.json` whose port another program took, or
+/// one naming a process that merely exists, fails). Read from `/proc`.
+fn not_serving(addr: SocketAddr, pid: u32) -> Option<String> {
+    let Some(inodes) = listening_inodes(addr) else {
+        return Some(format!(
+            "cannot tell which process serves {addr} (/proc/net/tcp is unreadable)"
+        ));
+    };
+    let held = !inodes.is_empty()
+        && inodes
+            .iter()
+            .all(|&inode| lockgate_cloud::peer::held_by(&[pid], inode));
+    (!held).then(|| format!("http://{addr} is not served by process {pid}, which wrote it"))
+}
+
+/// The user IDs (real, effective, saved, file system) of process `pid`,
+/// from `/proc/PID/status`; `None` when it is not running.
+fn process_uids(pid: u32) -> Option<Vec<u32>> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("Uid:"))?;
+    line.split_whitespace().map(|u| u.parse().ok()).collect()
+}
+
+/// For the `server.json` of the per-user data directory: why the server at
+/// `url` is not the process `pid` that wrote the file naming it, if it is
+/// not (a stale file whose port another program took). Checked for
+/// loopback URLs only: that file is the user's own configuration, which may
+/// name any server.
 fn not_its_writer(url: &str, pid: u32) -> Option<String> {
     let host_port = url.strip_prefix("http://")?.split('/').next()?;
-    let addr: std::net::SocketAddr = host_port.replace("localhost:", "127.0.0.1:").parse().ok()?;
-    if !addr.ip().is_loopback() || !Path::new("/proc/net/tcp").exists() {
+    let addr: SocketAddr = host_port.replace("localhost:", "127.0.0.1:").parse().ok()?;
+    if !addr.ip().is_loopback() {
         return None;
     }
-    let held = lockgate_cloud::peer::listening_inode(addr)
-        .is_some_and(|inode| lockgate_cloud::peer::held_by(&[pid], inode));
-    (!held).then(|| format!("{url} is not served by process {pid}, which wrote it"))
+    not_serving(addr, pid)
+}
+
+/// For a `server.json` found by walking up from the current directory
+/// (which anyone can ship: a cloned repository carries its files, owned by
+/// the user who cloned it): the process that wrote it, proven, or why it
+/// cannot be. It must name its writer (`pid`), a URL the way a server
+/// writes it (`http://` on a loopback IP and a port), and that process
+/// must be the user's and be the one listening there.
+fn proven_writer(url: &str, pid: Option<u32>) -> Result<u32, String> {
+    let Some(pid) = pid else {
+        return Err(format!(
+            "it names no server process (\"pid\"), so nothing shows that a server of yours wrote it for {url}"
+        ));
+    };
+    let Some(addr) = loopback_addr(url) else {
+        return Err(format!(
+            "its URL {url} is not http://IP:PORT on a loopback IP, the way a server writes it"
+        ));
+    };
+    // SAFETY: geteuid(2) cannot fail and touches no memory.
+    let me = unsafe { libc::geteuid() };
+    match process_uids(pid) {
+        None if !Path::new("/proc/self/status").exists() => {
+            return Err("cannot tell which process it names (/proc is not mounted)".into());
+        }
+        None => return Err(format!("process {pid}, which it names, is not running")),
+        Some(uids) if uids.is_empty() || uids.iter().any(|&u| u != me) => {
+            let owner = uids.get(1).copied().unwrap_or(u32::MAX);
+            return Err(format!(
+                "process {pid}, which it names, belongs to user {owner}, not to you (user {me})"
+            ));
+        }
+        Some(_) => {}
+    }
+    not_serving(addr, pid).map_or(Ok(pid), Err)
+}
+
+/// `path` with its directory resolved (symbolic links, `..`), its last
+/// component kept as it is; `None` when the directory does not exist.
+fn resolved(path: &Path) -> Option<PathBuf> {
+    let dir = std::fs::canonicalize(path.parent()?).ok()?;
+    Some(dir.join(path.file_name()?))
+}
+
+/// Reads the token of a `server.json` found by walking up, proven to be
+/// written by the server at `url`, process `pid` (see [`proven_writer`]):
+/// `Err(why)` when it must not be sent. A server writes its admin token
+/// into its private data directory, mode 0600 (it refuses to start with
+/// one open to others), beside the `server.json` naming it (`lockgate up`:
+/// the app's `.lockgate/`). A `token_file` anywhere else — the user's real
+/// `admin.token` named by a planted file, a link to it — would send one
+/// server's token to another, so the file must be beside the `server.json`
+/// (where it really is, links resolved), or be the one named by the
+/// `server.json` in its own directory that names this very process and
+/// URL (the data directory of the server at `pid`, for a `server.json`
+/// written by hand); and it must be a regular file (not a link), the
+/// user's, and readable and writable by no one else.
+fn read_own_token(
+    server_json: &Path,
+    url: &str,
+    pid: u32,
+    token_file: &Path,
+) -> Result<String, String> {
+    use std::io::Read;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let shown = token_file.display();
+    let Some(wanted) = resolved(token_file) else {
+        return Err(format!(
+            "cannot read its token file {shown}: no such directory"
+        ));
+    };
+    let home = std::fs::canonicalize(server_json)
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf));
+    let dir = wanted.parent().unwrap_or(Path::new("/"));
+    if home.as_deref() != Some(dir) {
+        let own = dir.join("server.json");
+        let names_it = distrust(&own).is_none()
+            && read_server_json(&own).is_ok_and(|(u, tf, p)| {
+                u == url
+                    && p == Some(pid)
+                    && tf.and_then(|tf| resolved(&tf)) == Some(wanted.clone())
+            });
+        if !names_it {
+            return Err(format!(
+                "its token file {shown} is neither beside it nor in the data directory of process \
+                 {pid} (where a server.json of yours would name that process, {url} and that token file)"
+            ));
+        }
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        // Not through a link, and not waiting on a FIFO.
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(&wanted)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => format!("its token file {shown} is a symbolic link"),
+            _ => format!("cannot read its token file {shown}: {e}"),
+        })?;
+    let m = file
+        .metadata()
+        .map_err(|e| format!("cannot read its token file {shown}: {e}"))?;
+    // SAFETY: geteuid(2) cannot fail and touches no memory.
+    let me = unsafe { libc::geteuid() };
+    if !m.is_file() {
+        return Err(format!("its token file {shown} is not a regular file"));
+    }
+    if m.uid() != me {
+        return Err(format!(
+            "its token file {shown} belongs to user {}, not to you (user {me})",
+            m.uid()
+        ));
+    }
+    if m.mode() & 0o077 != 0 {
+        return Err(format!(
+            "its token file {shown} is open to other users (mode {:o}; a server writes it 0600)",
+            m.mode() & 0o7777
+        ));
+    }
+    let mut text = String::new();
+    file.read_to_string(&mut text)
+        .map_err(|e| format!("cannot read its token file {shown}: {e}"))?;
+    Ok(text.trim().to_string())
 }
 
 /// Reads `server.json`: `(url, token file, pid of the server)`.
@@ -114,8 +326,16 @@ fn read_token_file(path: &Path) -> Result<String, ClientError> {
 
 /// Finds the server: flags, then `LOCKGATE_SERVER` (+ `LOCKGATE_TOKEN` or
 /// `LOCKGATE_TOKEN_FILE`), then the nearest `.lockgate/server.json` in `cwd`
-/// or an ancestor, then the per-user data directory's `server.json`.
+/// or an ancestor that is proven to come from the running server it names
+/// (see [`proven_writer`] and [`read_own_token`]), then the per-user data
+/// directory's `server.json`. A file that fails a check is skipped with a
+/// warning on stderr, and its URL is never sent anything.
 pub fn discover(args: &ConnectArgs, cwd: &Path) -> Result<Endpoint, ClientError> {
+    discover_with(args, cwd, &default_data_dir())
+}
+
+/// [`discover`] with the per-user data directory given.
+fn discover_with(args: &ConnectArgs, cwd: &Path, data_dir: &Path) -> Result<Endpoint, ClientError> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let env_token = || -> Result<Option<String>, ClientError> {
         if let Some(t) = env("LOCKGATE_TOKEN") {
@@ -144,31 +364,64 @@ pub fn discover(args: &ConnectArgs, cwd: &Path) -> Result<Endpoint, ClientError>
             source: "LOCKGATE_SERVER".into(),
         });
     }
-    let mut candidates: Vec<PathBuf> = cwd
+    // Found by walking up (anyone's files, proven before use), then the
+    // per-user data directory's (the user's own configuration).
+    let mut candidates: Vec<(PathBuf, bool)> = cwd
         .ancestors()
-        .map(|d| d.join(".lockgate/server.json"))
+        .map(|d| (d.join(".lockgate/server.json"), true))
         .collect();
-    candidates.push(default_data_dir().join("server.json"));
-    for path in candidates {
+    candidates.push((data_dir.join("server.json"), false));
+    let ignore = |path: &Path, why: &str| {
+        eprintln!(
+            "warning: ignoring {}: {why}; the admin token is sent only to the server that wrote it \
+             (name a server on purpose with --server URL or LOCKGATE_SERVER)",
+            path.display()
+        );
+    };
+    for (path, walked_up) in candidates {
         if !path.is_file() {
             continue;
         }
         if let Some(why) = distrust(&path) {
-            eprintln!("warning: ignoring {}: {why}", path.display());
+            ignore(&path, &why);
             continue;
         }
-        let (url, token_file, pid) = read_server_json(&path)?;
-        if let Some(why) = pid.and_then(|pid| not_its_writer(&url, pid)) {
-            eprintln!(
-                "warning: ignoring {}: {why}; the admin token is sent only to the server that wrote it",
-                path.display()
-            );
-            continue;
-        }
-        let token = match (explicit_token.clone(), token_file) {
-            (Some(t), _) => Some(t),
-            (None, Some(f)) => Some(read_token_file(&f)?),
-            (None, None) => None,
+        let (url, token_file, pid) = match read_server_json(&path) {
+            Ok(info) => info,
+            // Anyone's file: unreadable, it is as if it were not there.
+            Err(e) if walked_up => {
+                ignore(&path, &e.to_string());
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        // The proven writer of a walked-up file; none for the data directory's.
+        let writer = if walked_up {
+            match proven_writer(&url, pid) {
+                Ok(pid) => Some(pid),
+                Err(why) => {
+                    ignore(&path, &why);
+                    continue;
+                }
+            }
+        } else {
+            if let Some(why) = pid.and_then(|pid| not_its_writer(&url, pid)) {
+                ignore(&path, &why);
+                continue;
+            }
+            None
+        };
+        let token = match (explicit_token.clone(), token_file, writer) {
+            (Some(t), _, _) => Some(t),
+            (None, Some(f), Some(pid)) => match read_own_token(&path, &url, pid, &f) {
+                Ok(t) => Some(t),
+                Err(why) => {
+                    ignore(&path, &why);
+                    continue;
+                }
+            },
+            (None, Some(f), None) => Some(read_token_file(&f)?),
+            (None, None, _) => None,
         };
         return Ok(Endpoint {
             url,
@@ -179,6 +432,237 @@ pub fn discover(args: &ConnectArgs, cwd: &Path) -> Result<Endpoint, ClientError>
     Err(ClientError::Unreachable(format!(
         "no Lockgate server found (looked for --server, LOCKGATE_SERVER, .lockgate/server.json in {} and its parents, and {}); {HOW_TO_START}",
         cwd.display(),
-        default_data_dir().join("server.json").display()
+        data_dir.join("server.json").display()
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn no_env() -> bool {
+        ["LOCKGATE_SERVER", "LOCKGATE_TOKEN", "LOCKGATE_TOKEN_FILE"]
+            .iter()
+            .all(|k| std::env::var_os(k).is_none())
+    }
+
+    fn write_private(path: &Path, text: &str) {
+        std::fs::write(path, text).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+
+    #[test]
+    fn kernel_addresses_of_both_families_parse() {
+        let at = |s: &str| s.parse::<SocketAddr>().unwrap();
+        assert_eq!(parse_proc_addr("0100007F:1F90"), Some(at("127.0.0.1:8080")));
+        assert_eq!(
+            parse_proc_addr("00000000000000000000000001000000:1F90"),
+            Some(at("[::1]:8080"))
+        );
+        assert_eq!(
+            parse_proc_addr("0000000000000000FFFF00000100007F:0050"),
+            Some(at("[::ffff:127.0.0.1]:80"))
+        );
+        assert_eq!(parse_proc_addr("nonsense"), None);
+        assert_eq!(parse_proc_addr("0100007:1F90"), None);
+    }
+
+    #[test]
+    fn only_http_on_a_loopback_ip_and_port_is_a_url_a_server_writes() {
+        let at = |s: &str| s.parse::<SocketAddr>().unwrap();
+        assert_eq!(
+            loopback_addr("http://127.0.0.1:4610"),
+            Some(at("127.0.0.1:4610"))
+        );
+        assert_eq!(loopback_addr("http://127.3.4.5:1"), Some(at("127.3.4.5:1")));
+        assert_eq!(loopback_addr("http://[::1]:4610"), Some(at("[::1]:4610")));
+        for refused in [
+            "https://127.0.0.1:4610",
+            "http://localhost:4610",
+            "http://example.com:4610",
+            "http://0.0.0.0:4610",
+            "http://[::]:4610",
+            "http://10.0.0.1:4610",
+            "http://127.0.0.1",
+            "http://127.0.0.1:0",
+            "http://127.0.0.1:4610/v1",
+            "http://user@127.0.0.1:4610",
+            "HTTP://127.0.0.1:4610",
+        ] {
+            assert_eq!(loopback_addr(refused), None, "{refused}");
+        }
+    }
+
+    #[test]
+    fn a_listener_takes_its_address_or_any_of_its_family_at_its_port() {
+        let at = |s: &str| s.parse::<SocketAddr>().unwrap();
+        let v4 = at("127.0.0.1:80");
+        assert!(takes(at("127.0.0.1:80"), v4));
+        assert!(takes(at("0.0.0.0:80"), v4));
+        assert!(takes(at("[::]:80"), v4));
+        assert!(takes(at("[::ffff:127.0.0.1]:80"), v4));
+        assert!(!takes(at("127.0.0.2:80"), v4));
+        assert!(!takes(at("127.0.0.1:81"), v4));
+        let v6 = at("[::1]:80");
+        assert!(takes(at("[::1]:80"), v6));
+        assert!(takes(at("[::]:80"), v6));
+        assert!(!takes(at("0.0.0.0:80"), v6));
+    }
+
+    #[test]
+    fn the_listening_process_is_told_apart_from_any_other() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        assert_eq!(
+            proven_writer(&url, Some(std::process::id())),
+            Ok(std::process::id())
+        );
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let why = proven_writer(&url, Some(child.id())).unwrap_err();
+        assert!(why.contains("is not served by process"), "{why}");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // Reaped: no such process (unless its number was taken again at once).
+        let why = proven_writer(&url, Some(child.id())).unwrap_err();
+        assert!(
+            why.contains("is not running") || why.contains("is not served by"),
+            "{why}"
+        );
+        let why = proven_writer(&url, None).unwrap_err();
+        assert!(why.contains("names no server process"), "{why}");
+        let why = proven_writer(
+            &url.replace("127.0.0.1", "localhost"),
+            Some(std::process::id()),
+        );
+        assert!(
+            why.unwrap_err()
+                .contains("not http://IP:PORT on a loopback IP")
+        );
+
+        // IPv6 loopback, where the host has it.
+        if let Ok(v6) = std::net::TcpListener::bind("[::1]:0") {
+            let url = format!("http://{}", v6.local_addr().unwrap());
+            assert_eq!(
+                proven_writer(&url, Some(std::process::id())),
+                Ok(std::process::id())
+            );
+            drop(v6);
+            let why = proven_writer(&url, Some(std::process::id())).unwrap_err();
+            assert!(why.contains("is not served by process"), "{why}");
+        }
+    }
+
+    /// Every check of a walked-up `server.json` against the same file that
+    /// passes them all; the data directory's `server.json` (the user's own
+    /// configuration) keeps naming any server.
+    #[test]
+    fn a_walked_up_server_json_is_used_only_with_its_writer_and_its_own_token() {
+        if !no_env() {
+            return;
+        }
+        let app = tempfile::tempdir().unwrap();
+        let data = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let lg = app.path().join(".lockgate");
+        std::fs::create_dir_all(&lg).unwrap();
+        let beside = lg.join("admin.token");
+        write_private(&beside, "beside\n");
+        let other = elsewhere.path().join("admin.token");
+        write_private(&other, "users-real-token\n");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let me = std::process::id();
+        let found = |info: Value| {
+            write_private(&lg.join("server.json"), &info.to_string());
+            discover_with(&ConnectArgs::default(), app.path(), data.path())
+        };
+
+        let e = found(json!({"url": url, "token_file": beside, "pid": me})).unwrap();
+        assert_eq!(
+            (e.url.as_str(), e.token.as_deref()),
+            (url.as_str(), Some("beside"))
+        );
+        // Relative to the server.json, as the field says.
+        let e = found(json!({"url": url, "token_file": "admin.token", "pid": me})).unwrap();
+        assert_eq!(e.token.as_deref(), Some("beside"));
+
+        let refused = [
+            json!({"url": url, "token_file": beside}),
+            json!({"url": url.replace("127.0.0.1", "localhost"), "token_file": beside, "pid": me}),
+            json!({"url": url.replace("http:", "https:"), "token_file": beside, "pid": me}),
+            json!({"url": url, "token_file": other, "pid": me}),
+            json!({"url": url, "token_file": "../../elsewhere/admin.token", "pid": me}),
+        ];
+        for info in refused {
+            let e = found(info.clone()).unwrap_err();
+            assert!(
+                e.to_string().contains("no Lockgate server found"),
+                "{info}: {e}"
+            );
+        }
+        // A link beside it to the user's real token; a token open to others.
+        let link = lg.join("link.token");
+        std::os::unix::fs::symlink(&other, &link).unwrap();
+        assert!(found(json!({"url": url, "token_file": link, "pid": me})).is_err());
+        std::fs::set_permissions(&beside, std::fs::Permissions::from_mode(0o640)).unwrap();
+        assert!(found(json!({"url": url, "token_file": beside, "pid": me})).is_err());
+        assert_eq!(
+            read_own_token(&lg.join("server.json"), &url, me, &beside).unwrap_err(),
+            format!(
+                "its token file {} is open to other users (mode 640; a server writes it 0600)",
+                beside.display()
+            )
+        );
+        assert!(
+            read_own_token(&lg.join("server.json"), &url, me, &link)
+                .unwrap_err()
+                .contains("is a symbolic link")
+        );
+        // A token in another directory: only the data directory of the
+        // server at that pid, whose own server.json names it, that URL and
+        // that token file.
+        let own = elsewhere.path().join("server.json");
+        let naming = |info: Value| {
+            write_private(&own, &info.to_string());
+            found(json!({"url": url, "token_file": other, "pid": me}))
+        };
+        let e = naming(json!({"url": url, "token_file": other, "pid": me})).unwrap();
+        assert_eq!(e.token.as_deref(), Some("users-real-token"));
+        for mismatch in [
+            json!({"url": url, "token_file": other, "pid": me + 1}),
+            json!({"url": url, "token_file": other}),
+            json!({"url": "http://127.0.0.1:1", "token_file": other, "pid": me}),
+            json!({"url": url, "token_file": beside, "pid": me}),
+        ] {
+            assert!(naming(mismatch.clone()).is_err(), "{mismatch}");
+        }
+        std::fs::remove_file(&own).unwrap();
+
+        // An explicit token goes to a proven server; no token file is read.
+        let e = discover_with(
+            &ConnectArgs {
+                server: None,
+                token: Some("mine".into()),
+            },
+            app.path(),
+            data.path(),
+        )
+        .unwrap();
+        assert_eq!(e.token.as_deref(), Some("mine"));
+
+        // The data directory's server.json, written by the user's own
+        // `lockgate server`, may name a non-loopback URL and a token anywhere.
+        std::fs::remove_file(lg.join("server.json")).unwrap();
+        write_private(
+            &data.path().join("server.json"),
+            &json!({"url": "http://192.0.2.7:4610", "token_file": other}).to_string(),
+        );
+        let e = discover_with(&ConnectArgs::default(), app.path(), data.path()).unwrap();
+        assert_eq!(e.url, "http://192.0.2.7:4610");
+        assert_eq!(e.token.as_deref(), Some("users-real-token"));
+    }
 }

@@ -525,14 +525,21 @@ mod tests {
 
     #[test]
     fn discovery_prefers_flags_then_walks_up_for_server_json() {
+        use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let nested = dir.path().join("a/b");
         std::fs::create_dir_all(&nested).unwrap();
         std::fs::create_dir_all(dir.path().join(".lockgate")).unwrap();
-        std::fs::write(dir.path().join(".lockgate/tok"), "secret\n").unwrap();
+        let tok = dir.path().join(".lockgate/tok");
+        std::fs::write(&tok, "secret\n").unwrap();
+        std::fs::set_permissions(&tok, std::fs::Permissions::from_mode(0o600)).unwrap();
+        // This process is the server that wrote it: it listens at the URL.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
         std::fs::write(
             dir.path().join(".lockgate/server.json"),
-            r#"{"url":"http://127.0.0.1:9/","token_file":"tok"}"#,
+            json!({"url": format!("{url}/"), "token_file": "tok", "pid": std::process::id()})
+                .to_string(),
         )
         .unwrap();
         let flags = ConnectArgs {
@@ -547,7 +554,7 @@ mod tests {
             && std::env::var_os("LOCKGATE_TOKEN_FILE").is_none()
         {
             let e = discover(&ConnectArgs::default(), &nested).unwrap();
-            assert_eq!(e.url, "http://127.0.0.1:9");
+            assert_eq!(e.url, url);
             assert_eq!(e.token.as_deref(), Some("secret"));
         }
     }
