@@ -7,9 +7,15 @@
 //! out. Values known only at apply time (a `Ref` or `Fn::GetAtt` of a
 //! resource that is itself being added or replaced) are left as intrinsics
 //! in the desired properties; a change that involves them is `Dynamic`.
-//! Secret values (NoEcho parameters, SecureStrings) are never shown.
+//!
+//! Values derived from a secret (a NoEcho parameter, directly or through
+//! any intrinsic function) are never shown: the caller, which evaluates the
+//! template, says where they are ([`Secrets`], by provenance), and each is
+//! shown as [`REDACTED`] whole. A secret's text is never searched for: a
+//! short one occurs in values that have nothing to do with it, and a value
+//! derived from one (its base64, a piece of it) need not contain it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -66,10 +72,10 @@ pub struct PropertyChange {
     pub requires_recreation: Recreation,
     /// Whether the new value is known before apply.
     pub evaluation: Evaluation,
-    /// The deployed value (redacted), absent when the property is new.
+    /// The deployed value (secrets masked), absent when the property is new.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub before: Option<Value>,
-    /// The new value (redacted), absent when the property is removed.
+    /// The new value (secrets masked), absent when the property is removed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<Value>,
 }
@@ -109,18 +115,35 @@ impl ChangeSet {
     }
 }
 
-/// The mask shown in place of a secret.
+/// The mask shown in place of a secret (CloudFormation's).
 pub const REDACTED: &str = "****";
+
+/// Where resources' properties hold values derived from a secret, by
+/// logical ID: JSON pointers (RFC 6901) into the resource's `Properties`
+/// (`/Environment/Variables/PASSWORD`). The value at each is shown as
+/// [`REDACTED`] whole; the pointer `""` masks every property.
+pub type SecretPaths = BTreeMap<String, BTreeSet<String>>;
+
+/// Where the values a change set shows derive from secrets.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Secrets {
+    /// In the desired properties.
+    pub desired: SecretPaths,
+    /// In the deployed properties, as recorded when they were deployed.
+    pub deployed: SecretPaths,
+}
 
 /// Computes the change set from the deployed state to the desired one.
 ///
-/// `desired` is in template order; `secrets` are values that must never be
-/// shown (they are masked wherever they occur inside a string); `catalog`
-/// says which property changes replace a resource.
+/// `desired` is in template order; `secrets` says which values are derived
+/// from secrets: a deployed value is masked where either side says so (the
+/// old value of a secret that changed is a secret too), a desired value
+/// where the desired side says so; `catalog` says which property changes
+/// replace a resource.
 pub fn diff(
     deployed: &BTreeMap<String, DeployedResource>,
     desired: &[(String, Desired)],
-    secrets: &[String],
+    secrets: &Secrets,
     catalog: &dyn Catalog,
 ) -> ChangeSet {
     let mut changes = Vec::new();
@@ -160,9 +183,11 @@ fn modify(
     id: &str,
     have: &DeployedResource,
     want: &Desired,
-    secrets: &[String],
+    secrets: &Secrets,
     catalog: &dyn Catalog,
 ) -> Option<ResourceChange> {
+    let in_desired = secrets.desired.get(id);
+    let in_deployed = secrets.deployed.get(id);
     if have.resource_type != want.resource_type {
         // A type change can only be done by replacing the resource.
         return Some(ResourceChange {
@@ -200,8 +225,10 @@ fn modify(
             name: name.clone(),
             requires_recreation,
             evaluation,
-            before: before.map(|v| redact(v, secrets)),
-            after: after.map(|v| redact(v, secrets)),
+            before: before.map(|v| {
+                mask_property(v, name, in_deployed.into_iter().chain(in_desired).flatten())
+            }),
+            after: after.map(|v| mask_property(v, name, in_desired.into_iter().flatten())),
         });
     }
     if details.is_empty() {
@@ -244,26 +271,102 @@ pub fn has_unresolved(v: &Value) -> bool {
     }
 }
 
-/// A copy of `v` with every secret masked.
-pub fn redact(v: &Value, secrets: &[String]) -> Value {
+/// The value of the top-level property `name`, masked at every pointer of
+/// `pointers` (into the whole `Properties`) that falls in it.
+fn mask_property<'a>(v: &Value, name: &str, pointers: impl Iterator<Item = &'a String>) -> Value {
+    let mut out = v.clone();
+    for p in pointers {
+        let tokens = tokens(p);
+        match tokens.split_first() {
+            None => return Value::String(REDACTED.into()),
+            Some((first, rest)) if first == name => mask_at(&mut out, rest),
+            Some(_) => {}
+        }
+    }
+    out
+}
+
+/// A copy of `v` with the value at each of `pointers` (JSON pointers into
+/// `v`) masked whole. Where `v` has a plain value on the way (it was an
+/// intrinsic when the pointer was found, and is resolved now) that value
+/// is masked; where it has nothing at all there is nothing to mask.
+pub fn mask<'a>(v: &Value, pointers: impl IntoIterator<Item = &'a str>) -> Value {
+    let mut out = v.clone();
+    for p in pointers {
+        mask_at(&mut out, &tokens(p));
+    }
+    out
+}
+
+fn mask_at(v: &mut Value, tokens: &[String]) {
+    let Some((first, rest)) = tokens.split_first() else {
+        *v = Value::String(REDACTED.into());
+        return;
+    };
     match v {
-        Value::String(s) => {
-            let mut out = s.clone();
-            for secret in secrets.iter().filter(|s| !s.is_empty()) {
-                if out.contains(secret.as_str()) {
-                    out = out.replace(secret.as_str(), REDACTED);
+        Value::Object(m) => {
+            if let Some(x) = m.get_mut(first) {
+                mask_at(x, rest);
+            }
+        }
+        Value::Array(items) => {
+            if let Some(x) = first.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
+                mask_at(x, rest);
+            }
+        }
+        other => *other = Value::String(REDACTED.into()),
+    }
+}
+
+/// The tokens of a JSON pointer (`""` has none).
+fn tokens(pointer: &str) -> Vec<String> {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .collect()
+}
+
+/// `at` extended by one token.
+fn child(at: &str, token: &str) -> String {
+    format!("{at}/{}", token.replace('~', "~0").replace('/', "~1"))
+}
+
+/// Where `real` differs from `other`, as JSON pointers into `real`: the
+/// deepest places whose values differ (a whole list when its length
+/// differs; a key `other` lacks; nothing for a key only `other` has, which
+/// `real` does not show). Evaluating a value
+/// again with every secret replaced by a stand-in, the places that differ
+/// are those derived from a secret.
+pub fn differences(real: &Value, other: &Value) -> BTreeSet<String> {
+    fn walk(real: &Value, other: &Value, at: &str, out: &mut BTreeSet<String>) {
+        if real == other {
+            return;
+        }
+        match (real, other) {
+            (Value::Object(a), Value::Object(b)) => {
+                for (k, x) in a {
+                    match b.get(k) {
+                        Some(y) => walk(x, y, &child(at, k), out),
+                        None => {
+                            out.insert(child(at, k));
+                        }
+                    }
                 }
             }
-            Value::String(out)
+            (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+                for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                    walk(x, y, &child(at, &i.to_string()), out);
+                }
+            }
+            _ => {
+                out.insert(at.to_string());
+            }
         }
-        Value::Array(items) => Value::Array(items.iter().map(|i| redact(i, secrets)).collect()),
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, v)| (k.clone(), redact(v, secrets)))
-                .collect(),
-        ),
-        other => other.clone(),
     }
+    let mut out = BTreeSet::new();
+    walk(real, other, "", &mut out);
+    out
 }
 
 #[cfg(test)]
@@ -309,9 +412,16 @@ mod tests {
     fn plan(
         deployed: &BTreeMap<String, DeployedResource>,
         desired: &[(String, Desired)],
-        secrets: &[String],
+        secrets: &Secrets,
     ) -> ChangeSet {
         diff(deployed, desired, secrets, &Rules)
+    }
+
+    fn paths(entries: &[(&str, &[&str])]) -> SecretPaths {
+        entries
+            .iter()
+            .map(|(id, ps)| (id.to_string(), ps.iter().map(|p| p.to_string()).collect()))
+            .collect()
     }
 
     fn desired(entries: &[(&str, &str, Value)]) -> Vec<(String, Desired)> {
@@ -337,7 +447,7 @@ mod tests {
         let cs = plan(
             &deployed(&[("Fn", FN, p.clone())]),
             &desired(&[("Fn", FN, p)]),
-            &[],
+            &Secrets::default(),
         );
         assert!(cs.is_empty());
     }
@@ -353,7 +463,7 @@ mod tests {
                 ("Fn", FN, json!({"Handler": "b.h"})),
                 ("New", FN, json!({})),
             ]),
-            &[],
+            &Secrets::default(),
         );
         let actions: Vec<(&str, Action)> = cs
             .changes
@@ -379,7 +489,7 @@ mod tests {
         let cs = plan(
             &deployed(&[("Fn", FN, json!({"FunctionName": "a"}))]),
             &desired(&[("Fn", FN, json!({"FunctionName": "b"}))]),
-            &[],
+            &Secrets::default(),
         );
         assert_eq!(cs.get("Fn").unwrap().replacement, Some(Replacement::True));
     }
@@ -389,7 +499,7 @@ mod tests {
         let cs = plan(
             &deployed(&[("X", FN, json!({}))]),
             &desired(&[("X", "AWS::SQS::Queue", json!({}))]),
-            &[],
+            &Secrets::default(),
         );
         assert_eq!(cs.get("X").unwrap().replacement, Some(Replacement::True));
     }
@@ -407,7 +517,7 @@ mod tests {
                 "AWS::Lambda::Alias",
                 json!({"FunctionName": {"Ref": "NewFn"}, "Name": "live"}),
             )]),
-            &[],
+            &Secrets::default(),
         );
         let change = cs.get("Alias").unwrap();
         assert_eq!(change.replacement, Some(Replacement::Conditional));
@@ -418,24 +528,113 @@ mod tests {
         );
     }
 
+    /// What derives from a secret is masked whole, by where it is, not by
+    /// its text: a one-character secret leaves every other value intact.
     #[test]
-    fn secrets_are_never_shown() {
-        let secret = "hunter2-very-secret".to_string();
+    fn secrets_are_masked_by_provenance_not_by_text() {
         let cs = plan(
             &deployed(&[(
                 "Fn",
                 FN,
-                json!({"Environment": {"Variables": {"PW": "old"}}}),
+                json!({"Environment": {"Variables": {"PW": "old-1", "REGION": "us-east-1"}}, "Tags": ["a"]}),
             )]),
             &desired(&[(
                 "Fn",
                 FN,
-                json!({"Environment": {"Variables": {"PW": "x-hunter2-very-secret"}}}),
+                json!({"Environment": {"Variables": {"PW": "aHVudGVyMg==", "REGION": "us-east-2"}}, "Tags": ["1"]}),
             )]),
-            std::slice::from_ref(&secret),
+            &Secrets {
+                desired: paths(&[("Fn", &["/Environment/Variables/PW"])]),
+                deployed: SecretPaths::new(),
+            },
         );
         let shown = serde_json::to_string(&cs).unwrap();
-        assert!(!shown.contains(&secret), "{shown}");
-        assert!(shown.contains("x-****"));
+        assert!(
+            !shown.contains("aHVudGVyMg==") && !shown.contains("old-1"),
+            "{shown}"
+        );
+        let env = &cs.get("Fn").unwrap().details[0];
+        assert_eq!(
+            env.after,
+            Some(json!({"Variables": {"PW": "****", "REGION": "us-east-2"}}))
+        );
+        // The old value at the same place is masked too (a changed secret).
+        assert_eq!(
+            env.before,
+            Some(json!({"Variables": {"PW": "****", "REGION": "us-east-1"}}))
+        );
+        // `1` is the secret's text, perhaps, but not derived from it: shown.
+        assert_eq!(cs.get("Fn").unwrap().details[1].after, Some(json!(["1"])));
+    }
+
+    /// A deployed value recorded as derived from a secret stays masked when
+    /// the new template no longer derives it from one; the new value shows.
+    #[test]
+    fn a_recorded_secret_stays_masked_on_the_deployed_side() {
+        let cs = plan(
+            &deployed(&[("Fn", FN, json!({"Description": "c2VjcmV0", "Handler": "a"}))]),
+            &desired(&[(
+                "Fn",
+                FN,
+                json!({"Description": "plain now", "Handler": "b"}),
+            )]),
+            &Secrets {
+                desired: SecretPaths::new(),
+                deployed: paths(&[("Fn", &["/Description"])]),
+            },
+        );
+        let d = &cs.get("Fn").unwrap().details;
+        assert_eq!(d[0].before, Some(json!("****")));
+        assert_eq!(d[0].after, Some(json!("plain now")));
+        assert_eq!(d[1].before, Some(json!("a")));
+        // The root pointer masks every property.
+        let cs = plan(
+            &deployed(&[("Fn", FN, json!({"Description": "x", "Handler": "a"}))]),
+            &desired(&[("Fn", FN, json!({"Description": "y", "Handler": "b"}))]),
+            &Secrets {
+                desired: SecretPaths::new(),
+                deployed: paths(&[("Fn", &[""])]),
+            },
+        );
+        let shown = serde_json::to_string(&cs).unwrap();
+        assert!(
+            !shown.contains("\"x\"") && !shown.contains("\"a\""),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn masks_follow_pointers_as_far_as_the_value_goes() {
+        let v = json!({"a/b": {"c": [1, {"d": "s"}]}, "e": "k"});
+        assert_eq!(
+            mask(&v, ["/a~1b/c/1/d"]),
+            json!({"a/b": {"c": [1, {"d": "****"}]}, "e": "k"})
+        );
+        // An intrinsic then, a plain value now: the plain value is masked.
+        assert_eq!(
+            mask(&json!({"e": "resolved"}), ["/e/Fn::Join/1/0"]),
+            json!({"e": "****"})
+        );
+        // Nothing there: nothing to mask.
+        assert_eq!(mask(&v, ["/x/y", "/a~1b/c/7"]), v);
+        assert_eq!(mask(&v, [""]), json!("****"));
+    }
+
+    #[test]
+    fn differences_are_the_deepest_places_that_differ() {
+        let real = json!({"A": "x", "B": {"C": ["1", "s1"], "D": "same"}, "E": [1, 2], "F": "only here", "a/b": "s"});
+        let other = json!({"A": "x", "B": {"C": ["1", "s2"], "D": "same"}, "E": [1], "G": "only there", "a/b": "t"});
+        let d: Vec<String> = differences(&real, &other).into_iter().collect();
+        assert_eq!(d, ["/B/C/1", "/E", "/F", "/a~1b"]);
+        assert!(differences(&real, &real).is_empty());
+        assert_eq!(
+            differences(&json!("a"), &json!({"Fn::Base64": "b"})),
+            [String::new()].into()
+        );
+        // What they name is what `mask` masks.
+        assert_eq!(
+            mask(&real, d.iter().map(String::as_str)),
+            json!({"A": "x", "B": {"C": ["1", "****"], "D": "same"}, "E": "****", "F": "****", "a/b": "****"})
+        );
     }
 }

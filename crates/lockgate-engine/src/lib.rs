@@ -22,7 +22,8 @@ pub mod resource;
 
 pub use apply::Cancel;
 pub use changeset::{
-    Action, ChangeSet, Desired, PropertyChange, Replacement, ResourceChange, diff,
+    Action, ChangeSet, Desired, PropertyChange, Replacement, ResourceChange, SecretPaths, Secrets,
+    diff,
 };
 pub use error::{ApplyError, ErrorKind, ProviderError, ResolveError};
 pub use replacement::Catalog;

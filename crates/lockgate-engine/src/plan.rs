@@ -1,6 +1,6 @@
 //! Planning a stack update: the change set from the deployed state to a
-//! template, with CloudFormation's replacement cascade, secret masking and
-//! removal order.
+//! template, with CloudFormation's replacement cascade, secret masking (by
+//! provenance: the caller says where secrets went) and removal order.
 //!
 //! The template itself is evaluated by the caller (the engine knows no
 //! template language): [`Evaluate`] turns it into desired resources given
@@ -8,9 +8,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::Value;
-
-use crate::changeset::{self, Action, ChangeSet, Desired, REDACTED, Replacement, ResourceChange};
+use crate::changeset::{
+    self, Action, ChangeSet, Desired, Replacement, ResourceChange, SecretPaths, Secrets,
+};
 use crate::replacement::Catalog;
 use crate::resource::{DeployedResource, Physical};
 
@@ -43,12 +43,14 @@ pub trait Evaluate {
 pub struct PlanInputs<'a> {
     /// The stack's committed resources, by logical ID.
     pub deployed: &'a BTreeMap<String, DeployedResource>,
-    /// Values never to show (the new template's NoEcho values and secure strings).
-    pub secrets: &'a [String],
-    /// Whether an old value was a secret of the last deploy (its NoEcho
-    /// values), so it is masked even where the new template no longer
-    /// treats it as one.
-    pub was_secret: &'a dyn Fn(&str) -> bool,
+    /// Where the desired properties, evaluated with the given physical
+    /// resources, hold values derived from a secret (a NoEcho parameter,
+    /// through any intrinsic): the evaluator's to say, it knows the template.
+    pub desired_secrets: &'a dyn Fn(&HashMap<String, Physical>) -> SecretPaths,
+    /// Where the committed properties hold values derived from a secret, as
+    /// recorded when they were deployed: masked even where the new template
+    /// no longer derives them from one.
+    pub deployed_secrets: &'a SecretPaths,
     /// The deployed template's logical IDs in dependency order
     /// (dependencies first); removals are listed in this order and
     /// carried out in reverse.
@@ -69,8 +71,10 @@ pub struct Planned<V> {
 /// Plans an update: evaluates the template with what is deployed, diffs,
 /// and evaluates again without the physical IDs of resources that would
 /// be replaced — so what refers to them changes too (their new values are
-/// known only at apply time) — until nothing more is replaced. Old values
-/// of secrets are masked; removals come last, in dependency order.
+/// known only at apply time) — until nothing more is replaced. Values
+/// derived from secrets are masked, on the deployed side where either the
+/// record or the new template says so; removals come last, in dependency
+/// order.
 pub fn plan<E: Evaluate>(eval: &E, inputs: PlanInputs<'_>) -> Result<Planned<E::View>, E::Error> {
     let mut known: HashMap<String, Physical> = inputs
         .deployed
@@ -80,7 +84,11 @@ pub fn plan<E: Evaluate>(eval: &E, inputs: PlanInputs<'_>) -> Result<Planned<E::
     let mut rounds = 0;
     let (view, mut changes) = loop {
         let Evaluated { view, desired } = eval.evaluate(&known)?;
-        let changes = changeset::diff(inputs.deployed, &desired, inputs.secrets, inputs.catalog);
+        let secrets = Secrets {
+            desired: (inputs.desired_secrets)(&known),
+            deployed: inputs.deployed_secrets.clone(),
+        };
+        let changes = changeset::diff(inputs.deployed, &desired, &secrets, inputs.catalog);
         let replaced: Vec<String> = changes
             .changes
             .iter()
@@ -100,7 +108,6 @@ pub fn plan<E: Evaluate>(eval: &E, inputs: PlanInputs<'_>) -> Result<Planned<E::
             known.remove(&id);
         }
     };
-    mask_old_secrets(&mut changes, inputs.was_secret);
     order_removals(&mut changes, inputs.removal_order);
     Ok(Planned { view, changes })
 }
@@ -125,51 +132,6 @@ pub fn removal(
     };
     order_removals(&mut changes, removal_order);
     changes
-}
-
-/// The deployed side of a change holds old values, which the secrets of
-/// the new template do not name: masks every old value whose new value is
-/// masked (a NoEcho parameter that changed), and every old value that
-/// `was_secret`.
-fn mask_old_secrets(changes: &mut ChangeSet, was_secret: &dyn Fn(&str) -> bool) {
-    fn by_test(v: &mut Value, was_secret: &dyn Fn(&str) -> bool) {
-        match v {
-            Value::String(s) if was_secret(s) => *s = REDACTED.into(),
-            Value::Object(m) => m.values_mut().for_each(|x| by_test(x, was_secret)),
-            Value::Array(a) => a.iter_mut().for_each(|x| by_test(x, was_secret)),
-            _ => {}
-        }
-    }
-    fn walk(before: &mut Value, after: &Value) {
-        match (before, after) {
-            (Value::Object(b), Value::Object(a)) => {
-                for (k, v) in b.iter_mut() {
-                    if let Some(av) = a.get(k) {
-                        walk(v, av);
-                    }
-                }
-            }
-            (Value::Array(b), Value::Array(a)) => {
-                for (v, av) in b.iter_mut().zip(a) {
-                    walk(v, av);
-                }
-            }
-            (b, Value::String(a)) if a.contains(REDACTED) => {
-                *b = Value::String(REDACTED.into());
-            }
-            _ => {}
-        }
-    }
-    for c in &mut changes.changes {
-        for d in &mut c.details {
-            if let (Some(before), Some(after)) = (d.before.as_mut(), d.after.as_ref()) {
-                walk(before, after);
-            }
-            if let Some(before) = d.before.as_mut() {
-                by_test(before, was_secret);
-            }
-        }
-    }
 }
 
 /// Puts removals last, in `order` (the old template's dependency order);
@@ -197,7 +159,7 @@ fn order_removals(changes: &mut ChangeSet, order: &[String]) {
 mod tests {
     use super::*;
     use crate::replacement::Catalog;
-    use serde_json::{Map, json};
+    use serde_json::{Map, Value, json};
 
     struct Rules;
 
@@ -276,7 +238,14 @@ mod tests {
             deployed("Gone", "Perm", json!({}), "gone-1"),
         ]
         .into();
-        let secrets = vec!["new-pw".to_string()];
+        // `Env` derives from a secret, now and at the last deploy; the
+        // evaluator says so for every set of known resources.
+        let env: SecretPaths = [("Fn".to_string(), ["/Env".to_string()].into())].into();
+        let asked = std::cell::Cell::new(0);
+        let desired_secrets = |_: &HashMap<String, Physical>| {
+            asked.set(asked.get() + 1);
+            env.clone()
+        };
         let planned = plan(
             &Template {
                 name: "b",
@@ -284,8 +253,8 @@ mod tests {
             },
             PlanInputs {
                 deployed: &state,
-                secrets: &secrets,
-                was_secret: &|s| s == "old-pw",
+                desired_secrets: &desired_secrets,
+                deployed_secrets: &SecretPaths::new(),
                 removal_order: &["Gone".into(), "Fn".into(), "Perm".into()],
                 catalog: &Rules,
             },
@@ -293,6 +262,7 @@ mod tests {
         .unwrap();
         // The second evaluation ran without `Fn`'s physical ID.
         assert_eq!(planned.view, 2);
+        assert_eq!(asked.get(), 2, "secrets are asked for with each evaluation");
         let c = &planned.changes;
         assert_eq!(c.get("Fn").unwrap().replacement, Some(Replacement::True));
         let perm = c.get("Perm").unwrap();

@@ -198,7 +198,12 @@ async fn create_all(
             )
         })
         .collect();
-    let changes = lockgate_engine::diff(&BTreeMap::new(), &desired, &[], &CloudFormationRules);
+    let changes = lockgate_engine::diff(
+        &BTreeMap::new(),
+        &desired,
+        &Default::default(),
+        &CloudFormationRules,
+    );
     let events = Mutex::new(Vec::new());
     let progress = |e: Event| events.lock().unwrap().push(e);
     let result = tokio::time::timeout(
@@ -253,7 +258,7 @@ async fn deploy(
             )
         })
         .collect();
-    let changes = lockgate_engine::diff(state, &desired, &[], &CloudFormationRules);
+    let changes = lockgate_engine::diff(state, &desired, &Default::default(), &CloudFormationRules);
     run(cloud, state, t, &changes).await
 }
 
@@ -394,7 +399,8 @@ async fn replacement_creates_before_deleting_and_removals_go_last() {
             properties: v2.properties["A"].clone(),
         },
     )];
-    let changes = lockgate_engine::diff(&state, &desired, &[], &CloudFormationRules);
+    let changes =
+        lockgate_engine::diff(&state, &desired, &Default::default(), &CloudFormationRules);
     cloud.log.lock().unwrap().clear();
     let (new_state, _) = run(&cloud, &state, &v2, &changes).await;
     let new_state = new_state.unwrap();

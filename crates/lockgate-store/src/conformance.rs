@@ -184,6 +184,7 @@ pub(crate) fn output(key: &str, value: &str, export: Option<&str>) -> Result<Out
         value: value.to_string(),
         description: None,
         export_name: export.map(ExportName::new).transpose()?,
+        export_value: None,
     })
 }
 

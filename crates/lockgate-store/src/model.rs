@@ -65,16 +65,41 @@ pub struct ResourceState {
 }
 
 /// One output of a stack.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Output {
     /// The output's key in the template.
     pub key: String,
-    /// Its resolved value.
+    /// Its resolved value as shown: `****` when it derives from a NoEcho
+    /// parameter.
     pub value: String,
     /// Its description.
     pub description: Option<String>,
     /// The name it is exported under, if any.
     pub export_name: Option<ExportName>,
+    /// The value its export gives `Fn::ImportValue`, when it is not `value`:
+    /// the real value of an exported output shown masked. Never shown; sealed
+    /// at rest (every export value is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_value: Option<String>,
+}
+
+impl Output {
+    /// What its export (if any) gives `Fn::ImportValue`.
+    pub fn exported(&self) -> &str {
+        self.export_value.as_deref().unwrap_or(&self.value)
+    }
+}
+
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Output")
+            .field("key", &self.key)
+            .field("value", &self.value)
+            .field("description", &self.description)
+            .field("export_name", &self.export_name)
+            .field("export_value", &self.export_value.as_ref().map(|_| "****"))
+            .finish()
+    }
 }
 
 /// A value exported by a stack, importable by other stacks of the same stage

@@ -10,16 +10,17 @@ use lockgate_engine::apply::{
     self as engine, Applied, ApplyError, CleanupFailure, DeployedResource, Event, Leftover,
     LeftoverKind, Physical, PlannedResource, Policies, Providers,
 };
+use lockgate_engine::changeset::REDACTED;
 use lockgate_engine::{Action, ChangeSet};
 use lockgate_store::{
     BeginDeployment, Deployment, DeploymentKind, DeploymentOutcome, ResourceState, ResourceStatus,
     StackCommit, StackRef, StackStatus, StackTarget, StageRef, StoreError,
 };
-use serde_json::Value;
+use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
 use super::error::DeployError;
-use super::plan::{NO_ECHO_DIGESTS, Planned, digest_text};
+use super::plan::{NO_ECHO_PATHS, Planned, Provenance, record_of};
 use super::prepare::{Prepared, deployed_map, imports_of};
 use super::record::{recording, rollback_commit, rollback_failed, stored_leftover};
 use super::resolve::Evaluator;
@@ -259,29 +260,41 @@ impl Deployer {
             DeploymentKind::Create
         };
         let target = StackTarget {
-            template: p.loaded.redact(p.loaded.template.clone()),
+            template: {
+                // No NoEcho value (default or given) in the template's text.
+                let mut template = p.loaded.template.clone();
+                let secrets: Vec<&str> = p.secrets.iter().map(String::as_str).collect();
+                lockgate_template::params::redact_json(&mut template, &secrets);
+                template
+            },
             parameters: {
-                let mut params = p
+                // NoEcho parameters by name, not by text: another
+                // parameter with the same value is no secret.
+                let mut params: Map<String, Value> = p
                     .loaded
-                    .redact(Value::Object(p.loaded.parameter_values.clone()));
-                // Digests of the NoEcho values, so that a later plan can mask
-                // them where they are no longer secrets of the template.
-                if let Value::Object(m) = &mut params {
-                    m.insert(
-                        NO_ECHO_DIGESTS.into(),
-                        p.secrets
+                    .parameter_values
+                    .iter()
+                    .map(|(name, v)| {
+                        let secret = p
+                            .loaded
+                            .parameters
                             .iter()
-                            .map(|x| Value::String(digest_text(x)))
-                            .collect(),
+                            .any(|d| d.name == *name && d.no_echo);
+                        let v = if secret {
+                            Value::String(REDACTED.into())
+                        } else {
+                            v.clone()
+                        };
+                        (name.clone(), v)
+                    })
+                    .collect();
+                if p.permissions == crate::permissions::PermissionsMode::Report {
+                    params.insert(
+                        crate::permissions::PERMISSIONS_PARAMETER.into(),
+                        Value::String(p.permissions.as_str().into()),
                     );
-                    if p.permissions == crate::permissions::PermissionsMode::Report {
-                        m.insert(
-                            crate::permissions::PERMISSIONS_PARAMETER.into(),
-                            Value::String(p.permissions.as_str().into()),
-                        );
-                    }
                 }
-                params
+                Value::Object(params)
             },
         };
         let change_set = serde_json::to_value(self.plan_changes(&planned.changes))
@@ -362,7 +375,22 @@ impl Deployer {
             .iter()
             .map(|(k, v)| (k.clone(), v.physical.clone()))
             .collect();
-        let outputs = self.outputs(&eval, &p.secrets, &known);
+        let provenance = Provenance::new(
+            eval.loaded(),
+            &p.lookups,
+            self.registry.as_ref(),
+            &planned.secret_imports,
+        );
+        let outputs = self.outputs(&eval, &provenance, &known);
+        // Where the committed properties derive from NoEcho values, for the
+        // next plan to mask them whatever its template does with them.
+        let mut parameters = target.parameters.clone();
+        if let Value::Object(m) = &mut parameters {
+            m.insert(
+                NO_ECHO_PATHS.into(),
+                record_of(&provenance.resources(&known)),
+            );
+        }
         let status = match kind {
             DeploymentKind::Create => StackStatus::CreateComplete,
             _ => StackStatus::UpdateComplete,
@@ -371,7 +399,7 @@ impl Deployer {
             status,
             status_reason: None,
             template: target.template.clone(),
-            parameters: target.parameters.clone(),
+            parameters,
             resources: applied
                 .state
                 .iter()
@@ -694,6 +722,146 @@ mod tests {
     use lockgate_store::StackStatus;
 
     const ONE: &str = "Resources:\n  P:\n    Type: AWS::SSM::Parameter\n    Properties:\n      Name: /dev/one\n      Type: String\n      Value: a\n";
+
+    /// Two NoEcho values reach properties, outputs and an export, plainly
+    /// and as their base64; two deploys (the second's deployment keeps a
+    /// snapshot of the first's state) and a plan later, no file of the data
+    /// directory — the database, its WAL — holds either value, its base64
+    /// or its plain SHA-256 digest.
+    #[tokio::test]
+    async fn no_form_of_a_no_echo_value_is_at_rest_in_clear() {
+        use crate::deploy::testing::request;
+        use base64::Engine as _;
+        use sha2::Digest as _;
+
+        const CONTROL: &str = "plain-control-value-3b9d";
+        let t = format!(
+            r#"
+Parameters:
+  Pw:
+    Type: String
+    NoEcho: true
+Resources:
+  Q:
+    Type: AWS::SQS::Queue
+    Properties:
+      Tags:
+        - Key: pw
+          Value: !Ref Pw
+        - Key: b64
+          Value: !Base64 {{Ref: Pw}}
+Outputs:
+  B64:
+    Value: !Base64 {{Ref: Pw}}
+    Export:
+      Name: pw-b64
+  Direct:
+    Value: !Sub "pw=${{Pw}}"
+  Control:
+    Value: {CONTROL}
+"#
+        );
+        let f = fixture().await;
+        let with = |pw: &str| {
+            let mut req = request(&t);
+            req.parameters.insert("Pw".into(), pw.into());
+            req
+        };
+        let secrets = ["hunter2-first-secret", "hunter2-second-secret"];
+        for pw in secrets {
+            let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+            f.deployer
+                .deploy("app", "dev", &with(pw), "test", tx)
+                .await
+                .unwrap();
+        }
+        f.deployer
+            .plan("app", "dev", &with("hunter2-third-secret"))
+            .await
+            .unwrap();
+        // What was deployed is all there, opened.
+        let snap = f.store.stack_snapshot(&stack()).await.unwrap().unwrap();
+        let q = snap.resources.iter().find(|r| r.logical_id == "Q").unwrap();
+        assert_eq!(q.properties["Tags"][0]["Value"], secrets[1]);
+        let export = &f.store.list_exports(&stack().stage_ref()).await.unwrap()[0];
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        assert_eq!(export.value, b64(secrets[1]));
+
+        let mut forbidden = Vec::new();
+        for s in secrets {
+            forbidden.push(s.to_string());
+            forbidden.push(b64(s));
+            forbidden.push(hex::encode(sha2::Sha256::digest(s.as_bytes())));
+        }
+        let mut files = vec![f._dir.path().to_path_buf()];
+        let mut control_found = false;
+        let mut scanned = Vec::new();
+        while let Some(p) = files.pop() {
+            if p.is_dir() {
+                if p.file_name().is_some_and(|n| n == "keys") {
+                    continue;
+                }
+                files.extend(std::fs::read_dir(&p).unwrap().flatten().map(|e| e.path()));
+                continue;
+            }
+            let bytes = std::fs::read(&p).unwrap();
+            control_found |= bytes
+                .windows(CONTROL.len())
+                .any(|w| w == CONTROL.as_bytes());
+            for x in &forbidden {
+                assert!(
+                    !bytes.windows(x.len()).any(|w| w == x.as_bytes()),
+                    "{} holds `{x}`",
+                    p.display()
+                );
+            }
+            scanned.push(p);
+        }
+        assert!(control_found, "the scan is blind");
+        assert!(
+            scanned
+                .iter()
+                .any(|p| p.to_string_lossy().ends_with("-wal")),
+            "the WAL was scanned: {scanned:?}"
+        );
+    }
+
+    /// A changed NoEcho value is a change (shown masked); the same value is
+    /// none, however short; the stack keeps where its values went, never a
+    /// digest of them.
+    #[tokio::test]
+    async fn a_no_echo_change_is_detected_and_the_same_value_is_not() {
+        use crate::deploy::plan::NO_ECHO_PATHS;
+        use crate::deploy::testing::request;
+
+        let t = "Parameters:\n  Pw:\n    Type: String\n    NoEcho: true\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      Tags:\n        - Key: pw\n          Value: !Ref Pw\n";
+        let f = fixture().await;
+        let deploy = |pw: &'static str| {
+            let mut req = request(t);
+            req.parameters.insert("Pw".into(), pw.into());
+            let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+            let d = &f.deployer;
+            async move { d.deploy("app", "dev", &req, "test", tx).await.unwrap() }
+        };
+        assert_eq!(deploy("1").await.status, "CREATE_COMPLETE");
+        let same = deploy("1").await;
+        assert_eq!(same.status, "UNCHANGED");
+        assert!(same.changes.is_empty());
+        let changed = deploy("2").await;
+        assert_eq!(changed.status, "UPDATE_COMPLETE");
+        let d = &changed.changes[0].details[0];
+        assert_eq!(d.name, "Tags");
+        let masked = serde_json::json!([{"Key": "pw", "Value": "****"}]);
+        assert_eq!(d.before.as_ref(), Some(&masked));
+        assert_eq!(d.after.as_ref(), Some(&masked));
+        let snap = f.store.stack_snapshot(&stack()).await.unwrap().unwrap();
+        assert_eq!(snap.resources[0].properties["Tags"][0]["Value"], "2");
+        assert_eq!(
+            snap.parameters,
+            serde_json::json!({"Pw": "****", NO_ECHO_PATHS: {"Q": ["/Tags/0/Value"]}})
+        );
+        assert_eq!(deploy("2").await.status, "UNCHANGED");
+    }
 
     #[tokio::test]
     async fn a_replacement_commits_then_deletes_the_old_copy() {

@@ -2,26 +2,89 @@
 //! (the engine's planner over this deploy's [`Evaluator`]), with the
 //! stage-level checks CloudFormation makes before it changes anything:
 //! export names valid and free, no export in use removed.
+//!
+//! Also where the deploy's values derive from a NoEcho parameter
+//! ([`Provenance`]): the change set and the outputs show those masked.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
-use lockgate_engine::ChangeSet;
+use lockgate_engine::apply::Physical;
+use lockgate_engine::changeset::{REDACTED, SecretPaths, differences};
 use lockgate_engine::plan::{PlanInputs, plan as engine_plan};
-use lockgate_store::{ExportName, StackRef, StageRef};
-use serde_json::Value;
+use lockgate_engine::{Catalog, ChangeSet};
+use lockgate_store::{ExportName, StackRef, StackSnapshot, StageRef};
+use lockgate_template::eval::{ConditionValue, evaluate_conditions};
+use lockgate_template::params::ParamType;
+use lockgate_template::{LoadedTemplate, Path, PathSeg, Resolver, Scope, Unresolved};
+use serde_json::{Map, Value};
 
 use super::error::{DeployError, diag_error};
 use super::prepare::Prepared;
-use super::resolve::Evaluator;
+use super::resolve::{Evaluator, Lookups};
 use super::{Deployer, PlanChange};
 
-/// Where a stack's stored parameters keep the digests of its NoEcho values.
-pub(crate) const NO_ECHO_DIGESTS: &str = "Lockgate::NoEchoDigests";
+/// Where a stack's stored parameters record which committed property
+/// values derive from a NoEcho parameter (JSON pointers into each
+/// resource's properties, by logical ID), so that a later plan masks them
+/// even where the new template no longer derives them from one. Names and
+/// places only: nothing derived from a secret's value.
+pub(crate) const NO_ECHO_PATHS: &str = "Lockgate::NoEchoPaths";
 
-/// The digest a NoEcho value is remembered by.
-pub(crate) fn digest_text(s: &str) -> String {
-    use sha2::Digest as _;
-    hex::encode(sha2::Sha256::digest(s.as_bytes()))
+/// What older servers kept instead: unsalted SHA-256 digests of the NoEcho
+/// values (reversible for short or guessable values). Never written; a
+/// stack that has them and no [`NO_ECHO_PATHS`] has every deployed value
+/// masked in its next plan, and its next deploy drops them.
+const LEGACY_NO_ECHO_DIGESTS: &str = "Lockgate::NoEchoDigests";
+
+/// Where the committed properties of `snapshot` derive from a NoEcho
+/// parameter: its record; for a stack deployed before records were kept
+/// that had NoEcho values (legacy digests, `****` among its parameters),
+/// every property of every resource.
+pub(crate) fn recorded_secrets(snapshot: &StackSnapshot) -> SecretPaths {
+    if let Some(Value::Object(record)) = snapshot.parameters.get(NO_ECHO_PATHS) {
+        return record
+            .iter()
+            .map(|(id, paths)| {
+                let paths = paths
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|p| p.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    // Not a list: unreadable, so everything.
+                    .unwrap_or_else(|| BTreeSet::from([String::new()]));
+                (id.clone(), paths)
+            })
+            .collect();
+    }
+    let legacy = snapshot
+        .parameters
+        .get(LEGACY_NO_ECHO_DIGESTS)
+        .and_then(Value::as_array)
+        .is_some_and(|d| !d.is_empty())
+        || snapshot
+            .parameters
+            .as_object()
+            .is_some_and(|m| m.values().any(|v| v == REDACTED));
+    if !legacy {
+        return SecretPaths::new();
+    }
+    snapshot
+        .resources
+        .iter()
+        .map(|r| (r.logical_id.clone(), BTreeSet::from([String::new()])))
+        .collect()
+}
+
+/// The record of `paths` kept in a stack's parameters ([`NO_ECHO_PATHS`]).
+pub(crate) fn record_of(paths: &SecretPaths) -> Value {
+    Value::Object(
+        paths
+            .iter()
+            .map(|(id, p)| (id.clone(), p.iter().cloned().map(Value::String).collect()))
+            .collect(),
+    )
 }
 
 /// A computed plan.
@@ -30,22 +93,26 @@ pub(crate) struct Planned {
     pub view: Value,
     /// The change set.
     pub changes: ChangeSet,
+    /// The exports of other stacks of the stage whose values derive from a
+    /// NoEcho parameter of theirs: importing one is importing a secret.
+    pub secret_imports: HashSet<String>,
 }
 
 impl Deployer {
     /// The change set of a prepared deploy; changes nothing.
     pub(crate) async fn plan_prepared(&self, p: &Prepared) -> Result<Planned, DeployError> {
-        let old_digests: HashSet<String> = p
+        let deployed_secrets = p
             .snapshot
             .as_ref()
-            .and_then(|s| s.parameters.get(NO_ECHO_DIGESTS))
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
+            .map(recorded_secrets)
             .unwrap_or_default();
+        let secret_imports = self.secret_imports(p).await?;
+        let provenance = Provenance::new(
+            &p.loaded,
+            &p.lookups,
+            self.registry.as_ref(),
+            &secret_imports,
+        );
         let removal_order: Vec<String> = match &p.snapshot {
             Some(s) => {
                 let (graph, _) = lockgate_template::build_graph(&s.template, &HashSet::new());
@@ -58,8 +125,8 @@ impl Deployer {
             &eval,
             PlanInputs {
                 deployed: &p.deployed,
-                secrets: &p.secrets,
-                was_secret: &|s| !old_digests.is_empty() && old_digests.contains(&digest_text(s)),
+                desired_secrets: &|known| provenance.resources(known),
+                deployed_secrets: &deployed_secrets,
                 removal_order: &removal_order,
                 catalog: self.registry.as_ref(),
             },
@@ -69,7 +136,34 @@ impl Deployer {
         Ok(Planned {
             view: planned.view,
             changes: planned.changes,
+            secret_imports,
         })
+    }
+
+    /// The exports of the other stacks of the stage whose values derive
+    /// from a NoEcho parameter (their outputs show them masked).
+    async fn secret_imports(&self, p: &Prepared) -> Result<HashSet<String>, DeployError> {
+        let mut out = HashSet::new();
+        let exporters: BTreeSet<&String> = p.lookups.exporters.values().collect();
+        for name in exporters {
+            if *name == p.stack.name.as_str() {
+                continue;
+            }
+            let Ok(stack) = StackRef::parse(p.stage.app.as_str(), p.stage.stage.as_str(), name)
+            else {
+                continue;
+            };
+            let Some(snap) = self.store.stack_snapshot(&stack).await? else {
+                continue;
+            };
+            out.extend(
+                snap.outputs
+                    .iter()
+                    .filter(|o| o.export_value.is_some())
+                    .filter_map(|o| o.export_name.as_ref().map(ExportName::to_string)),
+            );
+        }
+        Ok(out)
     }
 
     /// Export names valid and not taken by another stack of the stage; no
@@ -153,8 +247,349 @@ impl Deployer {
     }
 }
 
+/// Which values of a deploy derive from a NoEcho parameter, found by
+/// provenance, never by text (a short secret's text occurs in values that
+/// have nothing to do with it; its base64 or a piece of it does not
+/// contain it).
+///
+/// Each value is evaluated as the deploy evaluates it, and again with every
+/// NoEcho parameter replaced by a stand-in of the same shape, twice (two
+/// sets of stand-ins: a value may coincide with one), conditions evaluated
+/// with the stand-ins too; whatever derives from a NoEcho value gets a
+/// stand-in as well: the attributes of a resource whose properties derive
+/// from one (the `Ref` too when a property that names it does), an export
+/// of another stack derived from one. Where the evaluations differ, the
+/// value derives from a secret, whichever intrinsics carried it (`Ref`,
+/// `Fn::Sub` and its variable map, `Fn::Join`, `Fn::Split`, `Fn::Select`,
+/// `Fn::Base64`, `Fn::If` whose condition reads one, nested); where they
+/// agree it does not, and it is shown as it is. Only effective values
+/// count: an overridden default is no longer a value of the stack.
+pub(crate) struct Provenance<'a> {
+    loaded: &'a LoadedTemplate,
+    lookups: &'a Lookups,
+    catalog: &'a dyn Catalog,
+    secret_imports: &'a HashSet<String>,
+    active: HashSet<String>,
+    /// Empty when nothing of the deploy is secret.
+    probes: Vec<Probe>,
+}
+
+/// One set of stand-ins.
+struct Probe {
+    /// Marks its stand-ins.
+    tag: String,
+    /// The parameter values, NoEcho ones replaced.
+    params: Map<String, Value>,
+    /// The conditions with those values.
+    conditions: HashMap<String, ConditionValue>,
+    /// The resources whose condition holds with them.
+    active: HashSet<String>,
+}
+
+impl<'a> Provenance<'a> {
+    /// The provenance of the values of `loaded` evaluated with `lookups`;
+    /// `catalog` says which properties name a resource (their change
+    /// replaces it); `secret_imports` are the exports derived from secrets.
+    pub(crate) fn new(
+        loaded: &'a LoadedTemplate,
+        lookups: &'a Lookups,
+        catalog: &'a dyn Catalog,
+        secret_imports: &'a HashSet<String>,
+    ) -> Self {
+        let secret_params = loaded.parameters.iter().any(|p| p.no_echo);
+        let probes = if secret_params || !secret_imports.is_empty() {
+            (0..2).map(|k| Probe::new(loaded, k)).collect()
+        } else {
+            Vec::new()
+        };
+        Provenance {
+            loaded,
+            lookups,
+            catalog,
+            secret_imports,
+            active: loaded.active_resources(),
+            probes,
+        }
+    }
+
+    /// Where the properties of the template's resources, evaluated with
+    /// `known`, derive from a secret.
+    pub(crate) fn resources(&self, known: &HashMap<String, Physical>) -> SecretPaths {
+        self.trace(known).0
+    }
+
+    /// The keys of the outputs whose values, evaluated with `known`, derive
+    /// from a secret (shown masked whole).
+    pub(crate) fn outputs(&self, known: &HashMap<String, Physical>) -> HashSet<String> {
+        let mut out = HashSet::new();
+        if self.probes.is_empty() {
+            return out;
+        }
+        let (_, tainted) = self.trace(known);
+        let base = Deployed {
+            known,
+            lookups: self.lookups,
+        };
+        for (key, o) in self
+            .loaded
+            .template
+            .get("Outputs")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let Some(raw) = o.get("Value") else {
+                continue;
+            };
+            let path = Path(vec![
+                PathSeg::Key("Outputs".into()),
+                PathSeg::Key(key.clone()),
+                PathSeg::Key("Value".into()),
+            ]);
+            if !self.differing(raw, &path, &base, &tainted).is_empty() {
+                out.insert(key.clone());
+            }
+        }
+        out
+    }
+
+    /// The secret paths of every active resource, and which resources
+    /// derive from secrets (true: its `Ref` too).
+    fn trace(&self, known: &HashMap<String, Physical>) -> (SecretPaths, HashMap<String, bool>) {
+        let mut paths = SecretPaths::new();
+        let mut tainted: HashMap<String, bool> = HashMap::new();
+        if self.probes.is_empty() {
+            return (paths, tainted);
+        }
+        let base = Deployed {
+            known,
+            lookups: self.lookups,
+        };
+        let resources = self.loaded.template.get("Resources");
+        // Dependencies first: what a resource reads is traced before it.
+        for id in self.loaded.graph.order() {
+            if !self.active.contains(id) {
+                continue;
+            }
+            let Some(r) = resources.and_then(|r| r.get(id)) else {
+                continue;
+            };
+            let Some(raw) = r.get("Properties") else {
+                continue;
+            };
+            let path = Path(vec![
+                PathSeg::Key("Resources".into()),
+                PathSeg::Key(id.to_string()),
+                PathSeg::Key("Properties".into()),
+            ]);
+            let found = self.differing(raw, &path, &base, &tainted);
+            if found.is_empty() {
+                continue;
+            }
+            let ty = r.get("Type").and_then(Value::as_str).unwrap_or("");
+            tainted.insert(id.to_string(), self.names_tainted(ty, &found));
+            paths.insert(id.to_string(), found);
+        }
+        (paths, tainted)
+    }
+
+    /// Whether a property that names a resource of type `ty` (so its
+    /// physical ID, what `Ref` gives) is among `paths`.
+    fn names_tainted(&self, ty: &str, paths: &BTreeSet<String>) -> bool {
+        let kind = ty.rsplit("::").next().unwrap_or("");
+        let own_name = format!("{kind}Name");
+        let naming = self.catalog.replacing_properties(ty);
+        paths.iter().any(|p| {
+            let first = p
+                .split('/')
+                .nth(1)
+                .map(|t| t.replace("~1", "/").replace("~0", "~"));
+            match first {
+                None => true,
+                Some(f) => f == "Name" || f == own_name || naming.contains(&f.as_str()),
+            }
+        })
+    }
+
+    /// Where `raw` (found at `path`) evaluates differently with the
+    /// stand-ins: JSON pointers into its value (`""`, the whole, when an
+    /// evaluation fails).
+    fn differing(
+        &self,
+        raw: &Value,
+        path: &Path,
+        base: &Deployed<'_>,
+        tainted: &HashMap<String, bool>,
+    ) -> BTreeSet<String> {
+        let eval = |scope: &Scope<'_>| scope.eval(raw, path).ok().map(|v| v.unwrap_or(Value::Null));
+        let real = eval(&self.loaded.scope(&self.active, base, self.lookups));
+        let mut out = BTreeSet::new();
+        for probe in &self.probes {
+            let resolver = Probing {
+                base,
+                tag: &probe.tag,
+                tainted,
+                secret_imports: self.secret_imports,
+            };
+            let scope = Scope {
+                params: &probe.params,
+                conditions: &probe.conditions,
+                ..self.loaded.scope(&probe.active, &resolver, self.lookups)
+            };
+            match (&real, eval(&scope)) {
+                (Some(a), Some(b)) => out.extend(differences(a, &b)),
+                _ => {
+                    out.insert(String::new());
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Probe {
+    /// The `k`th set of stand-ins of `loaded`'s NoEcho parameters.
+    fn new(loaded: &LoadedTemplate, k: usize) -> Self {
+        let tag = format!("lockgate-noecho-stand-in-{k}");
+        let mut params = loaded.parameter_values.clone();
+        for p in loaded.parameters.iter().filter(|p| p.no_echo) {
+            let one = |i: usize| match p.ty {
+                ParamType::Number | ParamType::NumberList => {
+                    Value::String((9_000_001 + 10 * k + i).to_string())
+                }
+                _ => Value::String(format!("{tag}-{}-{i}", p.name)),
+            };
+            let value = if p.ty.is_list() {
+                // Another length too (what `Fn::Length` and `Fn::Select` see).
+                let n = loaded
+                    .parameter_values
+                    .get(&p.name)
+                    .and_then(Value::as_array)
+                    .map_or(0, Vec::len);
+                Value::Array((0..n + 1 + k).map(one).collect())
+            } else {
+                one(0)
+            };
+            params.insert(p.name.clone(), value);
+        }
+        let ids: HashSet<String> = loaded
+            .template
+            .get("Resources")
+            .and_then(Value::as_object)
+            .map(|r| r.keys().cloned().collect())
+            .unwrap_or_default();
+        let no_conditions = HashMap::new();
+        let conditions = match loaded.template.get("Conditions").and_then(Value::as_object) {
+            Some(c) => {
+                let base = Scope {
+                    params: &params,
+                    conditions: &no_conditions,
+                    in_condition: true,
+                    ..loaded.scope(&ids, &Unresolved, &Unresolved)
+                };
+                evaluate_conditions(c, &base).0
+            }
+            None => HashMap::new(),
+        };
+        let active = loaded
+            .template
+            .get("Resources")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter(|(_, r)| {
+                r.get("Condition")
+                    .and_then(Value::as_str)
+                    .and_then(|c| conditions.get(c).copied().flatten())
+                    != Some(false)
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        Probe {
+            tag,
+            params,
+            conditions,
+            active,
+        }
+    }
+}
+
+/// `Ref` / `Fn::GetAtt` over the resources deployed so far, as the deploy
+/// evaluates them ([`super::resolve`]'s `Known`).
+struct Deployed<'a> {
+    known: &'a HashMap<String, Physical>,
+    lookups: &'a Lookups,
+}
+
+impl Resolver for Deployed<'_> {
+    fn resource_ref(&self, id: &str) -> Option<Value> {
+        self.known
+            .get(id)
+            .map(|p| Value::String(p.physical_id.clone()))
+    }
+
+    fn get_att(&self, id: &str, attribute: &str) -> Option<Value> {
+        let p = self.known.get(id)?;
+        Some(
+            p.attributes
+                .get(attribute)
+                .cloned()
+                .unwrap_or_else(|| Value::String(format!("{}.{attribute}", p.physical_id))),
+        )
+    }
+
+    fn import_value(&self, name: &str) -> Option<Value> {
+        self.lookups
+            .exports
+            .get(name)
+            .map(|v| Value::String(v.clone()))
+    }
+
+    fn ssm_parameter(&self, name: &str) -> Option<String> {
+        self.lookups.ssm.get(&(name.to_string(), None)).cloned()
+    }
+}
+
+/// [`Deployed`], with stand-ins for what derives from a secret: the
+/// attributes (and, when a naming property derives from one, the `Ref`) of
+/// a tainted resource, and the exports derived from secrets.
+struct Probing<'a> {
+    base: &'a Deployed<'a>,
+    tag: &'a str,
+    tainted: &'a HashMap<String, bool>,
+    secret_imports: &'a HashSet<String>,
+}
+
+impl Resolver for Probing<'_> {
+    fn resource_ref(&self, id: &str) -> Option<Value> {
+        match self.tainted.get(id) {
+            Some(true) => Some(Value::String(format!("{}-ref-{id}", self.tag))),
+            _ => self.base.resource_ref(id),
+        }
+    }
+
+    fn get_att(&self, id: &str, attribute: &str) -> Option<Value> {
+        if self.tainted.contains_key(id) {
+            return Some(Value::String(format!("{}-att-{id}.{attribute}", self.tag)));
+        }
+        self.base.get_att(id, attribute)
+    }
+
+    fn import_value(&self, name: &str) -> Option<Value> {
+        if self.secret_imports.contains(name) {
+            return Some(Value::String(format!("{}-import-{name}", self.tag)));
+        }
+        self.base.import_value(name)
+    }
+
+    fn ssm_parameter(&self, name: &str) -> Option<String> {
+        self.base.ssm_parameter(name)
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::{LEGACY_NO_ECHO_DIGESTS, NO_ECHO_PATHS};
     use crate::deploy::testing::{fixture, request};
 
     #[tokio::test]
@@ -177,7 +612,192 @@ mod tests {
             "{shown}"
         );
         assert_eq!(plan.changes.len(), 1);
-        assert!(shown.contains("x-****"), "{shown}");
+        // Masked whole: not `x-****`, which tells where the secret is.
+        let d = &plan.changes[0].details[0];
+        assert_eq!(d.before, Some(serde_json::json!("****")), "{shown}");
+        assert_eq!(d.after, Some(serde_json::json!("****")), "{shown}");
+    }
+
+    const TAGGED: &str = r#"
+Parameters:
+  Pw:
+    Type: String
+    NoEcho: true
+Resources:
+  Q:
+    Type: AWS::SQS::Queue
+    Properties:
+      Tags:
+        - Key: b64
+          Value: !Base64 {Ref: Pw}
+        - Key: piece
+          Value: !Select [0, !Split ["-", !Ref Pw]]
+        - Key: plain
+          Value: "1"
+"#;
+
+    fn with_pw(template: &str, pw: &str) -> crate::deploy::DeployRequest {
+        let mut req = request(template);
+        req.parameters.insert("Pw".into(), pw.into());
+        req
+    }
+
+    fn base64(s: &str) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(s)
+    }
+
+    /// No form of a NoEcho value (its text, its base64, a piece of it) is
+    /// shown by a plan, on either side, nor stored with the deployment's
+    /// change set; what does not derive from it is shown exactly.
+    #[tokio::test]
+    async fn a_plan_never_shows_a_value_derived_from_a_secret() {
+        let f = fixture().await;
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        f.deployer
+            .deploy("app", "dev", &with_pw(TAGGED, "first-secret"), "test", tx)
+            .await
+            .unwrap();
+        let plan = f
+            .deployer
+            .plan("app", "dev", &with_pw(TAGGED, "second-secret"))
+            .await
+            .unwrap();
+        let shown = serde_json::to_string(&plan).unwrap();
+        for leak in [
+            "first-secret",
+            "second-secret",
+            "first",
+            "second",
+            &base64("first-secret"),
+            &base64("second-secret"),
+        ] {
+            assert!(!shown.contains(leak), "{leak} in {shown}");
+        }
+        let tags = &plan.changes[0].details[0];
+        let masked = serde_json::json!([
+            {"Key": "b64", "Value": "****"},
+            {"Key": "piece", "Value": "****"},
+            {"Key": "plain", "Value": "1"},
+        ]);
+        assert_eq!(tags.before.as_ref(), Some(&masked), "{shown}");
+        assert_eq!(tags.after.as_ref(), Some(&masked), "{shown}");
+
+        // The template stops using the secret: the new value shows, the
+        // old one (derived from it, as recorded) stays masked.
+        let plain = TAGGED.replace("!Base64 {Ref: Pw}", "now-plain");
+        let plan = f
+            .deployer
+            .plan("app", "dev", &with_pw(&plain, "second-secret"))
+            .await
+            .unwrap();
+        let d = &plan.changes[0].details[0];
+        assert_eq!(d.after.as_ref().unwrap()[0]["Value"], "now-plain");
+        assert_eq!(d.before.as_ref().unwrap()[0]["Value"], "****");
+        assert_eq!(d.before.as_ref().unwrap()[2]["Value"], "1");
+        let shown = serde_json::to_string(&plan).unwrap();
+        assert!(!shown.contains(&base64("first-secret")), "{shown}");
+
+        // The change set stored with a deployment is the one shown.
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        f.deployer
+            .deploy("app", "dev", &with_pw(TAGGED, "second-secret"), "test", tx)
+            .await
+            .unwrap();
+        let deployments = f
+            .store
+            .list_deployments(&crate::deploy::testing::stack(), 10)
+            .await
+            .unwrap();
+        assert_eq!(deployments.len(), 2);
+        for d in deployments {
+            let stored = d.change_set.to_string();
+            for leak in [
+                "first-secret",
+                "second-secret",
+                &base64("first-secret"),
+                &base64("second-secret"),
+            ] {
+                assert!(!stored.contains(leak), "{leak} in {stored}");
+            }
+        }
+    }
+
+    /// A stack deployed by an older server keeps unsalted digests of its
+    /// NoEcho values and no record of where they went: its next plan masks
+    /// every deployed value (it cannot tell which derive from a secret), and
+    /// its next deploy replaces the digests with the record.
+    #[tokio::test]
+    async fn a_legacy_digest_is_read_once_and_replaced() {
+        use lockgate_store::{BeginDeployment, DeploymentKind, DeploymentOutcome, StackCommit};
+        use sha2::Digest as _;
+
+        let f = fixture().await;
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        f.deployer
+            .deploy("app", "dev", &with_pw(TAGGED, "first-secret"), "test", tx)
+            .await
+            .unwrap();
+        // Rewrite the stored parameters as an older server wrote them.
+        let stack = crate::deploy::testing::stack();
+        let snap = f.store.stack_snapshot(&stack).await.unwrap().unwrap();
+        let legacy = serde_json::json!({
+            "Pw": "****",
+            LEGACY_NO_ECHO_DIGESTS: [hex::encode(sha2::Sha256::digest(b"first-secret"))],
+        });
+        let target = lockgate_store::StackTarget {
+            template: snap.template.clone(),
+            parameters: legacy.clone(),
+        };
+        let d = f
+            .store
+            .begin_deployment(BeginDeployment {
+                stack: stack.clone(),
+                kind: DeploymentKind::Update,
+                initiated_by: "older server".into(),
+                change_set: serde_json::json!([]),
+                target,
+            })
+            .await
+            .unwrap();
+        let mut commit = StackCommit::restore(&snap, lockgate_store::StackStatus::UpdateComplete);
+        commit.parameters = legacy;
+        f.store
+            .finish_deployment(d.id, DeploymentOutcome::Succeeded, commit)
+            .await
+            .unwrap();
+
+        let plan = f
+            .deployer
+            .plan("app", "dev", &with_pw(TAGGED, "second-secret"))
+            .await
+            .unwrap();
+        let d = &plan.changes[0].details[0];
+        assert_eq!(d.before, Some(serde_json::json!("****")));
+        assert_eq!(d.after.as_ref().unwrap()[2]["Value"], "1");
+
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let r = f
+            .deployer
+            .deploy("app", "dev", &with_pw(TAGGED, "second-secret"), "test", tx)
+            .await
+            .unwrap();
+        assert_eq!(r.status, "UPDATE_COMPLETE");
+        let snap = f.store.stack_snapshot(&stack).await.unwrap().unwrap();
+        assert!(snap.parameters.get(LEGACY_NO_ECHO_DIGESTS).is_none());
+        assert_eq!(
+            snap.parameters[NO_ECHO_PATHS],
+            serde_json::json!({"Q": ["/Tags/0/Value", "/Tags/1/Value"]})
+        );
+        // From now on only what derives from the secret is masked.
+        let plan = f
+            .deployer
+            .plan("app", "dev", &with_pw(TAGGED, "third-secret"))
+            .await
+            .unwrap();
+        let before = plan.changes[0].details[0].before.clone().unwrap();
+        assert_eq!(before[0]["Value"], "****");
+        assert_eq!(before[2]["Value"], "1");
     }
 
     #[tokio::test]

@@ -7,7 +7,7 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteConnection;
 
 use super::rows::{self, deployment_select};
-use super::stacks::{find_stack, snapshot, stack_by_id};
+use super::stacks::{EXPORT_COLUMN, find_stack, snapshot, stack_by_id};
 use super::{SqliteStore, audit, db, json_text, require_stage, to_i64};
 use crate::audit::NewAuditEntry;
 use crate::deploy::{
@@ -87,6 +87,7 @@ async fn running_deployment(
 async fn load_deployment(
     conn: &mut SqliteConnection,
     id: DeploymentId,
+    keyring: &Keyring,
 ) -> Result<Option<(i64, Deployment)>> {
     let row = sqlx::query(concat!(deployment_select!(), " WHERE d.id = $1"))
         .bind(id.0)
@@ -94,7 +95,10 @@ async fn load_deployment(
         .await
         .map_err(db)?;
     match row {
-        Some(r) => Ok(Some((rows::get(&r, "stack_id")?, rows::deployment(&r)?))),
+        Some(r) => Ok(Some((
+            rows::get(&r, "stack_id")?,
+            rows::deployment(&r, keyring)?,
+        ))),
         None => Ok(None),
     }
 }
@@ -223,7 +227,7 @@ pub(super) async fn begin(s: &SqliteStore, req: BeginDeployment) -> Result<Deplo
     .bind(&req.initiated_by)
     .bind(json_text(&req.change_set)?)
     .bind(json_text(&req.target)?)
-    .bind(previous.as_ref().map(json_text).transpose()?)
+    .bind(sealed_opt(s, previous.as_ref(), "previous")?)
     .bind(to_i64(base_version, "stack version")?)
     .bind(now.as_millis())
     .fetch_one(&mut *tx)
@@ -256,7 +260,7 @@ pub(super) async fn begin(s: &SqliteStore, req: BeginDeployment) -> Result<Deplo
 /// A JSON value sealed at rest, when there is one.
 fn sealed_opt(
     s: &SqliteStore,
-    v: Option<&serde_json::Value>,
+    v: Option<&impl serde::Serialize>,
     column: &str,
 ) -> Result<Option<String>> {
     v.map(|v| s.keyring.seal_text(&json_text(v)?, column))
@@ -336,7 +340,7 @@ fn validate_commit(commit: &StackCommit) -> Result<BTreeMap<ExportName, (String,
         }
         if let Some(name) = &o.export_name
             && exports
-                .insert(name.clone(), (o.key.clone(), o.value.clone()))
+                .insert(name.clone(), (o.key.clone(), o.exported().to_string()))
                 .is_some()
         {
             return Err(StoreError::InvalidInput(format!(
@@ -349,6 +353,7 @@ fn validate_commit(commit: &StackCommit) -> Result<BTreeMap<ExportName, (String,
 
 async fn check_exports(
     conn: &mut SqliteConnection,
+    keyring: &Keyring,
     stage_id: i64,
     stack_id: i64,
     new: &BTreeMap<ExportName, (String, String)>,
@@ -361,7 +366,7 @@ async fn check_exports(
         .map_err(db)?;
     for row in &old {
         let name: String = rows::get(row, "name")?;
-        let value: String = rows::get(row, "value")?;
+        let value = keyring.open_text(rows::get(row, "value")?, EXPORT_COLUMN)?;
         let kept = new
             .iter()
             .any(|(n, (_, v))| n.as_str() == name && *v == value);
@@ -430,7 +435,7 @@ pub(super) async fn finish(
         });
     }
     let stage_id = require_stage(&mut tx, &dep.stack.stage_ref()).await?;
-    check_exports(&mut tx, stage_id, stack_id, &exports).await?;
+    check_exports(&mut tx, &s.keyring, stage_id, stack_id, &exports).await?;
     s.failpoint("finish_deployment:writing");
     for name in &imports {
         let found = sqlx::query(
@@ -501,7 +506,7 @@ pub(super) async fn finish(
         .bind(name.as_str())
         .bind(stack_id)
         .bind(key)
-        .bind(value)
+        .bind(s.keyring.seal_text(value, EXPORT_COLUMN)?)
         .execute(&mut *tx)
         .await
         .map_err(db)?;
@@ -561,7 +566,9 @@ pub(super) async fn finish(
 
 pub(super) async fn get(s: &SqliteStore, id: DeploymentId) -> Result<Option<Deployment>> {
     let mut conn = s.read_conn().await?;
-    Ok(load_deployment(&mut conn, id).await?.map(|(_, d)| d))
+    Ok(load_deployment(&mut conn, id, &s.keyring)
+        .await?
+        .map(|(_, d)| d))
 }
 
 pub(super) async fn list(s: &SqliteStore, stack: &StackRef, limit: u32) -> Result<Vec<Deployment>> {
@@ -576,7 +583,9 @@ pub(super) async fn list(s: &SqliteStore, stack: &StackRef, limit: u32) -> Resul
     .fetch_all(&s.pool)
     .await
     .map_err(db)?;
-    rows.iter().map(rows::deployment).collect()
+    rows.iter()
+        .map(|r| rows::deployment(r, &s.keyring))
+        .collect()
 }
 
 async fn progress_of(
@@ -612,7 +621,7 @@ pub(super) async fn recover(s: &SqliteStore) -> Result<Vec<InterruptedDeployment
     .map_err(db)?;
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
-        let deployment = rows::deployment(row)?;
+        let deployment = rows::deployment(row, &s.keyring)?;
         let progress = progress_of(&mut conn, deployment.id, &s.keyring).await?;
         out.push(InterruptedDeployment {
             deployment,

@@ -69,15 +69,6 @@ fn sealed_json_opt(row: &SqliteRow, col: &str, keyring: &Keyring) -> Result<Opti
     .transpose()
 }
 
-fn json_opt(row: &SqliteRow, col: &str) -> Result<Option<Value>> {
-    let text: Option<String> = get(row, col)?;
-    text.map(|t| {
-        serde_json::from_str(&t)
-            .map_err(|e| StoreError::Corrupt(format!("column {col} holds invalid JSON: {e}")))
-    })
-    .transpose()
-}
-
 fn typed<T: serde::de::DeserializeOwned>(row: &SqliteRow, col: &str) -> Result<T> {
     serde_json::from_value(json(row, col)?)
         .map_err(|e| StoreError::Corrupt(format!("column {col}: {e}")))
@@ -124,16 +115,24 @@ pub(crate) fn resource(row: &SqliteRow, keyring: &Keyring) -> Result<ResourceSta
     })
 }
 
-pub(crate) fn output(row: &SqliteRow) -> Result<Output> {
+/// An output; the `exported` column is its export's (sealed) value.
+pub(crate) fn output(row: &SqliteRow, keyring: &Keyring) -> Result<Output> {
     let export: Option<String> = get(row, "export_name")?;
+    let value: String = get(row, "value")?;
+    let exported: Option<String> = get(row, "exported")?;
+    let export_value = exported
+        .map(|t| keyring.open_text(t, super::stacks::EXPORT_COLUMN))
+        .transpose()?
+        .filter(|e| *e != value);
     Ok(Output {
         key: get(row, "output_key")?,
-        value: get(row, "value")?,
+        value,
         description: get(row, "description")?,
         export_name: export
             .map(ExportName::new)
             .transpose()
             .map_err(corrupt_name)?,
+        export_value,
     })
 }
 
@@ -153,9 +152,11 @@ pub(crate) fn event(row: &SqliteRow, stack: &StackRef) -> Result<StackEvent> {
     })
 }
 
-pub(crate) fn deployment(row: &SqliteRow) -> Result<Deployment> {
+/// A deployment; its `previous` snapshot is sealed at rest (it holds the
+/// resources' properties, as `stack_resources` does).
+pub(crate) fn deployment(row: &SqliteRow, keyring: &Keyring) -> Result<Deployment> {
     let finished: Option<i64> = get(row, "finished_at")?;
-    let previous = json_opt(row, "previous")?
+    let previous = sealed_json_opt(row, "previous", keyring)?
         .map(serde_json::from_value)
         .transpose()
         .map_err(|e| StoreError::Corrupt(format!("deployment snapshot: {e}")))?;

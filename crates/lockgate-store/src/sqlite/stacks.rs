@@ -58,16 +58,24 @@ pub(crate) async fn resources(
     rows.iter().map(|r| rows::resource(r, keyring)).collect()
 }
 
-pub(crate) async fn outputs(conn: &mut SqliteConnection, stack_id: i64) -> Result<Vec<Output>> {
+/// A stack's outputs, each exported one with the value its export gives
+/// when that is not the value shown (see [`Output::export_value`]).
+pub(crate) async fn outputs(
+    conn: &mut SqliteConnection,
+    stack_id: i64,
+    keyring: &Keyring,
+) -> Result<Vec<Output>> {
     let rows = sqlx::query(
-        "SELECT output_key, value, description, export_name FROM stack_outputs \
-         WHERE stack_id = $1 ORDER BY output_key",
+        "SELECT o.output_key, o.value, o.description, o.export_name, e.value AS exported \
+         FROM stack_outputs o LEFT JOIN exports e \
+         ON e.stack_id = o.stack_id AND e.name = o.export_name AND e.output_key = o.output_key \
+         WHERE o.stack_id = $1 ORDER BY o.output_key",
     )
     .bind(stack_id)
     .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
-    rows.iter().map(rows::output).collect()
+    rows.iter().map(|r| rows::output(r, keyring)).collect()
 }
 
 pub(crate) async fn imports(conn: &mut SqliteConnection, stack_id: i64) -> Result<Vec<ExportName>> {
@@ -100,7 +108,7 @@ pub(crate) async fn snapshot(
         parameters: stack.parameters.clone(),
         version: stack.version,
         resources: resources(conn, stack_id, keyring).await?,
-        outputs: outputs(conn, stack_id).await?,
+        outputs: outputs(conn, stack_id, keyring).await?,
         imports: imports(conn, stack_id).await?,
     })
 }
@@ -151,7 +159,7 @@ pub(super) async fn list_resources(
 pub(super) async fn list_outputs(s: &SqliteStore, stack: &StackRef) -> Result<Vec<Output>> {
     let mut conn = s.read_conn().await?;
     match find_stack(&mut conn, stack).await? {
-        Some((id, _)) => outputs(&mut conn, id).await,
+        Some((id, _)) => outputs(&mut conn, id, &s.keyring).await,
         None => Ok(Vec::new()),
     }
 }
@@ -179,6 +187,10 @@ pub(super) async fn list_events(
     rows.iter().map(|r| rows::event(r, stack)).collect()
 }
 
+/// What export values are sealed under ([`Keyring::seal_text`]): an export
+/// of an output derived from a NoEcho parameter holds its real value.
+pub(crate) const EXPORT_COLUMN: &str = "exports.value";
+
 const EXPORT_SELECT: &str = "SELECT e.name, e.value, e.output_key, a.name AS app, g.name AS stage, \
      s.name AS stack FROM exports e JOIN stacks s ON s.id = e.stack_id \
      JOIN stages g ON g.id = e.stage_id JOIN apps a ON a.id = g.app_id \
@@ -205,7 +217,7 @@ pub(super) async fn exports(
             Ok(Export {
                 name: ExportName::new(name)
                     .map_err(|e| crate::StoreError::Corrupt(e.to_string()))?,
-                value: rows::get(r, "value")?,
+                value: s.keyring.open_text(rows::get(r, "value")?, EXPORT_COLUMN)?,
                 exporting_stack: rows::stack_ref(r)?,
                 output_key: rows::get(r, "output_key")?,
             })

@@ -171,3 +171,116 @@ async fn another_key_cannot_open_secrets() {
         Err(lockgate_store::StoreError::Decrypt { .. })
     ));
 }
+
+/// A resource's properties and an export's value may hold a NoEcho
+/// parameter's value (or something derived from it): sealed wherever they
+/// are kept — the committed state, the exports, and the snapshot a
+/// deployment keeps of the state it started from — and read back whole.
+#[tokio::test]
+async fn exports_and_deployment_snapshots_never_hold_a_secret_in_clear() {
+    use lockgate_store::{
+        BeginDeployment, DeploymentKind, DeploymentOutcome, ExportName, Output, ResourceState,
+        ResourceStatus, StackCommit, StackRef, StackStatus, StackTarget,
+    };
+    use serde_json::json;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(dir.path()).await.expect("open");
+    let stack = StackRef::parse("app", "dev", "app").expect("stack");
+    store.ensure_stage(&stack.stage_ref()).await.expect("stage");
+    let target = StackTarget {
+        template: json!({}),
+        parameters: json!({"Pw": "****"}),
+    };
+    let commit = |status| StackCommit {
+        status,
+        status_reason: None,
+        template: json!({}),
+        parameters: json!({"Pw": "****"}),
+        resources: vec![ResourceState {
+            logical_id: "Q".into(),
+            resource_type: "AWS::SQS::Queue".into(),
+            physical_id: Some("q".into()),
+            properties: json!({"Tags": [{"Key": "pw", "Value": SECRET_V1}]}),
+            status: ResourceStatus::CreateComplete,
+            status_reason: None,
+            attributes: json!({}),
+        }],
+        outputs: vec![
+            Output {
+                key: "Token".into(),
+                value: "****".into(),
+                description: None,
+                export_name: Some(ExportName::new("token").expect("name")),
+                export_value: Some(SECRET_V2.into()),
+            },
+            Output {
+                key: "Plain".into(),
+                value: PLAIN.into(),
+                description: None,
+                export_name: Some(ExportName::new("plain").expect("name")),
+                export_value: None,
+            },
+        ],
+        imports: Vec::new(),
+        events: Vec::new(),
+        leftovers: Vec::new(),
+    };
+    for (kind, status) in [
+        (DeploymentKind::Create, StackStatus::CreateComplete),
+        // The update's deployment keeps a snapshot of the created state.
+        (DeploymentKind::Update, StackStatus::UpdateComplete),
+    ] {
+        let d = store
+            .begin_deployment(BeginDeployment {
+                stack: stack.clone(),
+                kind,
+                initiated_by: "alice".into(),
+                change_set: json!([]),
+                target: target.clone(),
+            })
+            .await
+            .expect("begin");
+        store
+            .finish_deployment(d.id, DeploymentOutcome::Succeeded, commit(status))
+            .await
+            .expect("finish");
+    }
+
+    let (secret, plain, _) = scan(dir.path());
+    assert!(plain, "control value not found: the scan is blind");
+    assert!(!secret, "a secret is in the database files in clear");
+
+    // Read back whole: the export gives the real value, the output shows
+    // the mask, the deployment's snapshot has both.
+    let exports = store
+        .list_exports(&stack.stage_ref())
+        .await
+        .expect("exports");
+    let value = |n: &str| {
+        exports
+            .iter()
+            .find(|e| e.name.as_str() == n)
+            .expect("export")
+            .value
+            .clone()
+    };
+    assert_eq!(value("token"), SECRET_V2);
+    assert_eq!(value("plain"), PLAIN);
+    let snap = store
+        .stack_snapshot(&stack)
+        .await
+        .expect("snapshot")
+        .expect("stack");
+    let mut committed = commit(StackStatus::UpdateComplete).outputs;
+    committed.sort_by(|a, b| a.key.cmp(&b.key));
+    assert_eq!(snap.outputs, committed);
+    assert!(!format!("{:?}", snap.outputs).contains(SECRET_V2));
+    let deployments = store.list_deployments(&stack, 10).await.expect("list");
+    let previous = deployments[0].previous.as_ref().expect("a snapshot");
+    assert_eq!(previous.outputs, snap.outputs);
+    assert_eq!(
+        previous.resources[0].properties["Tags"][0]["Value"],
+        SECRET_V1
+    );
+}

@@ -58,6 +58,7 @@ fn full_commit(status: StackStatus, generation: u64) -> StackCommit {
             value: generation.to_string(),
             description: None,
             export_name: None,
+            export_value: None,
         }],
         imports: Vec::new(),
         events: Vec::new(),
