@@ -9,6 +9,9 @@ pub enum PolicyError {
     /// The document is not a JSON object.
     #[error("the policy document is not a JSON object")]
     NotAnObject,
+    /// The document is text that is not JSON.
+    #[error("the policy document is not valid JSON: {0}")]
+    InvalidJson(String),
     /// `Version` is not `2012-10-17` or `2008-10-17`.
     #[error("policy Version {0} is not one IAM accepts (2012-10-17 or 2008-10-17)")]
     UnsupportedVersion(String),

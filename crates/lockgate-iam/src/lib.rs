@@ -4,7 +4,8 @@
 //!
 //! # What is evaluated
 //!
-//! - **Documents** ([`Policy::parse`]) as IAM accepts them: `Version`
+//! - **Documents** ([`Policy::parse`]) as IAM accepts them, as JSON or as
+//!   JSON text (CloudFormation's Json-typed properties take either): `Version`
 //!   (`2012-10-17`, or `2008-10-17` / absent, where `${...}` is literal
 //!   text), `Statement` as one object or a list, `Sid`, `Effect`, `Action` /
 //!   `NotAction`, `Resource` / `NotResource`, `Condition`. What IAM refuses

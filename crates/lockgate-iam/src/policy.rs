@@ -60,7 +60,23 @@ impl Policy {
     /// a service prefix, a resource that is neither `*` nor an ARN, an
     /// unknown element or condition operator, a `Version` other than
     /// `2012-10-17` / `2008-10-17`.
+    ///
+    /// The document may also be a JSON string holding it: CloudFormation
+    /// takes one wherever a property is of type Json (an `AWS::IAM::Role`'s
+    /// `Policies[].PolicyDocument`, an `AWS::IAM::Policy`'s or
+    /// `AWS::IAM::ManagedPolicy`'s `PolicyDocument`), and IAM reads the
+    /// text as it reads any document; text that is not JSON is
+    /// [`PolicyError::InvalidJson`].
     pub fn parse(doc: &Value) -> Result<Policy, PolicyError> {
+        if let Value::String(text) = doc {
+            let parsed: Value =
+                serde_json::from_str(text).map_err(|e| PolicyError::InvalidJson(e.to_string()))?;
+            return Policy::parse_object(&parsed);
+        }
+        Policy::parse_object(doc)
+    }
+
+    fn parse_object(doc: &Value) -> Result<Policy, PolicyError> {
         let obj = doc.as_object().ok_or(PolicyError::NotAnObject)?;
         for key in obj.keys() {
             if !matches!(key.as_str(), "Version" | "Id" | "Statement") {
@@ -350,6 +366,41 @@ mod tests {
         .unwrap();
         assert_eq!(many.len(), 2);
         assert!(Policy::parse(&json!({"Statement": []})).unwrap().is_empty());
+    }
+
+    #[test]
+    fn documents_as_json_text() {
+        // As CloudFormation passes a Json-typed property written as a
+        // string: the same document, Deny and all.
+        let text = json!(
+            r#"{"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "ssm:*", "Resource": "*"},
+                {"Effect": "Deny", "Action": "ssm:GetParameter", "Resource": "arn:aws:ssm:*:*:parameter/dev/x"}]}"#
+        );
+        let policy = Policy::parse(&text).expect("a JSON string is a document");
+        assert_eq!(policy.len(), 2);
+        let request = Request {
+            action: "ssm:GetParameter",
+            resource: PARAM,
+            context: &Context::new(),
+        };
+        assert!(policy.statements()[1].applies(&request));
+        assert!(matches!(
+            err(json!("{not json")),
+            PolicyError::InvalidJson(_)
+        ));
+        assert_eq!(err(json!("[1]")), PolicyError::NotAnObject);
+        // Only one level: a string holding a string is not a document.
+        assert_eq!(err(json!("\"{}\"")), PolicyError::NotAnObject);
+        assert_eq!(
+            err(json!(
+                r#"{"Statement": {"Action": "s3:*", "Resource": "*"}}"#
+            )),
+            PolicyError::MissingField {
+                index: 0,
+                field: "Effect"
+            }
+        );
     }
 
     #[test]

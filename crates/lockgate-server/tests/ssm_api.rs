@@ -577,3 +577,102 @@ async fn handle_http_checks_the_signature_scope_and_method() {
         (400, Some("UnknownOperationException"))
     );
 }
+
+/// A function of greeter/dev acting as `role`.
+fn as_role(role: &str) -> Caller {
+    Caller::Stage {
+        app: "greeter".into(),
+        stage: "dev".into(),
+        role: Some(lockgate_server::sigv4::AssumedRole {
+            role: role.into(),
+            session: "greeter-dev-Fn".into(),
+        }),
+    }
+}
+
+fn iam_role(name: &str, statements: Value) -> lockgate_store::ResourceState {
+    lockgate_store::ResourceState {
+        logical_id: name.into(),
+        resource_type: "AWS::IAM::Role".into(),
+        physical_id: Some(name.into()),
+        properties: json!({"Policies": [{"PolicyName": "P", "PolicyDocument": {"Statement": statements}}]}),
+        status: lockgate_store::ResourceStatus::CreateComplete,
+        status_reason: None,
+        attributes: json!({"Arn": format!("arn:aws:iam::111122223333:role/{name}")}),
+    }
+}
+
+/// `DescribeParameters` is an action of its own, on no parameter: a role
+/// needs `ssm:DescribeParameters` on `*` (SAM's SSMParameterReadPolicy
+/// grants it), as on AWS; `GetParametersByPath` carries `ssm:Recursive`.
+#[tokio::test]
+async fn roles_need_describe_parameters_and_recursive_is_a_condition_key() {
+    use lockgate_server::permissions::{Permissions, PermissionsMode};
+
+    let f = fixture().await;
+    let permissions = Arc::new(Permissions::default());
+    let ssm = f.ssm.clone().with_permissions(permissions.clone());
+    ok(
+        &ssm,
+        &Caller::Admin,
+        "PutParameter",
+        json!({"Name": "/dev/db/url", "Type": "String", "Value": "x"}),
+    )
+    .await;
+    let get_only = json!([{"Effect": "Allow", "Action": "ssm:GetParameter*", "Resource": "arn:aws:ssm:*:*:parameter/dev/*"}]);
+    // SAM's SSMParameterReadPolicy for dev/db, expanded.
+    let sam_read = json!([
+        {"Action": ["ssm:DescribeParameters"], "Effect": "Allow", "Resource": "*"},
+        {"Action": ["ssm:GetParameters", "ssm:GetParameter", "ssm:GetParametersByPath"], "Effect": "Allow",
+         "Resource": "arn:aws:ssm:eu-west-1:111122223333:parameter/dev/db"}]);
+    // A parameter ARN pattern does not match the account-level action.
+    let scoped = json!([{"Effect": "Allow", "Action": "ssm:DescribeParameters", "Resource": "arn:aws:ssm:*:*:parameter/*"}]);
+    let flat_only = json!([{"Effect": "Allow", "Action": "ssm:GetParametersByPath", "Resource": "*",
+        "Condition": {"Bool": {"ssm:Recursive": "false"}}}]);
+    permissions.set_stage(
+        "greeter",
+        "dev",
+        PermissionsMode::Enforce,
+        &[
+            iam_role("GetOnly", get_only),
+            iam_role("SamRead", sam_read),
+            iam_role("Scoped", scoped),
+            iam_role("FlatOnly", flat_only),
+        ],
+    );
+    let d = ok(&ssm, &as_role("SamRead"), "DescribeParameters", json!({})).await;
+    assert_eq!(d["Parameters"][0]["Name"], "/dev/db/url", "{d}");
+    for role in ["GetOnly", "Scoped"] {
+        let (code, message) = err(&ssm, &as_role(role), "DescribeParameters", json!({})).await;
+        assert_eq!(code, "AccessDeniedException");
+        assert_eq!(
+            message,
+            format!(
+                "User: arn:aws:sts::111122223333:assumed-role/{role}/greeter-dev-Fn is not authorized to perform: ssm:DescribeParameters on resource: arn:aws:ssm:eu-west-1:111122223333:* because no identity-based policy allows the ssm:DescribeParameters action"
+            )
+        );
+    }
+    // The same role reads what its policy allows.
+    ok(
+        &ssm,
+        &as_role("GetOnly"),
+        "GetParameter",
+        json!({"Name": "/dev/db/url"}),
+    )
+    .await;
+
+    // ssm:Recursive: present as the request gives it, absent otherwise.
+    let by_path = |recursive: Option<bool>| {
+        let mut body = json!({"Path": "/dev"});
+        if let Some(r) = recursive {
+            body["Recursive"] = json!(r);
+        }
+        body
+    };
+    let flat = as_role("FlatOnly");
+    ok(&ssm, &flat, "GetParametersByPath", by_path(Some(false))).await;
+    for recursive in [Some(true), None] {
+        let (code, _) = err(&ssm, &flat, "GetParametersByPath", by_path(recursive)).await;
+        assert_eq!(code, "AccessDeniedException", "{recursive:?}");
+    }
+}

@@ -21,6 +21,7 @@ pub mod events;
 pub mod iam;
 pub mod lambda;
 pub mod logs;
+pub mod names;
 mod props;
 pub mod realize;
 pub mod recorded;

@@ -13,7 +13,11 @@
 //! [`Caller::Stage`] (a stage's functions, identified by their SigV4
 //! credentials, see [`lockgate_sigv4`]) may only read names whose first path
 //! segment is its stage (`/dev/…`) or whose first two segments are its app
-//! and stage (`/greeter/dev/…`), and may not write.
+//! and stage (`/greeter/dev/…`), and may not write. On top of that floor, a
+//! caller acting as a function's role needs the role to allow
+//! `ssm:<Operation>` on the parameter's ARN (`crate::permissions`);
+//! `DescribeParameters`, an account-level action, on
+//! `arn:aws:ssm:REGION:ACCOUNT:*`.
 //!
 //! The service is framework-agnostic: [`SsmService::handle`] takes the caller,
 //! the target and the body; [`SsmService::handle_http`] also authenticates a
@@ -198,25 +202,55 @@ impl SsmService {
     }
 
     fn check_read(&self, caller: &Caller, action: &str, name: &str) -> ApiResult<()> {
+        self.check_read_with(caller, action, name, &[])
+    }
+
+    /// [`SsmService::check_read`] with the operation's own condition keys
+    /// (`ssm:Recursive`).
+    fn check_read_with(
+        &self,
+        caller: &Caller,
+        action: &str,
+        name: &str,
+        keys: &[(&str, String)],
+    ) -> ApiResult<()> {
         if !authorize_names(caller, name) {
             return Err(self.deny(caller, action, name));
         }
+        self.check_role(caller, action, &self.arn(name), keys)
+    }
+
+    /// The caller's role's policies on `ssm:<action>` on `resource`.
+    fn check_role(
+        &self,
+        caller: &Caller,
+        action: &str,
+        resource: &str,
+        keys: &[(&str, String)],
+    ) -> ApiResult<()> {
         let Some(permissions) = &self.permissions else {
             return Ok(());
         };
-        let context = std::collections::HashMap::from([(
-            "aws:RequestedRegion".to_string(),
-            vec![self.region.clone()],
-        )]);
+        let mut context = crate::permissions::request_context(&self.region);
+        for (k, v) in keys {
+            context.insert(k.to_string(), vec![v.clone()]);
+        }
         permissions
             .check(
                 caller,
                 &self.account_id,
                 &format!("ssm:{action}"),
-                &self.arn(name),
+                resource,
                 &context,
             )
             .map_err(|d| ApiError::new("AccessDeniedException", d.0))
+    }
+
+    /// The resource IAM names for SSM's account-level actions
+    /// (`DescribeParameters`): `arn:aws:ssm:REGION:ACCOUNT:*`, which only
+    /// `"Resource": "*"` (or a pattern such as `arn:aws:ssm:*:*:*`) matches.
+    fn account_resource(&self) -> String {
+        format!("arn:aws:ssm:{}:{}:*", self.region, self.account_id)
     }
 
     fn check_write(&self, caller: &Caller, action: &str, name: &str) -> ApiResult<()> {
@@ -359,13 +393,18 @@ impl SsmService {
                 "The parameter path `{path}` is not valid: expected `/` or a hierarchy such as `/dev` or `/dev/db`"
             )));
         }
-        self.check_read(caller, "GetParametersByPath", &path)?;
+        let recursive = req
+            .recursive
+            .map(|r| ("ssm:Recursive", r.to_string()))
+            .into_iter()
+            .collect::<Vec<_>>();
+        self.check_read_with(caller, "GetParametersByPath", &path, &recursive)?;
         let max = check_max_results(req.max_results, 10, "maxResults")?;
         let filters = Filters::parse(&req.parameter_filters, false)?;
         let after = req.next_token.as_deref().map(decode_token).transpose()?;
         let all = self
             .store
-            .get_parameters_by_path(&path, req.recursive)
+            .get_parameters_by_path(&path, req.recursive.unwrap_or(false))
             .await
             .map_err(ApiError::from_store)?;
         let mut page = Vec::new();
@@ -449,6 +488,9 @@ impl SsmService {
     }
 
     async fn describe(&self, caller: &Caller, req: DescribeParametersRequest) -> ApiResult<Value> {
+        // An account-level action: IAM asks for it on no parameter (the
+        // stage-prefix rule then filters what is listed).
+        self.check_role(caller, "DescribeParameters", &self.account_resource(), &[])?;
         let max = check_max_results(req.max_results, 50, "maxResults")?;
         // The legacy `Filters` (Name / Type / KeyId, all "Equals" except Name
         // which is "BeginsWith" as SSM treats it) map onto ParameterFilters.

@@ -246,8 +246,10 @@ pub(super) struct GetParametersRequest {
 #[serde(rename_all = "PascalCase")]
 pub(super) struct GetParametersByPathRequest {
     pub(super) path: Option<String>,
+    /// Absent when the request leaves it out (`ssm:Recursive` is then
+    /// absent too).
     #[serde(default)]
-    pub(super) recursive: bool,
+    pub(super) recursive: Option<bool>,
     #[serde(default)]
     pub(super) with_decryption: bool,
     #[serde(default)]

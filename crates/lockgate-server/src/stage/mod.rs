@@ -65,6 +65,9 @@ pub struct Stages {
     permissions: Arc<Permissions>,
 }
 
+/// A stage's permissions mode, with the warning a mixed stage gets.
+type StageMode = (PermissionsMode, Option<String>);
+
 /// `app/stage`, the key of a stage's runtime and logs.
 pub fn key(stage: &StageRef) -> String {
     format!("{}/{}", stage.app, stage.stage)
@@ -134,23 +137,19 @@ impl Stages {
     }
 
     /// The committed resources of every live stack of a stage but `except`.
-    /// With them, the stage's permissions mode: `report` when any of its
-    /// live stacks (`except` included) says so.
+    /// With them, the stage's permissions mode: `report` only when all its
+    /// live stacks (`except` included) say so
+    /// ([`crate::permissions::stage_mode`]), and a warning when they differ.
     async fn committed(
         &self,
         stage: &StageRef,
         except: Option<&StackRef>,
-    ) -> Result<(Vec<ResourceState>, PermissionsMode), StoreError> {
+    ) -> Result<(Vec<ResourceState>, StageMode), StoreError> {
         let mut resources = Vec::new();
-        let mut mode = PermissionsMode::Enforce;
-        for s in self.store.list_stacks(stage).await? {
-            if s.status.is_gone() {
-                continue;
-            }
-            if crate::permissions::mode_of_parameters(&s.parameters) == PermissionsMode::Report {
-                mode = PermissionsMode::Report;
-            }
-            if Some(&s.stack) == except {
+        let stacks = self.store.list_stacks(stage).await?;
+        let mode = crate::permissions::stage_mode(&stacks);
+        for s in stacks {
+            if s.status.is_gone() || Some(&s.stack) == except {
                 continue;
             }
             if let Some(snap) = self.store.stack_snapshot(&s.stack).await? {
@@ -165,7 +164,7 @@ impl Stages {
         &self,
         stage: &StageRef,
         resources: &[ResourceState],
-        mode: PermissionsMode,
+        (mode, mode_warning): StageMode,
     ) -> Result<StageModel, StoreError> {
         let env = (self.function_env)(stage, None);
         let role_env = |role: &str, function: &str| {
@@ -206,6 +205,7 @@ impl Stages {
             },
         );
         model.warnings.extend(policy_warnings);
+        model.warnings.extend(mode_warning);
         // Shifts in progress keep their routing across rebuilds.
         let shifting = self.shifting.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(routes) = shifting.get(&key(stage)) {

@@ -26,6 +26,9 @@ impl ResourceType for Stage {
         current: Option<&Physical>,
         p: &Props<'_>,
     ) -> Result<Physical, ProviderError> {
+        if let Some(n) = p.str("StageName") {
+            crate::resources::names::check_stage_name(n, false)?;
+        }
         Ok(Physical {
             physical_id: p.str("StageName").map(str::to_string).unwrap_or_else(|| {
                 current

@@ -30,6 +30,9 @@ impl ResourceType for Alarm {
         current: Option<&Physical>,
         p: &Props<'_>,
     ) -> Result<Physical, ProviderError> {
+        if let Some(n) = p.str("AlarmName") {
+            crate::resources::names::ALARM_NAME.check(n)?;
+        }
         let name = p.str("AlarmName").map(str::to_string).unwrap_or_else(|| {
             current
                 .map(|c| c.physical_id.clone())

@@ -24,6 +24,9 @@ impl ResourceType for Application {
         current: Option<&Physical>,
         p: &Props<'_>,
     ) -> Result<Physical, ProviderError> {
+        if let Some(n) = p.str("ApplicationName") {
+            crate::resources::names::APPLICATION_NAME.check(n)?;
+        }
         Ok(Physical {
             physical_id: p
                 .str("ApplicationName")

@@ -27,6 +27,9 @@ impl ResourceType for DeploymentGroup {
         current: Option<&Physical>,
         p: &Props<'_>,
     ) -> Result<Physical, ProviderError> {
+        if let Some(n) = p.str("DeploymentGroupName") {
+            crate::resources::names::DEPLOYMENT_GROUP_NAME.check(n)?;
+        }
         Ok(Physical {
             physical_id: p
                 .str("DeploymentGroupName")

@@ -34,6 +34,9 @@ impl ResourceType for Rule {
             crate::schedule::Schedule::parse(expr)
                 .map_err(|e| ProviderError::invalid(format!("ScheduleExpression: {e}")))?;
         }
+        if let Some(n) = p.str("Name") {
+            crate::resources::names::RULE_NAME.check(n)?;
+        }
         let name = p.str("Name").map(str::to_string).unwrap_or_else(|| {
             current
                 .map(|c| c.physical_id.clone())

@@ -7,7 +7,9 @@ use crate::resource_type;
 use crate::resources::{Ctx, Props, ResourceType, object};
 
 resource_type! {
-    /// A customer-managed IAM policy. Recorded. `Ref` is its ARN
+    /// A customer-managed IAM policy. Recorded; enforced on the roles that
+    /// attach it. A `PolicyDocument` IAM would refuse fails the resource
+    /// (`MalformedPolicyDocument`). `Ref` is its ARN
     /// (`arn:aws:iam::ACCOUNT:policy/PATH/NAME`), as on AWS.
     pub struct ManagedPolicy = "AWS::IAM::ManagedPolicy";
 }
@@ -24,6 +26,7 @@ impl ResourceType for ManagedPolicy {
         current: Option<&Physical>,
         p: &Props<'_>,
     ) -> Result<Physical, ProviderError> {
+        super::check_policy_document("PolicyDocument", p.get("PolicyDocument"))?;
         if let Some(c) = current {
             return Ok(c.clone());
         }

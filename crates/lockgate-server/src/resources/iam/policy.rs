@@ -7,8 +7,10 @@ use crate::resource_type;
 use crate::resources::{Ctx, Props, ResourceType};
 
 resource_type! {
-    /// An inline IAM policy attached to roles, users or groups. Recorded.
-    /// `Ref` is its physical ID.
+    /// An inline IAM policy attached to roles, users or groups. Recorded;
+    /// enforced on the roles it names. A `PolicyDocument` IAM would refuse
+    /// fails the resource (`MalformedPolicyDocument`). `Ref` is its
+    /// physical ID.
     pub struct Policy = "AWS::IAM::Policy";
 }
 
@@ -22,8 +24,9 @@ impl ResourceType for Policy {
         &self,
         cx: &Ctx<'_>,
         current: Option<&Physical>,
-        _p: &Props<'_>,
+        p: &Props<'_>,
     ) -> Result<Physical, ProviderError> {
+        super::check_policy_document("PolicyDocument", p.get("PolicyDocument"))?;
         Ok(Physical {
             physical_id: current
                 .map(|c| c.physical_id.clone())

@@ -10,9 +10,11 @@ resource_type! {
     /// An IAM role (a function's execution role). Recorded with its
     /// policies, which are enforced: a function with this role gets
     /// credentials of its own, and its calls to the local AWS APIs (SSM,
-    /// the CodeDeploy hook API) are allowed only as IAM would allow them
-    /// (`lockgate deploy --permissions report` logs instead). `Ref` is the
-    /// role name, `Fn::GetAtt Arn` / `RoleId` its ARN and ID.
+    /// CloudWatch, the CodeDeploy hook API) are allowed only as IAM would
+    /// allow them (`lockgate deploy --permissions report` logs instead). A
+    /// policy document may be JSON text; one IAM would refuse fails the
+    /// resource (`MalformedPolicyDocument`). `Ref` is the role name,
+    /// `Fn::GetAtt Arn` / `RoleId` its ARN and ID.
     pub struct Role = "AWS::IAM::Role";
 }
 
@@ -28,6 +30,24 @@ impl ResourceType for Role {
         current: Option<&Physical>,
         p: &Props<'_>,
     ) -> Result<Physical, ProviderError> {
+        // IAM refuses a malformed policy when the role is put.
+        super::check_trust_policy(p.get("AssumeRolePolicyDocument"))?;
+        if let Some(policies) = p.get("Policies") {
+            let Some(policies) = policies.as_array() else {
+                return Err(ProviderError::invalid(
+                    "Policies: expected a list of {PolicyName, PolicyDocument}",
+                ));
+            };
+            for (i, policy) in policies.iter().enumerate() {
+                super::check_policy_document(
+                    &format!("Policies[{i}].PolicyDocument"),
+                    policy.get("PolicyDocument"),
+                )?;
+            }
+        }
+        if let Some(n) = p.str("RoleName") {
+            crate::resources::names::ROLE_NAME.check(n)?;
+        }
         let name = p.str("RoleName").map(str::to_string).unwrap_or_else(|| {
             current
                 .map(|c| c.physical_id.clone())

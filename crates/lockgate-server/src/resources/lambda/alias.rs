@@ -36,6 +36,7 @@ impl Spec {
     fn read(p: &Props<'_>) -> Result<Spec, ProviderError> {
         let (function, _) = function_name_of(p.required_str("FunctionName")?);
         let name = p.required_str("Name")?.to_string();
+        crate::resources::names::check_alias_name(&name)?;
         let version_text = p
             .text("FunctionVersion")
             .ok_or_else(|| ProviderError::invalid("FunctionVersion: required"))?;

@@ -30,10 +30,10 @@ impl ResourceType for LayerVersion {
             .get("Content")
             .ok_or_else(|| ProviderError::invalid("Content: required"))?;
         cx.stage.code.fetch("Content", content).await?;
-        let name = p
-            .str("LayerName")
-            .map(str::to_string)
-            .unwrap_or_else(|| cx.stage.physical_name(cx.id(), 140));
+        let name = match p.str("LayerName") {
+            Some(n) => crate::resources::names::layer_name(n)?.to_string(),
+            None => cx.stage.physical_name(cx.id(), 140),
+        };
         let arn = cx.stage.arn("lambda", &format!("layer:{name}:1"));
         Ok(Physical {
             attributes: object(json!({"LayerVersionArn": arn})),

@@ -25,6 +25,9 @@ impl ResourceType for LogGroup {
         current: Option<&Physical>,
         p: &Props<'_>,
     ) -> Result<Physical, ProviderError> {
+        if let Some(n) = p.str("LogGroupName") {
+            crate::resources::names::LOG_GROUP_NAME.check(n)?;
+        }
         let name = p
             .str("LogGroupName")
             .map(str::to_string)
