@@ -7,7 +7,7 @@
 //! tree rooted at the instance's process. Runtimes keep one keep-alive
 //! connection, so the check runs once per instance, not per invocation.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 
 /// `root` and its descendants (through every thread's `children`).
 pub fn process_tree(root: u32) -> Vec<u32> {
@@ -46,31 +46,63 @@ pub fn socket_inode(local: SocketAddr, remote: SocketAddr) -> Option<u64> {
     })
 }
 
-/// `0100007F:1F90` → 127.0.0.1:8080 (the address as the kernel holds it,
-/// printed as a native-endian word; the port in host order).
-fn parse_addr(text: &str) -> Option<SocketAddr> {
+/// A local or remote address as `/proc/net/tcp` and `/proc/net/tcp6`
+/// print it: `0100007F:1F90` → 127.0.0.1:8080, and the 32-digit IPv6 form
+/// (`00000000000000000000000001000000:1F90` → `[::1]:8080`). Each 32-bit
+/// word of the address is printed as the kernel holds it, a native-endian
+/// word; the port in host order. `None` for anything else.
+pub fn parse_addr(text: &str) -> Option<SocketAddr> {
     let (ip, port) = text.split_once(':')?;
-    let ip = u32::from_str_radix(ip, 16).ok()?;
     let port = u16::from_str_radix(port, 16).ok()?;
-    Some(SocketAddr::new(
-        IpAddr::V4(Ipv4Addr::from(ip.to_ne_bytes())),
-        port,
-    ))
+    let mut bytes = Vec::with_capacity(16);
+    for i in (0..ip.len()).step_by(8) {
+        let word = u32::from_str_radix(ip.get(i..i + 8)?, 16).ok()?;
+        bytes.extend_from_slice(&word.to_ne_bytes());
+    }
+    let ip = match bytes.len() {
+        4 => IpAddr::from(<[u8; 4]>::try_from(bytes).ok()?),
+        16 => IpAddr::from(<[u8; 16]>::try_from(bytes).ok()?),
+        _ => return None,
+    };
+    Some(SocketAddr::new(ip, port))
 }
 
-/// The inode of the TCP socket listening on `addr` (or on every address
-/// at its port), from `/proc/net/tcp`.
-pub fn listening_inode(addr: SocketAddr) -> Option<u64> {
-    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
-    table.lines().skip(1).find_map(|line| {
-        let mut f = line.split_whitespace();
-        let local = parse_addr(f.nth(1)?)?;
-        let listening = f.nth(1)? == "0A";
-        let matches = local == addr || (local.ip().is_unspecified() && local.port() == addr.port());
-        (listening && matches)
-            .then(|| f.nth(5)?.parse().ok())
-            .flatten()
-    })
+/// Whether a socket listening on `local` takes connections made to `addr`:
+/// the same address (an IPv4-mapped IPv6 one included), or the unspecified
+/// address of the family at the same port (an IPv6 one may take IPv4
+/// connections too).
+fn takes(local: SocketAddr, addr: SocketAddr) -> bool {
+    if local.port() != addr.port() {
+        return false;
+    }
+    let (l, a) = (local.ip(), addr.ip());
+    l == a || l.to_canonical() == a || (l.is_unspecified() && (l.is_ipv6() || a.is_ipv4()))
+}
+
+/// The inodes of every TCP socket listening where a connection to `addr`
+/// would go (on `addr` itself, or on every address of a family that takes
+/// it, at its port), from `/proc/net/tcp` and `/proc/net/tcp6`: more than
+/// one when several sockets share the port (`SO_REUSEPORT`). `None` when
+/// `/proc/net/tcp` cannot be read; a host without IPv6 has no
+/// `/proc/net/tcp6`, and no IPv6 listener.
+pub fn listening_inodes(addr: SocketAddr) -> Option<Vec<u64>> {
+    let v4 = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    let v6 = std::fs::read_to_string("/proc/net/tcp6").unwrap_or_default();
+    let inodes = v4
+        .lines()
+        .skip(1)
+        .chain(v6.lines().skip(1))
+        .filter_map(|line| {
+            // sl local remote st tx:rx tr:when retrnsmt uid timeout inode
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let local = parse_addr(f.get(1)?)?;
+            let listening = *f.get(3)? == "0A";
+            (listening && takes(local, addr))
+                .then(|| f.get(9)?.parse().ok())
+                .flatten()
+        })
+        .collect();
+    Some(inodes)
 }
 
 /// Whether a process of `pids` holds the socket `inode`.
@@ -99,10 +131,53 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kernel_addresses_parse() {
-        let a = parse_addr("0100007F:1F90").expect("address");
-        assert_eq!(a, "127.0.0.1:8080".parse().expect("literal"));
-        assert!(parse_addr("nonsense").is_none());
+    fn kernel_addresses_of_both_families_parse() {
+        let at = |s: &str| s.parse::<SocketAddr>().expect("literal");
+        assert_eq!(parse_addr("0100007F:1F90"), Some(at("127.0.0.1:8080")));
+        assert_eq!(
+            parse_addr("00000000000000000000000001000000:1F90"),
+            Some(at("[::1]:8080"))
+        );
+        assert_eq!(
+            parse_addr("0000000000000000FFFF00000100007F:0050"),
+            Some(at("[::ffff:127.0.0.1]:80"))
+        );
+        assert_eq!(parse_addr("nonsense"), None);
+        assert_eq!(parse_addr("0100007:1F90"), None);
+    }
+
+    #[test]
+    fn a_listener_takes_its_address_or_any_of_its_family_at_its_port() {
+        let at = |s: &str| s.parse::<SocketAddr>().expect("literal");
+        let v4 = at("127.0.0.1:80");
+        assert!(takes(at("127.0.0.1:80"), v4));
+        assert!(takes(at("0.0.0.0:80"), v4));
+        assert!(takes(at("[::]:80"), v4));
+        assert!(takes(at("[::ffff:127.0.0.1]:80"), v4));
+        assert!(!takes(at("127.0.0.2:80"), v4));
+        assert!(!takes(at("127.0.0.1:81"), v4));
+        let v6 = at("[::1]:80");
+        assert!(takes(at("[::1]:80"), v6));
+        assert!(takes(at("[::]:80"), v6));
+        assert!(!takes(at("0.0.0.0:80"), v6));
+    }
+
+    #[test]
+    fn listeners_of_both_families_are_found() {
+        let v4 = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = v4.local_addr().expect("addr");
+        let inodes = listening_inodes(addr).expect("/proc/net/tcp");
+        assert_eq!(inodes.len(), 1, "{inodes:?}");
+        assert!(held_by(&[std::process::id()], inodes[0]));
+        drop(v4);
+        assert_eq!(listening_inodes(addr), Some(vec![]));
+        // IPv6 loopback, where the host has it.
+        if let Ok(v6) = std::net::TcpListener::bind("[::1]:0") {
+            let addr = v6.local_addr().expect("addr");
+            let inodes = listening_inodes(addr).expect("/proc/net/tcp");
+            assert_eq!(inodes.len(), 1, "{inodes:?}");
+            assert!(held_by(&[std::process::id()], inodes[0]));
+        }
     }
 
     #[test]
@@ -113,8 +188,9 @@ mod tests {
         let (_server, peer) = listener.accept().expect("accept");
         assert_eq!(client.local_addr().expect("addr"), peer);
         assert!(connected_from_tree(std::process::id(), peer, local));
-        let listening = listening_inode(local).expect("our listener");
-        assert!(held_by(&[std::process::id()], listening));
+        let listening = listening_inodes(local).expect("/proc/net/tcp");
+        assert!(!listening.is_empty());
+        assert!(listening.iter().all(|&i| held_by(&[std::process::id()], i)));
         // A child's tree (a fresh `sleep`) does not hold our socket.
         let mut child = std::process::Command::new("sleep")
             .arg("5")

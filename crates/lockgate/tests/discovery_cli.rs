@@ -148,20 +148,45 @@ impl Scene {
 
     /// `lockgate stacks` two directories below the planted file.
     fn stacks(&self) -> Output {
-        bin()
-            .current_dir(self.root.path().join("src/deep"))
+        self.stacks_given(&Given::Nothing)
+    }
+
+    /// `lockgate stacks` two directories below the planted file, with a
+    /// token given by flag or environment.
+    fn stacks_given(&self, given: &Given) -> Output {
+        let mut cmd = bin();
+        cmd.current_dir(self.root.path().join("src/deep"))
             .env("LOCKGATE_DATA_DIR", self.data.path())
+            .env_remove("LOCKGATE_SERVER")
+            .env_remove("LOCKGATE_TOKEN")
+            .env_remove("LOCKGATE_TOKEN_FILE")
             .args(["stacks"])
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
+            .stdin(Stdio::null());
+        match given {
+            Given::Nothing => {}
+            Given::Flag(t) => {
+                cmd.args(["--token", t]);
+            }
+            Given::Env(t) => {
+                cmd.env("LOCKGATE_TOKEN", t);
+            }
+            Given::EnvFile(f) => {
+                cmd.env("LOCKGATE_TOKEN_FILE", f);
+            }
+        }
+        cmd.output().unwrap()
     }
 
     /// Runs the CLI and checks it ignored the planted file for `why`, then
     /// fell back to "no server found" (exit code 2).
     fn refused(&self, info: &Value, why: &str) {
+        self.refused_given(info, why, &Given::Nothing);
+    }
+
+    /// [`Scene::refused`] with a token given by flag or environment.
+    fn refused_given(&self, info: &Value, why: &str, given: &Given) {
         self.plant(info);
-        let out = self.stacks();
+        let out = self.stacks_given(given);
         let err = String::from_utf8_lossy(&out.stderr);
         let warning = format!("warning: ignoring {}: ", self.server_json().display());
         assert!(
@@ -171,6 +196,14 @@ impl Scene {
         assert!(err.contains("no Lockgate server found"), "{info}:\n{err}");
         assert_eq!(out.status.code(), Some(2), "{info}:\n{err}");
     }
+}
+
+/// A token given to the CLI, not read from a `server.json`'s token file.
+enum Given {
+    Nothing,
+    Flag(String),
+    Env(String),
+    EnvFile(PathBuf),
 }
 
 /// Asserts a trap saw nothing (no request, let alone one with the token).
@@ -354,6 +387,84 @@ fn a_planted_server_json_cannot_choose_which_token_is_sent() {
         ],
         "{got:?}"
     );
+}
+
+/// A token given by `--token`, `LOCKGATE_TOKEN` or `LOCKGATE_TOKEN_FILE`
+/// (no `LOCKGATE_SERVER`) goes to a walked-up URL only when it is the API
+/// its server wrote into its data directory's server.json — not to another
+/// port the same process listens on, as a server listens on its stages'
+/// gateways, which pass requests and their headers to function code. Here
+/// this test's process holds both: the "gateway" trap, named by a planted
+/// file, must see nothing; the "API" trap, named by the data directory's
+/// server.json, receives the token (and answers 401).
+#[test]
+fn an_explicit_token_goes_only_to_the_url_its_server_wrote_for_its_api() {
+    let scene = Scene::new();
+    let gateway = Trap::bind("127.0.0.1:0");
+    let api = Trap::bind("127.0.0.1:0");
+    let gateway_url = format!("http://127.0.0.1:{}", gateway.port());
+    let api_url = format!("http://127.0.0.1:{}", api.port());
+    let me = std::process::id();
+    let why = format!("so nothing shows that {gateway_url} is the API of process {me}");
+    let ways = [
+        Given::Flag(REAL_TOKEN.into()),
+        Given::Env(REAL_TOKEN.into()),
+        Given::EnvFile(scene.real_token.clone()),
+    ];
+
+    // Nothing names the gateway as an API: refused, and nothing else found.
+    for given in &ways {
+        scene.refused_given(
+            &json!({"url": gateway_url, "pid": me}),
+            &format!("it names no token file, {why}"),
+            given,
+        );
+        scene.refused_given(
+            &json!({"url": gateway_url, "token_file": scene.real_token, "pid": me}),
+            &format!("is neither beside it nor in the data directory of process {me} (where"),
+            given,
+        );
+    }
+
+    // The server's data directory names its API: the planted file is
+    // skipped with the same warning and the token goes to the API.
+    write_private(
+        &scene.data.path().join("server.json"),
+        &json!({"url": api_url, "token_file": scene.real_token, "pid": me}).to_string(),
+    );
+    for given in &ways {
+        for info in [
+            json!({"url": gateway_url, "pid": me}),
+            json!({"url": gateway_url, "token_file": scene.real_token, "pid": me}),
+        ] {
+            scene.plant(&info);
+            let out = scene.stacks_given(given);
+            let err = String::from_utf8_lossy(&out.stderr);
+            let warning = format!("warning: ignoring {}: ", scene.server_json().display());
+            assert!(
+                err.contains(&warning) && err.contains(&why),
+                "{info}: {err}"
+            );
+            assert_eq!(out.status.code(), Some(1), "the API answers 401:\n{err}");
+        }
+    }
+    // A walked-up file naming the API itself is used.
+    scene.plant(&json!({"url": api_url, "pid": me}));
+    let out = scene.stacks_given(&Given::Env(REAL_TOKEN.into()));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("warning: ignoring"), "{err}");
+    assert_eq!(out.status.code(), Some(1), "the API answers 401:\n{err}");
+
+    nothing_reached(gateway, "an explicit token and a walked-up gateway URL");
+    let got = api.received();
+    let bearer = format!("authorization: Bearer {REAL_TOKEN}");
+    assert_eq!(got.len(), 7, "{got:?}");
+    for request in &got {
+        assert!(
+            request.lines().any(|l| l.eq_ignore_ascii_case(&bearer)),
+            "{request}"
+        );
+    }
 }
 
 /// Run in a child by [`a_planted_server_json_naming_another_users_listener_gets_no_request`]

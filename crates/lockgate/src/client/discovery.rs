@@ -6,7 +6,7 @@
 //! and its token only from the file beside it.
 
 use super::*;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 /// Where the server is and how to authenticate to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,66 +75,12 @@ fn loopback_addr(url: &str) -> Option<SocketAddr> {
     (addr.ip().is_loopback() && addr.port() != 0).then_some(addr)
 }
 
-/// `0100007F:1F90` (`/proc/net/tcp`) or the 32-digit IPv6 form
-/// (`/proc/net/tcp6`) → the address: each 32-bit word as the kernel holds
-/// it, printed as a native-endian word; the port in host order.
-fn parse_proc_addr(text: &str) -> Option<SocketAddr> {
-    let (ip, port) = text.split_once(':')?;
-    let port = u16::from_str_radix(port, 16).ok()?;
-    let mut bytes = Vec::with_capacity(16);
-    for i in (0..ip.len()).step_by(8) {
-        let word = u32::from_str_radix(ip.get(i..i + 8)?, 16).ok()?;
-        bytes.extend_from_slice(&word.to_ne_bytes());
-    }
-    let ip = match bytes.len() {
-        4 => IpAddr::from(<[u8; 4]>::try_from(bytes).ok()?),
-        16 => IpAddr::from(<[u8; 16]>::try_from(bytes).ok()?),
-        _ => return None,
-    };
-    Some(SocketAddr::new(ip, port))
-}
-
-/// Whether a socket listening on `local` takes connections made to `addr`:
-/// the same address, or the unspecified address of the family (an IPv6
-/// one may take IPv4 connections too), at the same port.
-fn takes(local: SocketAddr, addr: SocketAddr) -> bool {
-    if local.port() != addr.port() {
-        return false;
-    }
-    let (l, a) = (local.ip(), addr.ip());
-    l == a || l.to_canonical() == a || (l.is_unspecified() && (l.is_ipv6() || a.is_ipv4()))
-}
-
-/// The inodes of the TCP sockets listening where a connection to `addr`
-/// would go, from `/proc/net/tcp` and `/proc/net/tcp6`; `None` when the
-/// tables cannot be read.
-fn listening_inodes(addr: SocketAddr) -> Option<Vec<u64>> {
-    let v4 = std::fs::read_to_string("/proc/net/tcp").ok()?;
-    // No IPv6 on this host is no IPv6 listener.
-    let v6 = std::fs::read_to_string("/proc/net/tcp6").unwrap_or_default();
-    let inodes = v4
-        .lines()
-        .skip(1)
-        .chain(v6.lines().skip(1))
-        .filter_map(|line| {
-            // sl local remote st tx:rx tr:when retrnsmt uid timeout inode
-            let f: Vec<&str> = line.split_whitespace().collect();
-            let local = parse_proc_addr(f.get(1)?)?;
-            let listening = *f.get(3)? == "0A";
-            (listening && takes(local, addr))
-                .then(|| f.get(9)?.parse().ok())
-                .flatten()
-        })
-        .collect();
-    Some(inodes)
-}
-
 /// Why the process `pid` is not serving `addr`, if it is not: a socket
 /// listening there must exist and every such socket must be the
 /// process's (a stale `server.json` whose port another program took, or
 /// one naming a process that merely exists, fails). Read from `/proc`.
 fn not_serving(addr: SocketAddr, pid: u32) -> Option<String> {
-    let Some(inodes) = listening_inodes(addr) else {
+    let Some(inodes) = lockgate_cloud::peer::listening_inodes(addr) else {
         return Some(format!(
             "cannot tell which process serves {addr} (/proc/net/tcp is unreadable)"
         ));
@@ -324,12 +270,110 @@ fn read_token_file(path: &Path) -> Result<String, ClientError> {
         })
 }
 
+/// For a token given by flag or environment and a `server.json` found by
+/// walking up, whose writer `pid` is proven to listen at `url`: why `url`
+/// is not shown to be that server's API, if it is not. The process listens
+/// on more than its API — every stage's gateway, which passes requests,
+/// headers and all, to function code — so its listening there is not
+/// enough: the URL must be the one the server wrote into its data
+/// directory's `server.json`. It is when the file's own token would be
+/// sent there (its `token_file` passes every check of [`read_own_token`]:
+/// beside it, or in a data directory whose own `server.json` names this
+/// process and URL), or when the per-user data directory's `server.json`
+/// names this process and URL.
+fn not_its_api(
+    server_json: &Path,
+    url: &str,
+    pid: u32,
+    token_file: Option<&Path>,
+    data_dir: &Path,
+) -> Option<String> {
+    let own = data_dir.join("server.json");
+    let named_by_data_dir = || {
+        distrust(&own).is_none()
+            && read_server_json(&own).is_ok_and(|(u, _, p)| u == url && p == Some(pid))
+    };
+    let why = match token_file.map(|f| read_own_token(server_json, url, pid, f)) {
+        Some(Ok(_)) => return None,
+        _ if named_by_data_dir() => return None,
+        Some(Err(why)) => format!("{why}, "),
+        None => "it names no token file, ".to_string(),
+    };
+    Some(format!(
+        "{why}so nothing shows that {url} is the API of process {pid} and not, say, a stage's \
+         gateway: a token given by --token, LOCKGATE_TOKEN or LOCKGATE_TOKEN_FILE goes only to \
+         the URL a server wrote into its data directory's server.json"
+    ))
+}
+
+/// What becomes of one `server.json`: used, or ignored for a reason.
+#[derive(Debug)]
+enum Verdict {
+    Use(Endpoint),
+    Ignore(String),
+}
+
+/// Judges the `server.json` at `path` (which exists): `walked_up` when it
+/// was found by walking up (anyone's file: its writer proven, its token its
+/// own, see [`proven_writer`], [`read_own_token`] and [`not_its_api`]),
+/// else it is the per-user data directory's (the user's own configuration).
+/// `explicit_token` is one given by flag or environment.
+fn judge(
+    path: &Path,
+    walked_up: bool,
+    explicit_token: Option<&str>,
+    data_dir: &Path,
+) -> Result<Verdict, ClientError> {
+    if let Some(why) = distrust(path) {
+        return Ok(Verdict::Ignore(why));
+    }
+    let (url, token_file, pid) = match read_server_json(path) {
+        Ok(info) => info,
+        // Anyone's file: unreadable, it is as if it were not there.
+        Err(e) if walked_up => return Ok(Verdict::Ignore(e.to_string())),
+        Err(e) => return Err(e),
+    };
+    let token = if walked_up {
+        let pid = match proven_writer(&url, pid) {
+            Ok(pid) => pid,
+            Err(why) => return Ok(Verdict::Ignore(why)),
+        };
+        match (explicit_token, token_file) {
+            (Some(t), f) => match not_its_api(path, &url, pid, f.as_deref(), data_dir) {
+                None => Some(t.to_string()),
+                Some(why) => return Ok(Verdict::Ignore(why)),
+            },
+            (None, Some(f)) => match read_own_token(path, &url, pid, &f) {
+                Ok(t) => Some(t),
+                Err(why) => return Ok(Verdict::Ignore(why)),
+            },
+            (None, None) => None,
+        }
+    } else {
+        if let Some(why) = pid.and_then(|pid| not_its_writer(&url, pid)) {
+            return Ok(Verdict::Ignore(why));
+        }
+        match (explicit_token, token_file) {
+            (Some(t), _) => Some(t.to_string()),
+            (None, Some(f)) => Some(read_token_file(&f)?),
+            (None, None) => None,
+        }
+    };
+    Ok(Verdict::Use(Endpoint {
+        url,
+        token,
+        source: path.display().to_string(),
+    }))
+}
+
 /// Finds the server: flags, then `LOCKGATE_SERVER` (+ `LOCKGATE_TOKEN` or
 /// `LOCKGATE_TOKEN_FILE`), then the nearest `.lockgate/server.json` in `cwd`
 /// or an ancestor that is proven to come from the running server it names
-/// (see [`proven_writer`] and [`read_own_token`]), then the per-user data
-/// directory's `server.json`. A file that fails a check is skipped with a
-/// warning on stderr, and its URL is never sent anything.
+/// (see [`proven_writer`] and [`read_own_token`]; a token given by flag or
+/// environment goes to its URL only when that is the server's API, see
+/// [`not_its_api`]), then the per-user data directory's `server.json`. A
+/// file that fails a check is skipped with a warning on stderr, and its
+/// URL is never sent anything.
 pub fn discover(args: &ConnectArgs, cwd: &Path) -> Result<Endpoint, ClientError> {
     discover_with(args, cwd, &default_data_dir())
 }
@@ -371,63 +415,18 @@ fn discover_with(args: &ConnectArgs, cwd: &Path, data_dir: &Path) -> Result<Endp
         .map(|d| (d.join(".lockgate/server.json"), true))
         .collect();
     candidates.push((data_dir.join("server.json"), false));
-    let ignore = |path: &Path, why: &str| {
-        eprintln!(
-            "warning: ignoring {}: {why}; the admin token is sent only to the server that wrote it \
-             (name a server on purpose with --server URL or LOCKGATE_SERVER)",
-            path.display()
-        );
-    };
     for (path, walked_up) in candidates {
         if !path.is_file() {
             continue;
         }
-        if let Some(why) = distrust(&path) {
-            ignore(&path, &why);
-            continue;
+        match judge(&path, walked_up, explicit_token.as_deref(), data_dir)? {
+            Verdict::Use(endpoint) => return Ok(endpoint),
+            Verdict::Ignore(why) => eprintln!(
+                "warning: ignoring {}: {why}; the admin token is sent only to the server that wrote it \
+                 (name a server on purpose with --server URL or LOCKGATE_SERVER)",
+                path.display()
+            ),
         }
-        let (url, token_file, pid) = match read_server_json(&path) {
-            Ok(info) => info,
-            // Anyone's file: unreadable, it is as if it were not there.
-            Err(e) if walked_up => {
-                ignore(&path, &e.to_string());
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        // The proven writer of a walked-up file; none for the data directory's.
-        let writer = if walked_up {
-            match proven_writer(&url, pid) {
-                Ok(pid) => Some(pid),
-                Err(why) => {
-                    ignore(&path, &why);
-                    continue;
-                }
-            }
-        } else {
-            if let Some(why) = pid.and_then(|pid| not_its_writer(&url, pid)) {
-                ignore(&path, &why);
-                continue;
-            }
-            None
-        };
-        let token = match (explicit_token.clone(), token_file, writer) {
-            (Some(t), _, _) => Some(t),
-            (None, Some(f), Some(pid)) => match read_own_token(&path, &url, pid, &f) {
-                Ok(t) => Some(t),
-                Err(why) => {
-                    ignore(&path, &why);
-                    continue;
-                }
-            },
-            (None, Some(f), None) => Some(read_token_file(&f)?),
-            (None, None, _) => None,
-        };
-        return Ok(Endpoint {
-            url,
-            token,
-            source: path.display().to_string(),
-        });
     }
     Err(ClientError::Unreachable(format!(
         "no Lockgate server found (looked for --server, LOCKGATE_SERVER, .lockgate/server.json in {} and its parents, and {}); {HOW_TO_START}",
@@ -450,22 +449,6 @@ mod tests {
     fn write_private(path: &Path, text: &str) {
         std::fs::write(path, text).unwrap();
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
-
-    #[test]
-    fn kernel_addresses_of_both_families_parse() {
-        let at = |s: &str| s.parse::<SocketAddr>().unwrap();
-        assert_eq!(parse_proc_addr("0100007F:1F90"), Some(at("127.0.0.1:8080")));
-        assert_eq!(
-            parse_proc_addr("00000000000000000000000001000000:1F90"),
-            Some(at("[::1]:8080"))
-        );
-        assert_eq!(
-            parse_proc_addr("0000000000000000FFFF00000100007F:0050"),
-            Some(at("[::ffff:127.0.0.1]:80"))
-        );
-        assert_eq!(parse_proc_addr("nonsense"), None);
-        assert_eq!(parse_proc_addr("0100007:1F90"), None);
     }
 
     #[test]
@@ -492,22 +475,6 @@ mod tests {
         ] {
             assert_eq!(loopback_addr(refused), None, "{refused}");
         }
-    }
-
-    #[test]
-    fn a_listener_takes_its_address_or_any_of_its_family_at_its_port() {
-        let at = |s: &str| s.parse::<SocketAddr>().unwrap();
-        let v4 = at("127.0.0.1:80");
-        assert!(takes(at("127.0.0.1:80"), v4));
-        assert!(takes(at("0.0.0.0:80"), v4));
-        assert!(takes(at("[::]:80"), v4));
-        assert!(takes(at("[::ffff:127.0.0.1]:80"), v4));
-        assert!(!takes(at("127.0.0.2:80"), v4));
-        assert!(!takes(at("127.0.0.1:81"), v4));
-        let v6 = at("[::1]:80");
-        assert!(takes(at("[::1]:80"), v6));
-        assert!(takes(at("[::]:80"), v6));
-        assert!(!takes(at("0.0.0.0:80"), v6));
     }
 
     #[test]
@@ -580,6 +547,10 @@ mod tests {
             write_private(&lg.join("server.json"), &info.to_string());
             discover_with(&ConnectArgs::default(), app.path(), data.path())
         };
+        let judged = |info: Value, token: Option<&str>| {
+            write_private(&lg.join("server.json"), &info.to_string());
+            judge(&lg.join("server.json"), true, token, data.path()).unwrap()
+        };
 
         let e = found(json!({"url": url, "token_file": beside, "pid": me})).unwrap();
         assert_eq!(
@@ -590,14 +561,45 @@ mod tests {
         let e = found(json!({"url": url, "token_file": "admin.token", "pid": me})).unwrap();
         assert_eq!(e.token.as_deref(), Some("beside"));
 
+        // The user's real token, named by a path relative to the
+        // server.json: a real folder and a real file (0600, the user's), so
+        // that it is refused for where it is alone.
+        let relative = format!(
+            "../../{}/admin.token",
+            elsewhere.path().file_name().unwrap().to_string_lossy()
+        );
+        assert!(lg.join(&relative).is_file(), "{relative}");
+        let elsewhere_why = "is neither beside it nor in the data directory of process";
         let refused = [
-            json!({"url": url, "token_file": beside}),
-            json!({"url": url.replace("127.0.0.1", "localhost"), "token_file": beside, "pid": me}),
-            json!({"url": url.replace("http:", "https:"), "token_file": beside, "pid": me}),
-            json!({"url": url, "token_file": other, "pid": me}),
-            json!({"url": url, "token_file": "../../elsewhere/admin.token", "pid": me}),
+            (
+                json!({"url": url, "token_file": beside}),
+                "it names no server process (\"pid\")".to_string(),
+            ),
+            (
+                json!({"url": url.replace("127.0.0.1", "localhost"), "token_file": beside, "pid": me}),
+                "is not http://IP:PORT on a loopback IP".into(),
+            ),
+            (
+                json!({"url": url.replace("http:", "https:"), "token_file": beside, "pid": me}),
+                "is not http://IP:PORT on a loopback IP".into(),
+            ),
+            (
+                json!({"url": url, "token_file": other, "pid": me}),
+                format!("its token file {} {elsewhere_why} {me}", other.display()),
+            ),
+            (
+                json!({"url": url, "token_file": relative, "pid": me}),
+                format!(
+                    "its token file {} {elsewhere_why} {me}",
+                    lg.join(&relative).display()
+                ),
+            ),
         ];
-        for info in refused {
+        for (info, why) in refused {
+            match judged(info.clone(), None) {
+                Verdict::Ignore(got) => assert!(got.contains(&why), "{info}: {got}"),
+                used => panic!("{info}: {used:?}"),
+            }
             let e = found(info.clone()).unwrap_err();
             assert!(
                 e.to_string().contains("no Lockgate server found"),
@@ -632,6 +634,9 @@ mod tests {
         };
         let e = naming(json!({"url": url, "token_file": other, "pid": me})).unwrap();
         assert_eq!(e.token.as_deref(), Some("users-real-token"));
+        // By its relative path too: refused above for its location alone.
+        let e = found(json!({"url": url, "token_file": relative, "pid": me})).unwrap();
+        assert_eq!(e.token.as_deref(), Some("users-real-token"));
         for mismatch in [
             json!({"url": url, "token_file": other, "pid": me + 1}),
             json!({"url": url, "token_file": other}),
@@ -642,7 +647,12 @@ mod tests {
         }
         std::fs::remove_file(&own).unwrap();
 
-        // An explicit token goes to a proven server; no token file is read.
+        // An explicit token goes to a proven server whose own token would.
+        std::fs::set_permissions(&beside, std::fs::Permissions::from_mode(0o600)).unwrap();
+        write_private(
+            &lg.join("server.json"),
+            &json!({"url": url, "token_file": beside, "pid": me}).to_string(),
+        );
         let e = discover_with(
             &ConnectArgs {
                 server: None,
@@ -652,7 +662,10 @@ mod tests {
             data.path(),
         )
         .unwrap();
-        assert_eq!(e.token.as_deref(), Some("mine"));
+        assert_eq!(
+            (e.url.as_str(), e.token.as_deref()),
+            (url.as_str(), Some("mine"))
+        );
 
         // The data directory's server.json, written by the user's own
         // `lockgate server`, may name a non-loopback URL and a token anywhere.
@@ -664,5 +677,102 @@ mod tests {
         let e = discover_with(&ConnectArgs::default(), app.path(), data.path()).unwrap();
         assert_eq!(e.url, "http://192.0.2.7:4610");
         assert_eq!(e.token.as_deref(), Some("users-real-token"));
+    }
+
+    /// A token given by flag or environment goes to a walked-up URL only
+    /// when that URL is the API its server wrote into its data directory's
+    /// server.json, not to any other port the process listens on (a stage's
+    /// gateway, here a second listener of this process).
+    #[test]
+    fn an_explicit_token_goes_only_to_the_url_its_server_wrote_for_its_api() {
+        if !no_env() {
+            return;
+        }
+        let app = tempfile::tempdir().unwrap();
+        let data = tempfile::tempdir().unwrap();
+        let lg = app.path().join(".lockgate");
+        std::fs::create_dir_all(&lg).unwrap();
+        let api = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let gateway = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let api = format!("http://{}", api.local_addr().unwrap());
+        let gateway = format!("http://{}", gateway.local_addr().unwrap());
+        let me = std::process::id();
+        let admin = data.path().join("admin.token");
+        write_private(&admin, "users-real-token\n");
+        let args = ConnectArgs {
+            server: None,
+            token: Some("mine".into()),
+        };
+        let judged = |info: Value| {
+            write_private(&lg.join("server.json"), &info.to_string());
+            judge(&lg.join("server.json"), true, Some("mine"), data.path()).unwrap()
+        };
+        let ignored = |info: Value, why: &str| match judged(info.clone()) {
+            Verdict::Ignore(got) => assert!(
+                got.contains(why)
+                    && got.contains(&format!(
+                        "nothing shows that {gateway} is the API of process {me}"
+                    )),
+                "{info}: {got}"
+            ),
+            used => panic!("{info}: {used:?}"),
+        };
+        let used = |info: Value, url: &str| match judged(info.clone()) {
+            Verdict::Use(e) => assert_eq!(
+                (e.url.as_str(), e.token.as_deref()),
+                (url, Some("mine")),
+                "{info}"
+            ),
+            ignored => panic!("{info}: {ignored:?}"),
+        };
+
+        // Nothing names the gateway's URL as the API: no token goes there.
+        ignored(json!({"url": gateway, "pid": me}), "it names no token file");
+        let e = discover_with(&args, app.path(), data.path()).unwrap_err();
+        assert!(e.to_string().contains("no Lockgate server found"), "{e}");
+
+        // The server's data directory names its API.
+        write_private(
+            &data.path().join("server.json"),
+            &json!({"url": api, "token_file": admin, "pid": me}).to_string(),
+        );
+        ignored(json!({"url": gateway, "pid": me}), "it names no token file");
+        ignored(
+            json!({"url": gateway, "token_file": admin, "pid": me}),
+            "is neither beside it nor in the data directory of process",
+        );
+        // Skipped, the data directory's server.json is used: its API.
+        write_private(
+            &lg.join("server.json"),
+            &json!({"url": gateway, "pid": me}).to_string(),
+        );
+        let e = discover_with(&args, app.path(), data.path()).unwrap();
+        assert_eq!(
+            (e.url.as_str(), e.token.as_deref(), e.source),
+            (
+                api.as_str(),
+                Some("mine"),
+                data.path().join("server.json").display().to_string()
+            )
+        );
+        // The API's URL itself, with or without a token file.
+        used(json!({"url": api, "pid": me}), &api);
+        used(json!({"url": api, "token_file": admin, "pid": me}), &api);
+        // The data directory naming another process does not vouch for it.
+        write_private(
+            &data.path().join("server.json"),
+            &json!({"url": api, "token_file": admin, "pid": me + 1}).to_string(),
+        );
+        match judged(json!({"url": api, "pid": me})) {
+            Verdict::Ignore(got) => assert!(got.contains("it names no token file"), "{got}"),
+            used => panic!("{used:?}"),
+        }
+        // A token file of its own beside it: the file's own token would be
+        // sent to that URL, so the explicit one is too.
+        write_private(&lg.join("admin.token"), "beside\n");
+        used(
+            json!({"url": api, "token_file": "admin.token", "pid": me}),
+            &api,
+        );
     }
 }
