@@ -230,7 +230,7 @@ impl Keyring {
 
 /// How a column sealed at rest starts: `sealed:v1:<key id>:<base64 of
 /// nonce and ciphertext>`.
-const SEALED_TEXT: &str = "sealed:v1:";
+pub(crate) const SEALED_TEXT: &str = "sealed:v1:";
 
 impl Keyring {
     /// Seals a column's text at rest, bound to the column's name: resource

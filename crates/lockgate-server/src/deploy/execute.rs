@@ -10,7 +10,7 @@ use lockgate_engine::apply::{
     self as engine, Applied, ApplyError, CleanupFailure, DeployedResource, Event, Leftover,
     LeftoverKind, Physical, PlannedResource, Policies, Providers,
 };
-use lockgate_engine::changeset::REDACTED;
+use lockgate_engine::changeset::{REDACTED, SecretPaths};
 use lockgate_engine::{Action, ChangeSet};
 use lockgate_store::{
     BeginDeployment, Deployment, DeploymentKind, DeploymentOutcome, ResourceState, ResourceStatus,
@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
 use super::error::DeployError;
-use super::plan::{NO_ECHO_PATHS, Planned, Provenance, record_of};
+use super::plan::{NO_ECHO_PATHS, Planned, Provenance, record_of, recorded_secrets};
 use super::prepare::{Prepared, deployed_map, imports_of};
 use super::record::{recording, rollback_commit, rollback_failed, stored_leftover};
 use super::resolve::Evaluator;
@@ -117,16 +117,18 @@ impl Deployer {
             stage: p.stage.stage.to_string(),
             stack_exists: p.snapshot.is_some(),
             changes: self.plan_changes(&planned.changes),
-            warnings: p.warnings,
+            warnings: p.warnings.into_iter().chain(planned.warnings).collect(),
         })
     }
 
-    /// Providers of `ctx`'s stage, recorded under `deployment`.
+    /// Providers of `ctx`'s stage, recorded under `deployment`; a failure's
+    /// reason never shows a value at `secrets`.
     fn providers(
         &self,
         ctx: &Arc<StageCtx>,
         deployment: &Deployment,
         types: &HashMap<String, String>,
+        secrets: SecretPaths,
     ) -> Providers {
         let mut all: Vec<String> = types.values().cloned().collect();
         all.sort();
@@ -137,6 +139,7 @@ impl Deployer {
             &self.store,
             deployment.id,
             ctx,
+            secrets,
         )
     }
 
@@ -158,6 +161,7 @@ impl Deployer {
         let p = self.prepare(app, stage, req).await?;
         let planned = self.plan_prepared(&p).await?;
         let mut warnings = p.warnings.clone();
+        warnings.extend(planned.warnings.iter().cloned());
         for c in &planned.changes.changes {
             if !self.registry.is_emulated(&c.resource_type) && c.action != Action::Remove {
                 warnings.push(format!(
@@ -260,13 +264,8 @@ impl Deployer {
             DeploymentKind::Create
         };
         let target = StackTarget {
-            template: {
-                // No NoEcho value (default or given) in the template's text.
-                let mut template = p.loaded.template.clone();
-                let secrets: Vec<&str> = p.secrets.iter().map(String::as_str).collect();
-                lockgate_template::params::redact_json(&mut template, &secrets);
-                template
-            },
+            // No NoEcho value (default or given) in the template's text.
+            template: p.loaded.redact(p.loaded.template.clone()),
             parameters: {
                 // NoEcho parameters by name, not by text: another
                 // parameter with the same value is no secret.
@@ -330,7 +329,7 @@ impl Deployer {
         let eval = Evaluator::new(&p.loaded, &p.lookups);
         let plan = planned_resources(p, &planned.view, eval.active())?;
         let types = types_of(&plan, &p.deployed);
-        let providers = self.providers(&ctx, &deployment, &types);
+        let providers = self.providers(&ctx, &deployment, &types, planned.secret_paths.clone());
         let report = progress(events, types);
         let fail =
             |logical_id: String, reason: String, rollback: Option<String>| DeployError::Failed {
@@ -381,15 +380,14 @@ impl Deployer {
             self.registry.as_ref(),
             &planned.secret_imports,
         );
-        let outputs = self.outputs(&eval, &provenance, &known);
+        // One trace of the final state for the outputs and the record.
+        let traced = provenance.trace(&known);
+        let outputs = self.outputs(&eval, &provenance.outputs(&known, &traced), &known);
         // Where the committed properties derive from NoEcho values, for the
         // next plan to mask them whatever its template does with them.
         let mut parameters = target.parameters.clone();
         if let Value::Object(m) = &mut parameters {
-            m.insert(
-                NO_ECHO_PATHS.into(),
-                record_of(&provenance.resources(&known)),
-            );
+            m.insert(NO_ECHO_PATHS.into(), record_of(&traced.paths));
         }
         let status = match kind {
             DeploymentKind::Create => StackStatus::CreateComplete,
@@ -594,7 +592,13 @@ impl Deployer {
             .await?;
         let ctx = self.stage_ctx(&stack, actor, &snapshot.resources, None);
         let failures = self
-            .remove_all(&ctx, &deployment, &deployed, &changes, &events)
+            .remove_all(
+                &ctx,
+                &deployment,
+                (&deployed, recorded_secrets(&snapshot)),
+                &changes,
+                &events,
+            )
             .await?;
         self.finish_delete(&deployment, &snapshot.resources, &failures)
             .await?;
@@ -627,18 +631,19 @@ impl Deployer {
     }
 
     /// Carries out a removal change set within `deployment`: every resource
-    /// leaves the stack and is deleted (or kept) by its policy.
+    /// of `deployed` (with where its properties derive from secrets) leaves
+    /// the stack and is deleted (or kept) by its policy.
     pub(crate) async fn remove_all(
         &self,
         ctx: &Arc<StageCtx>,
         deployment: &Deployment,
-        deployed: &BTreeMap<String, DeployedResource>,
+        (deployed, secrets): (&BTreeMap<String, DeployedResource>, SecretPaths),
         changes: &ChangeSet,
         events: &Events,
     ) -> Result<Vec<CleanupFailure>, DeployError> {
         let planned = BTreeMap::new();
         let types = types_of(&planned, deployed);
-        let providers = self.providers(ctx, deployment, &types);
+        let providers = self.providers(ctx, deployment, &types, secrets);
         let report = progress(events, types);
         let nothing = super::resolve::AsCommitted(&HashMap::new());
         let applied: Applied =
@@ -861,6 +866,106 @@ Outputs:
             serde_json::json!({"Pw": "****", NO_ECHO_PATHS: {"Q": ["/Tags/0/Value"]}})
         );
         assert_eq!(deploy("2").await.status, "UNCHANGED");
+    }
+
+    /// Every file of a data directory but its key, and whether any holds `needle`.
+    fn data_dir_holds(dir: &std::path::Path, needle: &str) -> bool {
+        let mut files = vec![dir.to_path_buf()];
+        while let Some(p) = files.pop() {
+            if p.is_dir() {
+                if p.file_name().is_none_or(|n| n != "keys") {
+                    files.extend(std::fs::read_dir(&p).unwrap().flatten().map(|e| e.path()));
+                }
+            } else if std::fs::read(&p)
+                .unwrap()
+                .windows(needle.len())
+                .any(|w| w == needle.as_bytes())
+            {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// A name AWS refuses, built from a NoEcho value: the refusal's reason
+    /// (which quotes the name) shows it `****` — in the deploy's answer, its
+    /// progress events, the stack's events and status reason, the
+    /// deployment's record — and no file of the data directory holds it.
+    #[tokio::test]
+    async fn a_refused_name_built_from_a_secret_is_never_shown() {
+        use crate::deploy::testing::request;
+
+        const SECRET: &str = "hunter2-in-a-name-5c1e";
+        let t = "Parameters:\n  Secret:\n    Type: String\n    NoEcho: true\nResources:\n  Rule:\n    Type: AWS::Events::Rule\n    Properties:\n      Name: !Sub \"/${AWS::StackName}/${Secret}\"\n      ScheduleExpression: rate(1 minute)\n";
+        let f = fixture().await;
+        let mut req = request(t);
+        req.parameters.insert("Secret".into(), SECRET.into());
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let e = f
+            .deployer
+            .deploy("app", "dev", &req, "test", tx)
+            .await
+            .unwrap_err();
+        let crate::deploy::DeployError::Failed { reason, .. } = &e else {
+            panic!("{e}");
+        };
+        // The refusal, with the name masked whole.
+        assert!(reason.contains("Value '****' at 'name'"), "{reason}");
+        let mut shown = vec![e.to_string(), format!("{e:?}")];
+        while let Ok(event) = rx.try_recv() {
+            shown.push(format!("{event:?}"));
+        }
+        let events = f.store.list_events(&stack(), None, 100).await.unwrap();
+        assert!(
+            events
+                .iter()
+                .any(|e| e.reason.as_deref().is_some_and(|r| r.contains("'****'")))
+        );
+        shown.push(format!("{events:?}"));
+        let snap = f.store.stack_snapshot(&stack()).await.unwrap().unwrap();
+        shown.push(format!("{:?}", snap.status_reason));
+        shown.push(format!(
+            "{:?}",
+            f.store.list_deployments(&stack(), 10).await.unwrap()
+        ));
+        for s in &shown {
+            assert!(!s.contains(SECRET), "{s}");
+        }
+        assert!(
+            !data_dir_holds(f._dir.path(), SECRET),
+            "the data directory holds the secret"
+        );
+    }
+
+    /// A resource named from a NoEcho value is made (its physical ID is
+    /// its name, in clear, as on AWS) and the plan and the deploy warn so,
+    /// without the value; a resource named otherwise is not warned about.
+    #[tokio::test]
+    async fn a_name_built_from_a_secret_is_warned_about() {
+        use crate::deploy::plan::secret_name_warning;
+        use crate::deploy::testing::request;
+
+        const SECRET: &str = "s3cret-queue-name-part";
+        let t = "Parameters:\n  Secret:\n    Type: String\n    NoEcho: true\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: !Sub \"q-${Secret}\"\n  Plain:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: plain\n      Tags:\n        - Key: k\n          Value: !Ref Secret\n";
+        let f = fixture().await;
+        let mut req = request(t);
+        req.parameters.insert("Secret".into(), SECRET.into());
+        let plan = f.deployer.plan("app", "dev", &req).await.unwrap();
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let r = f
+            .deployer
+            .deploy("app", "dev", &req, "test", tx)
+            .await
+            .unwrap();
+        assert_eq!(r.status, "CREATE_COMPLETE");
+        for warnings in [&plan.warnings, &r.warnings] {
+            assert!(warnings.contains(&secret_name_warning("Q")), "{warnings:?}");
+            assert!(
+                !warnings.contains(&secret_name_warning("Plain")),
+                "{warnings:?}"
+            );
+            assert!(!format!("{warnings:?}").contains(SECRET), "{warnings:?}");
+        }
     }
 
     #[tokio::test]

@@ -3,7 +3,7 @@
 //! real value, sealed at rest), and as clients see them (API URLs pointing
 //! at the stage).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use lockgate_engine::apply::Physical;
 use lockgate_engine::changeset::REDACTED;
@@ -11,23 +11,24 @@ use lockgate_store::{ExportName, Output, StageRef};
 use serde_json::Value;
 
 use super::error::{DeployError, diag_error};
-use super::plan::Provenance;
 use super::resolve::Evaluator;
 use super::{Deployer, OutputView};
 
 impl Deployer {
     /// The template's outputs with every resource in `known`: each derived
-    /// from a NoEcho parameter (by `provenance`) is `****`, whatever its
-    /// text, and when exported keeps its real value for `Fn::ImportValue`;
-    /// every other is shown exactly, whatever the secrets' texts.
+    /// from a NoEcho parameter (`derived_from_secrets`, by
+    /// [`Provenance::outputs`]) is `****`, whatever its text, and when
+    /// exported keeps its real value for `Fn::ImportValue`; every other is
+    /// shown exactly, whatever the secrets' texts.
+    ///
+    /// [`Provenance::outputs`]: super::plan::Provenance::outputs
     pub(crate) fn outputs(
         &self,
         eval: &Evaluator<'_>,
-        provenance: &Provenance<'_>,
+        derived_from_secrets: &HashSet<String>,
         known: &HashMap<String, Physical>,
     ) -> Result<Vec<Output>, DeployError> {
         let view = eval.view(known).map_err(diag_error)?;
-        let derived_from_secrets = provenance.outputs(known);
         let mut out = Vec::new();
         for (key, o) in view
             .get("Outputs")

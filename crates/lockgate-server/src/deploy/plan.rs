@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 
 use super::error::{DeployError, diag_error};
 use super::prepare::Prepared;
-use super::resolve::{Evaluator, Lookups};
+use super::resolve::{Evaluator, Known, Lookups};
 use super::{Deployer, PlanChange};
 
 /// Where a stack's stored parameters record which committed property
@@ -30,16 +30,12 @@ use super::{Deployer, PlanChange};
 /// places only: nothing derived from a secret's value.
 pub(crate) const NO_ECHO_PATHS: &str = "Lockgate::NoEchoPaths";
 
-/// What older servers kept instead: unsalted SHA-256 digests of the NoEcho
-/// values (reversible for short or guessable values). Never written; a
-/// stack that has them and no [`NO_ECHO_PATHS`] has every deployed value
-/// masked in its next plan, and its next deploy drops them.
-const LEGACY_NO_ECHO_DIGESTS: &str = "Lockgate::NoEchoDigests";
-
 /// Where the committed properties of `snapshot` derive from a NoEcho
 /// parameter: its record; for a stack deployed before records were kept
-/// that had NoEcho values (legacy digests, `****` among its parameters),
-/// every property of every resource.
+/// that had NoEcho values (`****` among its parameters), every property of
+/// every resource. (The unsalted digests older servers kept instead,
+/// `Lockgate::NoEchoDigests`, the store replaces when it opens by such a
+/// record: everywhere.)
 pub(crate) fn recorded_secrets(snapshot: &StackSnapshot) -> SecretPaths {
     if let Some(Value::Object(record)) = snapshot.parameters.get(NO_ECHO_PATHS) {
         return record
@@ -60,13 +56,8 @@ pub(crate) fn recorded_secrets(snapshot: &StackSnapshot) -> SecretPaths {
     }
     let legacy = snapshot
         .parameters
-        .get(LEGACY_NO_ECHO_DIGESTS)
-        .and_then(Value::as_array)
-        .is_some_and(|d| !d.is_empty())
-        || snapshot
-            .parameters
-            .as_object()
-            .is_some_and(|m| m.values().any(|v| v == REDACTED));
+        .as_object()
+        .is_some_and(|m| m.values().any(|v| v == REDACTED));
     if !legacy {
         return SecretPaths::new();
     }
@@ -96,6 +87,25 @@ pub(crate) struct Planned {
     /// The exports of other stacks of the stage whose values derive from a
     /// NoEcho parameter of theirs: importing one is importing a secret.
     pub secret_imports: HashSet<String>,
+    /// Where the properties the deploy gives its resources' providers
+    /// derive from a secret: the desired ones (as planned) and the
+    /// committed ones (as recorded), what a rollback puts back. A provider
+    /// failure's reason never shows what is there ([`super::record`]).
+    pub secret_paths: SecretPaths,
+    /// The plan's warnings: the resources whose physical ID derives from a
+    /// secret.
+    pub warnings: Vec<String>,
+}
+
+/// The warning for a resource whose name (so its physical ID) derives
+/// from a NoEcho parameter: CloudFormation shows physical IDs in clear, and
+/// so does Lockgate — in events, the stack's resources and its API.
+pub(crate) fn secret_name_warning(logical_id: &str) -> String {
+    format!(
+        "{logical_id}: its name derives from a NoEcho parameter, so its physical ID does; \
+         physical IDs are shown and stored in clear (as CloudFormation shows them): \
+         keep secrets out of names"
+    )
 }
 
 impl Deployer {
@@ -121,11 +131,18 @@ impl Deployer {
             None => Vec::new(),
         };
         let eval = Evaluator::new(&p.loaded, &p.lookups);
+        // The last round's trace is the plan's.
+        let last = std::cell::RefCell::new(Traced::default());
         let planned = engine_plan(
             &eval,
             PlanInputs {
                 deployed: &p.deployed,
-                desired_secrets: &|known| provenance.resources(known),
+                desired_secrets: &|known| {
+                    let traced = provenance.trace(known);
+                    let paths = traced.paths.clone();
+                    *last.borrow_mut() = traced;
+                    paths
+                },
                 deployed_secrets: &deployed_secrets,
                 removal_order: &removal_order,
                 catalog: self.registry.as_ref(),
@@ -133,10 +150,22 @@ impl Deployer {
         )
         .map_err(diag_error)?;
         self.check_exports(p, &planned.view).await?;
+        let last = last.into_inner();
+        let warnings = last
+            .secret_names()
+            .into_iter()
+            .map(secret_name_warning)
+            .collect();
+        let mut secret_paths = last.paths;
+        for (id, paths) in deployed_secrets {
+            secret_paths.entry(id).or_default().extend(paths);
+        }
         Ok(Planned {
             view: planned.view,
             changes: planned.changes,
             secret_imports,
+            secret_paths,
+            warnings,
         })
     }
 
@@ -274,6 +303,31 @@ pub(crate) struct Provenance<'a> {
     probes: Vec<Probe>,
 }
 
+/// Where the values of a template, evaluated with some physical resources,
+/// derive from a secret ([`Provenance::trace`]).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Traced {
+    /// Where each resource's properties do.
+    pub paths: SecretPaths,
+    /// The resources whose properties do; true when a property that names
+    /// the resource does, so its physical ID (what `Ref` gives) too.
+    tainted: HashMap<String, bool>,
+}
+
+impl Traced {
+    /// The resources whose physical ID derives from a secret, sorted.
+    pub(crate) fn secret_names(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self
+            .tainted
+            .iter()
+            .filter(|(_, named)| **named)
+            .map(|(id, _)| id.as_str())
+            .collect();
+        out.sort_unstable();
+        out
+    }
+}
+
 /// One set of stand-ins.
 struct Probe {
     /// Marks its stand-ins.
@@ -312,24 +366,19 @@ impl<'a> Provenance<'a> {
         }
     }
 
-    /// Where the properties of the template's resources, evaluated with
-    /// `known`, derive from a secret.
-    pub(crate) fn resources(&self, known: &HashMap<String, Physical>) -> SecretPaths {
-        self.trace(known).0
-    }
-
     /// The keys of the outputs whose values, evaluated with `known`, derive
-    /// from a secret (shown masked whole).
-    pub(crate) fn outputs(&self, known: &HashMap<String, Physical>) -> HashSet<String> {
+    /// from a secret (shown masked whole); `traced` is [`Provenance::trace`]
+    /// of the same `known` (the deploy's commit needs both: one trace).
+    pub(crate) fn outputs(
+        &self,
+        known: &HashMap<String, Physical>,
+        traced: &Traced,
+    ) -> HashSet<String> {
         let mut out = HashSet::new();
         if self.probes.is_empty() {
             return out;
         }
-        let (_, tainted) = self.trace(known);
-        let base = Deployed {
-            known,
-            lookups: self.lookups,
-        };
+        let base = Known::new(known, self.lookups);
         for (key, o) in self
             .loaded
             .template
@@ -346,25 +395,24 @@ impl<'a> Provenance<'a> {
                 PathSeg::Key(key.clone()),
                 PathSeg::Key("Value".into()),
             ]);
-            if !self.differing(raw, &path, &base, &tainted).is_empty() {
+            if !self
+                .differing(raw, &path, &base, &traced.tainted)
+                .is_empty()
+            {
                 out.insert(key.clone());
             }
         }
         out
     }
 
-    /// The secret paths of every active resource, and which resources
-    /// derive from secrets (true: its `Ref` too).
-    fn trace(&self, known: &HashMap<String, Physical>) -> (SecretPaths, HashMap<String, bool>) {
-        let mut paths = SecretPaths::new();
-        let mut tainted: HashMap<String, bool> = HashMap::new();
+    /// Where the properties of the template's active resources, evaluated
+    /// with `known`, derive from a secret, and which resources do.
+    pub(crate) fn trace(&self, known: &HashMap<String, Physical>) -> Traced {
+        let mut traced = Traced::default();
         if self.probes.is_empty() {
-            return (paths, tainted);
+            return traced;
         }
-        let base = Deployed {
-            known,
-            lookups: self.lookups,
-        };
+        let base = Known::new(known, self.lookups);
         let resources = self.loaded.template.get("Resources");
         // Dependencies first: what a resource reads is traced before it.
         for id in self.loaded.graph.order() {
@@ -382,15 +430,17 @@ impl<'a> Provenance<'a> {
                 PathSeg::Key(id.to_string()),
                 PathSeg::Key("Properties".into()),
             ]);
-            let found = self.differing(raw, &path, &base, &tainted);
+            let found = self.differing(raw, &path, &base, &traced.tainted);
             if found.is_empty() {
                 continue;
             }
             let ty = r.get("Type").and_then(Value::as_str).unwrap_or("");
-            tainted.insert(id.to_string(), self.names_tainted(ty, &found));
-            paths.insert(id.to_string(), found);
+            traced
+                .tainted
+                .insert(id.to_string(), self.names_tainted(ty, &found));
+            traced.paths.insert(id.to_string(), found);
         }
-        (paths, tainted)
+        traced
     }
 
     /// Whether a property that names a resource of type `ty` (so its
@@ -418,7 +468,7 @@ impl<'a> Provenance<'a> {
         &self,
         raw: &Value,
         path: &Path,
-        base: &Deployed<'_>,
+        base: &Known<'_>,
         tainted: &HashMap<String, bool>,
     ) -> BTreeSet<String> {
         let eval = |scope: &Scope<'_>| scope.eval(raw, path).ok().map(|v| v.unwrap_or(Value::Null));
@@ -514,47 +564,11 @@ impl Probe {
     }
 }
 
-/// `Ref` / `Fn::GetAtt` over the resources deployed so far, as the deploy
-/// evaluates them ([`super::resolve`]'s `Known`).
-struct Deployed<'a> {
-    known: &'a HashMap<String, Physical>,
-    lookups: &'a Lookups,
-}
-
-impl Resolver for Deployed<'_> {
-    fn resource_ref(&self, id: &str) -> Option<Value> {
-        self.known
-            .get(id)
-            .map(|p| Value::String(p.physical_id.clone()))
-    }
-
-    fn get_att(&self, id: &str, attribute: &str) -> Option<Value> {
-        let p = self.known.get(id)?;
-        Some(
-            p.attributes
-                .get(attribute)
-                .cloned()
-                .unwrap_or_else(|| Value::String(format!("{}.{attribute}", p.physical_id))),
-        )
-    }
-
-    fn import_value(&self, name: &str) -> Option<Value> {
-        self.lookups
-            .exports
-            .get(name)
-            .map(|v| Value::String(v.clone()))
-    }
-
-    fn ssm_parameter(&self, name: &str) -> Option<String> {
-        self.lookups.ssm.get(&(name.to_string(), None)).cloned()
-    }
-}
-
-/// [`Deployed`], with stand-ins for what derives from a secret: the
+/// [`Known`], with stand-ins for what derives from a secret: the
 /// attributes (and, when a naming property derives from one, the `Ref`) of
 /// a tainted resource, and the exports derived from secrets.
 struct Probing<'a> {
-    base: &'a Deployed<'a>,
+    base: &'a Known<'a>,
     tag: &'a str,
     tainted: &'a HashMap<String, bool>,
     secret_imports: &'a HashSet<String>,
@@ -589,7 +603,7 @@ impl Resolver for Probing<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{LEGACY_NO_ECHO_DIGESTS, NO_ECHO_PATHS};
+    use super::NO_ECHO_PATHS;
     use crate::deploy::testing::{fixture, request};
 
     #[tokio::test]
@@ -723,14 +737,13 @@ Resources:
         }
     }
 
-    /// A stack deployed by an older server keeps unsalted digests of its
-    /// NoEcho values and no record of where they went: its next plan masks
-    /// every deployed value (it cannot tell which derive from a secret), and
-    /// its next deploy replaces the digests with the record.
+    /// A stack deployed by an older server has NoEcho values (`****`) and
+    /// no record of where they went: its next plan masks every deployed
+    /// value (it cannot tell which derive from a secret), and its next
+    /// deploy records the places.
     #[tokio::test]
-    async fn a_legacy_digest_is_read_once_and_replaced() {
+    async fn a_stack_without_a_record_is_masked_whole_until_redeployed() {
         use lockgate_store::{BeginDeployment, DeploymentKind, DeploymentOutcome, StackCommit};
-        use sha2::Digest as _;
 
         let f = fixture().await;
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
@@ -741,10 +754,7 @@ Resources:
         // Rewrite the stored parameters as an older server wrote them.
         let stack = crate::deploy::testing::stack();
         let snap = f.store.stack_snapshot(&stack).await.unwrap().unwrap();
-        let legacy = serde_json::json!({
-            "Pw": "****",
-            LEGACY_NO_ECHO_DIGESTS: [hex::encode(sha2::Sha256::digest(b"first-secret"))],
-        });
+        let legacy = serde_json::json!({"Pw": "****"});
         let target = lockgate_store::StackTarget {
             template: snap.template.clone(),
             parameters: legacy.clone(),
@@ -784,7 +794,6 @@ Resources:
             .unwrap();
         assert_eq!(r.status, "UPDATE_COMPLETE");
         let snap = f.store.stack_snapshot(&stack).await.unwrap().unwrap();
-        assert!(snap.parameters.get(LEGACY_NO_ECHO_DIGESTS).is_none());
         assert_eq!(
             snap.parameters[NO_ECHO_PATHS],
             serde_json::json!({"Q": ["/Tags/0/Value", "/Tags/1/Value"]})

@@ -20,8 +20,6 @@ pub(crate) struct Prepared {
     pub stage: StageRef,
     pub stack: StackRef,
     pub loaded: LoadedTemplate,
-    /// The NoEcho values of this deploy (never shown).
-    pub secrets: Vec<String>,
     /// The stack's committed state, when it exists and is not deleted.
     pub snapshot: Option<StackSnapshot>,
     /// The committed resources, by logical ID.
@@ -137,7 +135,6 @@ impl Deployer {
         };
         let loaded = lockgate_template::load_document(doc, &opts).map_err(diag_error)?;
         let mut warnings: Vec<String> = loaded.warnings.iter().map(|w| w.message.clone()).collect();
-        let secrets: Vec<String> = loaded.secrets().into_iter().map(str::to_string).collect();
         let lookups = self.lookups(&stage, &loaded, &mut warnings).await?;
         let snapshot = self
             .store
@@ -166,7 +163,6 @@ impl Deployer {
             stage,
             stack,
             loaded,
-            secrets,
             snapshot,
             deployed,
             lookups,

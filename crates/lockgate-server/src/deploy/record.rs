@@ -3,10 +3,12 @@
 //! stack's live state follows each completed step (so a rollout sees what
 //! this deployment created). Also the commits that end a deployment.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use lockgate_engine::ProviderError;
 use lockgate_engine::apply::{BoxFuture, Physical, Provider, Providers, Step};
+use lockgate_engine::changeset::{REDACTED, SecretPaths};
 use lockgate_store::{
     Deployment, DeploymentId, NewLeftover, ResourceProgress, ResourceState, ResourceStatus,
     StackCommit, StackStatus, StackTarget, Store,
@@ -15,14 +17,18 @@ use serde_json::{Map, Value};
 
 use crate::resources::StageCtx;
 
-/// Wraps every provider of `inner` so each call is recorded under `deployment`.
+/// Wraps every provider of `inner` so each call is recorded under
+/// `deployment`; the reason of a failure never shows a value at `secrets`
+/// (where the properties given derive from a NoEcho parameter).
 pub(crate) fn recording(
     inner: &Providers,
     types: impl IntoIterator<Item = String>,
     store: &Arc<dyn Store>,
     deployment: DeploymentId,
     ctx: &Arc<StageCtx>,
+    secrets: SecretPaths,
 ) -> Providers {
+    let secrets = Arc::new(secrets);
     let mut out = Providers::new(None);
     for ty in types {
         if let Some(provider) = inner.get(&ty) {
@@ -34,6 +40,7 @@ pub(crate) fn recording(
                     store: store.clone(),
                     deployment,
                     ctx: ctx.clone(),
+                    secrets: secrets.clone(),
                 }),
             );
         }
@@ -48,6 +55,45 @@ struct Recording {
     store: Arc<dyn Store>,
     deployment: DeploymentId,
     ctx: Arc<StageCtx>,
+    secrets: Arc<SecretPaths>,
+}
+
+/// `message` with every value found in `props` at `paths` (JSON pointers
+/// into them: where they derive from a secret) shown `****`: a provider's
+/// message may quote a property (a name AWS refuses), and what it says
+/// goes to the stack's events, its status reason and the deploy's answer.
+/// A pointer `props` does not have (planned into an intrinsic) masks what
+/// is at its longest prefix that it has.
+fn masked(message: &str, props: &Map<String, Value>, paths: &BTreeSet<String>) -> String {
+    fn texts<'a>(v: &'a Value, out: &mut Vec<std::borrow::Cow<'a, str>>) {
+        match v {
+            Value::String(s) => out.push(s.as_str().into()),
+            Value::Number(n) => out.push(n.to_string().into()),
+            Value::Array(a) => a.iter().for_each(|x| texts(x, out)),
+            Value::Object(m) => m.values().for_each(|x| texts(x, out)),
+            Value::Bool(_) | Value::Null => {}
+        }
+    }
+    let whole = Value::Object(props.clone());
+    let mut found = Vec::new();
+    for path in paths {
+        let mut at = path.as_str();
+        let value = loop {
+            if let Some(v) = whole.pointer(at) {
+                break v;
+            }
+            at = at.rsplit_once('/').map_or("", |(head, _)| head);
+        };
+        texts(value, &mut found);
+    }
+    // Longest first: a value inside another is masked with it.
+    found.sort_by_key(|t| std::cmp::Reverse(t.len()));
+    found.dedup();
+    let mut out = message.to_string();
+    for t in found.iter().filter(|t| !t.is_empty()) {
+        out = out.replace(t.as_ref(), REDACTED);
+    }
+    out
 }
 
 impl Recording {
@@ -75,15 +121,19 @@ impl Recording {
             })
     }
 
-    /// A provider failure, recorded; if even that fails, both are told.
+    /// A provider failure, recorded (what derives from a secret masked in
+    /// its message); if even that fails, both are told.
     async fn failed(
         &self,
         id: &str,
         status: ResourceStatus,
         physical: Option<&Physical>,
         props: &Map<String, Value>,
-        e: ProviderError,
+        mut e: ProviderError,
     ) -> ProviderError {
+        if let Some(paths) = self.secrets.get(id) {
+            e.message = masked(&e.message, props, paths);
+        }
         match self
             .record(id, status, physical, Some(props), Some(e.message.clone()))
             .await

@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 use super::Deployer;
 use super::error::DeployError;
 use super::execute::engine_removal;
+use super::plan::recorded_secrets;
 use super::prepare::deployed_map;
 use super::record::{recording, rollback_commit, rollback_failed};
 use super::resolve::AsCommitted;
@@ -114,7 +115,14 @@ impl Deployer {
         let changes = engine_removal(&deployed, &d.target.template);
         let ctx = self.stage_ctx(&d.stack, "recovery", &left, None);
         let (tx, _rx) = mpsc::unbounded_channel();
-        let failures = self.remove_all(&ctx, d, &deployed, &changes, &tx).await?;
+        let secrets = d
+            .previous
+            .as_ref()
+            .map(recorded_secrets)
+            .unwrap_or_default();
+        let failures = self
+            .remove_all(&ctx, d, (&deployed, secrets), &changes, &tx)
+            .await?;
         self.finish_delete(d, &left, &failures).await?;
         Ok(if failures.is_empty() {
             format!("finished interrupted deletion {} of {}", d.id, d.stack)
@@ -249,12 +257,20 @@ impl Deployer {
             .collect();
         types.sort();
         types.dedup();
+        // What it puts back is the committed state, whose record says
+        // where secrets are.
+        let secrets = d
+            .previous
+            .as_ref()
+            .map(recorded_secrets)
+            .unwrap_or_default();
         let providers = recording(
             &self.registry.providers(&ctx),
             types,
             &self.store,
             d.id,
             &ctx,
+            secrets,
         );
         let quiet = |_e: engine::Event| {};
         let mut failures: Vec<(String, ProviderError)> = Vec::new();

@@ -44,6 +44,13 @@ pub struct Known<'a> {
     lookups: &'a Lookups,
 }
 
+impl<'a> Known<'a> {
+    /// Resolves over `known`, with exports and SSM values from `lookups`.
+    pub(crate) fn new(known: &'a HashMap<String, Physical>, lookups: &'a Lookups) -> Self {
+        Known { known, lookups }
+    }
+}
+
 impl Resolver for Known<'_> {
     fn resource_ref(&self, id: &str) -> Option<Value> {
         self.known
@@ -102,13 +109,8 @@ impl<'a> Evaluator<'a> {
 
     /// The whole template, conditions applied, evaluated with `known`.
     pub fn view(&self, known: &HashMap<String, Physical>) -> Result<Value, Diagnostics> {
-        self.loaded.evaluate(
-            &Known {
-                known,
-                lookups: self.lookups,
-            },
-            self.lookups,
-        )
+        self.loaded
+            .evaluate(&Known::new(known, self.lookups), self.lookups)
     }
 
     /// One part of one resource (`Properties`, `UpdatePolicy`), evaluated
@@ -128,10 +130,7 @@ impl<'a> Evaluator<'a> {
         else {
             return Ok(None);
         };
-        let resolver = Known {
-            known,
-            lookups: self.lookups,
-        };
+        let resolver = Known::new(known, self.lookups);
         let scope = self.loaded.scope(&self.active, &resolver, self.lookups);
         let path = Path(vec![
             PathSeg::Key("Resources".into()),

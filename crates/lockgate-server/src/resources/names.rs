@@ -118,9 +118,17 @@ impl NameRule {
     /// `Ok` when `value` is a name the service takes; else the service's
     /// validation message, naming the property.
     pub fn check(&self, value: &str) -> Result<(), ProviderError> {
+        self.check_as(value, value)
+    }
+
+    /// [`NameRule::check`] of `value`, a part of the property's value
+    /// `given`: the message quotes the value given whole, as the service
+    /// does (and never only a part of it: what a deploy masks in a message,
+    /// where the value derives from a secret, is the property's value).
+    fn check_as(&self, value: &str, given: &str) -> Result<(), ProviderError> {
         let fail = |constraint: String| {
             Err(ProviderError::invalid(format!(
-                "{}: 1 validation error detected: Value '{value}' at '{}' failed to satisfy \
+                "{}: 1 validation error detected: Value '{given}' at '{}' failed to satisfy \
                  constraint: {constraint}",
                 self.field, self.member
             )))
@@ -171,7 +179,7 @@ pub fn layer_name(value: &str) -> Result<&str, ProviderError> {
         }
         None => value,
     };
-    LAYER_NAME.check(name)?;
+    LAYER_NAME.check_as(name, value)?;
     Ok(name)
 }
 
@@ -341,6 +349,14 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("layerName")
+        );
+        // An ARN's name refused: the message quotes the value given whole.
+        let arn = "arn:aws:lambda:us-east-1:123456789012:layer:a.b";
+        assert!(
+            layer_name(arn)
+                .unwrap_err()
+                .to_string()
+                .contains(&format!("Value '{arn}' at 'layerName'"))
         );
         assert!(message(check_alias_name("12")).contains("(?!^[0-9]+$)"));
         assert!(message(check_alias_name("a:b")).contains("at 'name'"));

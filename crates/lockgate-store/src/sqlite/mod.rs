@@ -2,7 +2,8 @@
 //!
 //! One database file, `<data-dir>/lockgate.db`, in WAL mode with foreign keys
 //! on, a busy timeout and `synchronous = FULL`; the schema comes from the
-//! embedded migrations in `crates/lockgate-store/migrations/`. Write
+//! embedded migrations in `crates/lockgate-store/migrations/`; what older
+//! servers wrote in clear is sealed when it opens ([`upgrade`]). Write
 //! transactions start with `BEGIN IMMEDIATE`, so concurrent writers queue on
 //! the busy timeout instead of failing on a lock upgrade. The SQL itself is
 //! portable (`$n` placeholders, `INSERT … ON CONFLICT … DO UPDATE`,
@@ -17,6 +18,7 @@ mod rollouts;
 mod rows;
 mod stacks;
 mod trait_impl;
+mod upgrade;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -96,7 +98,8 @@ fn private_db_files(data_dir: &Path) -> Result<()> {
 impl SqliteStore {
     /// Opens the state under `data_dir` (created if missing): the key file
     /// (`keys/master.key`, created 0600 at first start) and the database
-    /// (`lockgate.db`), running pending migrations.
+    /// (`lockgate.db`), running pending migrations, then putting right
+    /// what older servers left in clear (see [`upgrade`]).
     pub async fn open(data_dir: &Path) -> Result<Self> {
         crate::secret::create_private_dir(data_dir)?;
         let keyring = Keyring::load_or_create(data_dir)?;
@@ -118,6 +121,7 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Migration(Box::new(e)))?;
+        upgrade::upgrade_at_rest(&pool, &keyring).await?;
         Ok(SqliteStore {
             pool,
             keyring,

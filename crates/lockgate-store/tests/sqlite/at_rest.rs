@@ -284,3 +284,196 @@ async fn exports_and_deployment_snapshots_never_hold_a_secret_in_clear() {
         SECRET_V1
     );
 }
+
+/// Whether any state file holds `needle`.
+fn found(dir: &Path, needle: &str) -> bool {
+    state_files(dir)
+        .iter()
+        .any(|f| contains(&std::fs::read(f).expect("read state file"), needle))
+}
+
+fn sha256_hex(s: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A database written by older servers — a deployment's snapshot in clear
+/// (with a NoEcho value in a resource's properties), resource properties
+/// and an export value from before they were sealed, unsalted digests of
+/// the NoEcho values among the stack's parameters and the deployment's
+/// target and snapshot — holds neither a secret nor its digest once the
+/// store has opened it (the WAL included, while the old writer is still
+/// connected and after), and reads back whole: digests replaced by the
+/// record of where NoEcho values went (everywhere: it cannot be told).
+#[tokio::test]
+async fn opening_an_old_database_seals_its_secrets_and_drops_their_digests() {
+    use lockgate_store::{
+        BeginDeployment, DeploymentKind, DeploymentOutcome, ExportName, Output, ResourceState,
+        ResourceStatus, StackCommit, StackRef, StackStatus, StackTarget,
+    };
+    use serde_json::json;
+    use sqlx::Connection as _;
+
+    const DIGESTS: &str = "Lockgate::NoEchoDigests";
+    const RECORD: &str = "Lockgate::NoEchoPaths";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stack = StackRef::parse("app", "dev", "app").expect("stack");
+    let template = json!({
+        "Parameters": {
+            "Pw": {"Type": "String", "NoEcho": true},
+            "Plain": {"Type": "String"},
+        },
+        "Resources": {"Q": {"Type": "AWS::SQS::Queue"}},
+    });
+    let parameters = json!({"Pw": "****", "Plain": PLAIN});
+    let properties = json!({"Tags": [{"Key": "pw", "Value": SECRET_V1}]});
+
+    // Today's store makes the rows; raw SQL then writes them as older
+    // servers did.
+    let store = SqliteStore::open(dir.path()).await.expect("open");
+    store.ensure_stage(&stack.stage_ref()).await.expect("stage");
+    for (kind, status) in [
+        (DeploymentKind::Create, StackStatus::CreateComplete),
+        (DeploymentKind::Update, StackStatus::UpdateComplete),
+    ] {
+        let d = store
+            .begin_deployment(BeginDeployment {
+                stack: stack.clone(),
+                kind,
+                initiated_by: "older server".into(),
+                change_set: json!([]),
+                target: StackTarget {
+                    template: template.clone(),
+                    parameters: parameters.clone(),
+                },
+            })
+            .await
+            .expect("begin");
+        let commit = StackCommit {
+            status,
+            status_reason: None,
+            template: template.clone(),
+            parameters: parameters.clone(),
+            resources: vec![ResourceState {
+                logical_id: "Q".into(),
+                resource_type: "AWS::SQS::Queue".into(),
+                physical_id: Some("q".into()),
+                properties: properties.clone(),
+                status: ResourceStatus::CreateComplete,
+                status_reason: None,
+                attributes: json!({}),
+            }],
+            outputs: vec![Output {
+                key: "Token".into(),
+                value: "****".into(),
+                description: None,
+                export_name: Some(ExportName::new("token").expect("name")),
+                export_value: Some(SECRET_V2.into()),
+            }],
+            imports: Vec::new(),
+            events: Vec::new(),
+            leftovers: Vec::new(),
+        };
+        store
+            .finish_deployment(d.id, DeploymentOutcome::Succeeded, commit)
+            .await
+            .expect("finish");
+    }
+    let update = store.list_deployments(&stack, 10).await.expect("list")[0].clone();
+    store.close().await;
+    drop(store);
+
+    let digests = json!([sha256_hex(SECRET_V1)]);
+    let mut legacy_parameters = parameters.clone();
+    legacy_parameters[DIGESTS] = digests.clone();
+    let mut previous = serde_json::to_value(update.previous.as_ref().expect("snapshot")).unwrap();
+    previous["parameters"] = legacy_parameters.clone();
+    let target = json!({"template": template, "parameters": legacy_parameters});
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(dir.path().join("lockgate.db"))
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
+    let mut old = sqlx::SqliteConnection::connect_with(&options)
+        .await
+        .expect("connect");
+    for (sql, value) in [
+        (
+            "UPDATE stacks SET parameters = $1",
+            legacy_parameters.to_string(),
+        ),
+        ("UPDATE deployments SET target = $1", target.to_string()),
+        (
+            "UPDATE deployments SET previous = $1 WHERE previous IS NOT NULL",
+            previous.to_string(),
+        ),
+        (
+            "UPDATE stack_resources SET properties = $1",
+            properties.to_string(),
+        ),
+        ("UPDATE exports SET value = $1", SECRET_V2.to_string()),
+    ] {
+        sqlx::query(sql)
+            .bind(value)
+            .execute(&mut old)
+            .await
+            .expect("write as an older server");
+    }
+    let forbidden = [
+        SECRET_V1.to_string(),
+        SECRET_V2.to_string(),
+        sha256_hex(SECRET_V1),
+        sha256_hex(SECRET_V2),
+    ];
+    assert!(
+        found(dir.path(), SECRET_V1),
+        "the old rows are not in clear"
+    );
+    assert!(found(dir.path(), &sha256_hex(SECRET_V1)));
+
+    let check = |when: &str| {
+        assert!(found(dir.path(), PLAIN), "{when}: the scan is blind");
+        for x in &forbidden {
+            assert!(!found(dir.path(), x), "{when}: `{x}` is in the state files");
+        }
+    };
+    let store = SqliteStore::open(dir.path()).await.expect("open");
+    assert!(
+        state_files(dir.path())
+            .iter()
+            .any(|f| f.to_string_lossy().ends_with("-wal")),
+        "the WAL is scanned"
+    );
+    check("the old writer still connected");
+    old.close().await.expect("close");
+
+    // Read back whole, digests gone.
+    let (stack, properties, parameters) = (&stack, &properties, &parameters);
+    let verify = |store: SqliteStore| async move {
+        let snap = store
+            .stack_snapshot(stack)
+            .await
+            .expect("snapshot")
+            .expect("stack");
+        let upgraded = json!({"Pw": "****", "Plain": PLAIN, RECORD: {"Q": [""]}});
+        assert_eq!(snap.parameters, upgraded);
+        assert_eq!(snap.resources[0].properties, *properties);
+        let exports = store
+            .list_exports(&stack.stage_ref())
+            .await
+            .expect("exports");
+        assert_eq!(exports[0].value, SECRET_V2);
+        let d = &store.list_deployments(stack, 10).await.expect("list")[0];
+        let previous = d.previous.as_ref().expect("snapshot");
+        assert_eq!(previous.parameters, upgraded);
+        assert_eq!(previous.resources[0].properties, *properties);
+        assert_eq!(d.target.parameters, *parameters);
+        store.close().await;
+    };
+    verify(store).await;
+    check("after close");
+    // Again: nothing more to do, nothing lost.
+    verify(SqliteStore::open(dir.path()).await.expect("reopen")).await;
+    check("after a second open");
+}

@@ -24,7 +24,8 @@ impl LoadedTemplate {
         out
     }
 
-    /// `value` with NoEcho parameter values replaced by `****`.
+    /// `value` with NoEcho parameter values replaced by `****` (by text: the
+    /// template a deploy stores, whose literal defaults may be secrets).
     pub fn redact(&self, mut value: Value) -> Value {
         let secrets = self.secrets();
         if !secrets.is_empty() {
