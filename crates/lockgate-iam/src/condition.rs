@@ -10,7 +10,9 @@
 //! - a key absent from the request context: the condition is false, but a
 //!   negated operator (`StringNotEquals`, `ArnNotLike`, `NotIpAddress`, …)
 //!   is true; `...IfExists` is true; `ForAllValues:` is true;
-//!   `ForAnyValue:` is false; `Null` tests presence itself;
+//!   `ForAnyValue:` is false; `Null` tests presence itself (these rules
+//!   are for a key truly absent: a key the caller cannot see is left
+//!   undecided by [`Condition::holds_seeing`] instead);
 //! - `ForAnyValue:`: some value in the request matches (for a negated
 //!   operator: some value in the request matches none of the policy's);
 //!   `ForAllValues:`: every value in the request does (for a negated
@@ -251,8 +253,32 @@ impl Condition {
     /// Whether the request's context satisfies this operator; `None` when a
     /// policy variable it needs cannot be resolved (the statement is then
     /// invalid for this request).
+    #[cfg(test)]
     pub(crate) fn holds(&self, context: &HashMap<String, Vec<String>>) -> Option<bool> {
+        self.holds_seeing(context, &|_| false, &mut Vec::new())
+    }
+
+    /// [`Condition::holds`] when some keys are ones the caller cannot see
+    /// (`unseen`): a key that is one, or whose values' variables read one,
+    /// is left undecided and added to `unknown`; the others are evaluated.
+    /// `Some(false)` as soon as one evaluated key fails (the operator's
+    /// keys are ANDed, so no unseen value can make it hold); `None` for an
+    /// unresolvable variable of an evaluated key, as in `holds`;
+    /// `Some(true)` when every evaluated key holds, the unseen ones then
+    /// deciding.
+    pub(crate) fn holds_seeing(
+        &self,
+        context: &HashMap<String, Vec<String>>,
+        unseen: &dyn Fn(&str) -> bool,
+        unknown: &mut Vec<String>,
+    ) -> Option<bool> {
         for (key, values) in &self.keys {
+            if unseen(key) || values.iter().any(|v| v.template.variables().any(unseen)) {
+                if !unknown.iter().any(|k| k.eq_ignore_ascii_case(key)) {
+                    unknown.push(key.clone());
+                }
+                continue;
+            }
             if !self.key_holds(key, values, context)? {
                 return Some(false);
             }

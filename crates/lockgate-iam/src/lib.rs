@@ -24,6 +24,12 @@
 //!   rules for keys absent from the request (see the `condition` module).
 //! - **The decision** ([`evaluate`]): an explicit `Deny` in any policy
 //!   wins, else an `Allow`, else the implicit deny.
+//! - **Keys the caller cannot see** ([`evaluate_seeing`]): a caller that
+//!   knows only part of the context AWS would have says which keys it
+//!   knows to be absent; a statement reading any other missing key is
+//!   left out of the decision and listed, rather than evaluated with IAM's
+//!   missing-key rules (under which `StringNotEquals` on a key AWS does
+//!   have would hold and a `Deny` would apply).
 //! - **AWS managed policies** ([`Policy::aws_managed`]) Lambda applications
 //!   commonly attach, and **AccessDenied messages**
 //!   ([`access_denied_message`]) in AWS's words.
@@ -76,7 +82,7 @@ use std::collections::HashMap;
 pub use error::PolicyError;
 pub use policy::Policy;
 
-use policy::Effect;
+use policy::{Applies, Effect};
 
 impl Policy {
     /// The document of an AWS managed policy by ARN
@@ -139,29 +145,106 @@ impl Decision {
 /// Evaluates `request` against named policies (`(name, policy)`, the name
 /// used only in answers), in IAM's order: an explicit `Deny` in any of
 /// them first (the first one found, in the order given), then an `Allow`,
-/// else the implicit deny.
+/// else the implicit deny. The request's context is taken to be all there
+/// is: a key it does not hold is absent, as IAM treats a key missing from
+/// the request.
 pub fn evaluate(policies: &[(String, Policy)], request: &Request<'_>) -> Decision {
+    evaluate_seeing(policies, request, &|_| true).decision
+}
+
+/// A statement that would apply to a request but for condition keys the
+/// caller cannot see: it is left out of the decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotEvaluated {
+    /// The name of the policy holding it, as the caller gave it.
+    pub policy: String,
+    /// Its `Sid`, if it has one.
+    pub sid: Option<String>,
+    /// Its place in the policy's `Statement` (from 0).
+    pub index: usize,
+    /// The keys it reads that the caller cannot see, as the policy spells
+    /// them (`aws:PrincipalOrgID`).
+    pub keys: Vec<String>,
+}
+
+/// What [`evaluate_seeing`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evaluation {
+    /// The decision of the statements that could be evaluated.
+    pub decision: Decision,
+    /// `Deny` statements that would deny the request but for keys the
+    /// caller cannot see (until the first explicit deny, which ends the
+    /// evaluation).
+    pub denies_not_evaluated: Vec<NotEvaluated>,
+    /// `Allow` statements that would allow it but for keys the caller
+    /// cannot see.
+    pub allows_not_evaluated: Vec<NotEvaluated>,
+}
+
+/// [`evaluate`] for a caller that knows only part of the request context
+/// AWS would hold: the keys in `request.context` are present, and
+/// `known_absent(key)` says which others are known to be absent from the
+/// request on AWS (a key of another service, `aws:SourceArn` for a direct
+/// call…). Any other key is one the caller cannot see: its value on AWS
+/// is unknown (`aws:SourceIp`, `aws:PrincipalOrgID`…), and so is whether a
+/// statement reading it applies — IAM's rules for a missing key (a negated
+/// operator, `...IfExists` and `Null: true` hold) would be wrong for a key
+/// that AWS does have.
+///
+/// A statement that reads such a key in its `Condition` (or in a policy
+/// variable of its `Resource` or condition values) and would otherwise
+/// apply is not evaluated: it neither denies nor allows, and is listed in
+/// [`Evaluation::denies_not_evaluated`] or
+/// [`Evaluation::allows_not_evaluated`] for the caller to say so and
+/// decide. A statement whose other parts already do not match (action,
+/// resource, a condition on a key it sees) is decided without it.
+pub fn evaluate_seeing(
+    policies: &[(String, Policy)],
+    request: &Request<'_>,
+    known_absent: &dyn Fn(&str) -> bool,
+) -> Evaluation {
+    let unseen = |key: &str| !vars::in_context(request.context, key) && !known_absent(key);
     let mut allowed = false;
+    let mut denies_not_evaluated = Vec::new();
+    let mut allows_not_evaluated = Vec::new();
     for (name, policy) in policies {
-        for statement in policy.statements() {
-            if !statement.applies(request) {
-                continue;
-            }
-            match statement.effect {
-                Effect::Deny => {
-                    return Decision::ExplicitDeny {
-                        policy: name.clone(),
-                        sid: statement.sid.clone(),
+        for (index, statement) in policy.statements().iter().enumerate() {
+            match (statement.applies_seeing(request, &unseen), statement.effect) {
+                (Applies::No, _) => {}
+                (Applies::Yes, Effect::Deny) => {
+                    return Evaluation {
+                        decision: Decision::ExplicitDeny {
+                            policy: name.clone(),
+                            sid: statement.sid.clone(),
+                        },
+                        denies_not_evaluated,
+                        allows_not_evaluated,
                     };
                 }
-                Effect::Allow => allowed = true,
+                (Applies::Yes, Effect::Allow) => allowed = true,
+                (Applies::Unknown(keys), effect) => {
+                    let skipped = NotEvaluated {
+                        policy: name.clone(),
+                        sid: statement.sid.clone(),
+                        index,
+                        keys,
+                    };
+                    match effect {
+                        Effect::Deny => denies_not_evaluated.push(skipped),
+                        Effect::Allow => allows_not_evaluated.push(skipped),
+                    }
+                }
             }
         }
     }
-    if allowed {
-        Decision::Allow
-    } else {
-        Decision::ImplicitDeny
+    Evaluation {
+        decision: if allowed {
+            Decision::Allow
+        } else {
+            Decision::ImplicitDeny
+        },
+        denies_not_evaluated,
+        allows_not_evaluated,
     }
 }
 
@@ -349,6 +432,122 @@ mod tests {
                 policy: "p".into(),
                 sid: None
             }
+        );
+    }
+
+    /// What a caller sees of a request: `aws:ResourceAccount` and
+    /// `aws:PrincipalAccount` present, `aws:SourceArn` known absent, any
+    /// other key unseen.
+    fn seeing(policies: &[(String, Policy)]) -> Evaluation {
+        let context = test_context(&[
+            ("aws:ResourceAccount", &["123456789012"]),
+            ("aws:PrincipalAccount", &["123456789012"]),
+        ]);
+        evaluate_seeing(
+            policies,
+            &Request {
+                action: "ssm:GetParameter",
+                resource: SECRET,
+                context: &context,
+            },
+            &|k| k.eq_ignore_ascii_case("aws:SourceArn"),
+        )
+    }
+
+    #[test]
+    fn statements_on_keys_the_caller_cannot_see_are_not_evaluated() {
+        let p = policy(json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "ssm:*", "Resource": "*"},
+            // A data perimeter on keys seen: holds, no deny.
+            {"Sid": "Account", "Effect": "Deny", "Action": "*", "Resource": "*",
+             "Condition": {"StringNotEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}}},
+            // On keys unseen: not evaluated, whatever the operator.
+            {"Sid": "Org", "Effect": "Deny", "Action": "*", "Resource": "*",
+             "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abc"}}},
+            {"Sid": "Vpce", "Effect": "Deny", "Action": "*", "Resource": "*",
+             "Condition": {"Null": {"aws:SourceVpce": "true"}}},
+            {"Sid": "Ip", "Effect": "Deny", "Action": "*", "Resource": "*",
+             "Condition": {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"},
+                           "StringEquals": {"aws:PrincipalAccount": "123456789012"}}},
+            // A condition seen that fails decides: not listed.
+            {"Sid": "Other", "Effect": "Deny", "Action": "*", "Resource": "*",
+             "Condition": {"StringNotEquals": {"aws:SourceIp": "10.0.0.1"},
+                           "StringEquals": {"aws:PrincipalAccount": "999999999999"}}},
+            // So does an action that does not match.
+            {"Sid": "Put", "Effect": "Deny", "Action": "ssm:PutParameter", "Resource": "*",
+             "Condition": {"Null": {"aws:SourceIp": "true"}}},
+        ]}));
+        let e = seeing(&[("p".to_string(), p)]);
+        assert_eq!(e.decision, Decision::Allow);
+        let skipped: Vec<_> = e
+            .denies_not_evaluated
+            .iter()
+            .map(|n| (n.sid.as_deref().unwrap_or(""), n.index, n.keys.clone()))
+            .collect();
+        assert_eq!(
+            skipped,
+            vec![
+                ("Org", 2, vec!["aws:PrincipalOrgID".to_string()]),
+                ("Vpce", 3, vec!["aws:SourceVpce".to_string()]),
+                ("Ip", 4, vec!["aws:SourceIp".to_string()]),
+            ]
+        );
+        assert!(e.allows_not_evaluated.is_empty());
+        // The same document with every key taken as absent (evaluate):
+        // the negated operators and Null hold, and the deny applies.
+        let p = policy(
+            json!({"Statement": {"Sid": "Org", "Effect": "Deny", "Action": "*",
+            "Resource": "*", "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc"}}}}),
+        );
+        assert!(matches!(
+            decide(&[("p".to_string(), p)], "ssm:GetParameter", SECRET),
+            Decision::ExplicitDeny { .. }
+        ));
+    }
+
+    #[test]
+    fn keys_known_absent_follow_iams_rules_for_missing_keys() {
+        let p = policy(
+            json!({"Statement": {"Sid": "Direct", "Effect": "Deny", "Action": "*",
+            "Resource": "*", "Condition": {"Null": {"aws:SourceArn": "true"}}}}),
+        );
+        let e = seeing(&[("p".to_string(), p)]);
+        assert_eq!(
+            e.decision,
+            Decision::ExplicitDeny {
+                policy: "p".into(),
+                sid: Some("Direct".into())
+            }
+        );
+        assert!(e.denies_not_evaluated.is_empty());
+    }
+
+    #[test]
+    fn allows_on_keys_unseen_are_listed_not_granted() {
+        let p = policy(json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "Vpce", "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1"}}},
+            {"Sid": "Tagged", "Effect": "Allow", "Action": "ssm:GetParameter",
+             "Resource": "arn:aws:ssm:*:*:parameter/${aws:PrincipalTag/team}/*"},
+            {"Sid": "Wrong", "Effect": "Allow", "Action": "ssm:PutParameter", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1"}}},
+        ]}));
+        let e = seeing(&[("p".to_string(), p)]);
+        assert_eq!(e.decision, Decision::ImplicitDeny);
+        let listed: Vec<_> = e
+            .allows_not_evaluated
+            .iter()
+            .map(|n| (n.sid.clone().unwrap(), n.keys.clone()))
+            .collect();
+        assert_eq!(
+            listed,
+            vec![
+                ("Vpce".to_string(), vec!["aws:SourceVpce".to_string()]),
+                (
+                    "Tagged".to_string(),
+                    vec!["aws:PrincipalTag/team".to_string()]
+                ),
+            ]
         );
     }
 

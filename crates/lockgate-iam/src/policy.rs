@@ -239,28 +239,78 @@ impl Statement {
     /// resource and every condition match. A policy variable the request
     /// cannot resolve makes the statement not apply (IAM: "this might
     /// cause the entire statement to be invalid").
+    #[cfg(test)]
     pub(crate) fn applies(&self, request: &Request<'_>) -> bool {
+        self.applies_seeing(request, &|_| false) == Applies::Yes
+    }
+
+    /// [`Statement::applies`] when some context keys are ones the caller
+    /// cannot see (`unseen`: their value on AWS is not known): what the
+    /// seen keys decide is decided (a mismatched action or resource, a
+    /// condition that fails, an unresolvable variable: [`Applies::No`]);
+    /// a statement that would apply but for a condition key (or a variable
+    /// of its `Resource` or condition values) that is unseen is
+    /// [`Applies::Unknown`], with those keys.
+    pub(crate) fn applies_seeing(
+        &self,
+        request: &Request<'_>,
+        unseen: &dyn Fn(&str) -> bool,
+    ) -> Applies {
         let action_listed = self
             .actions
             .iter()
             .any(|p| action_matches(p, request.action));
         if action_listed == self.not_action {
-            return false;
+            return Applies::No;
         }
+        let mut unknown: Vec<String> = Vec::new();
         let mut resource_listed = false;
         for template in &self.resources {
+            let hidden: Vec<&str> = template.variables().filter(|k| unseen(k)).collect();
+            if !hidden.is_empty() {
+                for k in hidden {
+                    if !unknown.iter().any(|u| u.eq_ignore_ascii_case(k)) {
+                        unknown.push(k.to_string());
+                    }
+                }
+                continue;
+            }
             let Some(toks) = template.resolve(request.context) else {
-                return false;
+                return Applies::No;
             };
             resource_listed |= glob::arn_glob(&toks, request.resource);
         }
-        if resource_listed == self.not_resource {
-            return false;
+        if unknown.is_empty() {
+            if resource_listed == self.not_resource {
+                return Applies::No;
+            }
+        } else if resource_listed && self.not_resource {
+            // Listed in `NotResource`: whatever the unseen variables are.
+            return Applies::No;
         }
-        self.conditions
-            .iter()
-            .all(|c| c.holds(request.context) == Some(true))
+        // Else a resource whose variable is unseen leaves it undecided
+        // (even when another matches: IAM invalidates the whole statement
+        // if a variable does not resolve).
+        for c in &self.conditions {
+            if c.holds_seeing(request.context, unseen, &mut unknown) != Some(true) {
+                return Applies::No;
+            }
+        }
+        if unknown.is_empty() {
+            Applies::Yes
+        } else {
+            Applies::Unknown(unknown)
+        }
     }
+}
+
+/// Whether a statement applies to a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Applies {
+    Yes,
+    No,
+    /// It would, but for these keys, which the caller cannot see.
+    Unknown(Vec<String>),
 }
 
 /// `Action` matching: case-insensitive, `*` and `?` wildcards, the service

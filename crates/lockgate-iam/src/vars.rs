@@ -19,6 +19,13 @@ pub(crate) fn lookup<'c>(
     (!values.is_empty()).then_some(values.as_slice())
 }
 
+/// Whether the caller put `key` in the context at all (found
+/// case-insensitively), even with no value: it then says what the request
+/// holds for it.
+pub(crate) fn in_context(context: &HashMap<String, Vec<String>>, key: &str) -> bool {
+    context.contains_key(key) || context.keys().any(|k| k.eq_ignore_ascii_case(key))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Piece {
     Tok(Tok),
@@ -63,6 +70,15 @@ impl Template {
             i += 1;
         }
         Template { pieces }
+    }
+
+    /// The context keys its variables read (`aws:username` of
+    /// `home/${aws:username}/*`).
+    pub(crate) fn variables(&self) -> impl Iterator<Item = &str> {
+        self.pieces.iter().filter_map(|p| match p {
+            Piece::Var { key, .. } => Some(key.as_str()),
+            Piece::Tok(_) => None,
+        })
     }
 
     /// The tokens with every variable substituted from `context`; `None`

@@ -148,7 +148,7 @@ impl ApiError {
     }
 }
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Protocol {
     Json,
     Query,
@@ -177,28 +177,79 @@ fn header<'a>(req: &ApiRequest<'a>, name: &str) -> Option<&'a str> {
 }
 
 /// Answers one request. Never panics; every refusal is a CloudWatch error
-/// in the client's protocol.
+/// in the client's protocol. The same as [`parse`] then [`run`].
 pub fn handle(ctx: &ApiContext<'_>, req: &ApiRequest<'_>) -> ApiResponse {
-    let rid = request_id(ctx.now);
+    run(ctx, parse(req))
+}
+
+/// A request as the API reads it, before it runs: the protocol the client
+/// spoke, the operation and its input. [`run`] performs exactly this
+/// operation on exactly this input, so a caller that authorizes the call
+/// (IAM) can read what will run from here rather than parse the request a
+/// second way (a form key given twice is read once, its last value).
+#[derive(Debug, Clone)]
+pub struct ApiCall {
+    protocol: Protocol,
+    op: String,
+    input: Result<Value, Refusal>,
+}
+
+#[derive(Debug, Clone)]
+enum Refusal {
+    /// `smithy-rpc-v2-cbor`, which the API does not speak.
+    Cbor,
+    /// The request cannot be read (no `Action`, a body that is not a JSON
+    /// object, a target of another service).
+    Error(ApiError),
+}
+
+impl ApiCall {
+    /// The operation (`PutMetricData`) when the request could be read:
+    /// its input is then [`ApiCall::input`]. `None` for a request the API
+    /// refuses before any operation (an unreadable body, no `Action`, the
+    /// CBOR protocol). An operation the API does not serve is given here
+    /// and answered `InvalidAction` by [`run`].
+    pub fn operation(&self) -> Option<&str> {
+        self.input.as_ref().ok().map(|_| self.op.as_str())
+    }
+
+    /// The operation's input as the API reads it: the JSON body, or the
+    /// query protocol's form as the same shape (`A.member.1.B=x` is
+    /// `{"A": [{"B": "x"}]}`, every leaf a string; a key given twice holds
+    /// its last value).
+    pub fn input(&self) -> Option<&Value> {
+        self.input.as_ref().ok()
+    }
+
+    /// Whether the client spoke AWS JSON 1.0 (else the query protocol).
+    pub fn is_json(&self) -> bool {
+        self.protocol == Protocol::Json
+    }
+}
+
+/// Reads a request: what [`run`] will do with it. Never fails: a request
+/// that cannot be read is a call whose [`run`] answers the error.
+pub fn parse(req: &ApiRequest<'_>) -> ApiCall {
     let content_type = header(req, "content-type")
         .unwrap_or("")
         .to_ascii_lowercase();
     if header(req, "smithy-protocol").is_some_and(|p| p.eq_ignore_ascii_case("rpc-v2-cbor"))
         || content_type.starts_with("application/cbor")
     {
-        return ApiResponse {
-            status: 400,
-            content_type: "text/plain; charset=utf-8",
-            headers: vec![("x-amzn-RequestId", rid)],
-            body: b"Lockgate's local CloudWatch API speaks AWS JSON 1.0 (what boto3 and the AWS SDK for JavaScript v3 send) and the query protocol; smithy-rpc-v2-cbor is not supported.".to_vec(),
+        return ApiCall {
+            protocol: Protocol::Json,
+            op: String::new(),
+            input: Err(Refusal::Cbor),
         };
     }
-    let (protocol, op, input) = if let Some(target) = header(req, "x-amz-target") {
+    if let Some(target) = header(req, "x-amz-target") {
         let op = target
             .strip_prefix(TARGET_PREFIX)
             .unwrap_or(target)
             .to_string();
-        let input = if req.body.iter().all(u8::is_ascii_whitespace) {
+        let input = if !target.starts_with(TARGET_PREFIX) {
+            Err(ApiError::action(target))
+        } else if req.body.iter().all(u8::is_ascii_whitespace) {
             Ok(Value::Object(Map::new()))
         } else {
             match serde_json::from_slice::<Value>(req.body) {
@@ -219,10 +270,10 @@ pub fn handle(ctx: &ApiContext<'_>, req: &ApiRequest<'_>) -> ApiResponse {
                 }),
             }
         };
-        if !target.starts_with(TARGET_PREFIX) {
-            (Protocol::Json, op, Err(ApiError::action(target)))
-        } else {
-            (Protocol::Json, op, input)
+        ApiCall {
+            protocol: Protocol::Json,
+            op,
+            input: input.map_err(Refusal::Error),
         }
     } else {
         let form: &[u8] = if req.method.eq_ignore_ascii_case("GET") {
@@ -237,12 +288,40 @@ pub fn handle(ctx: &ApiContext<'_>, req: &ApiRequest<'_>) -> ApiResponse {
             .unwrap_or("")
             .to_string();
         if op.is_empty() {
-            let e = ApiError::missing("Action");
-            return error_response(Protocol::Query, "", &e, rid);
+            return ApiCall {
+                protocol: Protocol::Query,
+                op,
+                input: Err(Refusal::Error(ApiError::missing("Action"))),
+            };
         }
-        (Protocol::Query, op, Ok(input))
+        ApiCall {
+            protocol: Protocol::Query,
+            op,
+            input: Ok(input),
+        }
+    }
+}
+
+/// Runs a call [`parse`] read, and answers it in the client's protocol.
+pub fn run(ctx: &ApiContext<'_>, call: ApiCall) -> ApiResponse {
+    let rid = request_id(ctx.now);
+    let ApiCall {
+        protocol,
+        op,
+        input,
+    } = call;
+    let result = match input {
+        Err(Refusal::Cbor) => {
+            return ApiResponse {
+                status: 400,
+                content_type: "text/plain; charset=utf-8",
+                headers: vec![("x-amzn-RequestId", rid)],
+                body: b"Lockgate's local CloudWatch API speaks AWS JSON 1.0 (what boto3 and the AWS SDK for JavaScript v3 send) and the query protocol; smithy-rpc-v2-cbor is not supported.".to_vec(),
+            };
+        }
+        Err(Refusal::Error(e)) => Err(e),
+        Ok(input) => dispatch(ctx, &op, &input),
     };
-    let result = input.and_then(|input| dispatch(ctx, &op, &input));
     match result {
         Ok(out) => success_response(protocol, &op, &out, rid),
         Err(e) => error_response(protocol, &op, &e, rid),
@@ -1486,6 +1565,44 @@ mod tests {
         );
         assert_eq!(status, 400);
         assert!(store.is_empty());
+    }
+
+    #[test]
+    fn a_parsed_call_is_what_runs() {
+        let req = |headers: &'static [(&'static str, &'static str)], body: &'static [u8]| {
+            parse(&ApiRequest {
+                method: "POST",
+                query: "",
+                headers,
+                body,
+            })
+        };
+        // A key given twice: the last value, for the operation and the
+        // input alike.
+        let call = req(
+            &[],
+            b"Action=ListMetrics&Action=PutMetricData&Namespace=Shop&Namespace=Other",
+        );
+        assert_eq!(call.operation(), Some("PutMetricData"));
+        assert_eq!(call.input().unwrap()["Namespace"], "Other");
+        assert!(!call.is_json());
+        let json = req(
+            &[("X-Amz-Target", "GraniteServiceVersion20100801.ListMetrics")],
+            br#"{"Namespace": "A", "Namespace": "B"}"#,
+        );
+        assert_eq!(json.operation(), Some("ListMetrics"));
+        assert_eq!(json.input().unwrap()["Namespace"], "B");
+        assert!(json.is_json());
+        // Unreadable requests run no operation.
+        assert_eq!(req(&[], b"Version=2010-08-01").operation(), None);
+        assert_eq!(
+            req(&[("x-amz-target", "Other.ListMetrics")], b"{}").operation(),
+            None
+        );
+        assert_eq!(
+            req(&[("content-type", "application/cbor")], b"").operation(),
+            None
+        );
     }
 
     #[test]

@@ -30,7 +30,22 @@
 //!   an explicit `Deny`: what nothing known allows is let through (and
 //!   logged), since the unknown policy may allow it;
 //! - a caller with the stage's credentials and no role (a function without
-//!   `Role`, which Lambda does not allow) is not evaluated either.
+//!   `Role`, which Lambda does not allow) is not evaluated either;
+//! - a statement whose `Condition` reads a key Lockgate cannot see (one AWS
+//!   sets from where and how the call is made: `aws:SourceIp`,
+//!   `aws:SourceVpce`, `aws:PrincipalOrgID`, `aws:ResourceOrgID`,
+//!   `aws:CalledVia`, `aws:ResourceTag/…`; see `absent_on_aws` for the keys
+//!   Lockgate knows are missing on AWS, and [`request_context`] and
+//!   [`Permissions::check`] for those it supplies) is not evaluated, since
+//!   IAM's rules for a missing key would make a negated operator, an
+//!   `...IfExists` or `Null: true` hold where AWS has the key. A `Deny`
+//!   such as a data perimeter's (`StringNotEquals aws:PrincipalOrgID`) is
+//!   not applied, and logged as not evaluated (once per statement and
+//!   build); an `Allow` conditioned on such a key may allow the call on
+//!   AWS, so a call that only such statements could allow is let through
+//!   and logged, as with an unknown managed policy. Denies on the keys
+//!   Lockgate does supply (`StringNotEquals aws:ResourceAccount
+//!   ${aws:PrincipalAccount}`) are evaluated as on AWS.
 //!
 //! A policy Lockgate cannot read fails closed instead: the resource types
 //! refuse a malformed document at deploy time as IAM does
@@ -206,8 +221,9 @@ impl Permissions {
         mode: PermissionsMode,
         resources: &[ResourceState],
     ) -> Vec<String> {
-        let (roles, mut warnings) = role_policies(resources);
+        let (mut roles, mut warnings) = role_policies(resources);
         warnings.extend(function_warnings(resources, &roles));
+        outside_role_arns(resources, &mut roles);
         self.stages
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -259,13 +275,16 @@ impl Permissions {
         let Some(s) = stages.get(&(app.clone(), stage.clone())) else {
             return Ok(());
         };
-        let note_once = |why: &str| {
-            let first = s
-                .noted
+        // Whether this is the first time the log would say `key` (once per
+        // build of the stage).
+        let first_time = |key: String| {
+            s.noted
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .insert(assumed.role.clone());
-            if first {
+                .insert(key)
+        };
+        let note_once = |why: &str| {
+            if first_time(assumed.role.clone()) {
                 let line = format!(
                     "[lockgate] not evaluated: {action} on {resource} by role {}: {why}; allowed (later calls of this role are not logged)",
                     assumed.role
@@ -279,14 +298,31 @@ impl Permissions {
         };
         let mut context = context.clone();
         add_principal_keys(&mut context, entry, assumed, account_id);
-        let decision = lockgate_iam::evaluate(
+        let evaluation = lockgate_iam::evaluate_seeing(
             &entry.policies,
             &Request {
                 action,
                 resource,
                 context: &context,
             },
+            &|key| absent_on_aws(key, entry),
         );
+        // Denies Lockgate could not evaluate: not applied, and said (once
+        // per statement), when the call goes through.
+        let say_denies_not_evaluated = || {
+            for skipped in &evaluation.denies_not_evaluated {
+                let statement = statement_label(skipped);
+                if first_time(format!("{}\0{statement}", assumed.role)) {
+                    let line = format!(
+                        "[lockgate] not evaluated: Deny {statement} reads {}, which Lockgate cannot see locally (on AWS it depends on where and how the call is made), so it is not applied to {action} on {resource} by role {}; allowed (later calls are not logged for this statement)",
+                        skipped.keys.join(", "),
+                        assumed.role
+                    );
+                    self.log(app, stage, &assumed.session, &line);
+                }
+            }
+        };
+        let decision = evaluation.decision.clone();
         let mut why = None;
         let shown = match decision {
             Decision::ExplicitDeny { .. } => decision,
@@ -299,13 +335,35 @@ impl Permissions {
                 Decision::ImplicitDeny
             }
             _ if !entry.defined => {
+                say_denies_not_evaluated();
                 note_once(
                     "the role is not a role of this stage, so Lockgate cannot see its policies (only the explicit denies of this stage's policies attached to it apply)",
                 );
                 return Ok(());
             }
-            Decision::Allow => return Ok(()),
+            Decision::Allow => {
+                say_denies_not_evaluated();
+                return Ok(());
+            }
+            // Only statements Lockgate cannot evaluate may allow it: they
+            // may on AWS, so it is not refused.
+            Decision::ImplicitDeny if !evaluation.allows_not_evaluated.is_empty() => {
+                say_denies_not_evaluated();
+                let statements: Vec<String> = evaluation
+                    .allows_not_evaluated
+                    .iter()
+                    .map(|n| format!("Allow {} (reads {})", statement_label(n), n.keys.join(", ")))
+                    .collect();
+                let line = format!(
+                    "[lockgate] not evaluated: no statement Lockgate can evaluate allows {action} on {resource} by role {}, but {} may: Lockgate cannot see those keys locally (on AWS they depend on where and how the call is made); allowed",
+                    assumed.role,
+                    statements.join("; ")
+                );
+                self.log(app, stage, &assumed.session, &line);
+                return Ok(());
+            }
             Decision::ImplicitDeny if !entry.complete() => {
+                say_denies_not_evaluated();
                 let line = format!(
                     "[lockgate] not evaluated: no policy Lockgate knows allows {action} on {resource} by role {}, but the role has managed policies Lockgate does not know ({}) that may; allowed",
                     assumed.role,
@@ -340,8 +398,11 @@ impl Permissions {
 }
 
 /// The principal's condition keys, as IAM sets them for a role session:
-/// `aws:PrincipalArn` is the role's ARN (not the session's),
-/// `aws:userid` is `ROLEID:SESSION`.
+/// `aws:PrincipalArn` is the role's ARN (not the session's; for a role
+/// outside the stage, the function's `Role` ARN as given, path and all),
+/// `aws:userid` is `ROLEID:SESSION`. And `aws:ResourceAccount`: every
+/// resource the local APIs serve (parameters, metrics and alarms,
+/// deployment groups) is the stage's, in the same account.
 fn add_principal_keys(
     context: &mut HashMap<String, Vec<String>>,
     entry: &RoleEntry,
@@ -359,12 +420,77 @@ fn add_principal_keys(
             .unwrap_or_else(|| format!("arn:aws:iam::{account_id}:role/{}", assumed.role)),
     );
     put("aws:PrincipalAccount".into(), account_id.to_string());
+    put("aws:ResourceAccount".into(), account_id.to_string());
     put("aws:PrincipalType".into(), "AssumedRole".into());
     if let Some(id) = &entry.id {
         put("aws:userid".into(), format!("{id}:{}", assumed.session));
     }
     for (k, v) in &entry.tags {
         put(format!("aws:PrincipalTag/{k}"), v.clone());
+    }
+}
+
+/// Global condition keys AWS does not put in the requests Lockgate's APIs
+/// serve — a Lambda function's role session calling SSM, CloudWatch or
+/// CodeDeploy itself — so that IAM's rules for a missing key (a negated
+/// operator, `...IfExists` and `Null: true` hold) apply to them locally as
+/// they do on AWS. Each is present on AWS only for another kind of caller
+/// or call: a service acting for a resource (`aws:SourceArn`…), a service
+/// principal, an IAM user, a federated or MFA session, a session with a
+/// source identity (Lambda sets none), EC2 instance credentials, a root
+/// session, a call that tags (none of these does).
+const ABSENT_ON_AWS: &[&str] = &[
+    "aws:SourceArn",
+    "aws:SourceAccount",
+    "aws:SourceOrgID",
+    "aws:SourceOrgPaths",
+    "aws:SourceOwner",
+    "aws:PrincipalServiceName",
+    "aws:PrincipalServiceNamesList",
+    "aws:username",
+    "aws:FederatedProvider",
+    "aws:MultiFactorAuthAge",
+    "aws:SourceIdentity",
+    "aws:Ec2InstanceSourceVpc",
+    "aws:Ec2InstanceSourcePrivateIPv4",
+    "aws:AssumedRoot",
+    "aws:TagKeys",
+    "aws:RequestTag/*",
+];
+
+/// Whether `key`, missing from the context Lockgate built, is known to be
+/// missing on AWS too (IAM's missing-key rules then apply): the keys of
+/// [`ABSENT_ON_AWS`]; the role's `aws:PrincipalTag/…` when the role is the
+/// stage's (its tags are all known); and a service's own key (`ssm:…`,
+/// `cloudwatch:…`), since the local APIs supply every one AWS defines for
+/// the operations they serve (`ssm:Recursive`, `cloudwatch:namespace`) —
+/// but for resource-tag keys (`ssm:resourceTag/…`), which Lockgate does not
+/// know. Every other key — `aws:SourceIp`, `aws:SourceVpc(e)`,
+/// `aws:VpcSourceIp`, `aws:PrincipalOrgID`, `aws:PrincipalOrgPaths`,
+/// `aws:ResourceOrgID`, `aws:ResourceOrgPaths`, `aws:ResourceTag/…`,
+/// `aws:CalledVia…`, `aws:TokenIssueTime`, `aws:MultiFactorAuthPresent`,
+/// `aws:UserAgent`… — AWS may well set, from what Lockgate cannot model: a
+/// statement reading it is not evaluated (see [`Permissions::check`]).
+fn absent_on_aws(key: &str, entry: &RoleEntry) -> bool {
+    let lower = key.to_ascii_lowercase();
+    let listed = ABSENT_ON_AWS.iter().any(|k| match k.strip_suffix('*') {
+        Some(prefix) => lower.starts_with(&prefix.to_ascii_lowercase()),
+        None => lower == k.to_ascii_lowercase(),
+    });
+    if listed {
+        return true;
+    }
+    if lower.starts_with("aws:principaltag/") {
+        return entry.defined;
+    }
+    !lower.starts_with("aws:") && !lower.contains(":resourcetag/")
+}
+
+/// A statement as the log names it: `Statement[2] (Sid Org) of policy P`.
+fn statement_label(n: &lockgate_iam::NotEvaluated) -> String {
+    match n.sid.as_deref().filter(|s| !s.is_empty()) {
+        Some(sid) => format!("Statement[{}] (Sid {sid}) of policy {}", n.index, n.policy),
+        None => format!("Statement[{}] of policy {}", n.index, n.policy),
     }
 }
 
@@ -534,6 +660,25 @@ fn role_policies(resources: &[ResourceState]) -> (Roles, Vec<String>) {
         }
     }
     (roles, warnings)
+}
+
+/// The ARN of each role outside the stage that a policy of the stage
+/// names, from a function's `Role` as given (with its path:
+/// `arn:aws:iam::ACCOUNT:role/team/existing`): its `aws:PrincipalArn`.
+fn outside_role_arns(resources: &[ResourceState], roles: &mut Roles) {
+    for arn in resources
+        .iter()
+        .filter(|r| r.resource_type == "AWS::Lambda::Function")
+        .filter_map(|r| r.properties.get("Role").and_then(Value::as_str))
+        .filter(|role| role.starts_with("arn:") && role.contains(":role/"))
+    {
+        if let Some(entry) = roles.get_mut(role_name(arn))
+            && !entry.defined
+            && entry.arn.is_none()
+        {
+            entry.arn = Some(arn.to_string());
+        }
+    }
 }
 
 /// A warning per function whose calls Lockgate cannot evaluate: its `Role`
@@ -874,6 +1019,137 @@ mod tests {
         for denied in ["/dev/before", "/dev/red", "/red/x"] {
             assert!(get(&p, "greeter-dev-R", denied).is_err(), "{denied}");
         }
+    }
+
+    fn not_evaluated(logs: &crate::logs::LogHub) -> Vec<String> {
+        logs.read("greeter/dev", "", 0)
+            .into_iter()
+            .map(|l| l.line)
+            .filter(|l| l.contains("not evaluated"))
+            .collect()
+    }
+
+    #[test]
+    fn data_perimeter_denies_on_keys_lockgate_supplies_are_evaluated() {
+        // AWS's usual perimeter: the resource must be in the caller's
+        // account. Lockgate's resources are: no deny.
+        let doc = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "ssm:GetParameter", "Resource": param("/dev/*")},
+            {"Sid": "Account", "Effect": "Deny", "Action": "*", "Resource": "*",
+             "Condition": {"StringNotEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}}},
+            // A key known absent on AWS for these calls: IAM's missing-key
+            // rules apply (Null: true holds), and this deny does.
+            {"Sid": "NoUser", "Effect": "Deny", "Action": "ssm:GetParameter",
+             "Resource": param("/dev/user"), "Condition": {"Null": {"aws:username": "true"}}},
+        ]});
+        let logs = std::sync::Arc::new(crate::logs::LogHub::default());
+        let p = Permissions::with_logs(logs.clone());
+        let resources = vec![role(
+            "R",
+            "greeter-dev-R",
+            json!({"Policies": [{"PolicyName": "Perimeter", "PolicyDocument": doc}]}),
+        )];
+        assert!(
+            p.set_stage("greeter", "dev", PermissionsMode::Enforce, &resources)
+                .is_empty()
+        );
+        assert!(get(&p, "greeter-dev-R", "/dev/x").is_ok());
+        let m = get(&p, "greeter-dev-R", "/dev/user").unwrap_err().0;
+        assert!(m.contains("explicit deny"), "{m}");
+        assert!(not_evaluated(&logs).is_empty());
+        // Another account's resource is denied by it, as on AWS.
+        let other = p.check(
+            &caller("greeter-dev-R"),
+            ACCOUNT,
+            "ssm:GetParameter",
+            &param("/dev/x"),
+            &HashMap::from([(
+                "aws:ResourceAccount".to_string(),
+                vec!["111122223333".into()],
+            )]),
+        );
+        assert!(other.unwrap_err().0.contains("explicit deny"));
+    }
+
+    #[test]
+    fn statements_on_keys_lockgate_cannot_see_are_not_evaluated_and_said() {
+        let doc = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "ssm:GetParameter", "Resource": param("/dev/*")},
+            // Denies on keys AWS sets from where the call comes from.
+            {"Sid": "Org", "Effect": "Deny", "Action": "*", "Resource": "*",
+             "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc"}}},
+            {"Sid": "Vpce", "Effect": "Deny", "Action": "*", "Resource": "*",
+             "Condition": {"StringNotEqualsIfExists": {"aws:SourceVpce": "vpce-1"}}},
+            {"Sid": "Direct", "Effect": "Deny", "Action": "*", "Resource": "*",
+             "Condition": {"Null": {"aws:CalledVia": "true"}, "Bool": {"aws:ViaAWSService": "true"}}},
+            // An allow on one: what only it allows is let through, said.
+            {"Sid": "Ip", "Effect": "Allow", "Action": "ssm:GetParameter",
+             "Resource": param("/ops/*"),
+             "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}},
+            {"Effect": "Deny", "Action": "ssm:GetParameter", "Resource": param("/ops/root")},
+        ]});
+        let logs = std::sync::Arc::new(crate::logs::LogHub::default());
+        let p = Permissions::with_logs(logs.clone());
+        let resources = vec![role(
+            "R",
+            "greeter-dev-R",
+            json!({"Policies": [{"PolicyName": "Perimeter", "PolicyDocument": doc}]}),
+        )];
+        p.set_stage("greeter", "dev", PermissionsMode::Enforce, &resources);
+        assert!(get(&p, "greeter-dev-R", "/dev/x").is_ok());
+        assert!(get(&p, "greeter-dev-R", "/dev/y").is_ok());
+        let lines = not_evaluated(&logs);
+        // Once per statement; `Direct` is decided by the key it sees.
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(
+            lines[0].starts_with(
+                "[lockgate] not evaluated: Deny Statement[1] (Sid Org) of policy Perimeter reads aws:PrincipalOrgID, which Lockgate cannot see locally"
+            ) && lines[0].contains("by role greeter-dev-R; allowed"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[1]
+                .contains("Deny Statement[2] (Sid Vpce) of policy Perimeter reads aws:SourceVpce"),
+            "{lines:?}"
+        );
+        // Only the allow on aws:SourceIp may allow /ops/x: let through.
+        assert!(get(&p, "greeter-dev-R", "/ops/x").is_ok());
+        let lines = not_evaluated(&logs);
+        assert!(
+            lines[2].contains(&format!(
+                "no statement Lockgate can evaluate allows ssm:GetParameter on {} by role greeter-dev-R, but Allow Statement[4] (Sid Ip) of policy Perimeter (reads aws:SourceIp) may"
+            , param("/ops/x"))),
+            "{lines:?}"
+        );
+        // An explicit deny Lockgate sees still wins; what nothing allows is
+        // still denied.
+        assert!(get(&p, "greeter-dev-R", "/ops/root").is_err());
+        assert!(get(&p, "greeter-dev-R", "/prod/x").is_err());
+    }
+
+    #[test]
+    fn a_role_outside_the_stage_has_its_functions_role_arn() {
+        let deny = json!({"Statement": {"Effect": "Deny", "Action": "ssm:*", "Resource": "*",
+            "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/team/*"}}}});
+        let resources = vec![
+            resource(
+                "Fn",
+                "AWS::Lambda::Function",
+                "greeter-dev-Fn",
+                json!({"Role": format!("arn:aws:iam::{ACCOUNT}:role/team/existing")}),
+            ),
+            resource(
+                "P",
+                "AWS::IAM::Policy",
+                "greeter-dev-P",
+                json!({"PolicyName": "NoTeam", "Roles": ["existing"], "PolicyDocument": deny}),
+            ),
+        ];
+        let p = Permissions::default();
+        p.set_stage("greeter", "dev", PermissionsMode::Enforce, &resources);
+        // aws:PrincipalArn is arn:aws:iam::…:role/team/existing, path and all.
+        let m = get(&p, "existing", "/dev/x").unwrap_err().0;
+        assert!(m.contains("explicit deny"), "{m}");
     }
 
     #[test]

@@ -3,8 +3,11 @@
 //! `cloudwatch:namespace` for PutMetricData), a refusal is AWS's
 //! `AccessDenied` in the protocol the client spoke, a role outside the
 //! stage is said in the deploy's warnings and not evaluated, policy
-//! documents may be JSON text, and the stage's permissions mode is
-//! `report` only while every one of its stacks says so.
+//! documents may be JSON text, the stage's permissions mode is `report`
+//! only while every one of its stacks says so, a form key given twice is
+//! checked as the API runs it (its last value), and an
+//! `AWS::IAM::RolePolicy` is a type of its own whose malformed document
+//! fails the deploy.
 
 use std::path::Path;
 
@@ -40,6 +43,13 @@ impl Api {
     /// Deploys `template` (no local code) as `stack` of cw/dev with
     /// `permissions`; answers the `result`.
     async fn deploy(&self, stack: &str, template: &str, permissions: Option<&str>) -> Value {
+        let last = self.deploy_answer(stack, template, permissions).await;
+        assert!(last["result"].is_object(), "{last}");
+        last["result"].clone()
+    }
+
+    /// [`Api::deploy`]'s last line (its `result` or its `error`).
+    async fn deploy_answer(&self, stack: &str, template: &str, permissions: Option<&str>) -> Value {
         let mut body =
             json!({"template": template, "template_path": "template.yaml", "stack": stack});
         if let Some(p) = permissions {
@@ -54,9 +64,7 @@ impl Api {
             .await
             .unwrap();
         let text = res.text().await.unwrap();
-        let last: Value = serde_json::from_str(text.lines().last().unwrap_or("null")).unwrap();
-        assert!(last["result"].is_object(), "{text}");
-        last["result"].clone()
+        serde_json::from_str(text.lines().last().unwrap_or("null")).unwrap()
     }
 
     fn role(&self, role: &str, function: &str) -> Credentials {
@@ -240,4 +248,126 @@ async fn cloudwatch_calls_are_evaluated_against_the_functions_role() {
     api.deploy("extra", EXTRA, Some("enforce")).await;
     let (status, _, body) = api.cloudwatch(&putter, None, list).await;
     assert_eq!(status, 403, "{body}");
+}
+
+/// A role allowing ListMetrics, GetMetricStatistics where no
+/// `cloudwatch:namespace` key is set (AWS sets it for PutMetricData only),
+/// and — through an `AWS::IAM::RolePolicy` — PutMetricData in `Shop`.
+const LISTER: &str = r#"
+Resources:
+  ListerRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}'
+      Policies:
+        - PolicyName: Read
+          PolicyDocument: '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "cloudwatch:ListMetrics", "Resource": "*"}, {"Effect": "Allow", "Action": "cloudwatch:GetMetricStatistics", "Resource": "*", "Condition": {"Null": {"cloudwatch:namespace": "true"}}}]}'
+  PutShop:
+    Type: AWS::IAM::RolePolicy
+    Properties:
+      RoleName: !Ref ListerRole
+      PolicyName: PutShop
+      PolicyDocument: '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*", "Condition": {"StringEquals": {"cloudwatch:namespace": "Shop"}}}]}'
+  Lister:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.11
+      Handler: index.handler
+      Role: !GetAtt ListerRole.Arn
+      Code:
+        ZipFile: "def handler(event, context):\n    return 1\n"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_form_key_is_checked_as_the_api_runs_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_server, api) = Api::start(&tmp.path().join("data")).await;
+    let r = api.deploy("cw", LISTER, None).await;
+    assert_eq!(r["status"], "CREATE_COMPLETE", "{r}");
+    // The RolePolicy is a type of its own, not "recorded but not emulated".
+    assert!(!r["warnings"].to_string().contains("not emulated"), "{r}");
+    let lister = api.role("cw-dev-ListerRole", "cw-dev-Lister");
+    let put = |namespaces: &str, metric: &str| {
+        format!(
+            "Action=PutMetricData&Version=2010-08-01&{namespaces}&MetricData.member.1.MetricName={metric}&MetricData.member.1.Value=1"
+        )
+    };
+
+    // The RolePolicy allows PutMetricData in Shop.
+    let (status, _, body) = api
+        .cloudwatch(&lister, None, &put("Namespace=Shop", "Orders"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // Namespace given twice: the API puts in the last one, so that is the
+    // one the condition is evaluated on.
+    let (status, _, body) = api
+        .cloudwatch(
+            &lister,
+            None,
+            &put("Namespace=Shop&Namespace=Other", "Sneaky"),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("not authorized to perform: cloudwatch:PutMetricData"),
+        "{body}"
+    );
+    let (status, _, body) = api
+        .cloudwatch(
+            &lister,
+            None,
+            &put("Namespace=Other&Namespace=Shop", "Orders"),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // Action given twice: ListMetrics (allowed) then PutMetricData, which
+    // is what would run — checked as PutMetricData, in Other: refused.
+    let sneaky = format!("Action=ListMetrics&{}", put("Namespace=Other", "Sneaky"));
+    let (status, _, body) = api.cloudwatch(&lister, None, &sneaky).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("not authorized to perform: cloudwatch:PutMetricData"),
+        "{body}"
+    );
+    // Nothing was put in Other.
+    let (status, _, body) = api
+        .cloudwatch(&lister, None, "Action=ListMetrics&Namespace=Other")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(!body.contains("Sneaky"), "{body}");
+    // The other way round, ListMetrics runs, and is allowed.
+    let (status, _, body) = api
+        .cloudwatch(
+            &lister,
+            None,
+            "Action=PutMetricData&Action=ListMetrics&Namespace=Shop",
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<ListMetricsResponse"), "{body}");
+
+    // cloudwatch:namespace is PutMetricData's key only: GetMetricStatistics
+    // with a Namespace has none, so `Null: true` holds, as on AWS.
+    let stats = "Action=GetMetricStatistics&Version=2010-08-01&Namespace=Shop&MetricName=Orders&StartTime=2026-01-01T00:00:00Z&EndTime=2026-01-01T01:00:00Z&Period=60&Statistics.member.1=Sum";
+    let (status, _, body) = api.cloudwatch(&lister, None, stats).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// A RolePolicy IAM would refuse fails the deploy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_role_policy_fails_the_deploy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_server, api) = Api::start(&tmp.path().join("data")).await;
+    let broken = LISTER.replace(
+        r#"PolicyDocument: '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "cloudwatch:PutMetricData""#,
+        r#"PolicyDocument: '{"Version": "2012-10-17", "Statement": [{"Effect": "Alow", "Action": "cloudwatch:PutMetricData""#,
+    );
+    assert_ne!(broken, LISTER);
+    let r = api.deploy_answer("cw", &broken, None).await;
+    assert_eq!(r["error"]["logical_id"], "PutShop", "{r}");
+    assert_eq!(
+        r["error"]["reason"],
+        "PolicyDocument: MalformedPolicyDocument: Statement[0] has Effect \"Alow\", which is neither Allow nor Deny",
+        "{r}"
+    );
 }

@@ -151,14 +151,23 @@ pub(super) async fn cloudwatch(s: &Shared, request: &SignedRequest<'_>) -> Respo
             "application/x-amz-json-1.0",
         );
     };
+    // The request is read once, by the API's own parser: the role is
+    // checked on the very operation and input that then run (a form key
+    // given twice is the same value to both).
+    let call = lockgate_metrics::api::parse(&lockgate_metrics::api::ApiRequest {
+        method: request.method,
+        query: request.query,
+        headers: &request.headers,
+        body: request.body,
+    });
     // The caller's role must allow the action, as IAM would check it.
-    if let Some(call) = CloudWatchCall::read(request) {
+    if let Some(iam) = CloudWatchCall::of(&call) {
         let mut context = crate::permissions::request_context(s.stages.region());
-        if let Some(ns) = &call.namespace {
+        if let Some(ns) = &iam.namespace {
             context.insert("cloudwatch:namespace".into(), vec![ns.clone()]);
         }
-        let action = format!("cloudwatch:{}", call.op);
-        for resource in call.resources(s.stages.region(), crate::ACCOUNT_ID) {
+        let action = format!("cloudwatch:{}", iam.op);
+        for resource in iam.resources(s.stages.region(), crate::ACCOUNT_ID) {
             if let Err(denied) = s.stages.permissions().check(
                 &caller,
                 crate::ACCOUNT_ID,
@@ -166,14 +175,14 @@ pub(super) async fn cloudwatch(s: &Shared, request: &SignedRequest<'_>) -> Respo
                 &resource,
                 &context,
             ) {
-                return call.access_denied(&denied.0);
+                return iam.access_denied(&denied.0);
             }
         }
     }
     let metrics = s.stages.metrics(&stage);
     let now = lockgate_metrics::Timestamp::now();
     let alarms = metrics.alarms(now);
-    let response = lockgate_metrics::api::handle(
+    let response = lockgate_metrics::api::run(
         &lockgate_metrics::api::ApiContext {
             store: &metrics.store,
             alarms: &alarms,
@@ -181,12 +190,7 @@ pub(super) async fn cloudwatch(s: &Shared, request: &SignedRequest<'_>) -> Respo
             account_id: crate::ACCOUNT_ID,
             now,
         },
-        &lockgate_metrics::api::ApiRequest {
-            method: request.method,
-            query: request.query,
-            headers: &request.headers,
-            body: request.body,
-        },
+        call,
     );
     let mut builder = Response::builder()
         .status(response.status)
@@ -213,75 +217,54 @@ const CLOUDWATCH_OPERATIONS: &[&str] = &[
 
 /// A CloudWatch request as IAM sees it: the operation, the protocol the
 /// client spoke (errors answer in it) and what the condition keys and
-/// resources come from.
+/// resources come from — all read from the call the API runs.
 #[derive(Debug, PartialEq)]
 struct CloudWatchCall {
     /// AWS JSON 1.0 (`X-Amz-Target`), else the query protocol.
     json: bool,
     /// The operation (`PutMetricData`).
     op: String,
-    /// `Namespace` (the `cloudwatch:namespace` key of `PutMetricData`).
+    /// `Namespace`, for `PutMetricData` only: the `cloudwatch:namespace`
+    /// key, which AWS sets for no other operation.
     namespace: Option<String>,
-    /// The alarms the request names (`AlarmNames` / `AlarmName`).
+    /// The alarms the request names (`DescribeAlarms`' `AlarmNames`,
+    /// `DescribeAlarmHistory`'s `AlarmName`).
     alarms: Vec<String>,
 }
 
 impl CloudWatchCall {
-    /// What `request` asks, for an operation the API serves (`None`
-    /// otherwise, or for a protocol the API refuses).
-    fn read(request: &SignedRequest<'_>) -> Option<CloudWatchCall> {
-        let content_type = request
-            .header("content-type")
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        if content_type.starts_with("application/cbor") {
+    /// What `call` asks, for an operation the API serves and a request it
+    /// could read (`None` otherwise: the API then answers an error without
+    /// running anything).
+    fn of(call: &lockgate_metrics::api::ApiCall) -> Option<CloudWatchCall> {
+        let op = call.operation()?;
+        let input = call.input()?;
+        if !CLOUDWATCH_OPERATIONS.contains(&op) {
             return None;
         }
-        let call = if let Some(target) = request.header("x-amz-target") {
-            let op = target.strip_prefix(lockgate_metrics::api::TARGET_PREFIX)?;
-            let body: Value = serde_json::from_slice(request.body).unwrap_or(Value::Null);
-            let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_string);
-            CloudWatchCall {
-                json: true,
-                op: op.to_string(),
-                namespace: text("Namespace"),
-                alarms: body
-                    .get("AlarmNames")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .chain(text("AlarmName"))
-                    .collect(),
-            }
-        } else {
-            let form = if request.method.eq_ignore_ascii_case("GET") {
-                request.query.as_bytes()
-            } else {
-                request.body
-            };
-            let pairs = form_pairs(form);
-            let text = |k: &str| {
-                pairs
-                    .iter()
-                    .find(|(key, _)| key == k)
-                    .map(|(_, v)| v.clone())
-            };
-            CloudWatchCall {
-                json: false,
-                op: text("Action")?,
-                namespace: text("Namespace"),
-                alarms: pairs
-                    .iter()
-                    .filter(|(k, _)| k.starts_with("AlarmNames.member.") || k == "AlarmName")
-                    .map(|(_, v)| v.clone())
-                    .collect(),
-            }
+        let text = |k: &str| input.get(k).and_then(Value::as_str).map(str::to_string);
+        let alarms = match op {
+            "DescribeAlarms" => input
+                .get("AlarmNames")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+            "DescribeAlarmHistory" => text("AlarmName").into_iter().collect(),
+            _ => Vec::new(),
         };
-        CLOUDWATCH_OPERATIONS
-            .contains(&call.op.as_str())
-            .then_some(call)
+        Some(CloudWatchCall {
+            json: call.is_json(),
+            op: op.to_string(),
+            namespace: if op == "PutMetricData" {
+                text("Namespace")
+            } else {
+                None
+            },
+            alarms,
+        })
     }
 
     /// The resources IAM evaluates the action on: `*` for the metric
@@ -336,64 +319,31 @@ impl CloudWatchCall {
     }
 }
 
-/// `application/x-www-form-urlencoded` pairs, decoded.
-fn form_pairs(form: &[u8]) -> Vec<(String, String)> {
-    fn decode(s: &[u8]) -> String {
-        let mut out = Vec::with_capacity(s.len());
-        let mut i = 0;
-        while i < s.len() {
-            match s[i] {
-                b'+' => out.push(b' '),
-                b'%' if i + 2 < s.len() => {
-                    let hex = std::str::from_utf8(&s[i + 1..i + 3]).ok();
-                    match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                        Some(b) => {
-                            out.push(b);
-                            i += 2;
-                        }
-                        None => out.push(b'%'),
-                    }
-                }
-                b => out.push(b),
-            }
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    }
-    form.split(|b| *b == b'&')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.iter().position(|b| *b == b'=') {
-            Some(at) => (decode(&p[..at]), decode(&p[at + 1..])),
-            None => (decode(p), String::new()),
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lockgate_metrics::api::{ApiRequest, parse};
 
-    fn request<'a>(
-        method: &'a str,
-        query: &'a str,
-        headers: Vec<(&'a str, &'a str)>,
-        body: &'a [u8],
-    ) -> SignedRequest<'a> {
-        SignedRequest {
+    fn read(
+        method: &str,
+        query: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Option<CloudWatchCall> {
+        CloudWatchCall::of(&parse(&ApiRequest {
             method,
-            path: "/",
             query,
             headers,
             body,
-        }
+        }))
     }
 
     #[test]
     fn cloudwatch_calls_in_either_protocol() {
-        let json = request(
+        let call = read(
             "POST",
             "",
-            vec![
+            &[
                 ("content-type", "application/x-amz-json-1.0"),
                 (
                     "x-amz-target",
@@ -401,8 +351,8 @@ mod tests {
                 ),
             ],
             br#"{"Namespace": "Shop", "MetricData": []}"#,
-        );
-        let call = CloudWatchCall::read(&json).unwrap();
+        )
+        .unwrap();
         assert_eq!(
             call,
             CloudWatchCall {
@@ -413,13 +363,13 @@ mod tests {
             }
         );
         assert_eq!(call.resources("us-east-1", "1"), vec!["*"]);
-        let query = request(
+        let call = read(
             "POST",
             "",
-            vec![("content-type", "application/x-www-form-urlencoded")],
+            &[("content-type", "application/x-www-form-urlencoded")],
             b"Action=DescribeAlarms&Version=2010-08-01&AlarmNames.member.1=a%20b&AlarmNames.member.2=c+d",
-        );
-        let call = CloudWatchCall::read(&query).unwrap();
+        )
+        .unwrap();
         assert!(!call.json);
         assert_eq!(
             call.resources("us-east-1", "1"),
@@ -428,19 +378,51 @@ mod tests {
                 "arn:aws:cloudwatch:us-east-1:1:alarm:c d"
             ]
         );
-        let get = request("GET", "Action=DescribeAlarmHistory", vec![], b"");
+        let get = read("GET", "Action=DescribeAlarmHistory", &[], b"").unwrap();
         assert_eq!(
-            CloudWatchCall::read(&get)
-                .unwrap()
-                .resources("us-east-1", "1"),
+            get.resources("us-east-1", "1"),
             vec!["arn:aws:cloudwatch:us-east-1:1:alarm:*"]
         );
-        // What the API does not serve is left to it (InvalidAction).
-        let other = request("POST", "", vec![], b"Action=PutMetricAlarm");
-        assert_eq!(CloudWatchCall::read(&other), None);
+        let one = read("GET", "Action=DescribeAlarmHistory&AlarmName=x", &[], b"").unwrap();
         assert_eq!(
-            form_pairs(b"a=%41%zz%4&b"),
-            vec![("a".into(), "A%zz%4".into()), ("b".into(), String::new())]
+            one.resources("us-east-1", "1"),
+            vec!["arn:aws:cloudwatch:us-east-1:1:alarm:x"]
         );
+        // What the API does not serve, or cannot read, is left to it
+        // (InvalidAction, MissingParameter): nothing runs.
+        assert_eq!(read("POST", "", &[], b"Action=PutMetricAlarm"), None);
+        assert_eq!(read("POST", "", &[], b"Namespace=Shop"), None);
+    }
+
+    #[test]
+    fn a_repeated_key_is_checked_as_it_runs() {
+        // The API takes a form key's last value: so does the check.
+        let call = read(
+            "POST",
+            "",
+            &[],
+            b"Action=ListMetrics&Action=PutMetricData&Namespace=Shop&Namespace=Other",
+        )
+        .unwrap();
+        assert_eq!(call.op, "PutMetricData");
+        assert_eq!(call.namespace.as_deref(), Some("Other"));
+    }
+
+    #[test]
+    fn the_namespace_key_is_put_metric_datas_only() {
+        // AWS sets cloudwatch:namespace for PutMetricData alone.
+        let call = read("POST", "", &[], b"Action=ListMetrics&Namespace=Shop").unwrap();
+        assert_eq!(call.namespace, None);
+        let call = read(
+            "POST",
+            "",
+            &[(
+                "x-amz-target",
+                "GraniteServiceVersion20100801.GetMetricStatistics",
+            )],
+            br#"{"Namespace": "Shop"}"#,
+        )
+        .unwrap();
+        assert_eq!(call.namespace, None);
     }
 }

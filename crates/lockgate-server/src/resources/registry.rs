@@ -39,6 +39,7 @@ pub fn standard() -> Registry {
         Arc::new(iam::Role),
         Arc::new(iam::Policy),
         Arc::new(iam::ManagedPolicy),
+        Arc::new(iam::RolePolicy),
         Arc::new(ssm::Parameter),
         Arc::new(events::Rule),
         Arc::new(logs::LogGroup),

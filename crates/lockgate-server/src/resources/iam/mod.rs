@@ -6,10 +6,12 @@
 mod managed_policy;
 mod policy;
 mod role;
+mod role_policy;
 
 pub use managed_policy::ManagedPolicy;
 pub use policy::Policy;
 pub use role::Role;
+pub use role_policy::RolePolicy;
 
 use lockgate_engine::ProviderError;
 use serde_json::Value;
