@@ -409,8 +409,18 @@ fn add_principal_keys(
     assumed: &lockgate_sigv4::AssumedRole,
     account_id: &str,
 ) {
+    // The region the call was made in (the request's own key).
+    let region = context
+        .get("aws:RequestedRegion")
+        .and_then(|v| v.first())
+        .cloned()
+        .unwrap_or_default();
+    context
+        .entry("aws:ResourceAccount".into())
+        .or_insert_with(|| vec![account_id.to_string()]);
+    // The principal's keys are the principal's: never the request's.
     let mut put = |k: String, v: String| {
-        context.entry(k).or_insert_with(|| vec![v]);
+        context.insert(k, vec![v]);
     };
     put(
         "aws:PrincipalArn".into(),
@@ -420,8 +430,16 @@ fn add_principal_keys(
             .unwrap_or_else(|| format!("arn:aws:iam::{account_id}:role/{}", assumed.role)),
     );
     put("aws:PrincipalAccount".into(), account_id.to_string());
-    put("aws:ResourceAccount".into(), account_id.to_string());
     put("aws:PrincipalType".into(), "AssumedRole".into());
+    // Lambda adds the calling function's ARN to every AWS call made with
+    // its execution role's credentials (the session is the function).
+    put(
+        "lambda:SourceFunctionArn".into(),
+        format!(
+            "arn:aws:lambda:{region}:{account_id}:function:{}",
+            assumed.session
+        ),
+    );
     if let Some(id) = &entry.id {
         put("aws:userid".into(), format!("{id}:{}", assumed.session));
     }
@@ -1069,6 +1087,34 @@ mod tests {
             )]),
         );
         assert!(other.unwrap_err().0.contains("explicit deny"));
+    }
+
+    /// Lambda puts the calling function's ARN in every call made with its
+    /// role (`lambda:SourceFunctionArn`): the usual guard against stolen
+    /// credentials (deny when it is absent) lets the function through, and
+    /// an allow on it matches the function.
+    #[test]
+    fn the_calling_function_is_a_condition_key() {
+        let doc = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "ssm:GetParameter", "Resource": param("/dev/*"),
+             "Condition": {"ArnLike": {"lambda:SourceFunctionArn":
+                 format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:greeter-dev-*")}}},
+            {"Sid": "NotStolen", "Effect": "Deny", "Action": "*", "Resource": "*",
+             "Condition": {"Null": {"lambda:SourceFunctionArn": "true"}}},
+            {"Effect": "Deny", "Action": "ssm:GetParameter", "Resource": param("/dev/hello-only"),
+             "Condition": {"ArnNotEquals": {"lambda:SourceFunctionArn":
+                 format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:greeter-dev-Other")}}},
+        ]});
+        let p = Permissions::default();
+        let resources = vec![role(
+            "R",
+            "greeter-dev-R",
+            json!({"Policies": [{"PolicyName": "Guard", "PolicyDocument": doc}]}),
+        )];
+        p.set_stage("greeter", "dev", PermissionsMode::Enforce, &resources);
+        assert!(get(&p, "greeter-dev-R", "/dev/x").is_ok());
+        let m = get(&p, "greeter-dev-R", "/dev/hello-only").unwrap_err().0;
+        assert!(m.contains("explicit deny"), "{m}");
     }
 
     #[test]

@@ -203,18 +203,6 @@ pub(super) async fn cloudwatch(s: &Shared, request: &SignedRequest<'_>) -> Respo
         .unwrap_or_else(|e| ApiFailure::internal(format!("response: {e}")).into_response())
 }
 
-/// The operations the local CloudWatch API serves (`lockgate_metrics::api`):
-/// each is evaluated as `cloudwatch:<Operation>`. Others are left to the
-/// API, which answers `InvalidAction`.
-const CLOUDWATCH_OPERATIONS: &[&str] = &[
-    "PutMetricData",
-    "GetMetricData",
-    "GetMetricStatistics",
-    "ListMetrics",
-    "DescribeAlarms",
-    "DescribeAlarmHistory",
-];
-
 /// A CloudWatch request as IAM sees it: the operation, the protocol the
 /// client spoke (errors answer in it) and what the condition keys and
 /// resources come from — all read from the call the API runs.
@@ -239,9 +227,9 @@ impl CloudWatchCall {
     fn of(call: &lockgate_metrics::api::ApiCall) -> Option<CloudWatchCall> {
         let op = call.operation()?;
         let input = call.input()?;
-        if !CLOUDWATCH_OPERATIONS.contains(&op) {
-            return None;
-        }
+        // Every operation is evaluated as `cloudwatch:<Operation>`, one the
+        // API does not serve too (it then answers `InvalidAction` if the
+        // role allows the call): no list here to drift from the API's.
         let text = |k: &str| input.get(k).and_then(Value::as_str).map(str::to_string);
         let alarms = match op {
             "DescribeAlarms" => input
@@ -388,9 +376,12 @@ mod tests {
             one.resources("us-east-1", "1"),
             vec!["arn:aws:cloudwatch:us-east-1:1:alarm:x"]
         );
-        // What the API does not serve, or cannot read, is left to it
-        // (InvalidAction, MissingParameter): nothing runs.
-        assert_eq!(read("POST", "", &[], b"Action=PutMetricAlarm"), None);
+        // An operation the API does not serve is evaluated too (the role
+        // must allow `cloudwatch:PutMetricAlarm` before the API answers
+        // InvalidAction); a request with no operation is left to the API.
+        let alarm = read("POST", "", &[], b"Action=PutMetricAlarm").unwrap();
+        assert_eq!(alarm.op, "PutMetricAlarm");
+        assert_eq!(alarm.resources("us-east-1", "1"), vec!["*"]);
         assert_eq!(read("POST", "", &[], b"Namespace=Shop"), None);
     }
 
