@@ -171,12 +171,16 @@ impl Server {
             source,
         })?;
         let data_dir = std::fs::canonicalize(&data_dir).map_err(io(&data_dir))?;
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&data_dir).await.map_err(
-            |source| ServerError::Store {
+        let sqlite = SqliteStore::open(&data_dir)
+            .await
+            .map_err(|source| ServerError::Store {
                 path: data_dir.clone(),
                 source,
-            },
-        )?);
+            })?;
+        for w in sqlite.open_warnings() {
+            tracing::warn!("state store: {w}");
+        }
+        let store: Arc<dyn Store> = Arc::new(sqlite);
         let artifacts =
             Arc::new(
                 ArtifactStore::open(&data_dir).map_err(|source| ServerError::Store {

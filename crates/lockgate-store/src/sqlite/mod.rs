@@ -3,9 +3,9 @@
 //! One database file, `<data-dir>/lockgate.db`, in WAL mode with foreign keys
 //! on, a busy timeout and `synchronous = FULL`; the schema comes from the
 //! embedded migrations in `crates/lockgate-store/migrations/`; what older
-//! servers wrote in clear is sealed when it opens ([`upgrade`]). Write
-//! transactions start with `BEGIN IMMEDIATE`, so concurrent writers queue on
-//! the busy timeout instead of failing on a lock upgrade. The SQL itself is
+//! servers wrote in clear is sealed once, when it opens ([`upgrade`]).
+//! Write transactions start with `BEGIN IMMEDIATE`, so concurrent writers
+//! queue on the busy timeout instead of failing on a lock upgrade. The SQL itself is
 //! portable (`$n` placeholders, `INSERT … ON CONFLICT … DO UPDATE`,
 //! `RETURNING`), so a PostgreSQL backend can reuse it nearly verbatim.
 
@@ -51,6 +51,7 @@ pub struct SqliteStore {
     pool: SqlitePool,
     keyring: Keyring,
     data_dir: PathBuf,
+    open_warnings: Vec<String>,
     #[cfg(feature = "failpoints")]
     failpoint: Option<Failpoint>,
 }
@@ -121,11 +122,13 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Migration(Box::new(e)))?;
-        upgrade::upgrade_at_rest(&pool, &keyring).await?;
+        let open_warnings =
+            upgrade::upgrade_at_rest(&pool, &keyring, &crate::secret::key_path(data_dir)).await?;
         Ok(SqliteStore {
             pool,
             keyring,
             data_dir: data_dir.to_path_buf(),
+            open_warnings,
             #[cfg(feature = "failpoints")]
             failpoint: None,
         })
@@ -139,6 +142,14 @@ impl SqliteStore {
     /// The database file.
     pub fn db_path(&self) -> PathBuf {
         self.data_dir.join(DB_FILE)
+    }
+
+    /// What opening the store found wrong without failing, for the caller
+    /// to log: the at-rest upgrade skipped (the master key does not match
+    /// the data), a row whose JSON does not parse, a checkpoint that could
+    /// not finish (see [`upgrade`]). Empty when all went well.
+    pub fn open_warnings(&self) -> &[String] {
+        &self.open_warnings
     }
 
     /// The keyring sealing secure strings.

@@ -8,11 +8,23 @@
 //! One transaction (a crash leaves the database as it was, and the next
 //! open does it again), with `secure_delete` on so the replaced text is not
 //! left in freed space, then a truncating checkpoint so no WAL frame keeps
-//! it. Idempotent: a database with nothing to put right is only read (a
-//! few queries), so every open runs it — also after an older server wrote
-//! to the database again. Only clear text is looked at: a snapshot sealed
+//! it (a checkpoint another connection keeps from finishing is reported in
+//! the store's [open warnings](super::SqliteStore::open_warnings)). The
+//! same transaction sets `PRAGMA user_version` to [`AT_REST_DONE`], and an
+//! open that finds it so does nothing: the pass runs once per database, so
+//! rows an older server writes in clear after that stay so (until a
+//! server rewrites them). Only clear text is looked at: a snapshot sealed
 //! by a server that still copied digests into it keeps them, sealed like
 //! the NoEcho values beside them.
+//!
+//! Not under a key the data was not sealed with: when a sealed column or a
+//! SecureString was sealed under another key than `keys/master.key`'s (the
+//! data directory restored without its `keys/`, and a fresh key made), the
+//! pass is skipped with a warning and runs at a later open, once the
+//! original key is back — as elsewhere, a key that does not match does not
+//! stop the store from opening; only what it cannot open fails. A row whose
+//! JSON does not parse does not stop it either: a snapshot is sealed as it
+//! is, other columns are left as they are, each with a warning.
 
 use serde_json::{Map, Value};
 use sqlx::sqlite::{SqliteConnection, SqlitePool};
@@ -20,7 +32,7 @@ use sqlx::{AssertSqlSafe, Connection as _, Row};
 
 use super::stacks::EXPORT_COLUMN;
 use super::{db, json_text};
-use crate::error::{Result, StoreError};
+use crate::error::Result;
 use crate::secret::{Keyring, SEALED_TEXT};
 
 /// Where older servers kept unsalted digests of a stack's NoEcho values,
@@ -30,6 +42,10 @@ pub(crate) const LEGACY_NO_ECHO_DIGESTS: &str = "Lockgate::NoEchoDigests";
 /// Where the server records which committed property values derive from
 /// a NoEcho parameter (JSON pointers by logical ID; `""`: all of them).
 pub(crate) const NO_ECHO_PATHS: &str = "Lockgate::NoEchoPaths";
+
+/// `PRAGMA user_version` once the pass has run (nothing else in the
+/// project sets it).
+pub(crate) const AT_REST_DONE: i64 = 1;
 
 /// The sealed columns: (table, column, what the column is sealed under).
 const SEALED_COLUMNS: &[(&str, &str, &str)] = &[
@@ -53,19 +69,72 @@ fn unsealed(table: &str, column: &str) -> String {
     )
 }
 
-/// The rows of `table` whose clear `column` holds legacy digests.
-fn with_digests(table: &str, column: &str, more: &str) -> String {
+/// The key ids of the rows of `table` whose `column` is sealed under
+/// another key than `$1` (`<key id>:`, `$2` its length).
+fn sealed_elsewhere(table: &str, column: &str) -> String {
+    let n = SEALED_TEXT.len();
     format!(
-        "SELECT rowid, {column}{more} FROM {table} \
-         WHERE instr({column}, '{LEGACY_NO_ECHO_DIGESTS}') > 0"
+        "SELECT substr({column}, {start}, instr(substr({column}, {start}), ':') - 1) \
+         FROM {table} WHERE substr({column}, 1, {n}) = '{SEALED_TEXT}' \
+         AND substr({column}, {start}, $2) <> $1",
+        start = n + 1
     )
 }
 
-/// Puts right what older servers left in clear (see the module's doc).
-pub(super) async fn upgrade_at_rest(pool: &SqlitePool, keyring: &Keyring) -> Result<()> {
+/// The rows of `table` whose clear `column` holds legacy digests at `path`
+/// (a JSON path to the object that keeps them; text that is not JSON is
+/// not looked into).
+fn with_digests(table: &str, column: &str, path: &str, more: &str) -> String {
+    format!(
+        "SELECT rowid, {column}{more} FROM {table} \
+         WHERE CASE WHEN json_valid({column}) \
+         THEN json_type({column}, '{path}.\"{LEGACY_NO_ECHO_DIGESTS}\"') END IS NOT NULL"
+    )
+}
+
+/// The stacks' parameters with digests (and their templates).
+fn stacks_with_digests(more: &str) -> String {
+    with_digests("stacks", "parameters", "$", more)
+}
+
+/// The deployments' targets with digests among their parameters.
+fn targets_with_digests() -> String {
+    with_digests("deployments", "target", "$.parameters", "")
+}
+
+/// Puts right what older servers left in clear (see the module's doc);
+/// returns what the store should warn about.
+pub(super) async fn upgrade_at_rest(
+    pool: &SqlitePool,
+    keyring: &Keyring,
+    key_file: &std::path::Path,
+) -> Result<Vec<String>> {
     let mut conn = pool.acquire().await.map_err(db)?;
+    let version: i64 = sqlx::query_scalar("PRAGMA user_version")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)?;
+    if version >= AT_REST_DONE {
+        return Ok(Vec::new());
+    }
     if !anything_to_do(&mut conn).await? {
-        return Ok(());
+        // Nothing to seal, so nothing sealed under a wrong key: done.
+        sqlx::query(AssertSqlSafe(format!(
+            "PRAGMA user_version = {AT_REST_DONE}"
+        )))
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+        return Ok(Vec::new());
+    }
+    if let Some(other) = other_key(&mut conn, keyring).await? {
+        return Ok(vec![format!(
+            "the master key {} (key {}) does not match the data, sealed under key {other}: \
+             what older servers left in clear is left so, not sealed under this key, until \
+             the original key is back in that file",
+            key_file.display(),
+            keyring.key_id(),
+        )]);
     }
     sqlx::query("PRAGMA secure_delete = ON")
         .execute(&mut *conn)
@@ -77,14 +146,22 @@ pub(super) async fn upgrade_at_rest(pool: &SqlitePool, keyring: &Keyring) -> Res
         .execute(&mut *conn)
         .await
         .map_err(db);
-    done?;
+    let mut warnings = done?;
     reset?;
     // No WAL frame keeps the text the transaction replaced.
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-    Ok(())
+    let (busy, log, checkpointed): (i64, i64, i64) =
+        sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db)?;
+    if busy != 0 {
+        warnings.push(format!(
+            "the checkpoint after sealing what older servers left in clear could not finish \
+             (another connection is busy; {checkpointed} of {log} WAL frames copied): the \
+             replaced text may stay in the WAL until a later checkpoint"
+        ));
+    }
+    Ok(warnings)
 }
 
 async fn anything_to_do(conn: &mut SqliteConnection) -> Result<bool> {
@@ -92,8 +169,8 @@ async fn anything_to_do(conn: &mut SqliteConnection) -> Result<bool> {
         .iter()
         .map(|(t, c, _)| unsealed(t, c))
         .collect();
-    checks.push(with_digests("stacks", "parameters", ""));
-    checks.push(with_digests("deployments", "target", ""));
+    checks.push(stacks_with_digests(""));
+    checks.push(targets_with_digests());
     for q in checks {
         if sqlx::query(AssertSqlSafe(format!("{q} LIMIT 1")))
             .fetch_optional(&mut *conn)
@@ -107,28 +184,81 @@ async fn anything_to_do(conn: &mut SqliteConnection) -> Result<bool> {
     Ok(false)
 }
 
-/// All of it or nothing (dropped uncommitted, the transaction rolls back).
-async fn upgrade_in_one_transaction(conn: &mut SqliteConnection, keyring: &Keyring) -> Result<()> {
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
-    upgrade(&mut tx, keyring).await?;
-    tx.commit().await.map_err(db)
+/// The id of another key than `keyring`'s that something in the database
+/// is sealed under (a sealed column or a SecureString), if any.
+async fn other_key(conn: &mut SqliteConnection, keyring: &Keyring) -> Result<Option<String>> {
+    let prefix = format!("{}:", keyring.key_id());
+    let len = i64::try_from(prefix.len()).unwrap_or(i64::MAX);
+    for (table, column, _) in SEALED_COLUMNS {
+        let other: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+            "{} LIMIT 1",
+            sealed_elsewhere(table, column)
+        )))
+        .bind(&prefix)
+        .bind(len)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?;
+        if other.is_some() {
+            return Ok(other);
+        }
+    }
+    sqlx::query_scalar(
+        "SELECT key_id FROM parameter_versions \
+         WHERE key_id IS NOT NULL AND key_id <> $1 LIMIT 1",
+    )
+    .bind(keyring.key_id())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)
 }
 
-async fn upgrade(conn: &mut SqliteConnection, keyring: &Keyring) -> Result<()> {
-    // The stacks' parameters: digests out, the record of where NoEcho
-    // values went in (every property: which ones cannot be told).
-    let rows = sqlx::query(AssertSqlSafe(with_digests(
-        "stacks",
-        "parameters",
-        ", template",
+/// All of it or nothing (dropped uncommitted, the transaction rolls back),
+/// the pass recorded done with it.
+async fn upgrade_in_one_transaction(
+    conn: &mut SqliteConnection,
+    keyring: &Keyring,
+) -> Result<Vec<String>> {
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+    let warnings = upgrade(&mut tx, keyring).await?;
+    sqlx::query(AssertSqlSafe(format!(
+        "PRAGMA user_version = {AT_REST_DONE}"
     )))
-    .fetch_all(&mut *conn)
+    .execute(&mut *tx)
     .await
     .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok(warnings)
+}
+
+async fn upgrade(conn: &mut SqliteConnection, keyring: &Keyring) -> Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    // The stacks' parameters: digests out, the record of where NoEcho
+    // values went in (every property: which ones cannot be told).
+    let rows = sqlx::query(AssertSqlSafe(stacks_with_digests(", template")))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?;
     for row in &rows {
         let id: i64 = row.try_get(0).map_err(db)?;
-        let mut parameters = parse(row.try_get(1).map_err(db)?, "stacks.parameters")?;
-        let template = parse(row.try_get(2).map_err(db)?, "stacks.template")?;
+        let (Some(mut parameters), Some(template)) = (
+            parse(
+                row.try_get(1).map_err(db)?,
+                "stacks",
+                "parameters",
+                id,
+                &mut warnings,
+            ),
+            parse(
+                row.try_get(2).map_err(db)?,
+                "stacks",
+                "template",
+                id,
+                &mut warnings,
+            ),
+        ) else {
+            continue;
+        };
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT logical_id FROM stack_resources WHERE stack_id = $1 ORDER BY logical_id",
         )
@@ -140,13 +270,21 @@ async fn upgrade(conn: &mut SqliteConnection, keyring: &Keyring) -> Result<()> {
         update(conn, "stacks", "parameters", id, json_text(&parameters)?).await?;
     }
     // The deployments' targets: digests out (a target has no record).
-    let rows = sqlx::query(AssertSqlSafe(with_digests("deployments", "target", "")))
+    let rows = sqlx::query(AssertSqlSafe(targets_with_digests()))
         .fetch_all(&mut *conn)
         .await
         .map_err(db)?;
     for row in &rows {
         let id: i64 = row.try_get(0).map_err(db)?;
-        let mut target = parse(row.try_get(1).map_err(db)?, "deployments.target")?;
+        let Some(mut target) = parse(
+            row.try_get(1).map_err(db)?,
+            "deployments",
+            "target",
+            id,
+            &mut warnings,
+        ) else {
+            continue;
+        };
         if let Value::Object(t) = &mut target {
             let template = t.get("template").cloned().unwrap_or(Value::Null);
             if let Some(p) = t.get_mut("parameters") {
@@ -156,7 +294,8 @@ async fn upgrade(conn: &mut SqliteConnection, keyring: &Keyring) -> Result<()> {
         update(conn, "deployments", "target", id, json_text(&target)?).await?;
     }
     // Every sealed column sealed; a deployment's snapshot, which is a
-    // stack's state, upgraded as a stack's parameters are first.
+    // stack's state, upgraded as a stack's parameters are first (sealed as
+    // it is when it does not parse).
     for (table, column, context) in SEALED_COLUMNS {
         let rows = sqlx::query(AssertSqlSafe(unsealed(table, column)))
             .fetch_all(&mut *conn)
@@ -165,13 +304,15 @@ async fn upgrade(conn: &mut SqliteConnection, keyring: &Keyring) -> Result<()> {
         for row in &rows {
             let id: i64 = row.try_get(0).map_err(db)?;
             let mut text: String = row.try_get(1).map_err(db)?;
-            if (*table, *column) == ("deployments", "previous") {
-                text = json_text(&upgrade_snapshot(parse(text, "deployments.previous")?))?;
+            if (*table, *column) == ("deployments", "previous")
+                && let Some(snapshot) = parse(text.clone(), table, column, id, &mut warnings)
+            {
+                text = json_text(&upgrade_snapshot(snapshot))?;
             }
             update(conn, table, column, id, keyring.seal_text(&text, context)?).await?;
         }
     }
-    Ok(())
+    Ok(warnings)
 }
 
 async fn update(
@@ -192,9 +333,28 @@ async fn update(
     Ok(())
 }
 
-fn parse(text: String, column: &str) -> Result<Value> {
-    serde_json::from_str(&text)
-        .map_err(|e| StoreError::Corrupt(format!("column {column} holds invalid JSON: {e}")))
+/// `text` parsed, or `None` with a warning naming the row.
+fn parse(
+    text: String,
+    table: &str,
+    column: &str,
+    rowid: i64,
+    warnings: &mut Vec<String>,
+) -> Option<Value> {
+    match serde_json::from_str(&text) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            warnings.push(format!(
+                "{table}.{column} of row {rowid} is not valid JSON ({e}): {}",
+                if column == "previous" {
+                    "sealed as it is"
+                } else {
+                    "left as it is"
+                }
+            ));
+            None
+        }
+    }
 }
 
 /// A deployment's snapshot (a stack's state) with its parameters upgraded.

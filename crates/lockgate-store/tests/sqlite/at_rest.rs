@@ -413,12 +413,12 @@ async fn opening_an_old_database_seals_its_secrets_and_drops_their_digests() {
             properties.to_string(),
         ),
         ("UPDATE exports SET value = $1", SECRET_V2.to_string()),
+        // Older servers never set it (today's store did, at first open).
+        ("PRAGMA user_version = 0", String::new()),
     ] {
-        sqlx::query(sql)
-            .bind(value)
-            .execute(&mut old)
-            .await
-            .expect("write as an older server");
+        let q = sqlx::query(sql);
+        let q = if sql.contains('$') { q.bind(value) } else { q };
+        q.execute(&mut old).await.expect("write as an older server");
     }
     let forbidden = [
         SECRET_V1.to_string(),
@@ -476,4 +476,293 @@ async fn opening_an_old_database_seals_its_secrets_and_drops_their_digests() {
     // Again: nothing more to do, nothing lost.
     verify(SqliteStore::open(dir.path()).await.expect("reopen")).await;
     check("after a second open");
+}
+
+/// A stack deployed twice (so its last deployment keeps a snapshot), with
+/// a NoEcho value in a resource's properties and an export.
+async fn deployed_stack(store: &SqliteStore) -> lockgate_store::StackRef {
+    use lockgate_store::{
+        BeginDeployment, DeploymentKind, DeploymentOutcome, ExportName, Output, ResourceState,
+        ResourceStatus, StackCommit, StackRef, StackStatus, StackTarget,
+    };
+    use serde_json::json;
+
+    let stack = StackRef::parse("app", "dev", "app").expect("stack");
+    store.ensure_stage(&stack.stage_ref()).await.expect("stage");
+    for (kind, status) in [
+        (DeploymentKind::Create, StackStatus::CreateComplete),
+        (DeploymentKind::Update, StackStatus::UpdateComplete),
+    ] {
+        let d = store
+            .begin_deployment(BeginDeployment {
+                stack: stack.clone(),
+                kind,
+                initiated_by: "alice".into(),
+                change_set: json!([]),
+                target: StackTarget {
+                    template: json!({}),
+                    parameters: json!({"Plain": PLAIN}),
+                },
+            })
+            .await
+            .expect("begin");
+        let commit = StackCommit {
+            status,
+            status_reason: None,
+            template: json!({}),
+            parameters: json!({"Plain": PLAIN}),
+            resources: vec![ResourceState {
+                logical_id: "Q".into(),
+                resource_type: "AWS::SQS::Queue".into(),
+                physical_id: Some("q".into()),
+                properties: json!({"Tags": [{"Key": "pw", "Value": SECRET_V1}]}),
+                status: ResourceStatus::CreateComplete,
+                status_reason: None,
+                attributes: json!({}),
+            }],
+            outputs: vec![Output {
+                key: "Token".into(),
+                value: "****".into(),
+                description: None,
+                export_name: Some(ExportName::new("token").expect("name")),
+                export_value: Some(SECRET_V2.into()),
+            }],
+            imports: Vec::new(),
+            events: Vec::new(),
+            leftovers: Vec::new(),
+        };
+        store
+            .finish_deployment(d.id, DeploymentOutcome::Succeeded, commit)
+            .await
+            .expect("finish");
+    }
+    stack
+}
+
+/// Runs `sql` statements on the database as an older server would.
+async fn write_as_older_server(dir: &Path, statements: &[&'static str]) {
+    use sqlx::Connection as _;
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(dir.join("lockgate.db"))
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
+    let mut conn = sqlx::SqliteConnection::connect_with(&options)
+        .await
+        .expect("connect");
+    for sql in statements {
+        sqlx::query(*sql)
+            .execute(&mut conn)
+            .await
+            .expect("write as an older server");
+    }
+    conn.close().await.expect("close");
+}
+
+/// One value read straight from the database.
+async fn raw(dir: &Path, sql: &'static str) -> String {
+    use sqlx::Connection as _;
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(dir.join("lockgate.db"));
+    let mut conn = sqlx::SqliteConnection::connect_with(&options)
+        .await
+        .expect("connect");
+    let row: (String,) = sqlx::query_as(sql)
+        .fetch_one(&mut conn)
+        .await
+        .expect("read");
+    conn.close().await.expect("close");
+    row.0
+}
+
+/// The upgrade runs once: the database records it (`user_version`), and
+/// a template that merely mentions the legacy key (its Description) is no
+/// reason to run it again.
+#[tokio::test]
+async fn the_upgrade_is_recorded_and_not_run_again() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(dir.path()).await.expect("open");
+    deployed_stack(&store).await;
+    store.close().await;
+    assert_eq!(
+        raw(
+            dir.path(),
+            "SELECT CAST(user_version AS TEXT) FROM pragma_user_version"
+        )
+        .await,
+        "1"
+    );
+    // Not the key, only its name in a text: not a digest. Even with the
+    // record reset, nothing is put right (the parameters are as they were).
+    write_as_older_server(
+        dir.path(),
+        &[
+            "UPDATE stacks SET template = '{\"Description\": \"no Lockgate::NoEchoDigests here\"}', \
+             parameters = '{\"Plain\": \"Lockgate::NoEchoDigests\"}'",
+            "PRAGMA user_version = 0",
+        ],
+    )
+    .await;
+    let store = SqliteStore::open(dir.path()).await.expect("reopen");
+    assert!(
+        store.open_warnings().is_empty(),
+        "{:?}",
+        store.open_warnings()
+    );
+    store.close().await;
+    assert_eq!(
+        raw(dir.path(), "SELECT parameters FROM stacks").await,
+        "{\"Plain\": \"Lockgate::NoEchoDigests\"}"
+    );
+    assert_eq!(
+        raw(
+            dir.path(),
+            "SELECT CAST(user_version AS TEXT) FROM pragma_user_version"
+        )
+        .await,
+        "1"
+    );
+    // Once recorded, an older server's clear row stays so: the pass does
+    // not run again.
+    write_as_older_server(
+        dir.path(),
+        &["UPDATE exports SET value = 'clear-after-done'"],
+    )
+    .await;
+    let store = SqliteStore::open(dir.path()).await.expect("reopen");
+    store.close().await;
+    assert_eq!(
+        raw(dir.path(), "SELECT value FROM exports").await,
+        "clear-after-done"
+    );
+}
+
+/// A data directory restored without its key: the keyring makes a new
+/// one, and what older servers left in clear is not sealed under it (the
+/// original key, once back, would not open it); the store opens, warns
+/// naming the key file, and upgrades once the original key is back.
+#[tokio::test]
+async fn clear_rows_are_not_sealed_under_a_key_the_data_was_not_sealed_with() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(dir.path()).await.expect("open");
+    let stack = deployed_stack(&store).await;
+    store.close().await;
+    write_as_older_server(
+        dir.path(),
+        &[
+            "UPDATE exports SET value = 'older-clear-export'",
+            "PRAGMA user_version = 0",
+        ],
+    )
+    .await;
+    let key = dir.path().join("keys").join("master.key");
+    let original = std::fs::read(&key).expect("read key");
+    std::fs::remove_file(&key).expect("remove key");
+
+    let store = SqliteStore::open(dir.path())
+        .await
+        .expect("open with a new key");
+    let warnings = store.open_warnings().join("\n");
+    assert!(warnings.contains("master.key"), "{warnings}");
+    assert!(warnings.contains("does not match"), "{warnings}");
+    store.close().await;
+    assert_eq!(
+        raw(dir.path(), "SELECT value FROM exports").await,
+        "older-clear-export"
+    );
+    assert_eq!(
+        raw(
+            dir.path(),
+            "SELECT CAST(user_version AS TEXT) FROM pragma_user_version"
+        )
+        .await,
+        "0"
+    );
+
+    // The original key back: sealed under it, and everything reads back.
+    std::fs::write(&key, &original).expect("restore key");
+    let store = SqliteStore::open(dir.path())
+        .await
+        .expect("open with the original key");
+    assert!(
+        store.open_warnings().is_empty(),
+        "{:?}",
+        store.open_warnings()
+    );
+    let exports = store
+        .list_exports(&stack.stage_ref())
+        .await
+        .expect("exports");
+    assert_eq!(exports[0].value, "older-clear-export");
+    let snap = store
+        .stack_snapshot(&stack)
+        .await
+        .expect("snapshot")
+        .expect("stack");
+    assert_eq!(snap.resources[0].properties["Tags"][0]["Value"], SECRET_V1);
+    store.close().await;
+    assert!(
+        raw(dir.path(), "SELECT value FROM exports")
+            .await
+            .starts_with("sealed:v1:")
+    );
+    assert_eq!(
+        raw(
+            dir.path(),
+            "SELECT CAST(user_version AS TEXT) FROM pragma_user_version"
+        )
+        .await,
+        "1"
+    );
+}
+
+/// A row whose JSON does not parse does not stop the store from opening:
+/// a snapshot in clear is sealed as it is, other columns are left as they
+/// are, each with a warning naming the row.
+#[tokio::test]
+async fn a_row_of_invalid_json_does_not_stop_the_store_from_opening() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(dir.path()).await.expect("open");
+    deployed_stack(&store).await;
+    store.close().await;
+    write_as_older_server(
+        dir.path(),
+        &[
+            "UPDATE deployments SET previous = '{not json' WHERE previous IS NOT NULL",
+            // Digests to drop, but a template that does not parse.
+            "UPDATE stacks SET parameters = '{\"Lockgate::NoEchoDigests\": [\"ab\"]}', \
+             template = '{not json either'",
+            // Not JSON: not looked into.
+            "UPDATE deployments SET target = 'Lockgate::NoEchoDigests {'",
+            "PRAGMA user_version = 0",
+        ],
+    )
+    .await;
+    let store = SqliteStore::open(dir.path())
+        .await
+        .expect("open despite bad rows");
+    let warnings = store.open_warnings().join("\n");
+    assert!(
+        warnings.contains("deployments.previous of row"),
+        "{warnings}"
+    );
+    assert!(warnings.contains("stacks.template of row"), "{warnings}");
+    store.close().await;
+    assert!(
+        raw(
+            dir.path(),
+            "SELECT previous FROM deployments WHERE previous IS NOT NULL"
+        )
+        .await
+        .starts_with("sealed:v1:")
+    );
+    assert_eq!(
+        raw(dir.path(), "SELECT parameters FROM stacks").await,
+        "{\"Lockgate::NoEchoDigests\": [\"ab\"]}"
+    );
+    assert_eq!(
+        raw(
+            dir.path(),
+            "SELECT CAST(user_version AS TEXT) FROM pragma_user_version"
+        )
+        .await,
+        "1"
+    );
 }
