@@ -177,48 +177,22 @@ impl Runner<'_> {
         );
         let mut failure: Option<(PhaseStatus, String)> = None;
         for c in &p.commands {
-            match self.command(phase, c, false) {
-                CmdOutcome::Exited(0) => {}
-                CmdOutcome::TimedOut => {
-                    failure = Some((
-                        PhaseStatus::TimedOut,
-                        format!(
-                            "BUILD_TIMEOUT Message: Build timed out while executing command: {c}"
-                        ),
-                    ));
-                    break;
-                }
-                CmdOutcome::Exited(code) | CmdOutcome::ShellExited(code) => {
-                    failure = Some((
-                        PhaseStatus::Failed,
-                        format!(
-                            "COMMAND_EXECUTION_ERROR Message: Error while executing command: {c}. Reason: exit status {code}"
-                        ),
-                    ));
-                    break;
-                }
+            if let Some(f) = command_failure(self.command(phase, c, false), c) {
+                failure = Some(f);
+                break;
             }
         }
         if !matches!(failure, Some((PhaseStatus::TimedOut, _))) {
             for c in &p.finally {
-                match self.command(phase, c, false) {
-                    CmdOutcome::Exited(0) => {}
-                    CmdOutcome::TimedOut => {
-                        failure = Some((
-                            PhaseStatus::TimedOut,
-                            format!(
-                                "BUILD_TIMEOUT Message: Build timed out while executing command: {c}"
-                            ),
-                        ));
-                        break;
+                if let Some(f) = command_failure(self.command(phase, c, false), c) {
+                    // Running out of time overrides; a failed command
+                    // does not hide the phase's own earlier failure.
+                    if f.0 == PhaseStatus::TimedOut {
+                        failure = Some(f);
+                    } else {
+                        failure.get_or_insert(f);
                     }
-                    CmdOutcome::Exited(code) | CmdOutcome::ShellExited(code) => {
-                        failure.get_or_insert((
-                            PhaseStatus::Failed,
-                            format!("COMMAND_EXECUTION_ERROR Message: Error while executing command: {c}. Reason: exit status {code}"),
-                        ));
-                        break;
-                    }
+                    break;
                 }
             }
         }
@@ -226,6 +200,24 @@ impl Runner<'_> {
             None => (PhaseStatus::Succeeded, None),
             Some((s, m)) => (s, Some(m)),
         }
+    }
+}
+
+/// How a phase fails when its command `c` ended as `outcome`, in
+/// CodeBuild's words; `None` when it succeeded.
+fn command_failure(outcome: CmdOutcome, c: &str) -> Option<(PhaseStatus, String)> {
+    match outcome {
+        CmdOutcome::Exited(0) => None,
+        CmdOutcome::TimedOut => Some((
+            PhaseStatus::TimedOut,
+            format!("BUILD_TIMEOUT Message: Build timed out while executing command: {c}"),
+        )),
+        CmdOutcome::Exited(code) | CmdOutcome::ShellExited(code) => Some((
+            PhaseStatus::Failed,
+            format!(
+                "COMMAND_EXECUTION_ERROR Message: Error while executing command: {c}. Reason: exit status {code}"
+            ),
+        )),
     }
 }
 
