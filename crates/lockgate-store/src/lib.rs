@@ -42,8 +42,8 @@ pub use deploy::{
 pub use error::{Result, StoreError};
 pub use function::{Alias, AliasRouting, AliasSpec, FunctionVersion, NewFunctionVersion};
 pub use model::{
-    App, EventId, Export, NewEvent, Output, ResourceState, STACK_RESOURCE_TYPE, Stack, StackEvent,
-    Stage,
+    App, EventId, Export, NO_ECHO_PATHS, NewEvent, Output, ResourceState, STACK_RESOURCE_TYPE,
+    Stack, StackEvent, Stage,
 };
 pub use names::{
     AliasName, AppName, ExportName, FunctionName, ParameterName, StackName, StackRef, StageName,

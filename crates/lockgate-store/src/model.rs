@@ -64,6 +64,14 @@ pub struct ResourceState {
     pub attributes: Value,
 }
 
+/// The key of a stack's parameters where the server records which
+/// committed property values derive from a NoEcho parameter (JSON pointers
+/// into each resource's properties, by logical ID; `""`: all of them), so
+/// that a later plan masks them even where the new template no longer
+/// derives them from one. Names and places only: nothing derived from a
+/// secret's value.
+pub const NO_ECHO_PATHS: &str = "Lockgate::NoEchoPaths";
+
 /// One output of a stack.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Output {

@@ -20,14 +20,16 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
 use super::error::DeployError;
-use super::plan::{NO_ECHO_PATHS, Planned, Provenance, record_of, recorded_secrets};
+use super::plan::Planned;
 use super::prepare::{Prepared, deployed_map, imports_of};
+use super::provenance::{Provenance, record_of, recorded_secrets};
 use super::record::{recording, rollback_commit, rollback_failed, stored_leftover};
 use super::resolve::Evaluator;
 use super::{DeployRequest, DeployResult, Deployer, Plan, ProgressEvent};
 use crate::resources::StageCtx;
 use crate::rollout::traffic::StageTraffic;
 use crate::stage;
+use lockgate_store::NO_ECHO_PATHS;
 
 /// Where a run's progress goes: the client's stream.
 type Events = mpsc::UnboundedSender<ProgressEvent>;
@@ -836,8 +838,8 @@ Outputs:
     /// digest of them.
     #[tokio::test]
     async fn a_no_echo_change_is_detected_and_the_same_value_is_not() {
-        use crate::deploy::plan::NO_ECHO_PATHS;
         use crate::deploy::testing::request;
+        use lockgate_store::NO_ECHO_PATHS;
 
         let t = "Parameters:\n  Pw:\n    Type: String\n    NoEcho: true\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      Tags:\n        - Key: pw\n          Value: !Ref Pw\n";
         let f = fixture().await;
@@ -942,7 +944,7 @@ Outputs:
     /// without the value; a resource named otherwise is not warned about.
     #[tokio::test]
     async fn a_name_built_from_a_secret_is_warned_about() {
-        use crate::deploy::plan::secret_name_warning;
+        use crate::deploy::provenance::secret_name_warning;
         use crate::deploy::testing::request;
 
         const SECRET: &str = "s3cret-queue-name-part";

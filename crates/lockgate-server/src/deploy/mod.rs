@@ -24,6 +24,7 @@ mod execute;
 mod outputs;
 mod plan;
 mod prepare;
+mod provenance;
 mod record;
 mod recover;
 mod resolve;

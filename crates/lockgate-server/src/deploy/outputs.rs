@@ -21,7 +21,7 @@ impl Deployer {
     /// exported keeps its real value for `Fn::ImportValue`; every other is
     /// shown exactly, whatever the secrets' texts.
     ///
-    /// [`Provenance::outputs`]: super::plan::Provenance::outputs
+    /// [`Provenance::outputs`]: super::provenance::Provenance::outputs
     pub(crate) fn outputs(
         &self,
         eval: &Evaluator<'_>,

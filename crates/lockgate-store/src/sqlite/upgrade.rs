@@ -33,15 +33,12 @@ use sqlx::{AssertSqlSafe, Connection as _, Row};
 use super::stacks::EXPORT_COLUMN;
 use super::{db, json_text};
 use crate::error::Result;
+use crate::model::NO_ECHO_PATHS;
 use crate::secret::{Keyring, SEALED_TEXT};
 
 /// Where older servers kept unsalted digests of a stack's NoEcho values,
 /// among its parameters.
 pub(crate) const LEGACY_NO_ECHO_DIGESTS: &str = "Lockgate::NoEchoDigests";
-
-/// Where the server records which committed property values derive from
-/// a NoEcho parameter (JSON pointers by logical ID; `""`: all of them).
-pub(crate) const NO_ECHO_PATHS: &str = "Lockgate::NoEchoPaths";
 
 /// `PRAGMA user_version` once the pass has run (nothing else in the
 /// project sets it).
