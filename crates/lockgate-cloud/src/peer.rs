@@ -54,15 +54,22 @@ pub fn socket_inode(local: SocketAddr, remote: SocketAddr) -> Option<u64> {
 pub fn parse_addr(text: &str) -> Option<SocketAddr> {
     let (ip, port) = text.split_once(':')?;
     let port = u16::from_str_radix(port, 16).ok()?;
-    let mut bytes = Vec::with_capacity(16);
-    for i in (0..ip.len()).step_by(8) {
-        let word = u32::from_str_radix(ip.get(i..i + 8)?, 16).ok()?;
-        bytes.extend_from_slice(&word.to_ne_bytes());
-    }
-    let ip = match bytes.len() {
-        4 => IpAddr::from(<[u8; 4]>::try_from(bytes).ok()?),
-        16 => IpAddr::from(<[u8; 16]>::try_from(bytes).ok()?),
+    // Read for every line of the tables at a runtime's first connection:
+    // no allocation.
+    let mut bytes = [0u8; 16];
+    let words = match ip.len() {
+        8 => 1,
+        32 => 4,
         _ => return None,
+    };
+    for w in 0..words {
+        let word = u32::from_str_radix(ip.get(w * 8..w * 8 + 8)?, 16).ok()?;
+        bytes[w * 4..w * 4 + 4].copy_from_slice(&word.to_ne_bytes());
+    }
+    let ip = if words == 1 {
+        IpAddr::from([bytes[0], bytes[1], bytes[2], bytes[3]])
+    } else {
+        IpAddr::from(bytes)
     };
     Some(SocketAddr::new(ip, port))
 }
