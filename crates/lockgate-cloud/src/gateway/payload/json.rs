@@ -34,44 +34,41 @@ pub(super) fn json_str(out: &mut Vec<u8>, s: &str) {
 
 /// The first byte of `s` that JSON needs escaped (`"`, `\\`, a control
 /// character), looked for eight bytes at a time: header values and paths
-/// rarely hold one, so most strings are one pass of word compares.
-fn escape_at(s: &[u8]) -> Option<usize> {
+/// rarely hold one, so most strings are a few word operations.
+pub(super) fn escape_at(s: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    // A high bit where a byte of `w` is zero (exact as to whether any is).
+    // A high bit where a byte of `w` is zero. Borrows can mark bytes above
+    // a zero byte too, never below one: the lowest mark is exact.
     let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
-    // Whether a word holds a byte below 0x20 (`& !w` leaves out bytes ≥
-    // 0x80), a quote or a backslash.
+    // The marks of bytes below 0x20 (`& !w` leaves out bytes ≥ 0x80),
+    // quotes and backslashes; the lowest is the first such byte.
     let special = |w: u64| {
         let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-        control | zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\'))) != 0
+        control | zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\')))
     };
+    let first = |marks: u64| (marks.trailing_zeros() / 8) as usize;
     let mut chunks = s.chunks_exact(8);
     let mut at = 0;
     for chunk in &mut chunks {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        if special(u64::from_le_bytes(word)) {
-            return chunk.iter().position(needs_escape).map(|i| at + i);
+        let marks = special(u64::from_le_bytes(word));
+        if marks != 0 {
+            return Some(at + first(marks));
         }
         at += 8;
     }
     // The last few bytes as one more word, padded with spaces (which need
-    // no escape): short strings are one word compare, not a byte loop.
+    // no escape): short strings are one word, not a byte loop.
     let rest = chunks.remainder();
     if rest.is_empty() {
         return None;
     }
     let mut word = [b' '; 8];
     word[..rest.len()].copy_from_slice(rest);
-    if !special(u64::from_le_bytes(word)) {
-        return None;
-    }
-    rest.iter().position(needs_escape).map(|i| at + i)
-}
-
-fn needs_escape(b: &u8) -> bool {
-    *b < 0x20 || *b == b'"' || *b == b'\\'
+    let marks = special(u64::from_le_bytes(word));
+    (marks != 0).then(|| at + first(marks))
 }
 
 /// Writes an address as a JSON string (IPv4 without the formatter; the
