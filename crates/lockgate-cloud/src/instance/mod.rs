@@ -529,15 +529,24 @@ impl Instance {
         }
         let mut resp = Response::new(Body::new(payload));
         let h = resp.headers_mut();
-        // Room for every header at once: the map does not grow while filled.
-        h.reserve(7);
-        h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        if let Ok(v) = id_header {
-            h.insert(REQUEST_ID, v);
+        // The headers every event carries, copied from a map made once
+        // (no name hashed per event) and their values set in place, in
+        // the template's order.
+        *h = NEXT_HEADERS.clone();
+        let mut values = [
+            id_header.unwrap_or_else(|_| HeaderValue::from_static("")),
+            HeaderValue::from(deadline_ms),
+            invoked_arn,
+            trace_id,
+        ]
+        .into_iter();
+        for (name, value) in h.iter_mut() {
+            if name != CONTENT_TYPE
+                && let Some(v) = values.next()
+            {
+                *value = v;
+            }
         }
-        h.insert(DEADLINE_MS, HeaderValue::from(deadline_ms));
-        h.insert(INVOKED_ARN, invoked_arn);
-        h.insert(TRACE_ID, trace_id);
         let mut set = |name: HeaderName, value: &str| {
             if let Ok(v) = HeaderValue::from_str(value) {
                 h.insert(name, v);
@@ -600,6 +609,17 @@ impl Instance {
         }
     }
 }
+
+/// The headers of every event the Runtime API hands out, in this order;
+/// [`Instance::next`] sets the values after the content type.
+static NEXT_HEADERS: std::sync::LazyLock<hyper::HeaderMap> = std::sync::LazyLock::new(|| {
+    let mut h = hyper::HeaderMap::with_capacity(7);
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    for name in [REQUEST_ID, DEADLINE_MS, INVOKED_ARN, TRACE_ID] {
+        h.insert(name, HeaderValue::from_static(""));
+    }
+    h
+});
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("lambda-runtime-aws-request-id");
 const DEADLINE_MS: HeaderName = HeaderName::from_static("lambda-runtime-deadline-ms");
