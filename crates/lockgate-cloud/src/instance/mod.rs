@@ -533,19 +533,20 @@ impl Instance {
         // (no name hashed per event) and their values set in place, in
         // the template's order.
         *h = NEXT_HEADERS.clone();
-        let mut values = [
+        let id_ok = id_header.is_ok();
+        let values = [
             id_header.unwrap_or_else(|_| HeaderValue::from_static("")),
             HeaderValue::from(deadline_ms),
             invoked_arn,
             trace_id,
-        ]
-        .into_iter();
-        for (name, value) in h.iter_mut() {
-            if name != CONTENT_TYPE
-                && let Some(v) = values.next()
-            {
-                *value = v;
-            }
+        ];
+        for ((_, slot), value) in h.iter_mut().skip(1).zip(values) {
+            *slot = value;
+        }
+        if !id_ok {
+            // Not a header value (never so for the IDs invocations make):
+            // left out rather than sent empty.
+            h.remove(REQUEST_ID);
         }
         let mut set = |name: HeaderName, value: &str| {
             if let Ok(v) = HeaderValue::from_str(value) {
@@ -610,8 +611,8 @@ impl Instance {
     }
 }
 
-/// The headers of every event the Runtime API hands out, in this order;
-/// [`Instance::next`] sets the values after the content type.
+/// The headers of every event the Runtime API hands out, in this order:
+/// [`Instance::next`] sets the values after the content type by position.
 static NEXT_HEADERS: std::sync::LazyLock<hyper::HeaderMap> = std::sync::LazyLock::new(|| {
     let mut h = hyper::HeaderMap::with_capacity(7);
     h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

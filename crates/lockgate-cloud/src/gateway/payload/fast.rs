@@ -162,10 +162,10 @@ impl<'a> Reader<'a> {
         Some(n)
     }
 
-    /// A number (after whitespace), checked against JSON's grammar; an
-    /// integer `serde_json` reads as one is answered as its text.
+    /// A number (at the reader, whitespace skipped), checked against
+    /// JSON's grammar; an integer `serde_json` reads as one is answered as
+    /// its text.
     fn number(&mut self) -> Option<Scalar<'a>> {
-        self.peek()?;
         let bytes = self.bytes();
         let start = self.at;
         let digits = |r: &mut Self| {
@@ -223,7 +223,7 @@ impl<'a> Reader<'a> {
         (exponent_digits <= 3 && ordinary).then_some(Scalar::Other)
     }
 
-    /// `true`, `false` or `null` (after whitespace).
+    /// `true`, `false` or `null` (at the reader, whitespace skipped).
     fn literal(&mut self) -> Option<Scalar<'a>> {
         let rest = &self.bytes()[self.at..];
         let (scalar, len) = if rest.starts_with(b"true") {
@@ -264,48 +264,39 @@ impl<'a> Reader<'a> {
         depth: usize,
         mut member: impl FnMut(&mut Self, Cow<'a, str>) -> Option<()>,
     ) -> Option<()> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        self.eat(b'{')?;
-        if self.peek()? == b'}' {
-            self.at += 1;
-            return Some(());
-        }
-        loop {
-            let name = self.string()?;
-            self.eat(b':')?;
-            member(self, name)?;
-            match self.peek()? {
-                b',' => self.at += 1,
-                b'}' => {
-                    self.at += 1;
-                    return Some(());
-                }
-                _ => return None,
-            }
-        }
+        self.items(depth, [b'{', b'}'], |r| {
+            let name = r.string()?;
+            r.eat(b':')?;
+            member(r, name)
+        })
     }
 
     /// A list (after whitespace), each element read by `element`.
-    fn list(
+    fn list(&mut self, depth: usize, element: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.items(depth, [b'[', b']'], element)
+    }
+
+    /// Comma-separated items between `open` and `close` (after
+    /// whitespace), each read by `item`.
+    fn items(
         &mut self,
         depth: usize,
-        mut element: impl FnMut(&mut Self) -> Option<()>,
+        [open, close]: [u8; 2],
+        mut item: impl FnMut(&mut Self) -> Option<()>,
     ) -> Option<()> {
         if depth > MAX_DEPTH {
             return None;
         }
-        self.eat(b'[')?;
-        if self.peek()? == b']' {
+        self.eat(open)?;
+        if self.peek()? == close {
             self.at += 1;
             return Some(());
         }
         loop {
-            element(self)?;
+            item(self)?;
             match self.peek()? {
                 b',' => self.at += 1,
-                b']' => {
+                b if b == close => {
                     self.at += 1;
                     return Some(());
                 }
