@@ -1,6 +1,7 @@
-//! Small HTTP helpers shared by the runtime API and the gateway: an accept
-//! loop that sets TCP_NODELAY and serves HTTP/1.1 with hyper, bodies, and
-//! response builders.
+//! Small HTTP helpers shared by the gateway and the other servers: an
+//! accept loop that sets TCP_NODELAY and serves HTTP/1.1 with hyper,
+//! bodies, and response builders. (The Runtime API has a server of its
+//! own, `instance::api`, which shares the body limit and its errors.)
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -25,15 +26,9 @@ pub type Body = Full<Bytes>;
 /// Lambda's payload limit for synchronous invocations (6 MiB).
 pub const MAX_PAYLOAD: usize = 6 * 1024 * 1024;
 
-/// Decides whether a connection (from its peer address to the listener's
-/// address) may be served; refused ones are closed unanswered.
-pub type Admit = Arc<dyn Fn(SocketAddr, SocketAddr) -> bool + Send + Sync>;
-
 /// How [`serve_with`] treats connections.
 #[derive(Clone, Default)]
 pub struct ServeOptions {
-    /// Checked for each connection before anything is read from it.
-    pub admit: Option<Admit>,
     /// The most connections served at once; more wait, unaccepted, in the
     /// listen backlog.
     pub max_connections: Option<usize>,
@@ -42,10 +37,6 @@ pub struct ServeOptions {
     /// progress and nothing is being written to it before it is closed;
     /// closed within a quarter more than this.
     pub header_read_timeout: Option<Duration>,
-    /// At the stop, drop each connection with what it is serving instead of
-    /// letting that finish: for a server whose clients are gone by then (a
-    /// stopped instance's Runtime API, where a `/next` would wait forever).
-    pub abandon_at_stop: bool,
 }
 
 /// Serves `handler` on `listener` until `shutdown` turns true; the handler
@@ -61,8 +52,7 @@ where
     serve_with(listener, handler, shutdown, ServeOptions::default()).await
 }
 
-/// [`serve`] with a connection check, a connection cap and a header-read
-/// timeout.
+/// [`serve`] with a connection cap and a header-read timeout.
 pub async fn serve_with<H, F>(
     listener: TcpListener,
     handler: Arc<H>,
@@ -72,7 +62,6 @@ pub async fn serve_with<H, F>(
     H: Fn(Request<Incoming>, SocketAddr) -> F + Send + Sync + 'static,
     F: Future<Output = Response<Body>> + Send + 'static,
 {
-    let local = listener.local_addr().ok();
     let slots = options
         .max_connections
         .map(|n| Arc::new(tokio::sync::Semaphore::new(n.max(1))));
@@ -105,8 +94,6 @@ pub async fn serve_with<H, F>(
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!("TCP_NODELAY on a connection from {peer}: {e}");
         }
-        let admit = options.admit.clone();
-        let abandon_at_stop = options.abandon_at_stop;
         let handler = handler.clone();
         let mut conn_shutdown = shutdown.clone();
         // Counted only when a watchdog reads them.
@@ -117,14 +104,6 @@ pub async fn serve_with<H, F>(
         let watched = counts.clone();
         let task = tokio::spawn(async move {
             let _permit = permit;
-            if let (Some(admit), Some(local)) = (admit, local) {
-                let allowed = tokio::task::spawn_blocking(move || admit(peer, local))
-                    .await
-                    .unwrap_or(false);
-                if !allowed {
-                    return;
-                }
-            }
             let service = hyper::service::service_fn(move |req: Request<Incoming>| {
                 let counts = counts.clone();
                 if let Some(c) = &counts {
@@ -155,7 +134,7 @@ pub async fn serve_with<H, F>(
                 _ = conn.as_mut() => true,
                 _ = stop => false,
             };
-            if !finished && !abandon_at_stop {
+            if !finished {
                 conn.as_mut().graceful_shutdown();
                 // A connection the client breaks while closing is nobody's error.
                 let _ = conn.await;
@@ -404,7 +383,6 @@ mod tests {
         let options = ServeOptions {
             max_connections: Some(1),
             header_read_timeout: Some(Duration::from_millis(200)),
-            ..ServeOptions::default()
         };
         tokio::spawn(serve_with(listener, handler, rx, options));
         // The first connection takes the only slot and sends half a request.

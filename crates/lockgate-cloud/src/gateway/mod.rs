@@ -128,7 +128,6 @@ impl Gateway {
         let options = http::ServeOptions {
             max_connections: Some(MAX_CONNECTIONS),
             header_read_timeout: Some(HEADER_READ_TIMEOUT),
-            ..http::ServeOptions::default()
         };
         let task = tokio::spawn(http::serve_with(listener, handler, rx, options));
         Ok(Gateway {

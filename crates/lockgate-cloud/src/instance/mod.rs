@@ -15,16 +15,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use hyper::body::Incoming;
-use hyper::header::{CONTENT_TYPE, HeaderName, HeaderValue};
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::header::HeaderValue;
+use hyper::{Method, StatusCode};
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::http::{self, Body, BodyError, MAX_PAYLOAD};
+use crate::http::{BodyError, MAX_PAYLOAD};
 use crate::logs::{FunctionLog, TailBuffer};
 
+mod api;
 mod launch;
 mod memory;
 mod output;
@@ -288,14 +288,9 @@ impl Instance {
 
         // The runtime API of this instance.
         let (stop_tx, stop_rx) = watch::channel(false);
-        let api = inst.clone();
-        let handler = Arc::new(move |req: Request<Incoming>, _peer| {
-            let api = api.clone();
-            async move { api.handle(req).await }
-        });
         // Only the instance's own processes may talk to it: any other
         // process could read the address from /proc and take its events.
-        let admit: http::Admit = Arc::new(move |peer, local| {
+        let admit: api::Admit = Arc::new(move |peer, local| {
             let ok = crate::peer::connected_from_tree(pid, peer, local);
             if !ok {
                 tracing::warn!(
@@ -307,12 +302,7 @@ impl Instance {
         // Stopped when the process has ended: a `/next` still waiting is
         // dropped with its connection, even one a leftover process of the
         // runtime (started in a session of its own) still holds open.
-        let options = http::ServeOptions {
-            admit: Some(admit),
-            abandon_at_stop: true,
-            ..Default::default()
-        };
-        tokio::spawn(http::serve_with(listener, handler, stop_rx, options));
+        tokio::spawn(api::serve(listener, inst.clone(), admit, stop_rx));
 
         // The reaper of the process: records its end and fails what it held.
         let watcher = inst.clone();
@@ -463,36 +453,40 @@ impl Instance {
         self.memory.peak()
     }
 
-    async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Response<Body> {
-        // A cheap copy (shared bytes), so the path outlives the request.
-        let uri = req.uri().clone();
-        let path = uri.path();
+    /// Answers one Runtime API request (its body read already: `body`).
+    async fn handle(
+        &self,
+        method: &Method,
+        path: &str,
+        body: Result<Bytes, BodyError>,
+        out: &mut Vec<u8>,
+    ) -> Bytes {
         let Some(rest) = path.strip_prefix("/2018-06-01/runtime/") else {
-            return not_found(path);
+            return not_found(out, path);
         };
         // `invocation/next`, `invocation/{id}/response|error`, `init/error`.
         let result = rest
             .strip_prefix("invocation/")
             .and_then(|r| r.split_once('/'))
             .filter(|(id, kind)| !id.is_empty() && matches!(*kind, "response" | "error"));
-        match (req.method(), rest, result) {
-            (&Method::GET, "invocation/next", _) => self.next().await,
-            (&Method::POST, _, Some((id, kind))) => self.post_result(req, id, kind).await,
+        match (method, rest, result) {
+            (&Method::GET, "invocation/next", _) => self.next(out).await,
+            (&Method::POST, _, Some((id, kind))) => self.post_result(body, id, kind, out),
             (&Method::POST, "init/error", _) => {
-                let body = match http::read_body(req.into_body(), MAX_PAYLOAD).await {
+                let body = match body {
                     Ok(b) => b,
                     Err(_) => Bytes::from_static(b"{\"errorType\":\"Runtime.Unknown\",\"errorMessage\":\"init error body too large or unreadable\"}"),
                 };
                 *lock(&self.init_error) = Some(body);
                 // Lambda stops an environment whose init failed.
                 self.kill();
-                http::json(StatusCode::ACCEPTED, &json!({"status": "OK"}))
+                api::answer(out, StatusCode::ACCEPTED, "application/json", OK)
             }
-            _ => not_found(path),
+            _ => not_found(out, path),
         }
     }
 
-    async fn next(&self) -> Response<Body> {
+    async fn next(&self, out: &mut Vec<u8>) -> Bytes {
         // The first `/next` records how long init took, then says ready.
         self.ready.send_if_modified(|ready| {
             if *ready {
@@ -503,11 +497,12 @@ impl Instance {
             true
         });
         // No watch for the process's end here: its connection closes when it
-        // ends, or the server stops (see `abandon_at_stop`), and this wait is
+        // ends, or the server stops (see `api::serve`), and this wait is
         // dropped with the connection.
         let job = self.jobs_rx.lock().await.recv().await;
         let Some(job) = job else {
-            return http::json(
+            return api::json(
+                out,
                 StatusCode::GONE,
                 &json!({"errorType": "InstanceStopped", "errorMessage": "the instance is stopping"}),
             );
@@ -522,52 +517,45 @@ impl Instance {
             cognito_identity,
             delivered,
         } = job;
-        let id_header = HeaderValue::from_str(&request_id);
         // The invoker may have given up (timed out) meanwhile: it reads nothing.
         if let Some(delivered) = delivered {
             let _ = delivered.send(());
         }
-        let mut resp = Response::new(Body::new(payload));
-        let h = resp.headers_mut();
-        // The headers every event carries, copied from a map made once
-        // (no name hashed per event) and their values set in place, in
-        // the template's order.
-        *h = NEXT_HEADERS.clone();
-        let id_ok = id_header.is_ok();
-        let values = [
-            id_header.unwrap_or_else(|_| HeaderValue::from_static("")),
-            HeaderValue::from(deadline_ms),
-            invoked_arn,
-            trace_id,
-        ];
-        for ((_, slot), value) in h.iter_mut().skip(1).zip(values) {
-            *slot = value;
+        let mut head = api::AnswerHead::new(out, StatusCode::OK);
+        head.header("content-type", b"application/json");
+        // Not a header value (never so for the IDs invocations make): left
+        // out rather than sent broken.
+        if api::is_header_value(&request_id) {
+            head.header(REQUEST_ID, request_id.as_bytes());
         }
-        if !id_ok {
-            // Not a header value (never so for the IDs invocations make):
-            // left out rather than sent empty.
-            h.remove(REQUEST_ID);
-        }
-        let mut set = |name: HeaderName, value: &str| {
-            if let Ok(v) = HeaderValue::from_str(value) {
-                h.insert(name, v);
+        head.header(
+            DEADLINE_MS,
+            itoa::Buffer::new().format(deadline_ms).as_bytes(),
+        )
+        .header(INVOKED_ARN, invoked_arn.as_bytes())
+        .header(TRACE_ID, trace_id.as_bytes());
+        for (name, value) in [
+            (CLIENT_CONTEXT, &client_context),
+            (COGNITO_IDENTITY, &cognito_identity),
+        ] {
+            if let Some(v) = value.as_deref().filter(|v| api::is_header_value(v)) {
+                head.header(name, v.as_bytes());
             }
-        };
-        if let Some(c) = &client_context {
-            set(CLIENT_CONTEXT, c);
         }
-        if let Some(c) = &cognito_identity {
-            set(COGNITO_IDENTITY, c);
-        }
-        resp
+        payload
     }
 
-    async fn post_result(&self, req: Request<Incoming>, id: &str, kind: &str) -> Response<Body> {
-        // Read the body first, so the connection stays usable whatever the answer.
-        let result = http::read_body(req.into_body(), MAX_PAYLOAD).await;
+    fn post_result(
+        &self,
+        result: Result<Bytes, BodyError>,
+        id: &str,
+        kind: &str,
+        out: &mut Vec<u8>,
+    ) -> Bytes {
         let known = matches!(&*lock(&self.inflight), Some((current, _)) if **current == *id);
         if !known {
-            return http::json(
+            return api::json(
+                out,
                 StatusCode::BAD_REQUEST,
                 &json!({"errorType": "InvalidRequestID", "errorMessage": format!("Invalid request ID: {id} is not the invocation in progress")}),
             );
@@ -579,7 +567,8 @@ impl Instance {
                 (Reply::TooLarge(MAX_PAYLOAD), StatusCode::PAYLOAD_TOO_LARGE)
             }
             (Err(BodyError::Broken | BodyError::TimedOut), _) => {
-                return http::json(
+                return api::json(
+                    out,
                     StatusCode::BAD_REQUEST,
                     &json!({"errorType": "InvalidRequest", "errorMessage": "the body could not be read"}),
                 );
@@ -597,40 +586,30 @@ impl Instance {
             let _ = tx.send(reply);
         }
         if status == StatusCode::PAYLOAD_TOO_LARGE {
-            http::json(
+            api::json(
+                out,
                 status,
                 &json!({"errorType": "RequestEntityTooLarge", "errorMessage": format!("Response payload size exceeded maximum allowed payload size ({MAX_PAYLOAD} bytes).")}),
             )
         } else {
-            http::response(
-                status,
-                "application/json",
-                Bytes::from_static(b"{\"status\":\"OK\"}"),
-            )
+            api::answer(out, status, "application/json", OK)
         }
     }
 }
 
-/// The headers of every event the Runtime API hands out, in this order:
-/// [`Instance::next`] sets the values after the content type by position.
-static NEXT_HEADERS: std::sync::LazyLock<hyper::HeaderMap> = std::sync::LazyLock::new(|| {
-    let mut h = hyper::HeaderMap::with_capacity(7);
-    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    for name in [REQUEST_ID, DEADLINE_MS, INVOKED_ARN, TRACE_ID] {
-        h.insert(name, HeaderValue::from_static(""));
-    }
-    h
-});
+const REQUEST_ID: &str = "lambda-runtime-aws-request-id";
+const DEADLINE_MS: &str = "lambda-runtime-deadline-ms";
+const INVOKED_ARN: &str = "lambda-runtime-invoked-function-arn";
+const TRACE_ID: &str = "lambda-runtime-trace-id";
+const CLIENT_CONTEXT: &str = "lambda-runtime-client-context";
+const COGNITO_IDENTITY: &str = "lambda-runtime-cognito-identity";
 
-const REQUEST_ID: HeaderName = HeaderName::from_static("lambda-runtime-aws-request-id");
-const DEADLINE_MS: HeaderName = HeaderName::from_static("lambda-runtime-deadline-ms");
-const INVOKED_ARN: HeaderName = HeaderName::from_static("lambda-runtime-invoked-function-arn");
-const TRACE_ID: HeaderName = HeaderName::from_static("lambda-runtime-trace-id");
-const CLIENT_CONTEXT: HeaderName = HeaderName::from_static("lambda-runtime-client-context");
-const COGNITO_IDENTITY: HeaderName = HeaderName::from_static("lambda-runtime-cognito-identity");
+/// The body of the Runtime API's `202`s.
+const OK: Bytes = Bytes::from_static(b"{\"status\":\"OK\"}");
 
-fn not_found(path: &str) -> Response<Body> {
-    http::json(
+fn not_found(out: &mut Vec<u8>, path: &str) -> Bytes {
+    api::json(
+        out,
         StatusCode::NOT_FOUND,
         &json!({"errorType": "UnknownPath", "errorMessage": format!("no such runtime API route: {path}")}),
     )

@@ -1,0 +1,672 @@
+//! The Runtime API's HTTP/1.1 server: a small one of its own, not hyper's.
+//!
+//! A runtime speaks to its instance in one fixed conversation, usually over
+//! one keep-alive connection: `GET …/invocation/next`, answered with an
+//! event; `POST …/invocation/{id}/response` (or `/error`), answered `202`;
+//! `next` again. Every warm invocation is two of these exchanges, so what
+//! the server costs per exchange is paid twice per request (the gateway's
+//! own exchange with its client is the third). This server does what
+//! HTTP/1.1 asks of that conversation — keep-alive and `Connection: close`,
+//! HTTP/1.0, pipelined requests, `Content-Length` and chunked bodies
+//! (trailers read and dropped), `Expect: 100-continue`, a `400` for what is
+//! not HTTP and a `431` for a head over 64 KiB — and nothing else: the head
+//! is parsed in place with `httparse` (no request, header map or body
+//! channel is built), and the answer's head is written by its handler
+//! straight into the buffer that goes out, with the body, in one write.
+//! Lambda's own Runtime API server is likewise a server of its own.
+//!
+//! A body over Lambda's 6 MiB limit is read and dropped (up to
+//! [`DRAIN_LIMIT`], past which the connection is closed) so the runtime
+//! reads the `413` it is answered instead of a reset connection.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::{Buf, Bytes, BytesMut};
+use hyper::{Method, StatusCode};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use super::Instance;
+use crate::http::{BodyError, MAX_PAYLOAD};
+
+/// Decides whether a connection (from its peer address to the listener's
+/// address) may be served; refused ones are closed unanswered.
+pub(super) type Admit = Arc<dyn Fn(SocketAddr, SocketAddr) -> bool + Send + Sync>;
+
+/// The largest request head read (request line and headers).
+const MAX_HEAD: usize = 64 * 1024;
+/// The most headers a request may have.
+const MAX_HEADERS: usize = 64;
+/// A body over [`MAX_PAYLOAD`] is read and dropped up to this size before
+/// its `413` is answered; past it, the connection is closed instead.
+const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+/// A body up to this size is copied out of the read buffer (which then
+/// stays unshared, so the next read needs no new buffer); a larger one is
+/// handed on as a slice of it.
+const COPY_LIMIT: usize = 4 * 1024;
+
+/// An answer's head, written straight into the connection's write buffer
+/// (no header map is built): the status line, then each header. The
+/// server adds `content-length` (and `connection: close`) after them.
+pub(super) struct AnswerHead<'o>(&'o mut Vec<u8>);
+
+impl<'o> AnswerHead<'o> {
+    /// Begins an answer with its status line.
+    pub(super) fn new(out: &'o mut Vec<u8>, status: StatusCode) -> Self {
+        out.extend_from_slice(b"HTTP/1.1 ");
+        out.extend_from_slice(status.as_str().as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
+        out.extend_from_slice(b"\r\n");
+        AnswerHead(out)
+    }
+
+    /// Adds a header; `value` must be a header value
+    /// ([`is_header_value`], or taken from a `HeaderValue`).
+    pub(super) fn header(&mut self, name: &str, value: &[u8]) -> &mut Self {
+        debug_assert!(value.iter().all(|b| *b == b'\t' || (*b >= 32 && *b != 127)));
+        self.0.extend_from_slice(name.as_bytes());
+        self.0.extend_from_slice(b": ");
+        self.0.extend_from_slice(value);
+        self.0.extend_from_slice(b"\r\n");
+        self
+    }
+}
+
+/// Whether `value` can be sent as a header's value as it is (what
+/// `HeaderValue::from_str` accepts: no control character but tab).
+pub(super) fn is_header_value(value: &str) -> bool {
+    // A fold, not `all`: no early exit, so it runs on whole words.
+    value
+        .bytes()
+        .fold(true, |ok, b| ok & (b == b'\t' || (b >= 32 && b != 127)))
+}
+
+/// How a request's body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Framing {
+    None,
+    Length(usize),
+    Chunked,
+}
+
+/// A request head, read.
+#[derive(Debug)]
+struct RequestHead {
+    method: Method,
+    framing: Framing,
+    expect_continue: bool,
+    keep_alive: bool,
+}
+
+/// Serves the instance's Runtime API on `listener` until `stop` turns true
+/// (or its sender is gone): every connection `admit` allows is served; at
+/// the stop each one is dropped with what it is serving (a `/next` of a
+/// stopped instance would wait forever), so a connection's task waits on
+/// nothing but its socket and its instance.
+pub(super) async fn serve(
+    listener: TcpListener,
+    inst: Arc<Instance>,
+    admit: Admit,
+    mut stop: watch::Receiver<bool>,
+) {
+    let local = listener.local_addr().ok();
+    // Dropped at the stop, which aborts every connection still served.
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        let accepted = tokio::select! {
+            biased;
+            _ = stop.wait_for(|s| *s) => return,
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            a = listener.accept() => a,
+        };
+        let (stream, peer) = match accepted {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::debug!("Runtime API: accept failed: {e}");
+                continue;
+            }
+        };
+        // Nagle only delays small answers; a socket that refuses the option still serves.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY on a connection from {peer}: {e}");
+        }
+        let (inst, admit) = (inst.clone(), admit.clone());
+        connections.spawn(async move {
+            if let Some(local) = local {
+                let allowed = tokio::task::spawn_blocking(move || admit(peer, local))
+                    .await
+                    .unwrap_or(false);
+                if !allowed {
+                    return;
+                }
+            }
+            connection(stream, &inst).await;
+        });
+    }
+}
+
+/// Serves one connection's requests in order until it closes.
+async fn connection(mut stream: TcpStream, inst: &Instance) {
+    let mut buf = BytesMut::with_capacity(8 * 1024);
+    let mut out = Vec::with_capacity(1024);
+    let mut path = String::new();
+    loop {
+        let (len, head) = loop {
+            if !buf.is_empty() {
+                match parse_head(&buf, &mut path) {
+                    Ok(Some(h)) => break h,
+                    Ok(None) if buf.len() >= MAX_HEAD => {
+                        return refuse(&mut stream, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
+                            .await;
+                    }
+                    Ok(None) => {}
+                    Err(status) => return refuse(&mut stream, status).await,
+                }
+            }
+            if !read_more(&mut stream, &mut buf).await {
+                return;
+            }
+        };
+        buf.advance(len);
+        if head.expect_continue && head.framing != Framing::None {
+            let whole = matches!(head.framing, Framing::Length(n) if buf.len() >= n);
+            if !whole
+                && stream
+                    .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                    .await
+                    .is_err()
+            {
+                return;
+            }
+        }
+        let read = match head.framing {
+            Framing::None => BodyRead::Read(Bytes::new()),
+            Framing::Length(n) => read_length(&mut stream, &mut buf, n).await,
+            Framing::Chunked => read_chunked(&mut stream, &mut buf).await,
+        };
+        let (body, usable) = match read {
+            BodyRead::Read(b) => (Ok(b), true),
+            BodyRead::TooLarge { drained } => (Err(BodyError::TooLarge), drained),
+            BodyRead::Malformed => (Err(BodyError::Broken), false),
+            // The connection ended inside the body: nobody to answer.
+            BodyRead::Gone => return,
+        };
+        let keep_alive = head.keep_alive && usable;
+        out.clear();
+        let body = inst.handle(&head.method, &path, body, &mut out).await;
+        let head_only = head.method == Method::HEAD;
+        end_answer(&mut out, &body, head_only, keep_alive);
+        if stream.write_all(&out).await.is_err() {
+            return;
+        }
+        if body.len() > COPY_LIMIT && !head_only && stream.write_all(&body).await.is_err() {
+            return;
+        }
+        if !keep_alive {
+            let _ = stream.shutdown().await;
+            return;
+        }
+    }
+}
+
+/// Reads what the connection has into `buf`; `false` at its end (or on an
+/// error).
+async fn read_more(stream: &mut TcpStream, buf: &mut BytesMut) -> bool {
+    if buf.capacity() - buf.len() < 1024 {
+        buf.reserve(8 * 1024);
+    }
+    matches!(stream.read_buf(buf).await, Ok(1..))
+}
+
+/// The head at the start of `buf` and its length, `None` while it is
+/// incomplete, or the status that refuses it; its path is copied into
+/// `path` (out of the read buffer, which so stays unshared: reading on
+/// needs no new one).
+fn parse_head(buf: &[u8], path: &mut String) -> Result<Option<(usize, RequestHead)>, StatusCode> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut headers);
+    let len = match req.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => {
+            return Err(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+        }
+        Err(_) => return Err(StatusCode::BAD_REQUEST),
+    };
+    let (Some(method), Some(target), Some(version)) = (req.method, req.path, req.version) else {
+        return Err(StatusCode::BAD_REQUEST);
+    };
+    let method = Method::from_bytes(method.as_bytes()).map_err(|_| StatusCode::BAD_REQUEST)?;
+    path.clear();
+    path.push_str(target);
+    let mut head = RequestHead {
+        method,
+        framing: Framing::None,
+        expect_continue: false,
+        keep_alive: version == 1,
+    };
+    let mut length: Option<usize> = None;
+    let mut chunked = false;
+    for h in req.headers.iter() {
+        let name = h.name;
+        let value = h.value;
+        if name.eq_ignore_ascii_case("content-length") {
+            let n = std::str::from_utf8(value)
+                .ok()
+                .map(str::trim)
+                .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|s| s.parse::<usize>().ok())
+                .ok_or(StatusCode::BAD_REQUEST)?;
+            // Two different lengths: which one is the body's is unknowable.
+            if length.is_some_and(|l| l != n) {
+                return Err(StatusCode::BAD_REQUEST);
+            }
+            length = Some(n);
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            // Chunked must be the last coding; no other coding is supported.
+            let last = value.rsplit(|b| *b == b',').next().unwrap_or(b"");
+            if version == 0 || !last.trim_ascii().eq_ignore_ascii_case(b"chunked") {
+                return Err(StatusCode::BAD_REQUEST);
+            }
+            chunked = true;
+        } else if name.eq_ignore_ascii_case("connection") {
+            for token in value.split(|b| *b == b',').map(<[u8]>::trim_ascii) {
+                if token.eq_ignore_ascii_case(b"close") {
+                    head.keep_alive = false;
+                } else if token.eq_ignore_ascii_case(b"keep-alive") && version == 0 {
+                    head.keep_alive = true;
+                }
+            }
+        } else if name.eq_ignore_ascii_case("expect") {
+            head.expect_continue = value.trim_ascii().eq_ignore_ascii_case(b"100-continue");
+        }
+    }
+    head.framing = match (chunked, length) {
+        // Both: a request that could be read two ways is refused.
+        (true, Some(_)) => return Err(StatusCode::BAD_REQUEST),
+        (true, None) => Framing::Chunked,
+        (false, Some(0) | None) => Framing::None,
+        (false, Some(n)) => Framing::Length(n),
+    };
+    Ok(Some((len, head)))
+}
+
+/// How reading a request's body ended.
+enum BodyRead {
+    /// The body.
+    Read(Bytes),
+    /// Over Lambda's limit; `drained` when it was read past (the
+    /// connection serves on), else the connection closes after the answer.
+    TooLarge { drained: bool },
+    /// Framed as HTTP does not allow (a bad chunk): answered, then closed.
+    Malformed,
+    /// The connection ended inside it: nobody to answer.
+    Gone,
+}
+
+/// A body of `n` bytes (the rest of it read from `stream`).
+async fn read_length(stream: &mut TcpStream, buf: &mut BytesMut, n: usize) -> BodyRead {
+    if n > MAX_PAYLOAD {
+        if n > DRAIN_LIMIT {
+            return BodyRead::TooLarge { drained: false };
+        }
+        let mut left = n;
+        loop {
+            let take = left.min(buf.len());
+            buf.advance(take);
+            left -= take;
+            if left == 0 {
+                return BodyRead::TooLarge { drained: true };
+            }
+            if !read_more(stream, buf).await {
+                return BodyRead::Gone;
+            }
+        }
+    }
+    if buf.len() < n {
+        buf.reserve(n - buf.len());
+        while buf.len() < n {
+            if !read_more(stream, buf).await {
+                return BodyRead::Gone;
+            }
+        }
+    }
+    let body = if n <= COPY_LIMIT {
+        let b = Bytes::copy_from_slice(&buf[..n]);
+        buf.advance(n);
+        b
+    } else {
+        buf.split_to(n).freeze()
+    };
+    BodyRead::Read(body)
+}
+
+/// A chunked body (its trailers read and dropped).
+async fn read_chunked(stream: &mut TcpStream, buf: &mut BytesMut) -> BodyRead {
+    /// The longest chunk-size or trailer line read.
+    const MAX_LINE: usize = 8 * 1024;
+    /// Where the next CRLF-ended line ends (read as needed), or how the
+    /// body ends first: the connection's end, or a line too long.
+    async fn line(stream: &mut TcpStream, buf: &mut BytesMut) -> Result<usize, BodyRead> {
+        let mut from = 0;
+        loop {
+            if let Some(i) = buf[from..].windows(2).position(|w| w == b"\r\n") {
+                return Ok(from + i);
+            }
+            // Nothing else is in the buffer: it is all this line so far.
+            if buf.len() > MAX_LINE {
+                return Err(BodyRead::Malformed);
+            }
+            from = buf.len().saturating_sub(1);
+            if !read_more(stream, buf).await {
+                return Err(BodyRead::Gone);
+            }
+        }
+    }
+    let mut body = BytesMut::new();
+    let mut total = 0usize;
+    loop {
+        let end = match line(stream, buf).await {
+            Ok(end) => end,
+            Err(ended) => return ended,
+        };
+        // `size[;extension]`, the size in hexadecimal digits.
+        let size = buf[..end]
+            .split(|b| *b == b';')
+            .next()
+            .map(<[u8]>::trim_ascii)
+            .filter(|s| !s.is_empty() && s.len() <= 15 && s.iter().all(u8::is_ascii_hexdigit))
+            .and_then(|s| std::str::from_utf8(s).ok())
+            .and_then(|s| usize::from_str_radix(s, 16).ok());
+        let Some(size) = size else {
+            return BodyRead::Malformed;
+        };
+        buf.advance(end + 2);
+        if size == 0 {
+            // Trailers, up to the empty line.
+            loop {
+                let end = match line(stream, buf).await {
+                    Ok(end) => end,
+                    Err(ended) => return ended,
+                };
+                buf.advance(end + 2);
+                if end == 0 {
+                    break;
+                }
+            }
+            break;
+        }
+        total = total.saturating_add(size);
+        if total > DRAIN_LIMIT {
+            return BodyRead::TooLarge { drained: false };
+        }
+        if buf.len() < size + 2 {
+            buf.reserve(size + 2 - buf.len());
+        }
+        while buf.len() < size + 2 {
+            if !read_more(stream, buf).await {
+                return BodyRead::Gone;
+            }
+        }
+        if total <= MAX_PAYLOAD {
+            body.extend_from_slice(&buf[..size]);
+        }
+        if &buf[size..size + 2] != b"\r\n" {
+            return BodyRead::Malformed;
+        }
+        buf.advance(size + 2);
+    }
+    if total > MAX_PAYLOAD {
+        return BodyRead::TooLarge { drained: true };
+    }
+    BodyRead::Read(body.freeze())
+}
+
+/// Ends an answer whose head [`AnswerHead`] wrote into `out`: its
+/// length, `connection: close` when the connection closes after it, and
+/// the body when it is small (one write for both).
+fn end_answer(out: &mut Vec<u8>, body: &[u8], head_only: bool, keep_alive: bool) {
+    out.extend_from_slice(b"content-length: ");
+    out.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
+    out.extend_from_slice(b"\r\n");
+    if !keep_alive {
+        out.extend_from_slice(b"connection: close\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    if !head_only && body.len() <= COPY_LIMIT {
+        out.extend_from_slice(body);
+    }
+}
+
+/// Answers what cannot be read as a request with `status` and closes.
+async fn refuse(stream: &mut TcpStream, status: StatusCode) {
+    let mut out = Vec::with_capacity(128);
+    AnswerHead::new(&mut out, status);
+    end_answer(&mut out, b"", false, false);
+    let _ = stream.write_all(&out).await;
+    let _ = stream.shutdown().await;
+}
+
+/// An answer with a body of `content_type`: its head written into `out`,
+/// its body returned.
+pub(super) fn answer(
+    out: &mut Vec<u8>,
+    status: StatusCode,
+    content_type: &str,
+    body: impl Into<Bytes>,
+) -> Bytes {
+    AnswerHead::new(out, status).header("content-type", content_type.as_bytes());
+    body.into()
+}
+
+/// A JSON answer (see [`answer`]).
+pub(super) fn json(out: &mut Vec<u8>, status: StatusCode, value: &serde_json::Value) -> Bytes {
+    answer(out, status, "application/json", value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(text: &str) -> Result<Option<(usize, RequestHead)>, StatusCode> {
+        parse_head(text.as_bytes(), &mut String::new())
+    }
+
+    #[test]
+    fn heads_are_read_as_http_says() {
+        let mut path = String::new();
+        let (len, h) = parse_head(b"GET /a?b HTTP/1.1\r\nHost: x\r\n\r\nrest", &mut path)
+            .unwrap()
+            .unwrap();
+        assert_eq!((len, path.as_str()), (30, "/a?b"));
+        assert_eq!(
+            (h.method, h.framing, h.keep_alive),
+            (Method::GET, Framing::None, true)
+        );
+        let (_, h) = head("POST /p HTTP/1.0\r\nContent-Length: 12\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!((h.framing, h.keep_alive), (Framing::Length(12), false));
+        let (_, h) = head("POST /p HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert!(h.keep_alive);
+        let (_, h) = head("POST /p HTTP/1.1\r\nConnection: foo, close\r\nTransfer-Encoding: gzip, chunked\r\nExpect: 100-Continue\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (h.framing, h.keep_alive, h.expect_continue),
+            (Framing::Chunked, false, true)
+        );
+        assert!(head("GET /a HTTP/1.1\r\nHost: x\r\n").unwrap().is_none());
+    }
+
+    #[test]
+    fn heads_that_could_be_read_two_ways_are_refused() {
+        for bad in [
+            "GET /a HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            "GET /a HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+            "GET /a HTTP/1.1\r\nContent-Length: +1\r\n\r\n",
+            "GET /a HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "GET /a HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+            "GET /a HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "GET /a HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+            "NOT HTTP\r\n\r\n",
+            "G(T /a HTTP/1.1\r\n\r\n",
+        ] {
+            assert_eq!(head(bad).unwrap_err(), StatusCode::BAD_REQUEST, "{bad:?}");
+        }
+        let many = format!(
+            "GET / HTTP/1.1\r\n{}\r\n",
+            "a: b\r\n".repeat(MAX_HEADERS + 1)
+        );
+        assert_eq!(
+            head(&many).unwrap_err(),
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+        );
+    }
+
+    /// What a runtime may send, over real sockets from the instance's own
+    /// process (the only one the server admits): a chunked body with an
+    /// extension and a trailer after `Expect: 100-continue`; a body and the
+    /// next request in one write; a body over the limit (`413`, and the
+    /// connection serves on); HTTP/1.0 (answered, then closed); bytes that
+    /// are not HTTP (`400`, closed); a chunk size that is not hexadecimal
+    /// (the handler's `400`, closed); `Connection: close`.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_runtime_may_speak_any_http_11_it_likes() {
+        use crate::instance::{Job, Launch, Reply};
+        use crate::logs::{FunctionLog, SinkSlot, discard};
+        use hyper::header::HeaderValue;
+
+        const SCRIPT: &str = r#"
+import json, os, socket
+host, port = os.environ['AWS_LAMBDA_RUNTIME_API'].rsplit(':', 1)
+NEXT = b'GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n'
+def post(rid, extra=''):
+    return f'POST /2018-06-01/runtime/invocation/{rid}/response HTTP/1.1\r\nHost: x\r\n{extra}'.encode()
+def answer(s, buf):
+    while b'\r\n\r\n' not in buf:
+        d = s.recv(65536)
+        if not d:
+            raise EOFError(buf)
+        buf += d
+    head, buf = buf.split(b'\r\n\r\n', 1)
+    lines = head.decode().split('\r\n')
+    h = {k.lower(): v.strip() for k, v in (l.split(':', 1) for l in lines[1:])}
+    n = int(h.get('content-length', 0))
+    while len(buf) < n:
+        buf += s.recv(65536)
+    return int(lines[0].split()[1]), h, buf[:n], buf[n:]
+seen = []
+s = socket.create_connection((host, int(port)))
+s.sendall(NEXT)
+_, h, _, buf = answer(s, b'')
+s.sendall(post(h['lambda-runtime-aws-request-id'], 'Transfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n'))
+while b'\r\n\r\n' not in buf:
+    buf += s.recv(65536)
+interim, buf = buf.split(b'\r\n\r\n', 1)
+seen.append(interim.decode())
+s.sendall(b'5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n')
+st, _, _, buf = answer(s, buf)
+seen.append(st)
+s.sendall(NEXT)
+_, h, _, buf = answer(s, buf)
+s.sendall(post(h['lambda-runtime-aws-request-id'], 'Content-Length: 2\r\n\r\n{}') + NEXT)
+st, _, _, buf = answer(s, buf)
+seen.append(st)
+_, h, _, buf = answer(s, buf)
+big = b'x' * (7 * 1024 * 1024)
+s.sendall(post(h['lambda-runtime-aws-request-id'], f'Content-Length: {len(big)}\r\n\r\n') + big)
+st, _, _, buf = answer(s, buf)
+seen.append(st)
+s.sendall(b'GET /2018-06-01/runtime/invocation/next HTTP/1.0\r\n\r\n')
+_, h, _, buf = answer(s, buf)
+rid = h['lambda-runtime-aws-request-id']
+seen.append(h.get('connection'))
+seen.append(buf == b'' and s.recv(1) == b'')
+b = socket.create_connection((host, int(port)))
+b.sendall(b'BLAH\r\n\r\n')
+st, _, _, rest = answer(b, b'')
+seen.append(st)
+seen.append(rest == b'' and b.recv(1) == b'')
+d = socket.create_connection((host, int(port)))
+d.sendall(post(rid, 'Transfer-Encoding: chunked\r\n\r\nzz\r\n'))
+st, _, body, rest = answer(d, b'')
+seen.append([st, json.loads(body)['errorType']])
+seen.append(rest == b'' and d.recv(1) == b'')
+c = socket.create_connection((host, int(port)))
+data = json.dumps(seen)
+c.sendall(post(rid, f'Connection: close\r\nContent-Length: {len(data)}\r\n\r\n{data}'))
+answer(c, b'')
+c = socket.create_connection((host, int(port)))
+c.sendall(NEXT)
+c.recv(1)
+"#;
+        let dir = tempfile::tempdir().unwrap();
+        let launch = Launch {
+            program: "python3".into(),
+            args: vec!["-c".into(), SCRIPT.into()],
+            cwd: dir.path().to_path_buf(),
+            env: std::env::vars()
+                .filter(|(k, _)| k == "PATH" || k == "HOME")
+                .collect(),
+            confined: None,
+        };
+        let log = FunctionLog::new(SinkSlot::new(discard()), "f", "$LATEST");
+        let inst = Instance::spawn(&launch, log).await.unwrap();
+        let mut replies = Vec::new();
+        for n in 1..=4 {
+            let id: Arc<str> = format!("req-{n}").into();
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            assert!(inst.expect_reply(id.clone(), tx));
+            inst.reserve().expect("a free job slot").send(Job {
+                request_id: id,
+                payload: Bytes::from_static(b"{}"),
+                deadline_ms: 0,
+                trace_id: HeaderValue::from_static("t"),
+                invoked_arn: HeaderValue::from_static("a"),
+                client_context: None,
+                cognito_identity: None,
+                delivered: None,
+            });
+            let reply = tokio::time::timeout(std::time::Duration::from_secs(60), rx).await;
+            replies.push(
+                reply
+                    .expect("the runtime answers")
+                    .expect("the instance lives"),
+            );
+        }
+        inst.kill();
+        let body = |r: &Reply| match r {
+            Reply::Response(b) => String::from_utf8_lossy(b).into_owned(),
+            other => format!("{other:?}"),
+        };
+        assert_eq!(body(&replies[0]), "hello world");
+        assert_eq!(body(&replies[1]), "{}");
+        assert!(
+            matches!(replies[2], Reply::TooLarge(MAX_PAYLOAD)),
+            "{:?}",
+            replies[2]
+        );
+        let seen: serde_json::Value = serde_json::from_str(&body(&replies[3])).unwrap();
+        assert_eq!(
+            seen,
+            serde_json::json!([
+                "HTTP/1.1 100 Continue",
+                202,
+                202,
+                413,
+                "close",
+                true,
+                400,
+                true,
+                [400, "InvalidRequest"],
+                true
+            ])
+        );
+    }
+}
