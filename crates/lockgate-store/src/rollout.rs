@@ -150,6 +150,11 @@ pub struct Leftover {
     pub attributes: serde_json::Value,
     /// `Delete` or `Snapshot` (kept resources are not recorded).
     pub policy: String,
+    /// Where its properties derive from a NoEcho parameter (JSON pointers
+    /// into them; `""` is all of them): what its cleanup reports masks
+    /// the values there.
+    #[serde(default)]
+    pub secret_paths: Vec<String>,
 }
 
 /// A leftover to record with a commit.
@@ -167,4 +172,9 @@ pub struct NewLeftover {
     pub attributes: serde_json::Value,
     /// `Delete` or `Snapshot`.
     pub policy: String,
+    /// Where its properties derive from a NoEcho parameter (JSON pointers
+    /// into them; `""` is all of them): what its cleanup reports masks
+    /// the values there.
+    #[serde(default)]
+    pub secret_paths: Vec<String>,
 }

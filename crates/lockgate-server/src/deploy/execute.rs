@@ -23,7 +23,9 @@ use super::error::DeployError;
 use super::plan::Planned;
 use super::prepare::{Prepared, deployed_map, imports_of};
 use super::provenance::{Provenance, record_of, recorded_secrets};
-use super::record::{recording, rollback_commit, rollback_failed, stored_leftover};
+use super::record::{
+    masked, masking, recording, rollback_commit, rollback_failed, stored_leftover,
+};
 use super::resolve::Evaluator;
 use super::{DeployRequest, DeployResult, Deployer, Plan, ProgressEvent};
 use crate::resources::StageCtx;
@@ -425,11 +427,20 @@ impl Deployer {
             outputs,
             imports: imports_of(&p.loaded.template),
             events: Vec::new(),
-            leftovers: applied
-                .leftovers
-                .iter()
-                .filter_map(stored_leftover)
-                .collect(),
+            // Leftovers carry the committed state's properties, so the
+            // record of that state says where they derive from a secret.
+            leftovers: {
+                let committed = p
+                    .snapshot
+                    .as_ref()
+                    .map(recorded_secrets)
+                    .unwrap_or_default();
+                applied
+                    .leftovers
+                    .iter()
+                    .filter_map(|l| stored_leftover(l, &committed))
+                    .collect()
+            },
         });
         let refused = match commit {
             Ok(commit) => match self
@@ -496,7 +507,20 @@ impl Deployer {
             return;
         }
         let ctx = self.stage_ctx(stack, "cleanup", &[], None);
-        let providers = self.registry.providers(&ctx);
+        // What a provider's failure says (to the events and the warnings)
+        // never shows a value derived from a secret.
+        let mut secrets = SecretPaths::new();
+        for l in &pending {
+            secrets
+                .entry(l.logical_id.clone())
+                .or_default()
+                .extend(l.secret_paths.iter().cloned());
+        }
+        let providers = masking(
+            &self.registry.providers(&ctx),
+            pending.iter().map(|l| l.resource_type.clone()),
+            secrets.clone(),
+        );
         let types = pending
             .iter()
             .map(|l| (l.logical_id.clone(), l.resource_type.clone()))
@@ -523,10 +547,15 @@ impl Deployer {
             for CleanupFailure { leftover, error } in
                 engine::clean_up(&[leftover], &providers, &report).await
             {
-                warnings.push(format!(
+                let text = format!(
                     "{} ({}) was left in place: {error}",
                     leftover.logical_id, leftover.resource.physical.physical_id
-                ));
+                );
+                warnings.push(match secrets.get(&leftover.logical_id) {
+                    // The physical ID too, when it is such a value.
+                    Some(paths) => masked(&text, &leftover.resource.properties, paths),
+                    None => text,
+                });
             }
             if let Err(e) = self.store.clear_leftover(l.id).await {
                 warnings.push(format!("cleanup of {} not recorded: {e}", l.logical_id));

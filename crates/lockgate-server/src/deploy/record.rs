@@ -48,6 +48,85 @@ pub(crate) fn recording(
     out
 }
 
+/// Wraps every provider of `inner` so the reason of a failure never shows
+/// a value at `secrets`, for calls made outside a deployment: the cleanup
+/// of what left a stack, whose deletions no deployment records.
+pub(crate) fn masking(
+    inner: &Providers,
+    types: impl IntoIterator<Item = String>,
+    secrets: SecretPaths,
+) -> Providers {
+    let secrets = Arc::new(secrets);
+    let mut out = Providers::new(None);
+    for ty in types {
+        if let Some(provider) = inner.get(&ty) {
+            out.insert(
+                &ty,
+                Arc::new(Masking {
+                    inner: provider,
+                    secrets: secrets.clone(),
+                }),
+            );
+        }
+    }
+    out
+}
+
+/// Masks what derives from a secret in the reasons of failed calls.
+struct Masking {
+    inner: Arc<dyn Provider>,
+    secrets: Arc<SecretPaths>,
+}
+
+impl Masking {
+    fn mask(&self, id: &str, props: &[&Map<String, Value>], mut e: ProviderError) -> ProviderError {
+        if let Some(paths) = self.secrets.get(id) {
+            for p in props {
+                e.message = masked(&e.message, p, paths);
+            }
+        }
+        e
+    }
+}
+
+impl Provider for Masking {
+    fn create<'a>(
+        &'a self,
+        step: Step<'a>,
+        props: &'a Map<String, Value>,
+    ) -> BoxFuture<'a, Result<Physical, ProviderError>> {
+        Box::pin(async move {
+            let r = self.inner.create(step, props).await;
+            r.map_err(|e| self.mask(step.logical_id, &[props], e))
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        step: Step<'a>,
+        current: &'a Physical,
+        old: &'a Map<String, Value>,
+        new: &'a Map<String, Value>,
+    ) -> BoxFuture<'a, Result<Physical, ProviderError>> {
+        Box::pin(async move {
+            let r = self.inner.update(step, current, old, new).await;
+            r.map_err(|e| self.mask(step.logical_id, &[old, new], e))
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        step: Step<'a>,
+        current: &'a Physical,
+        props: &'a Map<String, Value>,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move {
+            let r = self.inner.delete(step, current, props).await;
+            r.map_err(|e| self.mask(step.logical_id, &[props], e))
+        })
+    }
+}
+
 /// Records every provider call in the store before and after it runs.
 struct Recording {
     inner: Arc<dyn Provider>,
@@ -64,7 +143,11 @@ struct Recording {
 /// goes to the stack's events, its status reason and the deploy's answer.
 /// A pointer `props` does not have (planned into an intrinsic) masks what
 /// is at its longest prefix that it has.
-fn masked(message: &str, props: &Map<String, Value>, paths: &BTreeSet<String>) -> String {
+pub(crate) fn masked(
+    message: &str,
+    props: &Map<String, Value>,
+    paths: &BTreeSet<String>,
+) -> String {
     fn texts<'a>(v: &'a Value, out: &mut Vec<std::borrow::Cow<'a, str>>) {
         match v {
             Value::String(s) => out.push(s.as_str().into()),
@@ -291,8 +374,12 @@ pub(crate) fn rollback_failed(status: StackStatus) -> StackStatus {
 }
 
 /// A leftover as the store keeps it (only those to delete: kept ones are
-/// not recorded).
-pub(crate) fn stored_leftover(l: &lockgate_engine::apply::Leftover) -> Option<NewLeftover> {
+/// not recorded), with where its properties derive from a secret (as the
+/// stack's record of the committed state says: `secrets`).
+pub(crate) fn stored_leftover(
+    l: &lockgate_engine::apply::Leftover,
+    secrets: &SecretPaths,
+) -> Option<NewLeftover> {
     use lockgate_engine::RemovalPolicy;
     let policy = match l.policy() {
         RemovalPolicy::Delete => "Delete",
@@ -306,6 +393,10 @@ pub(crate) fn stored_leftover(l: &lockgate_engine::apply::Leftover) -> Option<Ne
         properties: Value::Object(l.resource.properties.clone()),
         attributes: Value::Object(l.resource.physical.attributes.clone()),
         policy: policy.into(),
+        secret_paths: secrets
+            .get(&l.logical_id)
+            .map(|p| p.iter().cloned().collect())
+            .unwrap_or_default(),
     })
 }
 
@@ -346,13 +437,130 @@ mod tests {
             kind: LeftoverKind::Removed,
         };
         assert_eq!(
-            stored_leftover(&l(RemovalPolicy::Delete)).unwrap().policy,
+            stored_leftover(&l(RemovalPolicy::Delete), &SecretPaths::new())
+                .unwrap()
+                .policy,
             "Delete"
         );
         assert_eq!(
-            stored_leftover(&l(RemovalPolicy::Snapshot)).unwrap().policy,
+            stored_leftover(&l(RemovalPolicy::Snapshot), &SecretPaths::new())
+                .unwrap()
+                .policy,
             "Snapshot"
         );
-        assert!(stored_leftover(&l(RemovalPolicy::Retain)).is_none());
+        assert!(stored_leftover(&l(RemovalPolicy::Retain), &SecretPaths::new()).is_none());
+        // With where the committed state's properties derive from a secret.
+        let secrets = SecretPaths::from([
+            ("A".to_string(), BTreeSet::from(["/Value".to_string()])),
+            ("B".to_string(), BTreeSet::from([String::new()])),
+        ]);
+        assert_eq!(
+            stored_leftover(&l(RemovalPolicy::Delete), &secrets)
+                .unwrap()
+                .secret_paths,
+            vec!["/Value"]
+        );
+    }
+
+    /// Fails every call, quoting the property it was given.
+    struct Quoting;
+
+    impl Provider for Quoting {
+        fn create<'a>(
+            &'a self,
+            _: Step<'a>,
+            props: &'a Map<String, Value>,
+        ) -> BoxFuture<'a, Result<Physical, ProviderError>> {
+            Box::pin(async move {
+                Err(ProviderError::internal(format!(
+                    "bad name {}",
+                    props["Name"]
+                )))
+            })
+        }
+
+        fn update<'a>(
+            &'a self,
+            _: Step<'a>,
+            _: &'a Physical,
+            old: &'a Map<String, Value>,
+            new: &'a Map<String, Value>,
+        ) -> BoxFuture<'a, Result<Physical, ProviderError>> {
+            Box::pin(async move {
+                Err(ProviderError::internal(format!(
+                    "cannot rename {} to {}",
+                    old["Name"], new["Name"]
+                )))
+            })
+        }
+
+        fn delete<'a>(
+            &'a self,
+            _: Step<'a>,
+            current: &'a Physical,
+            props: &'a Map<String, Value>,
+        ) -> BoxFuture<'a, Result<(), ProviderError>> {
+            Box::pin(async move {
+                Err(ProviderError::internal(format!(
+                    "{} ({}) is in use",
+                    props["Name"], current.physical_id
+                )))
+            })
+        }
+    }
+
+    /// The cleanup's providers (no deployment records their calls) mask
+    /// what derives from a secret in every failure's reason, for the
+    /// resources the secrets name and no other.
+    #[tokio::test]
+    async fn failures_outside_a_deployment_never_show_a_secret() {
+        let mut inner = Providers::new(None);
+        inner.insert("T", Arc::new(Quoting));
+        let secrets = SecretPaths::from([("A".to_string(), BTreeSet::from(["/Name".to_string()]))]);
+        let providers = masking(&inner, ["T".to_string()], secrets);
+        let p = providers.get("T").unwrap();
+        let props = |name: &str| {
+            let mut m = Map::new();
+            m.insert("Name".into(), Value::String(name.into()));
+            m
+        };
+        let (secret, old) = (props("hunter2"), props("hunter1"));
+        let physical = Physical {
+            physical_id: "x-hunter2".into(),
+            attributes: Map::new(),
+        };
+        let policies = Policies::default();
+        let cancel = lockgate_engine::apply::Cancel::never();
+        let step = |id| Step {
+            logical_id: id,
+            resource_type: "T",
+            policies: &policies,
+            rollback: false,
+            cancel: &cancel,
+        };
+        let created = p.create(step("A"), &secret).await.unwrap_err().message;
+        let updated = p
+            .update(step("A"), &physical, &old, &secret)
+            .await
+            .unwrap_err()
+            .message;
+        let deleted = p
+            .delete(step("A"), &physical, &secret)
+            .await
+            .unwrap_err()
+            .message;
+        assert_eq!(created, format!("bad name \"{REDACTED}\""));
+        // Masked in the old properties as well as the new.
+        assert_eq!(
+            updated,
+            format!("cannot rename \"{REDACTED}\" to \"{REDACTED}\"")
+        );
+        assert_eq!(deleted, format!("\"{REDACTED}\" (x-{REDACTED}) is in use"));
+        let other = p
+            .delete(step("B"), &physical, &secret)
+            .await
+            .unwrap_err()
+            .message;
+        assert_eq!(other, "\"hunter2\" (x-hunter2) is in use");
     }
 }

@@ -136,6 +136,7 @@ pub async fn leftovers_outlive_their_commit(store: &dyn Store) -> CaseResult {
         properties: serde_json::json!({"Runtime": "python3.12"}),
         attributes: serde_json::json!({}),
         policy: "Delete".into(),
+        secret_paths: vec!["/Environment/Variables/KEY".into()],
     }];
     store
         .finish_deployment(d.id, DeploymentOutcome::Succeeded, c)
@@ -145,6 +146,7 @@ pub async fn leftovers_outlive_their_commit(store: &dyn Store) -> CaseResult {
     check_eq!(pending[0].stack, s);
     check_eq!(pending[0].physical_id, "shop-dev-Old");
     check_eq!(pending[0].properties["Runtime"], "python3.12");
+    check_eq!(pending[0].secret_paths, vec!["/Environment/Variables/KEY"]);
     store.clear_leftover(pending[0].id).await?;
     check!(
         store.pending_leftovers().await?.is_empty(),

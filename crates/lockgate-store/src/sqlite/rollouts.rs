@@ -285,7 +285,8 @@ pub(super) async fn insert_leftovers(
     for l in leftovers {
         sqlx::query(
             "INSERT INTO stack_leftovers (stack_id, logical_id, resource_type, physical_id, \
-             properties, attributes, policy, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             properties, attributes, policy, created_at, secret_paths) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(stack_id)
         .bind(&l.logical_id)
@@ -295,6 +296,7 @@ pub(super) async fn insert_leftovers(
         .bind(keyring.seal_text(&json_text(&l.attributes)?, "attributes")?)
         .bind(&l.policy)
         .bind(now)
+        .bind(json_text(&l.secret_paths)?)
         .execute(&mut *conn)
         .await
         .map_err(db)?;
@@ -306,7 +308,7 @@ pub(super) async fn leftovers(s: &SqliteStore) -> Result<Vec<Leftover>> {
     let mut conn = s.read_conn().await?;
     let rows = sqlx::query(
         "SELECT l.id, l.logical_id, l.resource_type, l.physical_id, l.properties, l.attributes, \
-         l.policy, a.name AS app, g.name AS stage, s.name AS stack \
+         l.policy, l.secret_paths, a.name AS app, g.name AS stage, s.name AS stack \
          FROM stack_leftovers l JOIN stacks s ON s.id = l.stack_id \
          JOIN stages g ON g.id = s.stage_id JOIN apps a ON a.id = g.app_id ORDER BY l.id",
     )
@@ -329,6 +331,8 @@ pub(super) async fn leftovers(s: &SqliteStore) -> Result<Vec<Leftover>> {
                 properties: json("properties")?,
                 attributes: json("attributes")?,
                 policy: rows::get(r, "policy")?,
+                secret_paths: serde_json::from_str(&rows::get::<String>(r, "secret_paths")?)
+                    .map_err(|e| StoreError::Corrupt(format!("leftover secret_paths: {e}")))?,
             })
         })
         .collect()
