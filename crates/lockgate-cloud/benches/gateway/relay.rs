@@ -2,7 +2,10 @@
 //! request (client ↔ relay, the runtime's pending `GET /next` answered, its
 //! `POST …/response` and a `202`) on the same accept loop, with no routing,
 //! no event building, no response mapping, no logs, metrics or timeouts:
-//! the ceiling of the design on this machine.
+//! the ceiling of the design on this machine with hyper serving all three
+//! exchanges. (The gateway's Runtime API has a lighter server of its own,
+//! `instance::api`; the relay stays as it was, the anchor the warm-path
+//! goals were set against.)
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
