@@ -17,7 +17,10 @@
 //!
 //! A body over Lambda's 6 MiB limit is read and dropped (up to
 //! [`DRAIN_LIMIT`], past which the connection is closed) so the runtime
-//! reads the `413` it is answered instead of a reset connection.
+//! reads the `413` it is answered instead of a reset connection. A `/next`
+//! whose connection the runtime closes stops waiting, so no event is
+//! answered into a closed socket (hyper's server does the same: a client
+//! that goes away cancels its request).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -196,7 +199,25 @@ async fn connection(mut stream: TcpStream, inst: &Instance) {
         };
         let keep_alive = head.keep_alive && usable;
         out.clear();
-        let body = inst.handle(&head.method, &path, body, &mut out).await;
+        let body = {
+            let handling = inst.handle(&head.method, &path, body, &mut out);
+            tokio::pin!(handling);
+            // While the handler waits (a `/next` for its event), what the
+            // runtime sends next is read on; if it closes the connection,
+            // the wait is dropped (its event, still queued, goes to the
+            // next `/next`), not answered into a closed socket.
+            loop {
+                tokio::select! {
+                    biased;
+                    body = &mut handling => break body,
+                    more = read_more(&mut stream, &mut buf), if buf.len() < MAX_HEAD => {
+                        if !more {
+                            return;
+                        }
+                    }
+                }
+            }
+        };
         let head_only = head.method == Method::HEAD;
         end_answer(&mut out, &body, head_only, keep_alive);
         if stream.write_all(&out).await.is_err() {
@@ -668,5 +689,100 @@ c.recv(1)
                 true
             ])
         );
+    }
+
+    /// A `/next` whose connection the runtime closes stops waiting: the
+    /// event sent afterwards goes to the runtime's next `/next`, on a new
+    /// connection, instead of into the closed one.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_next_whose_connection_closes_takes_no_event() {
+        use crate::instance::{Job, Launch, Reply};
+        use crate::logs::{FunctionLog, SinkSlot, discard};
+        use hyper::header::HeaderValue;
+        use std::time::Duration;
+
+        const SCRIPT: &str = r#"
+import os, socket, sys, time
+host, port = os.environ['AWS_LAMBDA_RUNTIME_API'].rsplit(':', 1)
+NEXT = b'GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n'
+a = socket.create_connection((host, int(port)))
+a.sendall(NEXT)
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.01)
+a.close()
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.01)
+b = socket.create_connection((host, int(port)))
+b.sendall(NEXT)
+buf = b''
+while b'\r\n\r\n' not in buf:
+    buf += b.recv(65536)
+head = buf.split(b'\r\n\r\n', 1)[0].decode().lower()
+rid = [l.split(':', 1)[1].strip() for l in head.split('\r\n') if l.startswith('lambda-runtime-aws-request-id:')][0]
+b.sendall(f'POST /2018-06-01/runtime/invocation/{rid}/response HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nsafe'.encode())
+b.recv(65536)
+b.sendall(NEXT)
+b.recv(1)
+"#;
+        let dir = tempfile::tempdir().unwrap();
+        let (close, reopen) = (dir.path().join("close"), dir.path().join("reopen"));
+        let launch = Launch {
+            program: "python3".into(),
+            args: vec![
+                "-c".into(),
+                SCRIPT.into(),
+                close.clone().into(),
+                reopen.clone().into(),
+            ],
+            cwd: dir.path().to_path_buf(),
+            env: std::env::vars()
+                .filter(|(k, _)| k == "PATH" || k == "HOME")
+                .collect(),
+            confined: None,
+        };
+        let log = FunctionLog::new(SinkSlot::new(discard()), "f", "$LATEST");
+        let inst = Instance::spawn(&launch, log).await.unwrap();
+        // Until a condition holds, looked at every 10 ms for at most 30 s.
+        async fn until(what: &str, cond: impl Fn() -> bool) {
+            let wait = async {
+                while !cond() {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            };
+            tokio::time::timeout(Duration::from_secs(30), wait)
+                .await
+                .unwrap_or_else(|_| panic!("{what}"));
+        }
+        // The first `/next` waits (holding the job queue).
+        inst.wait_ready().await;
+        until("the first /next waits", || inst.jobs_rx.try_lock().is_err()).await;
+        std::fs::write(&close, "").unwrap();
+        until("the closed connection's /next stops waiting", || {
+            inst.jobs_rx.try_lock().is_ok()
+        })
+        .await;
+        let id: Arc<str> = "req-1".into();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        assert!(inst.expect_reply(id.clone(), tx));
+        inst.reserve().expect("a free job slot").send(Job {
+            request_id: id,
+            payload: Bytes::from_static(b"{}"),
+            deadline_ms: 0,
+            trace_id: HeaderValue::from_static("t"),
+            invoked_arn: HeaderValue::from_static("a"),
+            client_context: None,
+            cognito_identity: None,
+            delivered: None,
+        });
+        std::fs::write(&reopen, "").unwrap();
+        let reply = tokio::time::timeout(Duration::from_secs(60), rx).await;
+        inst.kill();
+        match reply
+            .expect("the runtime answers")
+            .expect("the instance lives")
+        {
+            Reply::Response(b) => assert_eq!(&b[..], b"safe"),
+            other => panic!("{other:?}"),
+        }
     }
 }
