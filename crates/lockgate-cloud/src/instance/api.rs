@@ -16,8 +16,14 @@
 //! Lambda's own Runtime API server is likewise a server of its own.
 //!
 //! A body over Lambda's 6 MiB limit is read and dropped (up to
-//! [`DRAIN_LIMIT`], past which the connection is closed) so the runtime
-//! reads the `413` it is answered instead of a reset connection. A `/next`
+//! [`DRAIN_LIMIT`], past which the connection is closed; a chunked one a
+//! piece at a time, never held whole) so the runtime reads the `413` it is
+//! answered instead of a reset connection, and a connection that closes
+//! after an answer reads what still arrives before it goes, for the same
+//! reason. The path is routed without its query (and without the scheme
+//! and authority of an absolute-form target). Answers carry no `Date`
+//! header: no runtime client reads it, and it would be a clock reading
+//! and a formatted time per event. A `/next`
 //! whose connection the runtime closes stops waiting, so no event is
 //! answered into a closed socket (hyper's server does the same: a client
 //! that goes away cancels its request).
@@ -102,6 +108,7 @@ struct RequestHead {
     framing: Framing,
     expect_continue: bool,
     keep_alive: bool,
+    http10: bool,
 }
 
 /// Serves the instance's Runtime API on `listener` until `stop` turns true
@@ -162,11 +169,11 @@ async fn connection(mut stream: TcpStream, inst: &Instance) {
                 match parse_head(&buf, &mut path) {
                     Ok(Some(h)) => break h,
                     Ok(None) if buf.len() >= MAX_HEAD => {
-                        return refuse(&mut stream, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
-                            .await;
+                        let status = StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE;
+                        return refuse(stream, buf.len(), status).await;
                     }
                     Ok(None) => {}
-                    Err(status) => return refuse(&mut stream, status).await,
+                    Err(status) => return refuse(stream, buf.len(), status).await,
                 }
             }
             if !read_more(&mut stream, &mut buf).await {
@@ -174,21 +181,33 @@ async fn connection(mut stream: TcpStream, inst: &Instance) {
             }
         };
         buf.advance(len);
-        if head.expect_continue && head.framing != Framing::None {
-            let whole = matches!(head.framing, Framing::Length(n) if buf.len() >= n);
-            if !whole
-                && stream
-                    .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
-                    .await
-                    .is_err()
-            {
-                return;
-            }
-        }
+        // A client that waits for `100 Continue` is told at once when its
+        // body is too large, and sends none; an HTTP/1.0 one waits for
+        // nothing (RFC 9110 10.1.1).
+        let waits = head.expect_continue && !head.http10;
         let read = match head.framing {
-            Framing::None => BodyRead::Read(Bytes::new()),
-            Framing::Length(n) => read_length(&mut stream, &mut buf, n).await,
-            Framing::Chunked => read_chunked(&mut stream, &mut buf).await,
+            Framing::Length(n) if waits && n > MAX_PAYLOAD => BodyRead::TooLarge { drained: false },
+            framing => {
+                let whole = match framing {
+                    Framing::None => true,
+                    Framing::Length(n) => buf.len() >= n,
+                    Framing::Chunked => false,
+                };
+                if waits
+                    && !whole
+                    && stream
+                        .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                        .await
+                        .is_err()
+                {
+                    return;
+                }
+                match framing {
+                    Framing::None => BodyRead::Read(Bytes::new()),
+                    Framing::Length(n) => read_length(&mut stream, &mut buf, n).await,
+                    Framing::Chunked => read_chunked(&mut stream, &mut buf).await,
+                }
+            }
         };
         let (body, usable) = match read {
             BodyRead::Read(b) => (Ok(b), true),
@@ -219,7 +238,13 @@ async fn connection(mut stream: TcpStream, inst: &Instance) {
             }
         };
         let head_only = head.method == Method::HEAD;
-        end_answer(&mut out, &body, head_only, keep_alive);
+        let connection = match (keep_alive, head.http10) {
+            (false, _) => Some("close"),
+            // HTTP/1.0 closes unless told otherwise.
+            (true, true) => Some("keep-alive"),
+            (true, false) => None,
+        };
+        end_answer(&mut out, &body, head_only, connection);
         if stream.write_all(&out).await.is_err() {
             return;
         }
@@ -227,10 +252,29 @@ async fn connection(mut stream: TcpStream, inst: &Instance) {
             return;
         }
         if !keep_alive {
-            let _ = stream.shutdown().await;
-            return;
+            return close(stream, buf.len()).await;
         }
     }
+}
+
+/// Closes a connection after its last answer without losing that answer:
+/// a socket closed with unread input sends a reset, which can reach the
+/// client before it has read the answer. So the writing side is shut and
+/// what still arrives is read and dropped until the client closes too
+/// (bounded: [`DRAIN_LIMIT`] bytes, or two seconds).
+async fn close(mut stream: TcpStream, unread: usize) {
+    let _ = stream.shutdown().await;
+    let drain = async {
+        let mut left = DRAIN_LIMIT.saturating_sub(unread);
+        let mut sink = vec![0u8; 16 * 1024];
+        while left > 0 {
+            match stream.read(&mut sink).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), drain).await;
 }
 
 /// Reads what the connection has into `buf`; `false` at its end (or on an
@@ -261,13 +305,20 @@ fn parse_head(buf: &[u8], path: &mut String) -> Result<Option<(usize, RequestHea
         return Err(StatusCode::BAD_REQUEST);
     };
     let method = Method::from_bytes(method.as_bytes()).map_err(|_| StatusCode::BAD_REQUEST)?;
+    // The path alone: no query, and from an absolute-form target
+    // (`http://host/path`) no scheme or authority.
+    let target = match target.split_once("://") {
+        Some((scheme, rest)) if !scheme.contains('/') => rest.find('/').map_or("/", |i| &rest[i..]),
+        _ => target,
+    };
     path.clear();
-    path.push_str(target);
+    path.push_str(target.split(['?', '#']).next().unwrap_or(""));
     let mut head = RequestHead {
         method,
         framing: Framing::None,
         expect_continue: false,
         keep_alive: version == 1,
+        http10: version == 0,
     };
     let mut length: Option<usize> = None;
     let mut chunked = false;
@@ -424,21 +475,33 @@ async fn read_chunked(stream: &mut TcpStream, buf: &mut BytesMut) -> BodyRead {
         if total > DRAIN_LIMIT {
             return BodyRead::TooLarge { drained: false };
         }
-        if buf.len() < size + 2 {
-            buf.reserve(size + 2 - buf.len());
+        // Over the limit, what was kept is dropped and the rest only read.
+        let keep = total <= MAX_PAYLOAD;
+        if !keep {
+            body = BytesMut::new();
         }
-        while buf.len() < size + 2 {
+        // The chunk's data, taken as it arrives (never held whole here).
+        let mut left = size;
+        while left > 0 {
+            if buf.is_empty() && !read_more(stream, buf).await {
+                return BodyRead::Gone;
+            }
+            let take = left.min(buf.len());
+            if keep {
+                body.extend_from_slice(&buf[..take]);
+            }
+            buf.advance(take);
+            left -= take;
+        }
+        while buf.len() < 2 {
             if !read_more(stream, buf).await {
                 return BodyRead::Gone;
             }
         }
-        if total <= MAX_PAYLOAD {
-            body.extend_from_slice(&buf[..size]);
-        }
-        if &buf[size..size + 2] != b"\r\n" {
+        if &buf[..2] != b"\r\n" {
             return BodyRead::Malformed;
         }
-        buf.advance(size + 2);
+        buf.advance(2);
     }
     if total > MAX_PAYLOAD {
         return BodyRead::TooLarge { drained: true };
@@ -447,14 +510,17 @@ async fn read_chunked(stream: &mut TcpStream, buf: &mut BytesMut) -> BodyRead {
 }
 
 /// Ends an answer whose head [`AnswerHead`] wrote into `out`: its
-/// length, `connection: close` when the connection closes after it, and
-/// the body when it is small (one write for both).
-fn end_answer(out: &mut Vec<u8>, body: &[u8], head_only: bool, keep_alive: bool) {
+/// length, its `connection` header when it needs one (`close`; an HTTP/1.0
+/// connection kept, `keep-alive`), and the body when it is small (one
+/// write for both).
+fn end_answer(out: &mut Vec<u8>, body: &[u8], head_only: bool, connection: Option<&str>) {
     out.extend_from_slice(b"content-length: ");
     out.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
     out.extend_from_slice(b"\r\n");
-    if !keep_alive {
-        out.extend_from_slice(b"connection: close\r\n");
+    if let Some(c) = connection {
+        out.extend_from_slice(b"connection: ");
+        out.extend_from_slice(c.as_bytes());
+        out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");
     if !head_only && body.len() <= COPY_LIMIT {
@@ -463,12 +529,13 @@ fn end_answer(out: &mut Vec<u8>, body: &[u8], head_only: bool, keep_alive: bool)
 }
 
 /// Answers what cannot be read as a request with `status` and closes.
-async fn refuse(stream: &mut TcpStream, status: StatusCode) {
+async fn refuse(mut stream: TcpStream, unread: usize, status: StatusCode) {
     let mut out = Vec::with_capacity(128);
     AnswerHead::new(&mut out, status);
-    end_answer(&mut out, b"", false, false);
-    let _ = stream.write_all(&out).await;
-    let _ = stream.shutdown().await;
+    end_answer(&mut out, b"", false, Some("close"));
+    if stream.write_all(&out).await.is_ok() {
+        close(stream, unread).await;
+    }
 }
 
 /// An answer with a body of `content_type`: its head written into `out`,
@@ -502,7 +569,17 @@ mod tests {
         let (len, h) = parse_head(b"GET /a?b HTTP/1.1\r\nHost: x\r\n\r\nrest", &mut path)
             .unwrap()
             .unwrap();
-        assert_eq!((len, path.as_str()), (30, "/a?b"));
+        // The path alone, without its query.
+        assert_eq!((len, path.as_str()), (30, "/a"));
+        for (target, want) in [
+            ("http://h:1/x/y?z#f", "/x/y"),
+            ("http://h:1", "/"),
+            ("/p://q", "/p://q"),
+        ] {
+            let text = format!("GET {target} HTTP/1.1\r\n\r\n");
+            parse_head(text.as_bytes(), &mut path).unwrap().unwrap();
+            assert_eq!(path, want, "{target}");
+        }
         assert_eq!(
             (h.method, h.framing, h.keep_alive),
             (Method::GET, Framing::None, true)
@@ -553,10 +630,16 @@ mod tests {
     /// What a runtime may send, over real sockets from the instance's own
     /// process (the only one the server admits): a chunked body with an
     /// extension and a trailer after `Expect: 100-continue`; a body and the
-    /// next request in one write; a body over the limit (`413`, and the
-    /// connection serves on); HTTP/1.0 (answered, then closed); bytes that
+    /// next request in one write; a body over the limit, with a length or
+    /// chunked (read and dropped: `413`, or the `400` of a wrong request
+    /// ID, and the connection serves on); HTTP/1.0 (answered, then closed); bytes that
     /// are not HTTP (`400`, closed); a chunk size that is not hexadecimal
-    /// (the handler's `400`, closed); `Connection: close`.
+    /// (the handler's `400`, closed); requests sent a byte at a time (a
+    /// `HEAD`: its length, no body; a chunked body); a head over 64 KiB
+    /// (`431`, closed); HTTP/1.0 kept alive when asked (and saying so);
+    /// `Expect: 100-continue` with a body over the limit
+    /// (answered at once, no `100`, closed); an absolute-form target and
+    /// a query (the path alone is routed); `Connection: close`.
     #[tokio::test(flavor = "multi_thread")]
     async fn a_runtime_may_speak_any_http_11_it_likes() {
         use crate::instance::{Job, Launch, Reply};
@@ -564,12 +647,12 @@ mod tests {
         use hyper::header::HeaderValue;
 
         const SCRIPT: &str = r#"
-import json, os, socket
+import json, os, socket, time
 host, port = os.environ['AWS_LAMBDA_RUNTIME_API'].rsplit(':', 1)
 NEXT = b'GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n'
 def post(rid, extra=''):
     return f'POST /2018-06-01/runtime/invocation/{rid}/response HTTP/1.1\r\nHost: x\r\n{extra}'.encode()
-def answer(s, buf):
+def head_of(s, buf):
     while b'\r\n\r\n' not in buf:
         d = s.recv(65536)
         if not d:
@@ -578,10 +661,20 @@ def answer(s, buf):
     head, buf = buf.split(b'\r\n\r\n', 1)
     lines = head.decode().split('\r\n')
     h = {k.lower(): v.strip() for k, v in (l.split(':', 1) for l in lines[1:])}
+    return int(lines[0].split()[1]), h, buf
+def answer(s, buf):
+    st, h, buf = head_of(s, buf)
     n = int(h.get('content-length', 0))
     while len(buf) < n:
-        buf += s.recv(65536)
-    return int(lines[0].split()[1]), h, buf[:n], buf[n:]
+        d = s.recv(65536)
+        if not d:
+            raise EOFError(buf)
+        buf += d
+    return st, h, buf[:n], buf[n:]
+def trickle(s, data):
+    for i in range(len(data)):
+        s.send(data[i:i + 1])
+        time.sleep(0.0005)
 seen = []
 s = socket.create_connection((host, int(port)))
 s.sendall(NEXT)
@@ -596,7 +689,8 @@ st, _, _, buf = answer(s, buf)
 seen.append(st)
 s.sendall(NEXT)
 _, h, _, buf = answer(s, buf)
-s.sendall(post(h['lambda-runtime-aws-request-id'], 'Content-Length: 2\r\n\r\n{}') + NEXT)
+absolute = f'POST http://{host}:{port}/2018-06-01/runtime/invocation/' + h['lambda-runtime-aws-request-id']
+s.sendall(f'{absolute}/response HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{{}}'.encode() + NEXT)
 st, _, _, buf = answer(s, buf)
 seen.append(st)
 _, h, _, buf = answer(s, buf)
@@ -604,6 +698,10 @@ big = b'x' * (7 * 1024 * 1024)
 s.sendall(post(h['lambda-runtime-aws-request-id'], f'Content-Length: {len(big)}\r\n\r\n') + big)
 st, _, _, buf = answer(s, buf)
 seen.append(st)
+chunks = b''.join(b'100000\r\n' + b'y' * 0x100000 + b'\r\n' for _ in range(7)) + b'0\r\n\r\n'
+s.sendall(post('bogus', 'Transfer-Encoding: chunked\r\n\r\n') + chunks)
+st, _, body, buf = answer(s, buf)
+seen.append([st, json.loads(body)['errorType']])
 s.sendall(b'GET /2018-06-01/runtime/invocation/next HTTP/1.0\r\n\r\n')
 _, h, _, buf = answer(s, buf)
 rid = h['lambda-runtime-aws-request-id']
@@ -619,9 +717,25 @@ d.sendall(post(rid, 'Transfer-Encoding: chunked\r\n\r\nzz\r\n'))
 st, _, body, rest = answer(d, b'')
 seen.append([st, json.loads(body)['errorType']])
 seen.append(rest == b'' and d.recv(1) == b'')
+e = socket.create_connection((host, int(port)))
+e.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+trickle(e, b'HEAD /2018-06-01/runtime/nowhere HTTP/1.0\r\nConnection: keep-alive\r\n\r\n')
+st, h, buf = head_of(e, b'')
+got = [st, int(h['content-length']) > 0, h.get('connection')]
+trickle(e, b'POST /2018-06-01/runtime/invocation/bogus/response HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;x\r\nabc\r\n0\r\n\r\n')
+st, _, body, buf = answer(e, buf)
+seen.append(got + [st, json.loads(body)['errorType']])
+f = socket.create_connection((host, int(port)))
+f.sendall(b'GET / HTTP/1.1\r\nX: ' + b'a' * (70 * 1024) + b'\r\n\r\n')
+st, h, _, rest = answer(f, b'')
+seen.append([st, h.get('connection'), rest == b'' and f.recv(1) == b''])
+g = socket.create_connection((host, int(port)))
+g.sendall(post('bogus', f'Expect: 100-continue\r\nContent-Length: {len(big)}\r\n\r\n'))
+st, h, _, rest = answer(g, b'')
+seen.append([st, h.get('connection')])
 c = socket.create_connection((host, int(port)))
 data = json.dumps(seen)
-c.sendall(post(rid, f'Connection: close\r\nContent-Length: {len(data)}\r\n\r\n{data}'))
+c.sendall(f'POST /2018-06-01/runtime/invocation/{rid}/response?x=1 HTTP/1.1\r\nConnection: close\r\nContent-Length: {len(data)}\r\n\r\n{data}'.encode())
 answer(c, b'')
 c = socket.create_connection((host, int(port)))
 c.sendall(NEXT)
@@ -681,12 +795,16 @@ c.recv(1)
                 202,
                 202,
                 413,
+                [400, "InvalidRequestID"],
                 "close",
                 true,
                 400,
                 true,
                 [400, "InvalidRequest"],
-                true
+                true,
+                [404, true, "keep-alive", 400, "InvalidRequestID"],
+                [431, "close", true],
+                [400, "close"]
             ])
         );
     }
