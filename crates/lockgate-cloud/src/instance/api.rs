@@ -642,9 +642,8 @@ mod tests {
     /// a query (the path alone is routed); `Connection: close`.
     #[tokio::test(flavor = "multi_thread")]
     async fn a_runtime_may_speak_any_http_11_it_likes() {
-        use crate::instance::{Job, Launch, Reply};
-        use crate::logs::{FunctionLog, SinkSlot, discard};
-        use hyper::header::HeaderValue;
+        use crate::instance::Reply;
+        use crate::instance::tests::{python, send_event};
 
         const SCRIPT: &str = r#"
 import json, os, socket, time
@@ -742,32 +741,10 @@ c.sendall(NEXT)
 c.recv(1)
 "#;
         let dir = tempfile::tempdir().unwrap();
-        let launch = Launch {
-            program: "python3".into(),
-            args: vec!["-c".into(), SCRIPT.into()],
-            cwd: dir.path().to_path_buf(),
-            env: std::env::vars()
-                .filter(|(k, _)| k == "PATH" || k == "HOME")
-                .collect(),
-            confined: None,
-        };
-        let log = FunctionLog::new(SinkSlot::new(discard()), "f", "$LATEST");
-        let inst = Instance::spawn(&launch, log).await.unwrap();
+        let inst = python(dir.path(), SCRIPT, &[]).await;
         let mut replies = Vec::new();
         for n in 1..=4 {
-            let id: Arc<str> = format!("req-{n}").into();
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            assert!(inst.expect_reply(id.clone(), tx));
-            inst.reserve().expect("a free job slot").send(Job {
-                request_id: id,
-                payload: Bytes::from_static(b"{}"),
-                deadline_ms: 0,
-                trace_id: HeaderValue::from_static("t"),
-                invoked_arn: HeaderValue::from_static("a"),
-                client_context: None,
-                cognito_identity: None,
-                delivered: None,
-            });
+            let rx = send_event(&inst, &format!("req-{n}"));
             let reply = tokio::time::timeout(std::time::Duration::from_secs(60), rx).await;
             replies.push(
                 reply
@@ -814,9 +791,8 @@ c.recv(1)
     /// connection, instead of into the closed one.
     #[tokio::test(flavor = "multi_thread")]
     async fn a_next_whose_connection_closes_takes_no_event() {
-        use crate::instance::{Job, Launch, Reply};
-        use crate::logs::{FunctionLog, SinkSlot, discard};
-        use hyper::header::HeaderValue;
+        use crate::instance::Reply;
+        use crate::instance::tests::{python, send_event};
         use std::time::Duration;
 
         const SCRIPT: &str = r#"
@@ -844,22 +820,8 @@ b.recv(1)
 "#;
         let dir = tempfile::tempdir().unwrap();
         let (close, reopen) = (dir.path().join("close"), dir.path().join("reopen"));
-        let launch = Launch {
-            program: "python3".into(),
-            args: vec![
-                "-c".into(),
-                SCRIPT.into(),
-                close.clone().into(),
-                reopen.clone().into(),
-            ],
-            cwd: dir.path().to_path_buf(),
-            env: std::env::vars()
-                .filter(|(k, _)| k == "PATH" || k == "HOME")
-                .collect(),
-            confined: None,
-        };
-        let log = FunctionLog::new(SinkSlot::new(discard()), "f", "$LATEST");
-        let inst = Instance::spawn(&launch, log).await.unwrap();
+        let paths = [close.to_str().unwrap(), reopen.to_str().unwrap()];
+        let inst = python(dir.path(), SCRIPT, &paths).await;
         // Until a condition holds, looked at every 10 ms for at most 30 s.
         async fn until(what: &str, cond: impl Fn() -> bool) {
             let wait = async {
@@ -879,19 +841,7 @@ b.recv(1)
             inst.jobs_rx.try_lock().is_ok()
         })
         .await;
-        let id: Arc<str> = "req-1".into();
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        assert!(inst.expect_reply(id.clone(), tx));
-        inst.reserve().expect("a free job slot").send(Job {
-            request_id: id,
-            payload: Bytes::from_static(b"{}"),
-            deadline_ms: 0,
-            trace_id: HeaderValue::from_static("t"),
-            invoked_arn: HeaderValue::from_static("a"),
-            client_context: None,
-            cognito_identity: None,
-            delivered: None,
-        });
+        let rx = send_event(&inst, "req-1");
         std::fs::write(&reopen, "").unwrap();
         let reply = tokio::time::timeout(Duration::from_secs(60), rx).await;
         inst.kill();

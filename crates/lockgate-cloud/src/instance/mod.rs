@@ -643,26 +643,50 @@ pub fn epoch_ms(t: SystemTime) -> u64 {
 mod tests {
     use super::*;
     use crate::logs::{SinkSlot, discard};
-    use std::path::PathBuf;
+    use std::path::{Path, PathBuf};
 
-    /// Starts `python3 -c script args…`, waits until it asks for an event,
-    /// kills it and answers whether the instance was then released (the
-    /// server's tasks dropped their handles) within ten seconds.
-    async fn released_after_kill(script: &str, args: &[&str]) -> bool {
-        let dir = tempfile::tempdir().unwrap();
+    /// Starts `python3 -c script args…` (unconfined) in `dir`.
+    pub(super) async fn python(dir: &Path, script: &str, args: &[&str]) -> Arc<Instance> {
         let mut all = vec!["-c".into(), script.into()];
         all.extend(args.iter().map(Into::into));
         let launch = Launch {
             program: PathBuf::from("python3"),
             args: all,
-            cwd: dir.path().to_path_buf(),
+            cwd: dir.to_path_buf(),
             env: std::env::vars()
                 .filter(|(k, _)| k == "PATH" || k == "HOME")
                 .collect(),
             confined: None,
         };
         let log = FunctionLog::new(SinkSlot::new(discard()), "f", "$LATEST");
-        let inst = Instance::spawn(&launch, log).await.unwrap();
+        Instance::spawn(&launch, log).await.unwrap()
+    }
+
+    /// Hands `inst` the event `{}` as invocation `id`; answers where its
+    /// reply comes.
+    pub(super) fn send_event(inst: &Instance, id: &str) -> oneshot::Receiver<Reply> {
+        let id: Arc<str> = id.into();
+        let (tx, rx) = oneshot::channel();
+        assert!(inst.expect_reply(id.clone(), tx));
+        inst.reserve().expect("a free job slot").send(Job {
+            request_id: id,
+            payload: Bytes::from_static(b"{}"),
+            deadline_ms: 0,
+            trace_id: HeaderValue::from_static("t"),
+            invoked_arn: HeaderValue::from_static("a"),
+            client_context: None,
+            cognito_identity: None,
+            delivered: None,
+        });
+        rx
+    }
+
+    /// Starts `python3 -c script args…`, waits until it asks for an event,
+    /// kills it and answers whether the instance was then released (the
+    /// server's tasks dropped their handles) within ten seconds.
+    async fn released_after_kill(script: &str, args: &[&str]) -> bool {
+        let dir = tempfile::tempdir().unwrap();
+        let inst = python(dir.path(), script, args).await;
         inst.wait_ready().await;
         assert!(
             inst.is_initialized(),

@@ -29,23 +29,16 @@ pub(crate) fn recording(
     secrets: SecretPaths,
 ) -> Providers {
     let secrets = Arc::new(secrets);
-    let mut out = Providers::new(None);
-    for ty in types {
-        if let Some(provider) = inner.get(&ty) {
-            out.insert(
-                &ty,
-                Arc::new(Recording {
-                    inner: provider,
-                    resource_type: ty.clone(),
-                    store: store.clone(),
-                    deployment,
-                    ctx: ctx.clone(),
-                    secrets: secrets.clone(),
-                }),
-            );
-        }
-    }
-    out
+    wrapped(inner, types, |ty, inner| {
+        Arc::new(Recording {
+            inner,
+            resource_type: ty.to_string(),
+            store: store.clone(),
+            deployment,
+            ctx: ctx.clone(),
+            secrets: secrets.clone(),
+        })
+    })
 }
 
 /// Wraps every provider of `inner` so the reason of a failure never shows
@@ -57,19 +50,42 @@ pub(crate) fn masking(
     secrets: SecretPaths,
 ) -> Providers {
     let secrets = Arc::new(secrets);
+    wrapped(inner, types, |_, inner| {
+        Arc::new(Masking {
+            inner,
+            secrets: secrets.clone(),
+        })
+    })
+}
+
+/// The providers of `inner` for `types`, each wrapped by `wrap` (given
+/// its type).
+fn wrapped(
+    inner: &Providers,
+    types: impl IntoIterator<Item = String>,
+    wrap: impl Fn(&str, Arc<dyn Provider>) -> Arc<dyn Provider>,
+) -> Providers {
     let mut out = Providers::new(None);
     for ty in types {
         if let Some(provider) = inner.get(&ty) {
-            out.insert(
-                &ty,
-                Arc::new(Masking {
-                    inner: provider,
-                    secrets: secrets.clone(),
-                }),
-            );
+            out.insert(&ty, wrap(&ty, provider));
         }
     }
     out
+}
+
+/// `e` with what derives from a secret in `props` masked in its reason,
+/// when `secrets` says where that is for resource `id`.
+fn mask_reason(
+    secrets: &SecretPaths,
+    id: &str,
+    props: &Map<String, Value>,
+    mut e: ProviderError,
+) -> ProviderError {
+    if let Some(paths) = secrets.get(id) {
+        e.message = masked(&e.message, props, paths);
+    }
+    e
 }
 
 /// Masks what derives from a secret in the reasons of failed calls.
@@ -79,13 +95,10 @@ struct Masking {
 }
 
 impl Masking {
-    fn mask(&self, id: &str, props: &[&Map<String, Value>], mut e: ProviderError) -> ProviderError {
-        if let Some(paths) = self.secrets.get(id) {
-            for p in props {
-                e.message = masked(&e.message, p, paths);
-            }
-        }
-        e
+    fn mask(&self, id: &str, props: &[&Map<String, Value>], e: ProviderError) -> ProviderError {
+        props
+            .iter()
+            .fold(e, |e, p| mask_reason(&self.secrets, id, p, e))
     }
 }
 
@@ -212,11 +225,9 @@ impl Recording {
         status: ResourceStatus,
         physical: Option<&Physical>,
         props: &Map<String, Value>,
-        mut e: ProviderError,
+        e: ProviderError,
     ) -> ProviderError {
-        if let Some(paths) = self.secrets.get(id) {
-            e.message = masked(&e.message, props, paths);
-        }
+        let e = mask_reason(&self.secrets, id, props, e);
         match self
             .record(id, status, physical, Some(props), Some(e.message.clone()))
             .await
