@@ -86,7 +86,7 @@ pub async fn serve_with<H, F>(
         let (stream, peer) = match accepted {
             Ok(s) => s,
             Err(e) => {
-                tracing::debug!("accept failed: {e}");
+                after_accept_error(&e).await;
                 continue;
             }
         };
@@ -145,6 +145,28 @@ pub async fn serve_with<H, F>(
         }
     }
 }
+
+/// What an accept loop does after `accept` failed: a failure of that one
+/// connection (reset or aborted before it was taken) goes on at once; any
+/// other (out of file descriptors, or of memory) is logged and waited out
+/// for a moment, so the loop does not spin on a listener that cannot
+/// accept yet (connections wait in its backlog meanwhile).
+pub(crate) async fn after_accept_error(e: &std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionReset, Interrupted, WouldBlock};
+    if matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionReset | Interrupted | WouldBlock
+    ) {
+        tracing::debug!("accept failed: {e}");
+        return;
+    }
+    tracing::warn!("accept failed: {e}; accepting again in {ACCEPT_PAUSE:?}");
+    tokio::time::sleep(ACCEPT_PAUSE).await;
+}
+
+/// How long an accept loop waits after a failure that is not one
+/// connection's (see [`after_accept_error`]).
+const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 
 /// What a connection's watchdog reads: requests begun and answered by the
 /// handler, and writes to the client that made progress.
@@ -369,6 +391,18 @@ pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
 mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// One connection's failure is passed over at once; running out of
+    /// descriptors pauses the loop instead of letting it spin.
+    #[tokio::test(start_paused = true)]
+    async fn an_accept_loop_pauses_only_for_what_is_not_one_connections() {
+        let t = tokio::time::Instant::now();
+        after_accept_error(&std::io::ErrorKind::ConnectionAborted.into()).await;
+        assert_eq!(t.elapsed(), Duration::ZERO);
+        // EMFILE: too many open files.
+        after_accept_error(&std::io::Error::from_raw_os_error(libc::EMFILE)).await;
+        assert_eq!(t.elapsed(), ACCEPT_PAUSE);
+    }
 
     /// A client that sends nothing is closed at the header-read timeout,
     /// and connections beyond the cap wait until a slot frees.

@@ -135,7 +135,7 @@ pub(super) async fn serve(
         let (stream, peer) = match accepted {
             Ok(s) => s,
             Err(e) => {
-                tracing::debug!("Runtime API: accept failed: {e}");
+                crate::http::after_accept_error(&e).await;
                 continue;
             }
         };
