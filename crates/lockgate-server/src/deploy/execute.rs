@@ -184,12 +184,13 @@ impl Deployer {
             warnings,
             elapsed_ms: started.elapsed().as_millis() as u64,
         };
-        // A new permissions mode is a change of the stack's settings even
-        // when no resource changes (it is kept with its parameters).
-        let mode_changes = p.snapshot.as_ref().is_some_and(|s| {
-            crate::permissions::mode_of_parameters(&s.parameters) != p.permissions
-        });
-        if !req.execute || (planned.changes.is_empty() && !mode_changes) {
+        // New outputs or parameters (a new permissions mode among them)
+        // change the stack even when no resource changes.
+        let settings_change = p
+            .snapshot
+            .as_ref()
+            .is_some_and(|s| !same_settings(s, &target_of(&p)));
+        if !req.execute || (planned.changes.is_empty() && !settings_change) {
             let outputs = match &p.snapshot {
                 Some(s) => self.outputs_view(&p.stage, &s.outputs).await,
                 None => Vec::new(),
@@ -267,39 +268,7 @@ impl Deployer {
         } else {
             DeploymentKind::Create
         };
-        let target = StackTarget {
-            // No NoEcho value (default or given) in the template's text.
-            template: p.loaded.redact(p.loaded.template.clone()),
-            parameters: {
-                // NoEcho parameters by name, not by text: another
-                // parameter with the same value is no secret.
-                let mut params: Map<String, Value> = p
-                    .loaded
-                    .parameter_values
-                    .iter()
-                    .map(|(name, v)| {
-                        let secret = p
-                            .loaded
-                            .parameters
-                            .iter()
-                            .any(|d| d.name == *name && d.no_echo);
-                        let v = if secret {
-                            Value::String(REDACTED.into())
-                        } else {
-                            v.clone()
-                        };
-                        (name.clone(), v)
-                    })
-                    .collect();
-                if p.permissions == crate::permissions::PermissionsMode::Report {
-                    params.insert(
-                        crate::permissions::PERMISSIONS_PARAMETER.into(),
-                        Value::String(p.permissions.as_str().into()),
-                    );
-                }
-                Value::Object(params)
-            },
-        };
+        let target = target_of(p);
         let change_set = serde_json::to_value(self.plan_changes(&planned.changes))
             .map_err(|e| DeployError::Internal(format!("cannot encode the change set: {e}")))?;
         let deployment = self
@@ -752,6 +721,59 @@ fn failures_text(f: &[(String, lockgate_engine::ProviderError)]) -> String {
         .join("; ")
 }
 
+/// What a deployment of `p` commits the stack to: its template (no NoEcho
+/// value in its text) and its parameters (NoEcho ones masked; the
+/// permissions mode among them when it is `report`).
+fn target_of(p: &Prepared) -> StackTarget {
+    StackTarget {
+        // No NoEcho value (default or given) in the template's text.
+        template: p.loaded.redact(p.loaded.template.clone()),
+        parameters: {
+            // NoEcho parameters by name, not by text: another
+            // parameter with the same value is no secret.
+            let mut params: Map<String, Value> = p
+                .loaded
+                .parameter_values
+                .iter()
+                .map(|(name, v)| {
+                    let secret = p
+                        .loaded
+                        .parameters
+                        .iter()
+                        .any(|d| d.name == *name && d.no_echo);
+                    let v = if secret {
+                        Value::String(REDACTED.into())
+                    } else {
+                        v.clone()
+                    };
+                    (name.clone(), v)
+                })
+                .collect();
+            if p.permissions == crate::permissions::PermissionsMode::Report {
+                params.insert(
+                    crate::permissions::PERMISSIONS_PARAMETER.into(),
+                    Value::String(p.permissions.as_str().into()),
+                );
+            }
+            Value::Object(params)
+        },
+    }
+}
+
+/// Whether a stack's committed outputs and parameters are `target`'s: a
+/// template whose resources do not change is still an update when its
+/// outputs or its parameters do, as CloudFormation executes an empty
+/// change set then (its "no changes" is for nothing changed at all).
+fn same_settings(committed: &lockgate_store::StackSnapshot, target: &StackTarget) -> bool {
+    let mut before = committed.parameters.clone();
+    if let Value::Object(m) = &mut before {
+        // The record of where secrets went, not a parameter.
+        m.remove(NO_ECHO_PATHS);
+    }
+    committed.template.get("Outputs") == target.template.get("Outputs")
+        && before == target.parameters
+}
+
 #[cfg(test)]
 mod tests {
     use crate::deploy::testing::{fixture, stack};
@@ -897,6 +919,54 @@ Outputs:
             serde_json::json!({"Pw": "****", NO_ECHO_PATHS: {"Q": ["/Tags/0/Value"]}})
         );
         assert_eq!(deploy("2").await.status, "UNCHANGED");
+    }
+
+    /// A template whose resources do not change is still an update when
+    /// its outputs or parameters do (CloudFormation executes the empty
+    /// change set): the new output is there to read, the new parameter
+    /// value kept; the same template again is UNCHANGED.
+    #[tokio::test]
+    async fn outputs_or_parameters_alone_are_an_update() {
+        use crate::deploy::testing::request;
+
+        let base = "Parameters:\n  Tier:\n    Type: String\n    Default: a\nResources:\n  P:\n    Type: AWS::SSM::Parameter\n    Properties:\n      Name: /dev/p\n      Type: String\n      Value: v\n";
+        let with_output =
+            format!("{base}Outputs:\n  Name:\n    Value: !Ref P\n  Tier:\n    Value: !Ref Tier\n");
+        let f = fixture().await;
+        let outputs = || async {
+            let snap = f.store.stack_snapshot(&stack()).await.unwrap().unwrap();
+            let kv: Vec<(String, String)> =
+                snap.outputs.into_iter().map(|o| (o.key, o.value)).collect();
+            (kv, snap.parameters["Tier"].clone())
+        };
+        assert_eq!(f.deploy(base).await.unwrap().status, "CREATE_COMPLETE");
+        assert_eq!(f.deploy(base).await.unwrap().status, "UNCHANGED");
+        let r = f.deploy(&with_output).await.unwrap();
+        assert_eq!(r.status, "UPDATE_COMPLETE");
+        assert!(r.changes.is_empty(), "{:?}", r.changes);
+        let want = |tier: &str| {
+            vec![
+                ("Name".to_string(), "/dev/p".to_string()),
+                ("Tier".to_string(), tier.to_string()),
+            ]
+        };
+        assert_eq!(outputs().await, (want("a"), serde_json::json!("a")));
+        assert_eq!(f.deploy(&with_output).await.unwrap().status, "UNCHANGED");
+        // A parameter no resource uses.
+        let mut req = request(&with_output);
+        req.parameters.insert("Tier".into(), "b".into());
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let r = f
+            .deployer
+            .deploy("app", "dev", &req, "test", tx)
+            .await
+            .unwrap();
+        assert_eq!(r.status, "UPDATE_COMPLETE");
+        assert!(r.changes.is_empty(), "{:?}", r.changes);
+        assert_eq!(outputs().await, (want("b"), serde_json::json!("b")));
+        // Outputs removed.
+        assert_eq!(f.deploy(base).await.unwrap().status, "UPDATE_COMPLETE");
+        assert_eq!(outputs().await.0, vec![]);
     }
 
     /// Every file of a data directory but its key, and whether any holds `needle`.
