@@ -239,9 +239,22 @@ struct SummaryJson<'a> {
 }
 
 impl Summary {
-    /// Whether the deploy changed nothing.
+    /// Whether the deploy changed nothing (an update of outputs or
+    /// parameters alone changes no resource, and is not this).
     pub fn unchanged(&self) -> bool {
-        self.result.status == "UNCHANGED" || self.changed() == 0
+        self.result.status == "UNCHANGED"
+    }
+
+    /// The line a finished deploy begins with.
+    pub fn headline(&self) -> String {
+        let (app, stage, ms) = (&self.app, &self.stage, self.elapsed.as_millis());
+        match self.changed() {
+            _ if self.unchanged() => format!("No changes: {app}/{stage} is up to date ({ms} ms)."),
+            0 => format!(
+                "Deployed {app}/{stage} in {ms} ms: no resource changed, its outputs or parameters did."
+            ),
+            n => format!("Deployed {app}/{stage} in {ms} ms: {n} resource(s) changed."),
+        }
     }
 
     /// How many resources changed.
@@ -361,22 +374,7 @@ pub fn print_summary(s: &Summary, output: Format) {
             for w in &s.result.warnings {
                 eprintln!("warning: {w}");
             }
-            if s.unchanged() {
-                println!(
-                    "No changes: {}/{} is up to date ({} ms).",
-                    s.app,
-                    s.stage,
-                    s.elapsed.as_millis()
-                );
-            } else {
-                println!(
-                    "Deployed {}/{} in {} ms: {} resource(s) changed.",
-                    s.app,
-                    s.stage,
-                    s.elapsed.as_millis(),
-                    s.changed()
-                );
-            }
+            println!("{}", s.headline());
             print_outputs(&s.result.outputs);
             for u in s.urls() {
                 println!("URL: {u}");
@@ -520,5 +518,44 @@ impl Progress {
                 b.abandon();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(status: &str, changes: Vec<Change>) -> Summary {
+        Summary {
+            app: "shop".into(),
+            stage: "dev".into(),
+            result: DeployResult {
+                app: "shop".into(),
+                stage: "dev".into(),
+                status: status.into(),
+                changes,
+                outputs: Vec::new(),
+                url: None,
+                warnings: Vec::new(),
+                elapsed_ms: 3,
+            },
+            events: Vec::new(),
+            elapsed: Duration::from_millis(5),
+            uploaded: Uploaded::default(),
+        }
+    }
+
+    /// An update of outputs or parameters alone is told as a deploy, not
+    /// as "no changes".
+    #[test]
+    fn the_headline_says_what_changed() {
+        assert_eq!(
+            summary("UNCHANGED", Vec::new()).headline(),
+            "No changes: shop/dev is up to date (5 ms)."
+        );
+        assert_eq!(
+            summary("UPDATE_COMPLETE", Vec::new()).headline(),
+            "Deployed shop/dev in 5 ms: no resource changed, its outputs or parameters did."
+        );
     }
 }
