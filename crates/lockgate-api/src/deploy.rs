@@ -249,6 +249,11 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// Warnings of the template (unknown parameters given, …).
     pub warnings: Vec<String>,
+    /// Whether the stack's outputs or parameters change though no resource
+    /// does (`changes` lists resources only): a deploy then commits them
+    /// as an update. Left out when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub settings_change: bool,
 }
 
 /// A stack output as clients see it.
@@ -289,6 +294,11 @@ pub struct DeployResult {
     pub warnings: Vec<String>,
     /// Milliseconds from request to commit, on the server.
     pub elapsed_ms: u64,
+    /// Whether the stack's outputs or parameters change though no resource
+    /// does (`changes` lists resources only): a deploy then commits them
+    /// as an update. Left out when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub settings_change: bool,
 }
 
 /// A resource's progress during a deploy or destroy.

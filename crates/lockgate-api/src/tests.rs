@@ -44,6 +44,7 @@ fn result() -> DeployResult {
         url: Some("http://127.0.0.1:4611".into()),
         warnings: vec!["Q (AWS::SQS::Queue) is recorded but not emulated locally".into()],
         elapsed_ms: 42,
+        settings_change: false,
     }
 }
 
@@ -106,6 +107,7 @@ fn plan_and_changes() {
             },
         ],
         warnings: vec![],
+        settings_change: false,
     };
     insta::assert_json_snapshot!(plan);
     let ops: Vec<&str> = [

@@ -116,12 +116,17 @@ impl Deployer {
     ) -> Result<Plan, DeployError> {
         let p = self.prepare(app, stage, req).await?;
         let planned = self.plan_prepared(&p).await?;
+        let settings_change = planned.changes.is_empty()
+            && p.snapshot
+                .as_ref()
+                .is_some_and(|s| !same_settings(s, &target_of(&p)));
         Ok(Plan {
             app: p.stage.app.to_string(),
             stage: p.stage.stage.to_string(),
             stack_exists: p.snapshot.is_some(),
             changes: self.plan_changes(&planned.changes),
             warnings: p.warnings.into_iter().chain(planned.warnings).collect(),
+            settings_change,
         })
     }
 
@@ -174,6 +179,12 @@ impl Deployer {
                 ));
             }
         }
+        // New outputs or parameters (a new permissions mode among them)
+        // change the stack even when no resource changes.
+        let settings_change = p
+            .snapshot
+            .as_ref()
+            .is_some_and(|s| !same_settings(s, &target_of(&p)));
         let result = |status: &str, outputs, url, warnings| DeployResult {
             app: p.stage.app.to_string(),
             stage: p.stage.stage.to_string(),
@@ -183,13 +194,8 @@ impl Deployer {
             url,
             warnings,
             elapsed_ms: started.elapsed().as_millis() as u64,
+            settings_change: settings_change && planned.changes.is_empty(),
         };
-        // New outputs or parameters (a new permissions mode among them)
-        // change the stack even when no resource changes.
-        let settings_change = p
-            .snapshot
-            .as_ref()
-            .is_some_and(|s| !same_settings(s, &target_of(&p)));
         if !req.execute || (planned.changes.is_empty() && !settings_change) {
             let outputs = match &p.snapshot {
                 Some(s) => self.outputs_view(&p.stage, &s.outputs).await,
@@ -627,6 +633,7 @@ impl Deployer {
             url,
             warnings: Vec::new(),
             elapsed_ms: started.elapsed().as_millis() as u64,
+            settings_change: false,
         })
     }
 
@@ -941,6 +948,19 @@ Outputs:
         };
         assert_eq!(f.deploy(base).await.unwrap().status, "CREATE_COMPLETE");
         assert_eq!(f.deploy(base).await.unwrap().status, "UNCHANGED");
+        // A plan says so (its changes list resources only).
+        let mut plan = request(&with_output);
+        plan.execute = false;
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let planned = f
+            .deployer
+            .deploy("app", "dev", &plan, "test", tx)
+            .await
+            .unwrap();
+        assert_eq!(planned.status, "PLANNED");
+        assert!(planned.changes.is_empty() && planned.settings_change);
+        let plan = f.deployer.plan("app", "dev", &plan).await.unwrap();
+        assert!(plan.changes.is_empty() && plan.settings_change);
         let r = f.deploy(&with_output).await.unwrap();
         assert_eq!(r.status, "UPDATE_COMPLETE");
         assert!(r.changes.is_empty(), "{:?}", r.changes);

@@ -538,6 +538,7 @@ mod tests {
                 url: None,
                 warnings: Vec::new(),
                 elapsed_ms: 3,
+                settings_change: false,
             },
             events: Vec::new(),
             elapsed: Duration::from_millis(5),

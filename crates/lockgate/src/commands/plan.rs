@@ -51,10 +51,22 @@ pub async fn show_plan(
             for w in &plan.warnings {
                 eprintln!("warning: {w}");
             }
-            print!("{}", render(&prepared.app, &prepared.stage, &plan.changes));
+            if plan.changes.is_empty() && plan.settings_change {
+                print!("{}", settings_only(&prepared.app, &prepared.stage));
+            } else {
+                print!("{}", render(&prepared.app, &prepared.stage, &plan.changes));
+            }
         }
     }
     Ok(())
+}
+
+/// What a plan says when no resource changes but the stack's outputs or
+/// parameters do.
+fn settings_only(app: &str, stage: &str) -> String {
+    format!(
+        "No resource changes: {app}/{stage}'s outputs or parameters change (deploy commits them).\n"
+    )
 }
 
 /// Renders a change set as a table.
@@ -161,6 +173,10 @@ Operation  LogicalResourceId  ResourceType           Replacement  Properties\n\
 1 to add, 1 to modify, 1 to replace, 1 to remove.\n"
         );
         assert_eq!(render("a", "b", &[]), "No changes: a/b is up to date.\n");
+        assert_eq!(
+            settings_only("a", "b"),
+            "No resource changes: a/b's outputs or parameters change (deploy commits them).\n"
+        );
         let recorded = Change {
             emulated: false,
             ..changes[3].clone()
