@@ -10,13 +10,13 @@ use lockgate_engine::apply::{
     self as engine, Applied, ApplyError, CleanupFailure, DeployedResource, Event, Leftover,
     LeftoverKind, Physical, PlannedResource, Policies, Providers,
 };
-use lockgate_engine::changeset::{REDACTED, SecretPaths};
+use lockgate_engine::changeset::SecretPaths;
 use lockgate_engine::{Action, ChangeSet};
 use lockgate_store::{
     BeginDeployment, Deployment, DeploymentKind, DeploymentOutcome, ResourceState, ResourceStatus,
     StackCommit, StackRef, StackStatus, StackTarget, StageRef, StoreError,
 };
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::error::DeployError;
@@ -116,10 +116,7 @@ impl Deployer {
     ) -> Result<Plan, DeployError> {
         let p = self.prepare(app, stage, req).await?;
         let planned = self.plan_prepared(&p).await?;
-        let settings_change = planned.changes.is_empty()
-            && p.snapshot
-                .as_ref()
-                .is_some_and(|s| !same_settings(s, &target_of(&p)));
+        let settings_change = planned.changes.is_empty() && p.settings_change();
         Ok(Plan {
             app: p.stage.app.to_string(),
             stage: p.stage.stage.to_string(),
@@ -181,10 +178,7 @@ impl Deployer {
         }
         // New outputs or parameters (a new permissions mode among them)
         // change the stack even when no resource changes.
-        let settings_change = p
-            .snapshot
-            .as_ref()
-            .is_some_and(|s| !same_settings(s, &target_of(&p)));
+        let settings_change = p.settings_change();
         let result = |status: &str, outputs, url, warnings| DeployResult {
             app: p.stage.app.to_string(),
             stage: p.stage.stage.to_string(),
@@ -274,7 +268,7 @@ impl Deployer {
         } else {
             DeploymentKind::Create
         };
-        let target = target_of(p);
+        let target = &p.target;
         let change_set = serde_json::to_value(self.plan_changes(&planned.changes))
             .map_err(|e| DeployError::Internal(format!("cannot encode the change set: {e}")))?;
         let deployment = self
@@ -343,7 +337,7 @@ impl Deployer {
                     ),
                     other => (String::new(), other.to_string(), None),
                 };
-                self.finish_rolled_back(&deployment, &target, e.to_string(), rollback.is_some())
+                self.finish_rolled_back(&deployment, target, e.to_string(), rollback.is_some())
                     .await?;
                 return Err(fail(logical_id, reason, rollback));
             }
@@ -432,7 +426,7 @@ impl Deployer {
         // Keep the old state: undo what was applied, then record the rollback.
         let undone = engine::undo(applied, &providers, &report).await;
         let rollback = (!undone.is_empty()).then(|| failures_text(&undone));
-        self.finish_rolled_back(&deployment, &target, refused.clone(), rollback.is_some())
+        self.finish_rolled_back(&deployment, target, refused.clone(), rollback.is_some())
             .await?;
         Err(fail(String::new(), refused, rollback))
     }
@@ -728,59 +722,6 @@ fn failures_text(f: &[(String, lockgate_engine::ProviderError)]) -> String {
         .join("; ")
 }
 
-/// What a deployment of `p` commits the stack to: its template (no NoEcho
-/// value in its text) and its parameters (NoEcho ones masked; the
-/// permissions mode among them when it is `report`).
-fn target_of(p: &Prepared) -> StackTarget {
-    StackTarget {
-        // No NoEcho value (default or given) in the template's text.
-        template: p.loaded.redact(p.loaded.template.clone()),
-        parameters: {
-            // NoEcho parameters by name, not by text: another
-            // parameter with the same value is no secret.
-            let mut params: Map<String, Value> = p
-                .loaded
-                .parameter_values
-                .iter()
-                .map(|(name, v)| {
-                    let secret = p
-                        .loaded
-                        .parameters
-                        .iter()
-                        .any(|d| d.name == *name && d.no_echo);
-                    let v = if secret {
-                        Value::String(REDACTED.into())
-                    } else {
-                        v.clone()
-                    };
-                    (name.clone(), v)
-                })
-                .collect();
-            if p.permissions == crate::permissions::PermissionsMode::Report {
-                params.insert(
-                    crate::permissions::PERMISSIONS_PARAMETER.into(),
-                    Value::String(p.permissions.as_str().into()),
-                );
-            }
-            Value::Object(params)
-        },
-    }
-}
-
-/// Whether a stack's committed outputs and parameters are `target`'s: a
-/// template whose resources do not change is still an update when its
-/// outputs or its parameters do, as CloudFormation executes an empty
-/// change set then (its "no changes" is for nothing changed at all).
-fn same_settings(committed: &lockgate_store::StackSnapshot, target: &StackTarget) -> bool {
-    let mut before = committed.parameters.clone();
-    if let Value::Object(m) = &mut before {
-        // The record of where secrets went, not a parameter.
-        m.remove(NO_ECHO_PATHS);
-    }
-    committed.template.get("Outputs") == target.template.get("Outputs")
-        && before == target.parameters
-}
-
 #[cfg(test)]
 mod tests {
     use crate::deploy::testing::{fixture, stack};
@@ -834,11 +775,7 @@ Outputs:
         };
         let secrets = ["hunter2-first-secret", "hunter2-second-secret"];
         for pw in secrets {
-            let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-            f.deployer
-                .deploy("app", "dev", &with(pw), "test", tx)
-                .await
-                .unwrap();
+            f.deploy_request(&with(pw)).await.unwrap();
         }
         f.deployer
             .plan("app", "dev", &with("hunter2-third-secret"))
@@ -951,12 +888,7 @@ Outputs:
         // A plan says so (its changes list resources only).
         let mut plan = request(&with_output);
         plan.execute = false;
-        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-        let planned = f
-            .deployer
-            .deploy("app", "dev", &plan, "test", tx)
-            .await
-            .unwrap();
+        let planned = f.deploy_request(&plan).await.unwrap();
         assert_eq!(planned.status, "PLANNED");
         assert!(planned.changes.is_empty() && planned.settings_change);
         let plan = f.deployer.plan("app", "dev", &plan).await.unwrap();
@@ -975,12 +907,7 @@ Outputs:
         // A parameter no resource uses.
         let mut req = request(&with_output);
         req.parameters.insert("Tier".into(), "b".into());
-        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-        let r = f
-            .deployer
-            .deploy("app", "dev", &req, "test", tx)
-            .await
-            .unwrap();
+        let r = f.deploy_request(&req).await.unwrap();
         assert_eq!(r.status, "UPDATE_COMPLETE");
         assert!(r.changes.is_empty(), "{:?}", r.changes);
         assert_eq!(outputs().await, (want("b"), serde_json::json!("b")));
@@ -1072,12 +999,7 @@ Outputs:
         let mut req = request(t);
         req.parameters.insert("Secret".into(), SECRET.into());
         let plan = f.deployer.plan("app", "dev", &req).await.unwrap();
-        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-        let r = f
-            .deployer
-            .deploy("app", "dev", &req, "test", tx)
-            .await
-            .unwrap();
+        let r = f.deploy_request(&req).await.unwrap();
         assert_eq!(r.status, "CREATE_COMPLETE");
         for warnings in [&plan.warnings, &r.warnings] {
             assert!(warnings.contains(&secret_name_warning("Q")), "{warnings:?}");

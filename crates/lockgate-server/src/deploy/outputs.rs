@@ -154,12 +154,7 @@ Outputs:
 "#;
         let mut req = request(t);
         req.parameters.insert("Given".into(), "given-secret".into());
-        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-        let r = f
-            .deployer
-            .deploy("app", "dev", &req, "test", tx)
-            .await
-            .unwrap();
+        let r = f.deploy_request(&req).await.unwrap();
         let shown: BTreeMap<String, String> =
             r.outputs.into_iter().map(|o| (o.key, o.value)).collect();
         let expected: BTreeMap<String, String> = [
@@ -331,11 +326,7 @@ Outputs:
 "#;
         let mut req = request(importer);
         req.stack = Some("other".into());
-        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-        f.deployer
-            .deploy("app", "dev", &req, "test", tx)
-            .await
-            .unwrap();
+        f.deploy_request(&req).await.unwrap();
         assert_eq!(
             f.parameter("/dev/imported").await.as_deref(),
             Some(base64("hunter2secret").as_str())
@@ -359,11 +350,7 @@ Outputs:
         let again = importer.replace("/dev/imported", "/dev/imported-again");
         let mut req = request(&again);
         req.stack = Some("third".into());
-        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-        f.deployer
-            .deploy("app", "dev", &req, "test", tx)
-            .await
-            .unwrap();
+        f.deploy_request(&req).await.unwrap();
         assert_eq!(
             f.parameter("/dev/imported-again").await.as_deref(),
             Some(base64("hunter2secret").as_str())

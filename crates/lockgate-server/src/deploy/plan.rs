@@ -421,11 +421,7 @@ Resources:
         let importer = "Resources:\n  I:\n    Type: AWS::SSM::Parameter\n    Properties:\n      Name: /dev/i\n      Type: String\n      Value: !ImportValue shared\n";
         let mut req = request(importer);
         req.stack = Some("other".into());
-        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-        f.deployer
-            .deploy("app", "dev", &req, "test", tx)
-            .await
-            .unwrap();
+        f.deploy_request(&req).await.unwrap();
         let without = exporter.split("Outputs:").next().unwrap();
         let e = f
             .deployer

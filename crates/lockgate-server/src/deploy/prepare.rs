@@ -5,15 +5,18 @@
 use std::collections::BTreeMap;
 
 use lockgate_engine::apply::{DeployedResource, Physical, Policies};
+use lockgate_engine::changeset::REDACTED;
 use lockgate_store::{
-    ExportName, ParameterName, ParameterValue, ResourceState, StackRef, StackSnapshot, StageRef,
+    ExportName, NO_ECHO_PATHS, ParameterName, ParameterValue, ResourceState, StackRef,
+    StackSnapshot, StackTarget, StageRef,
 };
 use lockgate_template::{DynamicRef, LoadOptions, LoadedTemplate, Overrides, Pseudo};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::error::{DeployError, diag_error};
 use super::resolve::Lookups;
 use super::{DeployRequest, Deployer};
+use crate::permissions::PermissionsMode;
 
 /// What prepare found.
 pub(crate) struct Prepared {
@@ -26,9 +29,20 @@ pub(crate) struct Prepared {
     pub deployed: BTreeMap<String, DeployedResource>,
     pub lookups: Lookups,
     pub warnings: Vec<String>,
-    /// The stage's permissions mode after this deploy: the request's, else
-    /// the stack's until now.
-    pub permissions: crate::permissions::PermissionsMode,
+    /// What a deployment commits the stack to: the template and the
+    /// parameters, the stage's permissions mode after this deploy among
+    /// them (the request's, else the stack's until now).
+    pub target: StackTarget,
+}
+
+impl Prepared {
+    /// Whether the stack's outputs or parameters change (a change of the
+    /// stack even when no resource changes).
+    pub fn settings_change(&self) -> bool {
+        self.snapshot
+            .as_ref()
+            .is_some_and(|s| !same_settings(s, &self.target))
+    }
 }
 
 /// The committed resources of a stack as the engine sees them, with the
@@ -159,6 +173,7 @@ impl Deployer {
                 .map(|s| crate::permissions::mode_of_parameters(&s.parameters))
                 .unwrap_or_default()
         });
+        let target = target_of(&loaded, permissions);
         Ok(Prepared {
             stage,
             stack,
@@ -167,7 +182,7 @@ impl Deployer {
             deployed,
             lookups,
             warnings,
-            permissions,
+            target,
         })
     }
 
@@ -301,6 +316,57 @@ fn public_parameter_standin(name: &str, value_type: Option<&String>) -> String {
     } else {
         one
     }
+}
+
+/// What a deployment of `loaded` commits the stack to: its template (no
+/// NoEcho value in its text) and its parameters (NoEcho ones masked; the
+/// permissions mode among them when it is `report`).
+fn target_of(loaded: &LoadedTemplate, permissions: PermissionsMode) -> StackTarget {
+    StackTarget {
+        // No NoEcho value (default or given) in the template's text.
+        template: loaded.redact(loaded.template.clone()),
+        parameters: {
+            // NoEcho parameters by name, not by text: another
+            // parameter with the same value is no secret.
+            let mut params: Map<String, Value> = loaded
+                .parameter_values
+                .iter()
+                .map(|(name, v)| {
+                    let secret = loaded
+                        .parameters
+                        .iter()
+                        .any(|d| d.name == *name && d.no_echo);
+                    let v = if secret {
+                        Value::String(REDACTED.into())
+                    } else {
+                        v.clone()
+                    };
+                    (name.clone(), v)
+                })
+                .collect();
+            if permissions == PermissionsMode::Report {
+                params.insert(
+                    crate::permissions::PERMISSIONS_PARAMETER.into(),
+                    Value::String(permissions.as_str().into()),
+                );
+            }
+            Value::Object(params)
+        },
+    }
+}
+
+/// Whether a stack's committed outputs and parameters are `target`'s: a
+/// template whose resources do not change is still an update when its
+/// outputs or its parameters do, as CloudFormation executes an empty
+/// change set then (its "no changes" is for nothing changed at all).
+fn same_settings(committed: &StackSnapshot, target: &StackTarget) -> bool {
+    let mut before = committed.parameters.clone();
+    if let Value::Object(m) = &mut before {
+        // The record of where secrets went, not a parameter.
+        m.remove(NO_ECHO_PATHS);
+    }
+    committed.template.get("Outputs") == target.template.get("Outputs")
+        && before == target.parameters
 }
 
 #[cfg(test)]

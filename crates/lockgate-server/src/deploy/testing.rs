@@ -82,10 +82,13 @@ pub(crate) fn stack() -> StackRef {
 
 impl Fixture {
     pub async fn deploy(&self, template: &str) -> Result<DeployResult, DeployError> {
+        self.deploy_request(&request(template)).await
+    }
+
+    /// Deploys `req` to app/dev, its events dropped.
+    pub async fn deploy_request(&self, req: &DeployRequest) -> Result<DeployResult, DeployError> {
         let (tx, _rx) = mpsc::unbounded_channel();
-        self.deployer
-            .deploy("app", "dev", &request(template), "test", tx)
-            .await
+        self.deployer.deploy("app", "dev", req, "test", tx).await
     }
 
     pub async fn parameter(&self, name: &str) -> Option<String> {
