@@ -28,7 +28,6 @@
 //! answered into a closed socket (hyper's server does the same: a client
 //! that goes away cancels its request).
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -39,10 +38,6 @@ use tokio::sync::watch;
 
 use super::Instance;
 use crate::http::{BodyError, MAX_PAYLOAD};
-
-/// Decides whether a connection (from its peer address to the listener's
-/// address) may be served; refused ones are closed unanswered.
-pub(super) type Admit = Arc<dyn Fn(SocketAddr, SocketAddr) -> bool + Send + Sync>;
 
 /// The largest request head read (request line and headers).
 const MAX_HEAD: usize = 64 * 1024;
@@ -112,17 +107,22 @@ struct RequestHead {
 }
 
 /// Serves the instance's Runtime API on `listener` until `stop` turns true
-/// (or its sender is gone): every connection `admit` allows is served; at
+/// (or its sender is gone): only connections from the instance's own
+/// processes are served (any other process could read the address from
+/// `/proc` and take its events), others are closed unanswered; at
 /// the stop each one is dropped with what it is serving (a `/next` of a
 /// stopped instance would wait forever), so a connection's task waits on
 /// nothing but its socket and its instance.
 pub(super) async fn serve(
     listener: TcpListener,
     inst: Arc<Instance>,
-    admit: Admit,
     mut stop: watch::Receiver<bool>,
 ) {
-    let local = listener.local_addr().ok();
+    let Ok(local) = listener.local_addr() else {
+        // Without its address no connection can be checked: none is served.
+        tracing::warn!("Runtime API of instance {}: no local address", inst.pid);
+        return;
+    };
     // Dropped at the stop, which aborts every connection still served.
     let mut connections = tokio::task::JoinSet::new();
     loop {
@@ -143,15 +143,17 @@ pub(super) async fn serve(
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!("TCP_NODELAY on a connection from {peer}: {e}");
         }
-        let (inst, admit) = (inst.clone(), admit.clone());
+        let inst = inst.clone();
         connections.spawn(async move {
-            if let Some(local) = local {
-                let allowed = tokio::task::spawn_blocking(move || admit(peer, local))
-                    .await
-                    .unwrap_or(false);
-                if !allowed {
-                    return;
-                }
+            let pid = inst.pid;
+            let ours = tokio::task::spawn_blocking(move || {
+                crate::peer::connected_from_tree(pid, peer, local)
+            });
+            if !ours.await.unwrap_or(false) {
+                tracing::warn!(
+                    "refused a Runtime API connection from {peer}: not a process of instance {pid}"
+                );
+                return;
             }
             connection(stream, &inst).await;
         });
@@ -186,13 +188,11 @@ async fn connection(mut stream: TcpStream, inst: &Instance) {
         // nothing (RFC 9110 10.1.1).
         let waits = head.expect_continue && !head.http10;
         let read = match head.framing {
+            Framing::None => BodyRead::Read(Bytes::new()),
             Framing::Length(n) if waits && n > MAX_PAYLOAD => BodyRead::TooLarge { drained: false },
             framing => {
-                let whole = match framing {
-                    Framing::None => true,
-                    Framing::Length(n) => buf.len() >= n,
-                    Framing::Chunked => false,
-                };
+                // Asked for only when the body has not all arrived already.
+                let whole = matches!(framing, Framing::Length(n) if buf.len() >= n);
                 if waits
                     && !whole
                     && stream
@@ -203,9 +203,8 @@ async fn connection(mut stream: TcpStream, inst: &Instance) {
                     return;
                 }
                 match framing {
-                    Framing::None => BodyRead::Read(Bytes::new()),
                     Framing::Length(n) => read_length(&mut stream, &mut buf, n).await,
-                    Framing::Chunked => read_chunked(&mut stream, &mut buf).await,
+                    _ => read_chunked(&mut stream, &mut buf).await,
                 }
             }
         };

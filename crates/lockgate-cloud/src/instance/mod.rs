@@ -288,21 +288,10 @@ impl Instance {
 
         // The runtime API of this instance.
         let (stop_tx, stop_rx) = watch::channel(false);
-        // Only the instance's own processes may talk to it: any other
-        // process could read the address from /proc and take its events.
-        let admit: api::Admit = Arc::new(move |peer, local| {
-            let ok = crate::peer::connected_from_tree(pid, peer, local);
-            if !ok {
-                tracing::warn!(
-                    "refused a Runtime API connection from {peer}: not a process of instance {pid}"
-                );
-            }
-            ok
-        });
         // Stopped when the process has ended: a `/next` still waiting is
         // dropped with its connection, even one a leftover process of the
         // runtime (started in a session of its own) still holds open.
-        tokio::spawn(api::serve(listener, inst.clone(), admit, stop_rx));
+        tokio::spawn(api::serve(listener, inst.clone(), stop_rx));
 
         // The reaper of the process: records its end and fails what it held.
         let watcher = inst.clone();
