@@ -916,6 +916,90 @@ Outputs:
         assert_eq!(outputs().await.0, vec![]);
     }
 
+    crate::resource_type! {
+        /// A test type: made with its `Name` as physical ID; its deletion
+        /// fails, quoting the name (as a provider refusing a name does).
+        struct InUse = "Test::InUse";
+    }
+
+    #[async_trait::async_trait]
+    impl crate::resources::ResourceType for InUse {
+        fn replacing_properties(&self) -> &'static [&'static str] {
+            &["*"]
+        }
+
+        async fn put(
+            &self,
+            _: &crate::resources::Ctx<'_>,
+            _: Option<&lockgate_engine::apply::Physical>,
+            p: &crate::resources::Props<'_>,
+        ) -> Result<lockgate_engine::apply::Physical, lockgate_engine::ProviderError> {
+            Ok(lockgate_engine::apply::Physical {
+                physical_id: p.required_str("Name")?.to_string(),
+                attributes: Default::default(),
+            })
+        }
+
+        async fn delete(
+            &self,
+            _: &crate::resources::Ctx<'_>,
+            current: &lockgate_engine::apply::Physical,
+            _: &crate::resources::Props<'_>,
+        ) -> Result<(), lockgate_engine::ProviderError> {
+            Err(lockgate_engine::ProviderError::internal(format!(
+                "{} is in use",
+                current.physical_id
+            )))
+        }
+    }
+
+    /// A removed resource whose deletion fails, with properties derived
+    /// from a NoEcho value: the leftover keeps where they are, and what
+    /// its cleanup reports (the deploy's warnings, its progress events)
+    /// shows them `****`.
+    #[tokio::test]
+    async fn a_leftovers_failure_never_shows_a_secret() {
+        use crate::deploy::testing::{fixture_with, request};
+        use crate::resources::registry;
+
+        const SECRET: &str = "hunter2-leftover-4b1d";
+        let f = fixture_with(registry::standard().with(std::sync::Arc::new(InUse))).await;
+        let t = "Parameters:\n  Secret:\n    Type: String\n    NoEcho: true\nResources:\n  Keep:\n    Type: AWS::SSM::Parameter\n    Properties:\n      Name: /dev/keep\n      Type: String\n      Value: k\n  Held:\n    Type: Test::InUse\n    Properties:\n      Name: !Sub \"held-${Secret}\"\n";
+        let with = |template: &str| {
+            let mut req = request(template);
+            req.parameters.insert("Secret".into(), SECRET.into());
+            req
+        };
+        f.deploy_request(&with(t)).await.unwrap();
+        let without = t.split("  Held:").next().unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let r = f
+            .deployer
+            .deploy("app", "dev", &with(without), "test", tx)
+            .await
+            .unwrap();
+        assert_eq!(r.status, "UPDATE_COMPLETE");
+        let left = r
+            .warnings
+            .iter()
+            .find(|w| w.contains("was left in place"))
+            .expect("the failed deletion is warned about");
+        assert_eq!(
+            left,
+            "Held (****) was left in place: **** is in use"
+        );
+        let mut shown = vec![format!("{r:?}")];
+        while let Ok(event) = rx.try_recv() {
+            shown.push(format!("{event:?}"));
+        }
+        // The value derived from the secret is masked whole, as a
+        // deployment's own failures mask it.
+        assert!(shown.iter().any(|s| s.contains("**** is in use")));
+        for s in &shown {
+            assert!(!s.contains(SECRET), "{s}");
+        }
+    }
+
     /// Every file of a data directory but its key, and whether any holds `needle`.
     fn data_dir_holds(dir: &std::path::Path, needle: &str) -> bool {
         let mut files = vec![dir.to_path_buf()];

@@ -20,6 +20,11 @@ pub(crate) struct Fixture {
 }
 
 pub(crate) async fn fixture() -> Fixture {
+    fixture_with(registry::standard()).await
+}
+
+/// [`fixture`] with the resource types of `registry`.
+pub(crate) async fn fixture_with(registry: registry::Registry) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
     let artifacts = Arc::new(ArtifactStore::open(dir.path()).unwrap());
@@ -38,7 +43,7 @@ pub(crate) async fn fixture() -> Fixture {
         root: dir.path().join("code"),
     });
     let env: FunctionEnv = Arc::new(|_: &StageRef, _| BTreeMap::new());
-    let registry = Arc::new(registry::standard());
+    let registry = Arc::new(registry);
     let stages = Arc::new(Stages::new(
         runtimes,
         store.clone(),

@@ -58,6 +58,13 @@ impl Registry {
         }
     }
 
+    /// This registry with `t` too (tests add types of their own).
+    #[cfg(test)]
+    pub(crate) fn with(mut self, t: Arc<dyn ResourceType>) -> Registry {
+        self.types.insert(t.type_name(), t);
+        self
+    }
+
     /// The type's implementation (the recorded fallback for unknown types).
     pub fn get(&self, resource_type: &str) -> &dyn ResourceType {
         self.types
