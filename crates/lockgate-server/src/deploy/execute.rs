@@ -984,10 +984,7 @@ Outputs:
             .iter()
             .find(|w| w.contains("was left in place"))
             .expect("the failed deletion is warned about");
-        assert_eq!(
-            left,
-            "Held (****) was left in place: **** is in use"
-        );
+        assert_eq!(left, "Held (****) was left in place: **** is in use");
         let mut shown = vec![format!("{r:?}")];
         while let Ok(event) = rx.try_recv() {
             shown.push(format!("{event:?}"));
